@@ -1,0 +1,23 @@
+// Bundles the service and the CLI with esbuild. One file per entry point
+// loads much faster than hundreds of ESM modules: start-up with an existing
+// index goes from ~1.4 s to ~0.6 s on the development machine. Type checking
+// is separate (`npm run typecheck`). Packages that read files next to their
+// own sources at run time (swagger-ui's static assets), native addons and
+// pino (worker-thread transports) stay external.
+import { build } from 'esbuild';
+
+await build({
+  entryPoints: ['src/main.ts', 'src/cli/main.ts'],
+  outdir: 'dist',
+  outbase: 'src',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: true,
+  external: ['better-sqlite3', 'pino', '@fastify/swagger-ui'],
+  // CommonJS dependencies inside an ESM bundle still call require() for Node built-ins.
+  banner: { js: "import { createRequire as __alawCreateRequire } from 'node:module'; const require = __alawCreateRequire(import.meta.url);" },
+  logLevel: 'warning',
+});

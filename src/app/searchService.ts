@@ -1,0 +1,120 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/index.js';
+import { ensureIndex, SearchEngine, type Bm25Params, type EnsureIndexResult, type SearcherSettings } from '../search/index.js';
+import type { PrecedentStore } from '../store/index.js';
+
+/** The search settings of the configuration, split into index-time and query-time parts. */
+export function searchParamsOf(config: Config): { bm25: Bm25Params; settings: SearcherSettings } {
+  const s = config.search;
+  return {
+    bm25: { k1: s.k1, fields: s.fields },
+    settings: {
+      k3: s.k3,
+      wordFormWeight: s.wordFormWeight,
+      similarMinWords: s.similarMinWords,
+      similarMinChars: s.similarMinChars,
+      similarMaxTerms: s.similarMaxTerms,
+      maxQueryChars: s.maxQueryChars,
+      defaultPageSize: s.defaultPageSize,
+      maxPageSize: s.maxPageSize,
+      maxResultWindow: s.maxResultWindow,
+      snippetChars: s.snippetChars,
+    },
+  };
+}
+
+/** What operators see about the loaded index. */
+export interface IndexStatus {
+  file: string;
+  documents: number;
+  terms: number;
+  postings: number;
+  bytes: number;
+  corpus_version: string;
+  built_at: string;
+  build_ms: number;
+  loaded_in_ms: number;
+  rebuilt_because: string | null;
+}
+
+/**
+ * Owns the current search engine: loads (or rebuilds) the index at start-up
+ * and hands out the engine. A reload swaps the engine atomically; requests in
+ * flight keep the one they started with.
+ */
+export class SearchService {
+  private current: SearchEngine;
+  private result: EnsureIndexResult;
+
+  private constructor(
+    private readonly config: Config,
+    private readonly store: PrecedentStore,
+    private readonly logger: Logger,
+    result: EnsureIndexResult,
+  ) {
+    this.result = result;
+    this.current = this.engineFor(result);
+  }
+
+  /** Loads the index file, rebuilding it first when it is missing, corrupt or stale. */
+  static open(config: Config, store: PrecedentStore, logger: Logger, options: { force?: boolean; onProgress?: (done: number, total: number) => void } = {}): SearchService {
+    const { bm25 } = searchParamsOf(config);
+    const result = ensureIndex({ dir: config.paths.indexDir, params: bm25, source: store, force: options.force, onProgress: options.onProgress });
+    SearchService.logResult(logger, result);
+    return new SearchService(config, store, logger, result);
+  }
+
+  private static logResult(logger: Logger, r: EnsureIndexResult): void {
+    const h = r.index.header;
+    if (r.rebuiltBecause) {
+      logger.info(
+        { file: r.file, reason: r.rebuiltBecause, documents: h.docCount, terms: h.termCount, postings: h.postingCount, bytes: r.bytes, build_ms: Math.round(r.buildMs) },
+        `검색 색인을 새로 만들었습니다 (${r.rebuiltBecause})`,
+      );
+    } else {
+      logger.info({ file: r.file, documents: h.docCount, bytes: r.bytes, load_ms: Math.round(r.loadMs) }, '검색 색인을 불러왔습니다');
+    }
+  }
+
+  private engineFor(r: EnsureIndexResult): SearchEngine {
+    const { settings } = searchParamsOf(this.config);
+    return new SearchEngine(r.index, settings, (id) => this.store.snippetSource(id));
+  }
+
+  get engine(): SearchEngine {
+    return this.current;
+  }
+
+  /** True when the corpus changed since the loaded index was built. */
+  isStale(): boolean {
+    return this.store.corpusVersion() !== this.result.index.header.corpusVersion;
+  }
+
+  /** Re-checks the index against the corpus; loads or rebuilds it when stale. Returns true when it changed. */
+  refresh(options: { force?: boolean } = {}): boolean {
+    if (!options.force && !this.isStale()) return false;
+    const { bm25 } = searchParamsOf(this.config);
+    const result = ensureIndex({ dir: this.config.paths.indexDir, params: bm25, source: this.store, force: options.force });
+    SearchService.logResult(this.logger, result);
+    this.result = result;
+    this.current = this.engineFor(result);
+    return true;
+  }
+
+  status(): IndexStatus {
+    const r = this.result;
+    const h = r.index.header;
+    return {
+      file: r.file,
+      documents: h.docCount,
+      terms: h.termCount,
+      postings: h.postingCount,
+      bytes: r.bytes,
+      corpus_version: h.corpusVersion,
+      built_at: h.createdAt,
+      build_ms: h.buildMs,
+      loaded_in_ms: Math.round(r.loadMs),
+      rebuilt_because: r.rebuiltBecause,
+    };
+  }
+}

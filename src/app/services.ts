@@ -1,0 +1,71 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import type { Config } from '../config/index.js';
+import type { Logger } from '../ops/index.js';
+import { PrecedentStore } from '../store/index.js';
+import { importFile, type ImportReport } from './importer.js';
+import { SearchService } from './searchService.js';
+
+/** Everything the HTTP layer and the CLI work with. */
+export interface Services {
+  config: Readonly<Config>;
+  logger: Logger;
+  store: PrecedentStore;
+  search: SearchService;
+  instanceId: string;
+  startedAt: Date;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Import the bundled corpus into an empty database (the service does; CLI commands too). */
+  seed?: boolean;
+  onSeedProgress?: (bytesRead: number, totalBytes: number, report: ImportReport) => void;
+  onIndexProgress?: (done: number, total: number) => void;
+  forceIndex?: boolean;
+}
+
+/**
+ * Opens the application database, seeds it with the bundled corpus when it is
+ * empty, and loads (or rebuilds) the search index.
+ */
+export async function openServices(config: Readonly<Config>, logger: Logger, options: OpenOptions = {}): Promise<Services> {
+  const store = await PrecedentStore.open(config.paths.database);
+  try {
+    if (options.seed !== false) await seedIfEmpty(config, store, logger, options.onSeedProgress);
+    const search = SearchService.open(config, store, logger, { force: options.forceIndex, onProgress: options.onIndexProgress });
+    return {
+      config,
+      logger,
+      store,
+      search,
+      instanceId: config.server.instanceId || `${os.hostname()}-${process.pid}`,
+      startedAt: new Date(),
+      close: () => store.close(),
+    };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
+
+async function seedIfEmpty(
+  config: Readonly<Config>,
+  store: PrecedentStore,
+  logger: Logger,
+  onProgress?: OpenOptions['onSeedProgress'],
+): Promise<void> {
+  const seed = config.paths.seedCorpus;
+  if (!seed || store.count() > 0) return;
+  if (!fs.existsSync(seed)) {
+    logger.warn({ seed }, `기본 판례 데이터 ${seed}이(가) 없어 빈 데이터베이스로 시작합니다`);
+    return;
+  }
+  logger.info({ seed, database: config.paths.database }, '빈 데이터베이스에 기본 판례 데이터를 가져옵니다 (처음 한 번)');
+  const report = await importFile(store, seed, { onProgress });
+  logger.info(
+    { seed, inserted: report.inserted, rejected: report.rejected, ms: report.ms },
+    `기본 판례 ${report.inserted.toLocaleString('ko-KR')}건을 가져왔습니다`,
+  );
+  if (report.rejected > 0) logger.warn({ problems: report.problems.slice(0, 10) }, `기본 데이터 중 ${report.rejected}줄을 건너뛰었습니다`);
+}

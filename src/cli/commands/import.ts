@@ -1,0 +1,53 @@
+import fs from 'node:fs';
+import { importFile } from '../../app/index.js';
+import { CliError, EXIT, progressBar, withServices, type GlobalOptions } from '../context.js';
+
+interface ImportOptions extends GlobalOptions {
+  index: boolean;
+  json?: boolean;
+  batchSize: number;
+}
+
+/** Bad lines printed one by one; past this many only the count grows. */
+const SHOWN_PROBLEMS = 50;
+
+/** `alaw import FILE`: imports, reports each rejected line, rebuilds the index if anything changed. */
+export async function runImport(file: string, opts: ImportOptions): Promise<number> {
+  if (file !== '-' && !fs.existsSync(file)) throw new CliError(`파일이 없습니다: ${file}`, EXIT.usage);
+  return withServices(opts, { seed: false }, async (s) => {
+    const bar = progressBar('가져오는 중', 'KB');
+    let shown = 0;
+    const report = await importFile(s.store, file, {
+      batchSize: opts.batchSize,
+      onProgress: (read, total) => bar.update(Math.round(read / 1024), Math.max(1, Math.round(total / 1024))),
+      onProblem: (p) => {
+        if (opts.json) return;
+        if (shown++ < SHOWN_PROBLEMS) process.stderr.write(`${file}:${p.line}: ${p.message} [${p.code}]\n`);
+      },
+    });
+    bar.stop();
+    const changed = report.inserted + report.updated > 0;
+    let indexInfo: { rebuilt: boolean; documents: number; ms: number } | undefined;
+    if (opts.index && (changed || s.search.isStale())) {
+      const ibar = progressBar('색인 만드는 중', '건');
+      const started = performance.now();
+      // SearchService.open already loaded an index; refresh rebuilds it for the new corpus.
+      s.search.refresh();
+      ibar.stop();
+      indexInfo = { rebuilt: true, documents: s.search.engine.index.header.docCount, ms: Math.round(performance.now() - started) };
+    }
+    if (opts.json) {
+      process.stdout.write(JSON.stringify({ ...report, index: indexInfo ?? null }, null, 2) + '\n');
+    } else {
+      const n = (x: number): string => x.toLocaleString('ko-KR');
+      const lines = [
+        `${file}: ${n(report.lines)}줄 읽음 — 새로 추가 ${n(report.inserted)}건, 갱신 ${n(report.updated)}건${report.merged ? ` (기존 판례와 병합 ${n(report.merged)}건)` : ''}, 변경 없음 ${n(report.unchanged)}건, 거부 ${n(report.rejected)}줄 (${(report.ms / 1000).toFixed(1)}초)`,
+      ];
+      if (report.rejected > SHOWN_PROBLEMS) lines.push(`거부된 줄이 많아 앞의 ${SHOWN_PROBLEMS}줄만 표시했습니다. 전체 목록은 --json 으로 보세요.`);
+      if (indexInfo) lines.push(`검색 색인을 다시 만들었습니다: ${n(indexInfo.documents)}건, ${(indexInfo.ms / 1000).toFixed(1)}초`);
+      else if (!opts.index && changed) lines.push('검색 색인은 다시 만들지 않았습니다 (--no-index). 서버를 다시 시작하거나 alaw index 를 실행하세요.');
+      process.stdout.write(lines.join('\n') + '\n');
+    }
+    return report.rejected > 0 ? EXIT.partial : EXIT.ok;
+  });
+}

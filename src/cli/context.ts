@@ -1,0 +1,89 @@
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import { openServices, type OpenOptions, type Services } from '../app/index.js';
+import { ConfigError, loadConfig, type Config } from '../config/index.js';
+import { isAlawError } from '../errors.js';
+import { createLogger } from '../ops/index.js';
+
+export const EXIT = { ok: 0, failure: 1, usage: 2, partial: 3 } as const;
+
+/** An error the CLI reports as one line and an exit code. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT.failure,
+  ) {
+    super(message);
+  }
+}
+
+export interface GlobalOptions {
+  config?: string;
+  db?: string;
+  indexDir?: string;
+  verbose?: boolean;
+}
+
+export function globalOverrides(program: Command): GlobalOptions {
+  return program.opts<GlobalOptions>();
+}
+
+/** Loads the configuration with CLI flags on top; invalid settings exit with code 2. */
+export function cliConfig(g: GlobalOptions): Readonly<Config> {
+  const overrides: Record<string, unknown> = {};
+  if (g.db) overrides['paths.database'] = g.db;
+  if (g.indexDir) overrides['paths.indexDir'] = g.indexDir;
+  try {
+    return loadConfig({ file: g.config, overrides });
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message, EXIT.usage);
+    throw err;
+  }
+}
+
+/** Opens the services for a command; logs go to stderr (warnings only unless --verbose). */
+export async function withServices<T>(g: GlobalOptions, options: OpenOptions, run: (s: Services) => Promise<T>): Promise<T> {
+  const config = cliConfig(g);
+  const logger = createLogger(g.verbose ? 'info' : 'warn', 2);
+  const services = await openServices(config, logger, options);
+  try {
+    return await run(services);
+  } catch (err) {
+    if (isAlawError(err)) throw new CliError(`${err.message} [${err.code}]`, err.status < 500 ? EXIT.usage : EXIT.failure);
+    throw err;
+  } finally {
+    await services.close();
+  }
+}
+
+/**
+ * A progress bar on stderr (cli-progress), shown only when stderr is a
+ * terminal so logs and pipes stay clean. `unit` labels the counts.
+ */
+export function progressBar(label: string, unit: string): { update(done: number, total: number): void; stop(): void } {
+  if (!process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
+  const bar = new cliProgress.SingleBar(
+    {
+      format: `${label} [{bar}] {percentage}% | {value}/{total} ${unit} | {eta_formatted} 남음`,
+      stream: process.stderr,
+      hideCursor: true,
+      etaBuffer: 50,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    update(done, total) {
+      if (!started) {
+        bar.start(total, done);
+        started = true;
+      } else {
+        bar.setTotal(total);
+        bar.update(done);
+      }
+    },
+    stop() {
+      if (started) bar.stop();
+    },
+  };
+}

@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { runImport } from './commands/import.js';
+import { runIndex } from './commands/indexCmd.js';
+import { runSearch } from './commands/search.js';
+import { runServe } from './commands/serve.js';
+import { CliError, EXIT, globalOverrides } from './context.js';
+
+/**
+ * `alaw`: the command-line face of the same services the HTTP API uses.
+ * Exit codes: 0 success, 1 failure, 2 invalid arguments or settings,
+ * 3 import finished but some lines were rejected.
+ */
+const program = new Command('alaw')
+  .description('ALaw AI-Backend 명령줄 도구: 판례 가져오기, 색인, 검색')
+  .option('--config <file>', '설정 파일(JSON)')
+  .option('--db <path>', '애플리케이션 데이터베이스 경로 (기본 data/alaw.db)')
+  .option('--index-dir <dir>', '검색 색인 디렉터리 (기본 data/index)')
+  .option('-v, --verbose', '진행 로그를 자세히 표시')
+  .showHelpAfterError('(도움말: alaw --help)')
+  .exitOverride();
+
+const positiveInt = (name: string) => (v: string): number => {
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError(`${name}는 1 이상의 정수여야 합니다.`);
+  return Number(v);
+};
+
+program
+  .command('import')
+  .description('판례 파일(JSONL, .gz 가능; 본 서비스 형식 또는 법제처 형식)을 가져옵니다. 같은 파일을 다시 가져와도 중복되지 않습니다.')
+  .argument('<file>', 'JSONL 파일 경로, 표준 입력은 -')
+  .option('--no-index', '가져온 뒤 검색 색인을 다시 만들지 않음')
+  .option('--json', '결과를 JSON으로 출력')
+  .option('--batch-size <n>', '트랜잭션당 건수', positiveInt('--batch-size'), 500)
+  .action(async (file: string, opts: { index: boolean; json?: boolean; batchSize: number }) => {
+    process.exitCode = await runImport(file, { ...opts, ...globalOverrides(program) });
+  });
+
+program
+  .command('index')
+  .description('검색 색인(data/index/search.idx)을 확인하고, 없거나 낡았거나 손상되었으면 다시 만듭니다.')
+  .option('--force', '최신이어도 다시 만듦')
+  .option('--json', '결과를 JSON으로 출력')
+  .action(async (opts: { force?: boolean; json?: boolean }) => {
+    process.exitCode = await runIndex({ ...opts, ...globalOverrides(program) });
+  });
+
+program
+  .command('search')
+  .description('판례를 검색해 터미널에 보여 줍니다 (--json 이면 API와 같은 JSON).')
+  .argument('<query...>', '검색어, 사건번호, 또는 사건 설명 (- 이면 표준 입력)')
+  .option('--json', 'JSON으로 출력')
+  .option('--page <n>', '페이지', positiveInt('--page'))
+  .option('--size <n>', '페이지당 건수', positiveInt('--size'))
+  .addOption(new Option('--sort <order>', '정렬').choices(['relevance', 'date', 'date_asc']))
+  .addOption(new Option('--mode <mode>', '검색 방식').choices(['auto', 'all', 'similar']))
+  .option('--court <name>', '법원명 (일부 가능, 쉼표로 여러 개)')
+  .option('--court-level <level>', '법원 종류 (대법원, 고등법원, 지방법원 …)')
+  .option('--case-type <type>', '사건 종류 (민사, 형사, 행정, 가사, 특허, 기타)')
+  .option('--from <date>', '선고일 시작 (YYYY, YYYY-MM, YYYY-MM-DD)')
+  .option('--to <date>', '선고일 끝')
+  .option('--explain <id>', '이 판례의 점수를 낱말·필드별로 설명')
+  .option('--no-snippets', '발췌 없이')
+  .action(async (words: string[], opts: Record<string, unknown>) => {
+    process.exitCode = await runSearch(words, opts, globalOverrides(program));
+  });
+
+program
+  .command('serve')
+  .description('API 서버를 실행합니다 (npm start 와 같음).')
+  .action(async () => {
+    await runServe(globalOverrides(program));
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode === 0 ? 0 : EXIT.usage;
+  } else if (err instanceof CliError) {
+    process.stderr.write(`오류: ${err.message}\n`);
+    process.exitCode = err.exitCode;
+  } else {
+    process.stderr.write(`오류: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = EXIT.failure;
+  }
+}

@@ -1,0 +1,115 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Value } from 'typebox/value';
+import { ConfigSchema, type Config } from './schema.js';
+
+/** A configuration problem, reported with the setting's name so an operator can fix it. */
+export class ConfigError extends Error {
+  readonly code = 'ALAW_ERR_CONFIG_INVALID';
+  constructor(readonly problems: string[]) {
+    super(`설정이 올바르지 않습니다:\n- ${problems.join('\n- ')}`);
+  }
+}
+
+/** Short environment names people expect, besides the generic ALAW_<SECTION>_<KEY>. */
+const ALIASES: Record<string, string> = {
+  PORT: 'server.port',
+  ALAW_PORT: 'server.port',
+  ALAW_HOST: 'server.host',
+  ALAW_DB_PATH: 'paths.database',
+  ALAW_INDEX_DIR: 'paths.indexDir',
+  ALAW_LOG_LEVEL: 'log.level',
+  INSTANCE_ID: 'server.instanceId',
+};
+
+/** `search.fields.full_text.b` → `ALAW_SEARCH_FIELDS_FULL_TEXT_B`. */
+export function envNameOf(settingPath: string): string {
+  return 'ALAW_' + settingPath.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/\./g, '_').toUpperCase();
+}
+
+/** Every leaf setting path of the schema, e.g. `server.port`. */
+function leafPaths(schema: unknown, prefix = ''): string[] {
+  const s = schema as { type?: string; properties?: Record<string, unknown> };
+  if (s.type === 'object' && s.properties) {
+    return Object.entries(s.properties).flatMap(([k, v]) => leafPaths(v, prefix ? `${prefix}.${k}` : k));
+  }
+  return [prefix];
+}
+
+function setPath(target: Record<string, unknown>, settingPath: string, value: unknown): void {
+  const keys = settingPath.split('.');
+  let obj = target;
+  for (const k of keys.slice(0, -1)) {
+    if (typeof obj[k] !== 'object' || obj[k] === null) obj[k] = {};
+    obj = obj[k] as Record<string, unknown>;
+  }
+  obj[keys[keys.length - 1]!] = value;
+}
+
+export interface LoadConfigOptions {
+  env?: NodeJS.ProcessEnv;
+  /** JSON file with a (partial) config object; defaults to $ALAW_CONFIG_FILE. */
+  file?: string;
+  /** Settings that win over file and environment (tests, CLI flags). */
+  overrides?: Record<string, unknown>;
+}
+
+/**
+ * Loads the configuration once: embedded defaults, then the optional JSON
+ * file, then environment variables, then explicit overrides. Validates and
+ * freezes the result. This is the only place that reads `process.env` for
+ * settings.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
+  const env = options.env ?? process.env;
+  const raw: Record<string, unknown> = {};
+  const problems: string[] = [];
+
+  const file = options.file ?? env.ALAW_CONFIG_FILE;
+  if (file) {
+    try {
+      const parsed: unknown = JSON.parse(fs.readFileSync(path.resolve(file), 'utf8'));
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        problems.push(`설정 파일 ${file}: JSON 객체여야 합니다.`);
+      } else Object.assign(raw, parsed);
+    } catch (err) {
+      problems.push(`설정 파일 ${file}을(를) 읽을 수 없습니다: ${(err as Error).message}`);
+    }
+  }
+
+  const byEnv = new Map<string, string>();
+  for (const p of leafPaths(ConfigSchema)) byEnv.set(envNameOf(p), p);
+  for (const [name, p] of Object.entries(ALIASES)) byEnv.set(name, p);
+  for (const [name, p] of byEnv) {
+    const value = env[name];
+    if (value !== undefined && value !== '') setPath(raw, p, value);
+    else if (value === '' && p === 'paths.seedCorpus') setPath(raw, p, '');
+  }
+  if (options.overrides) for (const [p, v] of Object.entries(options.overrides)) setPath(raw, p, v);
+
+  if (problems.length) throw new ConfigError(problems);
+  const withDefaults = Value.Default(ConfigSchema, structuredClone(raw));
+  const converted = Value.Convert(ConfigSchema, withDefaults);
+  if (!Value.Check(ConfigSchema, converted)) {
+    for (const e of Value.Errors(ConfigSchema, converted)) {
+      if (e.keyword === 'boolean') continue; // reported again as additionalProperties
+      const setting = e.instancePath.slice(1).replace(/\//g, '.');
+      if (e.keyword === 'additionalProperties') {
+        const extra = (e.params as { additionalProperties?: string[] }).additionalProperties ?? [];
+        problems.push(`알 수 없는 설정 ${extra.map((k) => (setting ? `${setting}.${k}` : k)).join(', ')}`);
+      } else {
+        problems.push(`${setting || '(root)'} (${envNameOf(setting)}): ${e.message}`);
+      }
+    }
+    throw new ConfigError(problems);
+  }
+  return deepFreeze(converted as Config);
+}
+
+function deepFreeze<T>(obj: T): T {
+  if (obj && typeof obj === 'object') {
+    for (const v of Object.values(obj)) deepFreeze(v);
+    Object.freeze(obj);
+  }
+  return obj;
+}

@@ -1,0 +1,194 @@
+import { createHash } from 'node:crypto';
+import { caseNumberKeys, normalizeCourtName, parseCaseNumber } from '../legal/index.js';
+import { CASE_TYPES, FIELD_LIMITS, type CaseType, type Precedent } from './model.js';
+
+/** Why one input record was rejected; `code` is stable, `message` is for people (Korean). */
+export interface RecordProblem {
+  code: 'ALAW_ERR_IMPORT_JSON' | 'ALAW_ERR_IMPORT_NOT_OBJECT' | 'ALAW_ERR_IMPORT_FIELD' | 'ALAW_ERR_IMPORT_UNKNOWN_FORMAT';
+  message: string;
+}
+
+export type RecordResult = { ok: true; record: Precedent } | { ok: false; problem: RecordProblem };
+
+/** law.go.kr (국가법령정보센터) precedent keys and the field of ours each fills. */
+const LAWGO_KEYS = {
+  사건번호: 'case_number',
+  법원명: 'court',
+  선고일자: 'decision_date',
+  사건명: 'case_name',
+  사건종류명: 'case_type',
+  판시사항: 'holdings',
+  판결요지: 'summary',
+  참조조문: 'statutes',
+  참조판례: 'cited_cases',
+  판례내용: 'full_text',
+} as const;
+
+const CASE_TYPE_ALIASES: Record<string, CaseType> = {
+  일반행정: '행정',
+  세무: '행정',
+  행정: '행정',
+  특허: '특허',
+  가사: '가사',
+  민사: '민사',
+  형사: '형사',
+  '선거·특별': '기타',
+  선거특별: '기타',
+  기타: '기타',
+};
+
+const fieldError = (message: string): RecordResult => ({ ok: false, problem: { code: 'ALAW_ERR_IMPORT_FIELD', message } });
+
+/**
+ * Parses one line of an import file: our JSONL schema or a law.go.kr-style
+ * record with Korean keys. Never throws; a bad record gives a problem with a
+ * message that says which field is wrong and why.
+ */
+export function parseRecordLine(line: string, source: string): RecordResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (err) {
+    return { ok: false, problem: { code: 'ALAW_ERR_IMPORT_JSON', message: `JSON 구문 오류: ${(err as Error).message}` } };
+  }
+  return toPrecedent(value, source);
+}
+
+/** Validates and normalizes one decoded record (see {@link parseRecordLine}). */
+export function toPrecedent(value: unknown, source: string): RecordResult {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, problem: { code: 'ALAW_ERR_IMPORT_NOT_OBJECT', message: '각 줄은 JSON 객체여야 합니다.' } };
+  }
+  const obj = value as Record<string, unknown>;
+  let fields: Record<string, unknown>;
+  let lawgo = false;
+  if ('case_number' in obj) fields = obj;
+  else if ('사건번호' in obj) {
+    lawgo = true;
+    fields = {};
+    for (const [ko, en] of Object.entries(LAWGO_KEYS)) if (ko in obj) fields[en] = obj[ko];
+    if ('판례일련번호' in obj) fields.id = obj['판례일련번호'] == null ? undefined : `lawgo-${String(obj['판례일련번호'])}`;
+    if (!('source' in fields)) fields.source = 'law.go.kr';
+  } else {
+    return {
+      ok: false,
+      problem: {
+        code: 'ALAW_ERR_IMPORT_UNKNOWN_FORMAT',
+        message: '알 수 없는 형식입니다: case_number(본 서비스 형식) 또는 사건번호(법제처 형식) 키가 필요합니다.',
+      },
+    };
+  }
+
+  const text = (key: keyof typeof FIELD_LIMITS, required: boolean): string | null | RecordResult => {
+    const v = fields[key];
+    if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) {
+      return required ? fieldError(`${key}: 필수 항목이 비어 있습니다.`) : null;
+    }
+    if (typeof v !== 'string' && !(key === 'id' && typeof v === 'number')) {
+      return fieldError(`${key}: 문자열이어야 합니다 (받은 값의 형식: ${Array.isArray(v) ? 'array' : typeof v}).`);
+    }
+    let s = String(v);
+    if (lawgo) s = stripHtml(s);
+    s = s.trim();
+    if (s.length > FIELD_LIMITS[key]) return fieldError(`${key}: ${FIELD_LIMITS[key].toLocaleString('ko-KR')}자를 넘습니다 (${s.length.toLocaleString('ko-KR')}자).`);
+    return s;
+  };
+
+  const out: Partial<Precedent> = {};
+  for (const key of ['case_number', 'court'] as const) {
+    const v = text(key, true);
+    if (typeof v === 'object' && v !== null) return v;
+    out[key] = v as string;
+  }
+  for (const key of ['case_name', 'holdings', 'summary', 'statutes', 'cited_cases', 'full_text', 'source', 'id'] as const) {
+    const v = text(key, false);
+    if (typeof v === 'object' && v !== null) return v;
+    (out as Record<string, unknown>)[key] = v;
+  }
+  if (!out.full_text && !out.holdings && !out.summary) {
+    return fieldError('full_text(판례내용), holdings(판시사항), summary(판결요지) 중 하나는 있어야 합니다.');
+  }
+  out.court = normalizeCourtName(out.court!);
+  out.case_name ??= '';
+  out.full_text ??= '';
+  if (out.id != null && !/^[A-Za-z0-9._:-]{1,100}$/.test(out.id)) {
+    return fieldError(`id: 영문자, 숫자, '.', '_', ':', '-'로 된 100자 이하여야 합니다 (받은 값: ${JSON.stringify(out.id).slice(0, 60)}).`);
+  }
+
+  const date = parseDecisionDate(fields.decision_date);
+  if (date === undefined) {
+    return fieldError(`decision_date(선고일자): 날짜 형식이 아닙니다 (받은 값: ${JSON.stringify(fields.decision_date)}; 예: 2019-05-30, 20190530, 2019. 5. 30.).`);
+  }
+  out.decision_date = date;
+
+  const type = resolveCaseType(fields.case_type, out.case_number!);
+  if (type === undefined) {
+    return fieldError(`case_type(사건종류): 알 수 없는 값입니다 (받은 값: ${JSON.stringify(fields.case_type)}; 가능한 값: ${CASE_TYPES.join(', ')}, 일반행정, 세무).`);
+  }
+  out.case_type = type;
+  out.id ??= derivedId(out.court, out.case_number!, out.decision_date);
+  out.source ??= source;
+  return { ok: true, record: out as Precedent };
+}
+
+/** `kr-` + 16 hex of sha1(court|case_number|date): stable across imports of the same decision. */
+export function derivedId(court: string, caseNumber: string, date: string | null): string {
+  return 'kr-' + createHash('sha1').update(`${court}|${caseNumber}|${date ?? ''}`).digest('hex').slice(0, 16);
+}
+
+/**
+ * Accepts `2019-05-30`, `20190530`, `2019.05.30`, `2019. 5. 30.` and null.
+ * Returns the ISO date, null for "no date", undefined when the value is invalid.
+ */
+export function parseDecisionDate(v: unknown): string | null | undefined {
+  if (v === undefined || v === null || v === '') return null;
+  const s = typeof v === 'number' ? String(v) : typeof v === 'string' ? v.trim() : undefined;
+  if (s === undefined) return undefined;
+  const m = /^(\d{4})(?:-(\d{1,2})-(\d{1,2})|(\d{2})(\d{2})|\s*\.\s*(\d{1,2})\s*\.\s*(\d{1,2})\s*\.?)$/u.exec(s);
+  if (!m) return undefined;
+  const year = Number(m[1]);
+  const month = Number(m[2] ?? m[4] ?? m[6]);
+  const day = Number(m[3] ?? m[5] ?? m[7]);
+  const d = new Date(Date.UTC(year, month - 1, day));
+  if (year < 1900 || year > 2100 || d.getUTCMonth() !== month - 1 || d.getUTCDate() !== day) return undefined;
+  return `${m[1]}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+}
+
+function resolveCaseType(v: unknown, caseNumber: string): CaseType | undefined {
+  if (typeof v === 'string' && v.trim() !== '') return CASE_TYPE_ALIASES[v.trim().replace(/\s+/g, '')];
+  if (v !== undefined && v !== null && v !== '') return undefined;
+  const parsed = parseCaseNumber(caseNumber);
+  const cat = parsed?.[0]?.category;
+  if (cat === '민사' || cat === '형사' || cat === '행정' || cat === '가사' || cat === '특허') return cat;
+  return '기타';
+}
+
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
+
+/** law.go.kr text carries `<br/>` and entities; turn them into plain text. */
+function stripHtml(s: string): string {
+  return s
+    .replace(/<br\s*\/?>/giu, '\n')
+    .replace(/<[^>]{0,200}>/gu, '')
+    .replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/giu, (all, e: string) => {
+      if (e[0] === '#') {
+        const code = e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
+        return Number.isFinite(code) && code > 0 && code < 0x110000 ? String.fromCodePoint(code) : all;
+      }
+      return ENTITIES[e.toLowerCase()] ?? all;
+    })
+    .replace(/[ \t]+\n/gu, '\n');
+}
+
+/** Lookup keys (see legal/caseNumberKeys) for a stored record. */
+export function recordCaseKeys(p: Pick<Precedent, 'case_number'>): string[] {
+  return caseNumberKeys(p.case_number);
+}
+
+/** Content fingerprint used to make re-imports of unchanged records no-ops. */
+export function contentHash(p: Precedent): string {
+  const canonical = JSON.stringify([
+    p.case_number, p.court, p.decision_date, p.case_name, p.case_type, p.holdings, p.summary, p.statutes, p.cited_cases, p.full_text, p.source,
+  ]);
+  return createHash('sha1').update(canonical).digest('hex');
+}

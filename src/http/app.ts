@@ -1,0 +1,66 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { Services } from '../app/index.js';
+import { registerErrorHandling } from './errors.js';
+import { recoverRawUrl } from './rawUrl.js';
+import { precedentRoutes } from './routes/precedents.js';
+import { rootRoutes } from './routes/root.js';
+import { searchRoutes } from './routes/search.js';
+import { ErrorBody } from './schemas.js';
+import { VERSION } from './version.js';
+
+/**
+ * Builds the HTTP application without listening (tests call `inject()`).
+ * OpenAPI is generated from the route schemas and served at /docs.
+ */
+export async function buildApp(services: Services): Promise<FastifyInstance> {
+  let self: FastifyInstance | undefined;
+  const app = Fastify({
+    loggerInstance: services.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    clientErrorHandler: (err, socket) => {
+      if (self && recoverRawUrl(self, err as unknown as Parameters<typeof recoverRawUrl>[1], socket)) return;
+      if (socket.writable) {
+        const body = JSON.stringify({ error: { code: 'ALAW_ERR_REQUEST_MALFORMED', message: '잘못된 HTTP 요청입니다. URL의 공백과 한글은 퍼센트 인코딩해 주세요 (curl -G --data-urlencode).' } });
+        socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+      } else socket.destroy();
+    },
+    bodyLimit: services.config.server.bodyLimit,
+    trustProxy: services.config.server.trustProxy,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  self = app as unknown as FastifyInstance;
+  registerErrorHandling(app);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addSchema(ErrorBody);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'ALaw AI-Backend API',
+        version: VERSION,
+        description: '한국 판례 검색·사건번호 조회 API. 모든 오류는 `{ "error": { "code", "message" } }` 형식이며 code는 안정된 값입니다.',
+      },
+      tags: [
+        { name: '검색', description: '판례 검색, 유사 판례, 점수 설명' },
+        { name: '판례', description: '판례 전문과 사건번호 조회' },
+        { name: '운영', description: '서비스·색인 상태' },
+      ],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  await app.register(rootRoutes, { services });
+  await app.register(searchRoutes, { services });
+  await app.register(precedentRoutes, { services });
+  return app;
+}

@@ -1,0 +1,82 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isAlawError } from '../errors.js';
+
+/** Route option: which error code a schema violation of each parameter gets. */
+export interface RouteErrorCodes {
+  paramErrorCodes?: Record<string, string>;
+}
+
+interface ErrorPayload {
+  error: { code: string; message: string; details?: Record<string, unknown> };
+  request_id: string;
+}
+
+function send(reply: FastifyReply, request: FastifyRequest, status: number, code: string, message: string, details?: Record<string, unknown>): FastifyReply {
+  const body: ErrorPayload = { error: { code, message, ...(details ? { details } : {}) }, request_id: String(request.id) };
+  return reply.status(status).type('application/json; charset=utf-8').send(body);
+}
+
+const AJV_MESSAGES: Record<string, (p: Record<string, unknown>) => string> = {
+  type: (p) => `${String(p.type) === 'integer' ? '정수' : String(p.type)} 형식이어야 합니다`,
+  minimum: (p) => `${String(p.limit)} 이상이어야 합니다`,
+  maximum: (p) => `${String(p.limit)} 이하여야 합니다`,
+  minLength: (p) => `${String(p.limit)}자 이상이어야 합니다`,
+  maxLength: (p) => `${String(p.limit)}자 이하여야 합니다`,
+  maxItems: (p) => `${String(p.limit)}개 이하여야 합니다`,
+  required: (p) => `필수 항목 ${String(p.missingProperty)}이(가) 없습니다`,
+  additionalProperties: (p) => `알 수 없는 항목 ${String(p.additionalProperty)}이(가) 있습니다`,
+  const: (p) => `${JSON.stringify(p.allowedValue)}이어야 합니다`,
+  anyOf: () => '허용된 값이 아닙니다',
+  enum: (p) => `${JSON.stringify(p.allowedValues)} 중 하나여야 합니다`,
+};
+
+/**
+ * Maps every error to the one error body: our AlawErrors keep their code and
+ * status; schema violations become 400s with the parameter named (and the
+ * route's code for that parameter when it declares one); malformed JSON,
+ * oversized bodies and unknown routes get their own codes; anything else is a
+ * logged 500 without internals in the response.
+ */
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (isAlawError(err)) {
+      if (err.status >= 500) request.log.error({ err }, err.message);
+      return send(reply, request, err.status, err.code, err.message, err.details);
+    }
+    if (err.validation) {
+      const first = err.validation[0]!;
+      const param =
+        (first.params as { missingProperty?: string }).missingProperty ??
+        (first.instancePath ?? '').split('/').filter(Boolean)[0] ??
+        (first.params as { additionalProperty?: string }).additionalProperty ??
+        '';
+      const codes = (request.routeOptions.config as RouteErrorCodes | undefined)?.paramErrorCodes ?? {};
+      const why = AJV_MESSAGES[first.keyword]?.(first.params as Record<string, unknown>) ?? first.message ?? '값이 올바르지 않습니다';
+      const where = err.validationContext === 'body' ? '요청 본문' : err.validationContext === 'params' ? '경로' : '요청 값';
+      return send(reply, request, 400, codes[param] ?? 'ALAW_ERR_REQUEST_INVALID', `${where}이 올바르지 않습니다: ${param ? `${param} — ` : ''}${why}.`, {
+        parameter: param || undefined,
+        location: err.validationContext,
+      });
+    }
+    switch (err.code) {
+      case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+        return send(reply, request, 400, 'ALAW_ERR_REQUEST_JSON', '요청 본문이 올바른 JSON이 아닙니다.');
+      case 'FST_ERR_CTP_BODY_TOO_LARGE':
+        return send(reply, request, 413, 'ALAW_ERR_REQUEST_TOO_LARGE', '요청 본문이 너무 큽니다.');
+      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+        return send(reply, request, 415, 'ALAW_ERR_REQUEST_MEDIA_TYPE', '지원하지 않는 Content-Type입니다. application/json으로 보내 주세요.');
+      default:
+        break;
+    }
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      return send(reply, request, err.statusCode, 'ALAW_ERR_REQUEST_INVALID', '요청을 처리할 수 없습니다. 요청 형식을 확인해 주세요.');
+    }
+    request.log.error({ err }, 'unhandled error');
+    return send(reply, request, 500, 'ALAW_ERR_INTERNAL', '서버 내부 오류가 발생했습니다. 잠시 후 다시 시도하고, 계속되면 관리자에게 request_id를 알려 주세요.');
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    send(reply, request, 404, 'ALAW_ERR_NOT_FOUND', `${request.method} ${request.url.split('?')[0]} 경로가 없습니다. API 문서는 /docs 에 있습니다.`),
+  );
+}

@@ -1,0 +1,77 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Services } from '../../app/index.js';
+import { AlawError } from '../../errors.js';
+import { explainDocument } from '../../search/index.js';
+import { ErrorBody, SEARCH_PARAM_CODES, SearchBody, SearchQuerystring, SearchResponseSchema } from '../schemas.js';
+
+const SEARCH_DESCRIPTION = `판례 검색. 한 엔드포인트가 세 가지를 처리합니다.
+- 낱말 검색: \`취득시효 완성 후 소유권이전등기\` — 모든 낱말을 포함한 판례를 BM25F 관련도순으로 (없으면 일부 일치로 완화, relaxed=true)
+- 사건번호·판례 인용: \`2016다276177\`, \`대법원 1995. 1. 17. 선고 94나3943 판결\` — 해당 판례를 맨 앞에 (match=case_number)
+- 유사 판례: 사건 설명 문단(300~2,000자) — 가장 정보량이 큰 낱말로 비슷한 판례를 찾습니다 (mode=similar). 긴 글은 POST를 쓰세요.`;
+
+/** `GET|POST /api/search` and `GET /api/search/explain`. */
+export const searchRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+  const errors = { 400: ErrorBody };
+  app.get(
+    '/api/search',
+    {
+      config: { paramErrorCodes: SEARCH_PARAM_CODES },
+      schema: { summary: '판례 검색', description: SEARCH_DESCRIPTION, tags: ['검색'], querystring: SearchQuerystring, response: { 200: SearchResponseSchema, ...errors } },
+    },
+    async (request) => services.search.engine.search(request.query),
+  );
+
+  app.post(
+    '/api/search',
+    {
+      config: { paramErrorCodes: SEARCH_PARAM_CODES },
+      schema: {
+        summary: '판례 검색 (긴 사건 설명용 POST)',
+        description: 'GET /api/search와 같은 매개변수를 JSON 본문으로 받습니다. URL 길이 제한이 없는 유사 판례 검색용입니다.',
+        tags: ['검색'],
+        body: SearchBody,
+        response: { 200: SearchResponseSchema, ...errors },
+      },
+    },
+    async (request) => services.search.engine.search(request.body),
+  );
+
+  app.get(
+    '/api/search/explain',
+    {
+      config: { paramErrorCodes: { ...SEARCH_PARAM_CODES, id: 'ALAW_ERR_SEARCH_EXPLAIN_ID' } },
+      schema: {
+        summary: '점수 설명',
+        description: '한 판례가 이 검색어로 받은 BM25F 점수를 낱말·필드별로 풀어서 보여 줍니다.',
+        tags: ['검색'],
+        querystring: Type.Object({ ...SearchQuerystring.properties, id: Type.String({ description: '판례 id' }) }),
+        response: {
+          200: Type.Object(
+            {
+              id: Type.String(),
+              case_number: Type.String(),
+              mode: Type.String(),
+              score: Type.Number(),
+              k1: Type.Number(),
+              formula: Type.String(),
+              terms: Type.Array(Type.Object({}, { additionalProperties: true })),
+              unmatched_terms: Type.Array(Type.String()),
+            },
+            { additionalProperties: true },
+          ),
+          400: ErrorBody,
+          404: ErrorBody,
+        },
+      },
+    },
+    async (request) => {
+      const { id, ...params } = request.query;
+      const engine = services.search.engine;
+      const doc = engine.docNoOf(id);
+      if (doc === undefined) throw new AlawError('ALAW_ERR_PRECEDENT_NOT_FOUND', 404, `id가 ${id}인 판례가 검색 색인에 없습니다.`, { id });
+      const text = services.store.snippetSource(id);
+      return explainDocument(engine, doc, params, text);
+    },
+  );
+};

@@ -1,0 +1,70 @@
+import { CASE_CODES, caseCategoryOf } from './caseCodes.js';
+import type { CaseNumber } from './caseNumber.js';
+import { normalizeCourtName } from './court.js';
+
+/** A full citation: `대법원 2019. 5. 30. 선고 2016다276177 판결`. */
+export interface Citation {
+  start: number;
+  end: number;
+  /** Normalized court name; null when the citation says 당원/본원 (this court) or omits it. */
+  court: string | null;
+  /** ISO date (YYYY-MM-DD) or null when the text gives none or only part of it. */
+  date: string | null;
+  numbers: CaseNumber[];
+  /** 판결 (judgment), 결정 (decision) or 명령 (order). */
+  kind: '판결' | '결정' | '명령';
+  enBanc: boolean;
+}
+
+const COURT =
+  '(대법원|헌법재판소|당원|본원|[가-힣]+(?:고등|지방|가정|행정|특허|회생)법원(?:\\s*[가-힣]+지원)?|[가-힣]+(?:고법|지법)(?:\\s*[가-힣]+지원)?)';
+const DATE = '(?:((?:19|20)[0-9]{2}|[0-9]{2})\\s*\\.\\s*([0-9]{1,2})\\s*\\.\\s*(?:([0-9]{1,2})\\s*\\.?)?)?';
+const CASE = `((?:19|20|42)[0-9]{2}|[0-9]{2})\\s*(${CASE_CODES.join('|')})\\s*([0-9]{1,7})((?:\\s*,\\s*[0-9]{1,7}(?![0-9]))*)`;
+const CITATION = new RegExp(
+  `${COURT}\\s*${DATE}\\s*(선고|자)\\s*${CASE}\\s*(전원합의체\\s*)?(판결|결정|명령)`,
+  'gu',
+);
+
+function fullYear(y: string): number {
+  if (y.length === 4) return Number(y);
+  const n = Number(y);
+  return n >= 47 ? 1900 + n : 2000 + n;
+}
+
+function isoDate(y: string | undefined, m: string | undefined, d: string | undefined): string | null {
+  if (!y || !m || !d) return null;
+  const year = fullYear(y);
+  const month = Number(m);
+  const day = Number(d);
+  const date = new Date(Date.UTC(year, month - 1, day));
+  if (date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return null;
+  return `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+}
+
+/** Finds full citations (court, optional date, 선고/자, case number, 판결/결정) in text. */
+export function findCitations(text: string): Citation[] {
+  const out: Citation[] = [];
+  CITATION.lastIndex = 0;
+  for (let m = CITATION.exec(text); m !== null; m = CITATION.exec(text)) {
+    const [, court, y, mo, d, , year, code, serial, joined, enBanc, kind] = m;
+    const category = caseCategoryOf(code!);
+    if (category === undefined) continue;
+    const numbers: CaseNumber[] = [];
+    const add = (s: string): void => {
+      const clean = s.replace(/^0+(?=\d)/u, '');
+      numbers.push({ year: year!, code: code!, serial: clean, normalized: `${year}${code}${clean}`, category });
+    };
+    add(serial!);
+    for (const extra of (joined ?? '').matchAll(/[0-9]{1,7}/gu)) add(extra[0]);
+    out.push({
+      start: m.index,
+      end: m.index + m[0].length,
+      court: court === '당원' || court === '본원' ? null : normalizeCourtName(court!),
+      date: isoDate(y, mo, d),
+      numbers,
+      kind: kind as Citation['kind'],
+      enBanc: enBanc !== undefined,
+    });
+  }
+  return out;
+}

@@ -1,0 +1,252 @@
+import { forEachIndexToken, normalizeText, TOKENIZER_VERSION, type TokenSink } from '../text/index.js';
+import { dateToInt, levelIdsOf } from './docTable.js';
+import { GrowableArray, IntTermMap } from './growable.js';
+import { INDEX_FORMAT_VERSION, type SearchIndex } from './indexData.js';
+import { FIELD_COUNT, FIELDS, fieldCoefficient, quantizeImpact, type Bm25Params } from './params.js';
+import { TermDictionary } from './termDictionary.js';
+
+/** A decision as the index builder needs it. */
+export interface IndexableDocument {
+  id: string;
+  case_number: string;
+  court: string;
+  decision_date: string | null;
+  case_name: string;
+  case_type: string;
+  holdings: string | null;
+  summary: string | null;
+  full_text: string;
+}
+
+/** Per-field term frequencies are capped here (a Uint16 each). */
+const MAX_TF = 65535;
+
+/**
+ * Builds a search index in one pass over the documents. Tokens are interned
+ * to term ids as they stream by (bigrams by their two code units, without
+ * allocating strings); each document's postings are appended to flat typed
+ * arrays, and `finish` turns them into per-term posting lists with BM25F
+ * impacts once the average field lengths are known.
+ */
+export class IndexBuilder {
+  private readonly pairIds = new IntTermMap();
+  private readonly stringIds = new Map<string, number>();
+  private readonly terms: string[] = [];
+
+  // Postings in document order: term, document, and one tf per field.
+  private readonly postTerm = new GrowableArray(Int32Array, 1 << 20);
+  private readonly postDoc = new GrowableArray(Int32Array, 1 << 20);
+  private readonly postTf = new GrowableArray(Uint16Array, FIELD_COUNT << 20);
+  private readonly fieldLengths = new GrowableArray(Uint32Array, FIELD_COUNT << 12);
+
+  // Per-document scratch: slot of a term in `touched`, or -1.
+  private slotOfTerm = new Int32Array(1 << 16).fill(-1);
+  private touched = new Int32Array(1 << 12);
+  private touchedTf = new Uint16Array(FIELD_COUNT << 12);
+  private touchedCount = 0;
+  private currentField = 0;
+  private currentLength = 0;
+
+  private readonly ids: string[] = [];
+  private readonly caseNumbers: string[] = [];
+  private readonly caseNames: string[] = [];
+  private readonly dates = new GrowableArray(Int32Array, 1 << 12);
+  private readonly courtIds = new GrowableArray(Int32Array, 1 << 12);
+  private readonly typeIds = new GrowableArray(Int32Array, 1 << 12);
+  private readonly courtIndex = new Map<string, number>();
+  private readonly typeIndex = new Map<string, number>();
+  private readonly startedAt = performance.now();
+
+  private readonly sink: TokenSink = {
+    pair: (a, b) => {
+      const key = (a << 16) | b;
+      let id = this.pairIds.get(key);
+      if (id < 0) {
+        id = this.newTerm(String.fromCharCode(a, b));
+        this.pairIds.set(key, id);
+      }
+      this.count(id);
+    },
+    term: (s) => {
+      let id = this.stringIds.get(s);
+      if (id === undefined) {
+        id = this.newTerm(s);
+        this.stringIds.set(s, id);
+      }
+      this.count(id);
+    },
+  };
+
+  constructor(private readonly params: Bm25Params) {}
+
+  get documentCount(): number {
+    return this.ids.length;
+  }
+
+  /** Adds one document; documents are numbered in the order they are added. */
+  add(doc: IndexableDocument): void {
+    const docNo = this.ids.length;
+    this.ids.push(doc.id);
+    this.caseNumbers.push(doc.case_number);
+    this.caseNames.push(doc.case_name);
+    this.dates.push(dateToInt(doc.decision_date));
+    this.courtIds.push(intern(this.courtIndex, doc.court));
+    this.typeIds.push(intern(this.typeIndex, doc.case_type));
+
+    this.fieldLengths.reserve(FIELD_COUNT);
+    const texts = [doc.case_name, doc.holdings, doc.summary, doc.full_text];
+    for (let f = 0; f < FIELD_COUNT; f++) {
+      const text = texts[f];
+      this.currentField = f;
+      this.currentLength = 0;
+      if (text) this.currentLength = forEachIndexToken(normalizeText(text), this.sink);
+      this.fieldLengths.push(this.currentLength);
+    }
+
+    // Flush this document's postings.
+    const n = this.touchedCount;
+    this.postTerm.reserve(n);
+    this.postDoc.reserve(n);
+    this.postTf.reserve(n * FIELD_COUNT);
+    for (let i = 0; i < n; i++) {
+      const term = this.touched[i]!;
+      this.postTerm.array[this.postTerm.length++] = term;
+      this.postDoc.array[this.postDoc.length++] = docNo;
+      for (let f = 0; f < FIELD_COUNT; f++) {
+        this.postTf.array[this.postTf.length++] = this.touchedTf[i * FIELD_COUNT + f]!;
+        this.touchedTf[i * FIELD_COUNT + f] = 0;
+      }
+      this.slotOfTerm[term] = -1;
+    }
+    this.touchedCount = 0;
+  }
+
+  private newTerm(s: string): number {
+    const id = this.terms.length;
+    this.terms.push(s);
+    if (id >= this.slotOfTerm.length) {
+      const next = new Int32Array(this.slotOfTerm.length * 2).fill(-1);
+      next.set(this.slotOfTerm);
+      this.slotOfTerm = next;
+    }
+    return id;
+  }
+
+  private count(term: number): void {
+    let slot = this.slotOfTerm[term]!;
+    if (slot < 0) {
+      slot = this.touchedCount++;
+      if (slot >= this.touched.length) {
+        const t = new Int32Array(this.touched.length * 2);
+        t.set(this.touched);
+        this.touched = t;
+        const tf = new Uint16Array(this.touchedTf.length * 2);
+        tf.set(this.touchedTf);
+        this.touchedTf = tf;
+      }
+      this.touched[slot] = term;
+      this.slotOfTerm[term] = slot;
+    }
+    const k = slot * FIELD_COUNT + this.currentField;
+    if (this.touchedTf[k]! < MAX_TF) this.touchedTf[k]!++;
+  }
+
+  /** Computes impacts and returns the finished index. The builder must not be used afterwards. */
+  finish(corpusVersion: string): SearchIndex {
+    const N = this.ids.length;
+    const T = this.terms.length;
+    const P = this.postTerm.length;
+    const lens = this.fieldLengths.array;
+    const avg = new Float64Array(FIELD_COUNT);
+    for (let d = 0; d < N; d++) for (let f = 0; f < FIELD_COUNT; f++) avg[f]! += lens[d * FIELD_COUNT + f]!;
+    for (let f = 0; f < FIELD_COUNT; f++) avg[f] = N > 0 ? avg[f]! / N : 0;
+
+    // Counting sort by term; postings were appended in document order, so each
+    // term's list comes out sorted by document.
+    const offsets = new Uint32Array(T + 1);
+    const postTerm = this.postTerm.array;
+    for (let i = 0; i < P; i++) offsets[postTerm[i]! + 1]!++;
+    for (let t = 0; t < T; t++) offsets[t + 1]! += offsets[t]!;
+    const cursor = offsets.slice(0, T);
+    const docs = new Uint32Array(P);
+    const impacts = new Uint16Array(P);
+    const maxImpact = new Uint16Array(T);
+    const postDoc = this.postDoc.array;
+    const postTf = this.postTf.array;
+    // coef[d, f] = w_f / (1 - b_f + b_f · len / avg): BM25F's per-field factor,
+    // computed once per document instead of once per posting.
+    const coef = new Float64Array(N * FIELD_COUNT);
+    const fieldParams = FIELDS.map((f) => this.params.fields[f]);
+    for (let d = 0; d < N; d++) {
+      for (let f = 0; f < FIELD_COUNT; f++) {
+        coef[d * FIELD_COUNT + f] = fieldCoefficient(fieldParams[f]!, lens[d * FIELD_COUNT + f]!, avg[f]!);
+      }
+    }
+    const k1 = this.params.k1;
+    for (let i = 0; i < P; i++) {
+      const t = postTerm[i]!;
+      const d = postDoc[i]!;
+      const base = i * FIELD_COUNT;
+      const cb = d * FIELD_COUNT;
+      let pseudo = 0;
+      for (let f = 0; f < FIELD_COUNT; f++) {
+        const n = postTf[base + f]!;
+        if (n !== 0) pseudo += n * coef[cb + f]!;
+      }
+      const q = quantizeImpact(pseudo / (k1 + pseudo));
+      const pos = cursor[t]!++;
+      docs[pos] = d;
+      impacts[pos] = q;
+      if (q > maxImpact[t]!) maxImpact[t] = q;
+    }
+
+    const courts = [...this.courtIndex.keys()];
+    const courtIds = Uint16Array.from(this.courtIds.array.subarray(0, N));
+    return {
+      header: {
+        formatVersion: INDEX_FORMAT_VERSION,
+        tokenizerVersion: TOKENIZER_VERSION,
+        corpusVersion,
+        createdAt: new Date().toISOString(),
+        buildMs: Math.round(performance.now() - this.startedAt),
+        docCount: N,
+        termCount: T,
+        postingCount: P,
+        params: structuredClone(this.params),
+        avgFieldLengths: [...avg],
+      },
+      dict: TermDictionary.build(this.terms),
+      postingOffsets: offsets,
+      postingDocs: docs,
+      postingImpacts: impacts,
+      termMaxImpact: maxImpact,
+      docs: {
+        ids: this.ids,
+        caseNumbers: this.caseNumbers,
+        caseNames: this.caseNames,
+        dates: this.dates.toArray(),
+        courtIds,
+        courts,
+        typeIds: Uint8Array.from(this.typeIds.array.subarray(0, N)),
+        types: [...this.typeIndex.keys()],
+        levelIds: levelIdsOf(courts, courtIds),
+      },
+    };
+  }
+}
+
+function intern(map: Map<string, number>, value: string): number {
+  let id = map.get(value);
+  if (id === undefined) map.set(value, (id = map.size));
+  return id;
+}
+
+/** Builds an index from any iterable of documents (tests, benchmarks, the CLI). */
+export function buildIndex(docs: Iterable<IndexableDocument>, params: Bm25Params, corpusVersion: string, onDocument?: (count: number) => void): SearchIndex {
+  const builder = new IndexBuilder(params);
+  for (const doc of docs) {
+    builder.add(doc);
+    onDocument?.(builder.documentCount);
+  }
+  return builder.finish(corpusVersion);
+}

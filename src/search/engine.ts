@@ -1,0 +1,281 @@
+import { AlawError } from '../errors.js';
+import { COURT_LEVELS } from '../legal/index.js';
+import { caseKeyIndex, intToDate, levelName } from './docTable.js';
+import type { SearchIndex } from './indexData.js';
+import type { SearcherSettings } from './params.js';
+import { planQuery, type QueryPlan, type SearchMode } from './queryPlan.js';
+import { parseSearchRequest, type RawSearchParams, type SearchRequest, type SortOrder } from './request.js';
+import { conjunctive, gallop, maxScoreTopK, type DocFilter, type ScoredDoc, type ScoringTerm } from './retrieval.js';
+import { makeSnippet } from './snippet.js';
+
+/** Text of a decision beyond what the index holds (for snippets and explain). */
+export interface DocumentText {
+  holdings: string | null;
+  summary: string | null;
+  full_text: string;
+}
+
+export type DocumentTextSource = (id: string) => DocumentText | undefined;
+
+export interface SearchHit {
+  id: string;
+  case_number: string;
+  court: string;
+  court_level: string;
+  decision_date: string | null;
+  case_name: string;
+  case_type: string;
+  score: number;
+  /** `case_number`: the query named this decision; `text`: found by its text. */
+  match: 'case_number' | 'text';
+  snippet?: string;
+}
+
+export interface SearchResponse {
+  query: string;
+  mode: SearchMode;
+  /** True when no decision contained every word and the query was relaxed to ranked matching. */
+  relaxed: boolean;
+  total: number;
+  /** `eq`: total is exact; `gte`: a lower bound (similar-case ranking does not count every match). */
+  total_relation: 'eq' | 'gte';
+  page: number;
+  size: number;
+  total_pages: number | null;
+  sort: SortOrder;
+  took_ms: number;
+  query_terms: { used: number; dropped: number; case_numbers: string[] };
+  hits: SearchHit[];
+}
+
+/** How many relevance-ranked candidates a similar-mode query sorts by date. */
+const DATE_SORT_POOL = 200;
+
+/**
+ * Answers search requests over one loaded index. Stateless apart from lazily
+ * built lookup tables, so one engine serves concurrent requests; a rebuilt
+ * index gets a new engine.
+ */
+export class SearchEngine {
+  private caseKeys?: Map<string, number[]>;
+  private docNos?: Map<string, number>;
+
+  constructor(
+    readonly index: SearchIndex,
+    readonly settings: SearcherSettings,
+    private readonly textSource?: DocumentTextSource,
+  ) {}
+
+  /** Validates raw parameters and runs the search (see {@link parseSearchRequest} for errors). */
+  search(raw: RawSearchParams): SearchResponse {
+    return this.run(parseSearchRequest(raw, this.settings));
+  }
+
+  run(req: SearchRequest): SearchResponse {
+    const started = performance.now();
+    const ix = this.index;
+    const filter = this.compileFilter(req);
+    const plan = planQuery(ix, req.q, req.mode, this.settings);
+    const window = req.page * req.size;
+    const byDate = req.sort !== 'relevance';
+
+    const pinned = this.pinned(plan, filter);
+    const pinnedSet = new Set(pinned.map((p) => p.doc));
+    let ranked: ScoredDoc[];
+    let total: number;
+    let relation: 'eq' | 'gte' = 'eq';
+    let relaxed = false;
+    const want = window + pinned.length;
+
+    if (plan.mode === 'all' && plan.required.length > 0 && plan.missingRequired.length === 0) {
+      const r = conjunctive(ix, plan.required, plan.optional, want, { filter, collectAll: byDate });
+      ranked = byDate ? r.all! : r.hits;
+      total = r.total;
+    } else {
+      ranked = [];
+      total = 0;
+    }
+    if (plan.mode === 'similar' || total === 0) {
+      relaxed = plan.mode === 'all' && plan.terms.length > 0;
+      const k = byDate ? Math.min(this.settings.maxResultWindow, Math.max(want, DATE_SORT_POOL)) : want;
+      const r = maxScoreTopK(ix, plan.terms, k, filter);
+      ranked = r.hits;
+      total = r.evaluated;
+      relation = 'gte';
+    }
+    ranked = ranked.filter((h) => !pinnedSet.has(h.doc));
+    if (byDate) ranked = this.sortByDate(ranked, req.sort === 'date_asc');
+    const all = [...pinned, ...ranked];
+    if (relation === 'eq') {
+      // Pinned decisions count once: add those the text query did not match anyway.
+      total += pinned.filter((p) => !this.containsAll(p.doc, plan.required)).length;
+    } else total = Math.max(total, all.length);
+
+    const offset = (req.page - 1) * req.size;
+    if (req.page > 1 && offset >= all.length) {
+      const last = Math.max(1, Math.ceil(all.length / req.size));
+      throw new AlawError(
+        'ALAW_ERR_SEARCH_PAGE_OUT_OF_RANGE',
+        400,
+        `${req.page}페이지는 없습니다. 이 검색의 결과는 ${last}페이지까지입니다.`,
+        { page: req.page, last_page: last },
+      );
+    }
+    const pageHits = all.slice(offset, offset + req.size);
+    const hits = pageHits.map((h) => this.hit(h, pinnedSet.has(h.doc), plan, req.snippets));
+    return {
+      query: req.q,
+      mode: plan.mode,
+      relaxed,
+      total,
+      total_relation: relation,
+      page: req.page,
+      size: req.size,
+      total_pages: relation === 'eq' ? Math.ceil(total / req.size) : null,
+      sort: req.sort,
+      took_ms: Math.round((performance.now() - started) * 1000) / 1000,
+      query_terms: { used: plan.terms.length, dropped: plan.droppedTerms, case_numbers: plan.caseNumbers },
+      hits,
+    };
+  }
+
+  /** Document number of a decision id, or undefined when the index does not hold it. */
+  docNoOf(id: string): number | undefined {
+    if (!this.docNos) {
+      this.docNos = new Map();
+      this.index.docs.ids.forEach((docId, d) => this.docNos!.set(docId, d));
+    }
+    return this.docNos.get(id);
+  }
+
+  /** The plan a request would run with (for explain and diagnostics). */
+  plan(raw: RawSearchParams): { request: SearchRequest; plan: QueryPlan } {
+    const request = parseSearchRequest(raw, this.settings);
+    return { request, plan: planQuery(this.index, request.q, request.mode, this.settings) };
+  }
+
+  /** Score of one document for the plan's terms (binary search per term). */
+  scoreOf(doc: number, terms: readonly ScoringTerm[]): number {
+    const ix = this.index;
+    let s = 0;
+    for (const t of terms) {
+      const a = ix.postingOffsets[t.id]!;
+      const b = ix.postingOffsets[t.id + 1]!;
+      const p = gallop(ix.postingDocs, a, b, doc);
+      if (p < b && ix.postingDocs[p] === doc) s += t.weight * ix.postingImpacts[p]!;
+    }
+    return s;
+  }
+
+  private containsAll(doc: number, terms: readonly ScoringTerm[]): boolean {
+    const ix = this.index;
+    return terms.every((t) => {
+      const b = ix.postingOffsets[t.id + 1]!;
+      const p = gallop(ix.postingDocs, ix.postingOffsets[t.id]!, b, doc);
+      return p < b && ix.postingDocs[p] === doc;
+    });
+  }
+
+  /** Decisions the query names by case number, best citation match first. */
+  private pinned(plan: QueryPlan, filter: DocFilter | undefined): ScoredDoc[] {
+    if (plan.caseNumbers.length === 0) return [];
+    this.caseKeys ??= caseKeyIndex(this.index.docs.caseNumbers);
+    const docs = this.index.docs;
+    const out: { doc: number; quality: number; order: number }[] = [];
+    const seen = new Set<number>();
+    plan.caseNumbers.forEach((n, order) => {
+      const citation = plan.citations.find((c) => c.numbers.some((x) => x.normalized === n));
+      for (const d of this.caseKeys!.get(n) ?? []) {
+        if (seen.has(d) || (filter && !filter(d))) continue;
+        seen.add(d);
+        let quality = 0;
+        if (citation?.court && docs.courts[docs.courtIds[d]!] === citation.court) quality += 2;
+        if (citation?.date && intToDate(docs.dates[d]!) === citation.date) quality += 1;
+        out.push({ doc: d, quality, order });
+      }
+    });
+    out.sort((a, b) => a.order - b.order || b.quality - a.quality || docs.dates[b.doc]! - docs.dates[a.doc]! || a.doc - b.doc);
+    return out.map((p) => ({ doc: p.doc, score: this.scoreOf(p.doc, plan.terms) }));
+  }
+
+  private sortByDate(hits: ScoredDoc[], ascending: boolean): ScoredDoc[] {
+    const dates = this.index.docs.dates;
+    // Undated decisions go last either way.
+    const key = (d: number): number => (dates[d] === 0 ? (ascending ? 99999999 : 0) : dates[d]!);
+    return [...hits].sort((a, b) => (ascending ? key(a.doc) - key(b.doc) : key(b.doc) - key(a.doc)) || b.score - a.score || a.doc - b.doc);
+  }
+
+  private hit(h: ScoredDoc, pinned: boolean, plan: QueryPlan, withSnippet: boolean): SearchHit {
+    const docs = this.index.docs;
+    const d = h.doc;
+    const hit: SearchHit = {
+      id: docs.ids[d]!,
+      case_number: docs.caseNumbers[d]!,
+      court: docs.courts[docs.courtIds[d]!]!,
+      court_level: levelName(docs.levelIds[d]!),
+      decision_date: intToDate(docs.dates[d]!),
+      case_name: docs.caseNames[d]!,
+      case_type: docs.types[docs.typeIds[d]!]!,
+      score: Math.round(h.score * 10000) / 10000,
+      match: pinned ? 'case_number' : 'text',
+    };
+    if (withSnippet && this.textSource) {
+      const text = this.textSource(hit.id);
+      if (text) hit.snippet = makeSnippet([text.holdings, text.summary, text.full_text], plan.highlight, this.settings.snippetChars);
+    }
+    return hit;
+  }
+
+  /** Compiles the request's filters into one predicate over document numbers. */
+  private compileFilter(req: SearchRequest): DocFilter | undefined {
+    const docs = this.index.docs;
+    const checks: DocFilter[] = [];
+    if (req.courts.length > 0) {
+      const allowed = new Uint8Array(docs.courts.length);
+      for (const want of req.courts) {
+        let found = false;
+        docs.courts.forEach((c, i) => {
+          if (c === want) (allowed[i] = 1), (found = true);
+        });
+        if (!found) {
+          // Not an exact name: accept a part of one (`서울` → every Seoul court).
+          docs.courts.forEach((c, i) => {
+            if (c.replace(/\s+/g, '').includes(want.replace(/\s+/g, ''))) (allowed[i] = 1), (found = true);
+          });
+        }
+        if (!found) {
+          throw new AlawError('ALAW_ERR_SEARCH_COURT_UNKNOWN', 400, `'${want}' 법원의 판례가 없습니다. 법원명(예: 대법원, 서울고등법원)이나 그 일부를 입력해 주세요.`, {
+            parameter: 'court',
+            value: want,
+          });
+        }
+      }
+      const ids = docs.courtIds;
+      checks.push((d) => allowed[ids[d]!] === 1);
+    }
+    if (req.courtLevels.length > 0) {
+      const allowed = new Uint8Array(COURT_LEVELS.length);
+      for (const l of req.courtLevels) allowed[COURT_LEVELS.indexOf(l)] = 1;
+      const ids = docs.levelIds;
+      checks.push((d) => allowed[ids[d]!] === 1);
+    }
+    if (req.caseTypes.length > 0) {
+      const allowed = new Uint8Array(docs.types.length);
+      docs.types.forEach((t, i) => (allowed[i] = req.caseTypes.includes(t) ? 1 : 0));
+      const ids = docs.typeIds;
+      checks.push((d) => allowed[ids[d]!] === 1);
+    }
+    if (req.dateFrom || req.dateTo) {
+      const from = req.dateFrom || 1;
+      const to = req.dateTo || 99999999;
+      const dates = docs.dates;
+      checks.push((d) => dates[d]! >= from && dates[d]! <= to);
+    }
+    if (checks.length === 0) return undefined;
+    if (checks.length === 1) return checks[0];
+    return (d) => {
+      for (const c of checks) if (!c(d)) return false;
+      return true;
+    };
+  }
+}

@@ -1,0 +1,102 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { TOKENIZER_VERSION } from '../text/index.js';
+import { IndexBuilder, type IndexableDocument } from './builder.js';
+import { INDEX_FORMAT_VERSION, type IndexHeader, type SearchIndex } from './indexData.js';
+import { IndexFileError, readIndexFile, readIndexHeader, writeIndexFile } from './indexFile.js';
+import { FIELDS, type Bm25Params } from './params.js';
+
+/** Where the index comes from: the application database (structurally, PrecedentStore). */
+export interface CorpusSource {
+  corpusVersion(): string;
+  count(): number;
+  scanForIndex(): Iterable<IndexableDocument>;
+}
+
+/** The index file inside the index directory (the guide's `bm25_cache.pkl`). */
+export const INDEX_FILE_NAME = 'search.idx';
+
+export interface EnsureIndexOptions {
+  dir: string;
+  params: Bm25Params;
+  source: CorpusSource;
+  /** Rebuild even when the file is current. */
+  force?: boolean;
+  /** Progress while building: documents indexed so far, and the total. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface EnsureIndexResult {
+  index: SearchIndex;
+  file: string;
+  /** Why the index was rebuilt, or null when the file was current and loaded. */
+  rebuiltBecause: string | null;
+  loadMs: number;
+  buildMs: number;
+  bytes: number;
+}
+
+function sameParams(a: Bm25Params, b: Bm25Params): boolean {
+  if (a.k1 !== b.k1) return false;
+  return FIELDS.every((f) => a.fields[f]?.weight === b.fields[f]?.weight && a.fields[f]?.b === b.fields[f]?.b);
+}
+
+/**
+ * Why an index with this header cannot serve the current corpus and settings,
+ * or null when it can.
+ */
+export function stalenessReason(header: IndexHeader, corpusVersion: string, params: Bm25Params): string | null {
+  if (header.formatVersion !== INDEX_FORMAT_VERSION) return `색인 형식 버전이 다릅니다 (${header.formatVersion} → ${INDEX_FORMAT_VERSION})`;
+  if (header.tokenizerVersion !== TOKENIZER_VERSION) return `토크나이저 버전이 다릅니다 (${header.tokenizerVersion} → ${TOKENIZER_VERSION})`;
+  if (header.corpusVersion !== corpusVersion) return `판례 데이터가 색인 이후 바뀌었습니다 (${header.corpusVersion} → ${corpusVersion})`;
+  if (!sameParams(header.params, params)) return 'BM25 설정(k1, 필드 가중치)이 바뀌었습니다';
+  return null;
+}
+
+/**
+ * Loads the index file when it is current; otherwise (missing, corrupt,
+ * older than the corpus, built with other settings) rebuilds it from the
+ * corpus and writes it atomically. Loading never tokenizes the corpus.
+ */
+export function ensureIndex(opts: EnsureIndexOptions): EnsureIndexResult {
+  const file = path.join(opts.dir, INDEX_FILE_NAME);
+  const corpusVersion = opts.source.corpusVersion();
+  let reason: string | null = opts.force ? '강제 재생성 요청' : null;
+  if (!reason) {
+    try {
+      reason = stalenessReason(readIndexHeader(file), corpusVersion, opts.params);
+    } catch (err) {
+      if (!(err instanceof IndexFileError)) throw err;
+      reason = String(err.details?.reason ?? err.message);
+    }
+  }
+  if (!reason) {
+    const started = performance.now();
+    try {
+      const index = readIndexFile(file);
+      return { index, file, rebuiltBecause: null, loadMs: performance.now() - started, buildMs: 0, bytes: fs.statSync(file).size };
+    } catch (err) {
+      if (!(err instanceof IndexFileError)) throw err;
+      reason = String(err.details?.reason ?? err.message);
+    }
+  }
+  const started = performance.now();
+  const index = buildFromSource(opts.source, opts.params, opts.onProgress);
+  const bytes = writeIndexFile(file, index);
+  return { index, file, rebuiltBecause: reason, loadMs: 0, buildMs: performance.now() - started, bytes };
+}
+
+/** Builds an index over every document of `source` (no file I/O). */
+export function buildFromSource(source: CorpusSource, params: Bm25Params, onProgress?: (done: number, total: number) => void): SearchIndex {
+  const total = source.count();
+  // The version is read before the scan: if an import lands meanwhile, the
+  // index is marked with the older version and rebuilt again next time.
+  const version = source.corpusVersion();
+  const builder = new IndexBuilder(params);
+  for (const doc of source.scanForIndex()) {
+    builder.add(doc);
+    if (onProgress && builder.documentCount % 500 === 0) onProgress(builder.documentCount, total);
+  }
+  onProgress?.(builder.documentCount, total);
+  return builder.finish(version);
+}

@@ -1,0 +1,147 @@
+import { findCaseNumbers, findCitations, type Citation } from '../legal/index.js';
+import { analyzeQuery, normalizeText, TokenRole } from '../text/index.js';
+import type { SearchIndex } from './indexData.js';
+import { IMPACT_SCALE, idf, type SearcherSettings } from './params.js';
+import type { ScoringTerm } from './retrieval.js';
+
+/** How a query is matched: every word required, or ranked by similarity. */
+export type SearchMode = 'all' | 'similar';
+export type RequestedMode = SearchMode | 'auto';
+
+export type TermKind = 'bigram' | 'word' | 'unigram' | 'number' | 'case_number';
+
+/** One distinct query term with everything its score contribution depends on. */
+export interface PlannedTerm extends ScoringTerm {
+  term: string;
+  kind: TermKind;
+  required: boolean;
+  /** Occurrences in the query. */
+  qtf: number;
+  /** Query-side weight before idf (saturated qtf × kind weight). */
+  queryWeight: number;
+  df: number;
+  idf: number;
+}
+
+export interface QueryPlan {
+  normalized: string;
+  mode: SearchMode;
+  /** Terms scored (for `similar`: the selected ones). Unknown terms are left out. */
+  terms: PlannedTerm[];
+  /** `all` mode: terms every match must contain. */
+  required: PlannedTerm[];
+  /** `all` mode: terms that only add to the score. */
+  optional: PlannedTerm[];
+  /** Required terms the corpus never contains (an `all` query with any cannot match). */
+  missingRequired: string[];
+  /** Distinct terms left out by similar-mode selection (least informative first to go). */
+  droppedTerms: number;
+  /** Case numbers written in the query (normalized), in order. */
+  caseNumbers: string[];
+  citations: Citation[];
+  /** Term → weight, for highlighting and choosing snippets. */
+  highlight: Map<string, number>;
+}
+
+function kindOf(term: string, isCaseNumber: boolean): TermKind {
+  if (isCaseNumber) return 'case_number';
+  if (/^[0-9]+$/u.test(term)) return 'number';
+  if (term.length === 1) return 'unigram';
+  if (term.length === 2 && /^[\uac00-\ud7a3\u3400-\u9fff\uf900-\ufaff]{2}$/u.test(term)) return 'bigram';
+  return 'word';
+}
+
+/**
+ * Turns query text into scored terms. Case numbers and full citations become
+ * single required terms (and are looked up separately for pinning); the rest
+ * is tokenized like documents. In `auto` mode a short query (a few words)
+ * requires every word; a long one (a case description) is a similar-case
+ * query that keeps only its most informative terms, so it never degrades into
+ * scoring the whole corpus on hundreds of common bigrams.
+ */
+export function planQuery(ix: SearchIndex, text: string, requested: RequestedMode, s: SearcherSettings): QueryPlan {
+  const normalized = normalizeText(text);
+  const citations = findCitations(normalized);
+  const caseNumbers: string[] = [];
+  let rest = normalized;
+  const blank = (start: number, end: number): void => {
+    rest = rest.slice(0, start) + ' '.repeat(end - start) + rest.slice(end);
+  };
+  for (const c of citations) {
+    for (const n of c.numbers) caseNumbers.push(n.normalized);
+    blank(c.start, c.end);
+  }
+  for (const m of findCaseNumbers(rest, { loose: true })) {
+    for (const n of m.numbers) caseNumbers.push(n.normalized);
+    blank(m.start, m.end);
+  }
+
+  const analyzed = analyzeQuery(rest);
+  type Acc = { term: string; required: boolean; qtf: number; caseNumber: boolean };
+  const byTerm = new Map<string, Acc>();
+  const add = (term: string, required: boolean, caseNumber: boolean): void => {
+    const a = byTerm.get(term);
+    if (a) {
+      a.qtf++;
+      a.required ||= required;
+    } else byTerm.set(term, { term, required, qtf: 1, caseNumber });
+  };
+  for (const n of caseNumbers) add(n, true, true);
+  for (const t of analyzed.tokens) add(t.term, t.role === TokenRole.Required, false);
+
+  const contentWords = analyzed.words.filter((w) => w.stem.length >= 2).length + caseNumbers.length;
+  const mode: SearchMode =
+    requested !== 'auto' ? requested : contentWords >= s.similarMinWords || rest.trim().length >= s.similarMinChars ? 'similar' : 'all';
+
+  const N = ix.header.docCount;
+  const planned: PlannedTerm[] = [];
+  const missingRequired: string[] = [];
+  for (const a of byTerm.values()) {
+    const id = ix.dict.lookup(a.term);
+    const kind = kindOf(a.term, a.caseNumber);
+    if (id < 0) {
+      if (a.required) missingRequired.push(a.term);
+      continue;
+    }
+    const df = ix.postingOffsets[id + 1]! - ix.postingOffsets[id]!;
+    const termIdf = idf(N, df);
+    const kindWeight = kind === 'word' || kind === 'case_number' ? s.wordFormWeight : 1;
+    const qtfWeight = mode === 'similar' ? ((s.k3 + 1) * a.qtf) / (s.k3 + a.qtf) : 1;
+    const queryWeight = qtfWeight * kindWeight;
+    planned.push({
+      term: a.term,
+      id,
+      kind,
+      required: a.required,
+      qtf: a.qtf,
+      queryWeight,
+      df,
+      idf: termIdf,
+      weight: (queryWeight * termIdf) / IMPACT_SCALE,
+    });
+  }
+
+  let terms = planned;
+  let droppedTerms = 0;
+  if (mode === 'similar' && planned.length > s.similarMaxTerms) {
+    // Keep the terms with the largest potential contribution (query weight × idf).
+    terms = [...planned].sort((a, b) => b.weight - a.weight || a.term.localeCompare(b.term)).slice(0, s.similarMaxTerms);
+    droppedTerms = planned.length - terms.length;
+  }
+  const required = mode === 'all' ? terms.filter((t) => t.required) : [];
+  const optional = mode === 'all' ? terms.filter((t) => !t.required) : [];
+  const highlight = new Map<string, number>();
+  for (const t of terms) highlight.set(t.term, t.idf * t.queryWeight);
+  return {
+    normalized,
+    mode,
+    terms,
+    required,
+    optional,
+    missingRequired: mode === 'all' ? missingRequired : [],
+    droppedTerms,
+    caseNumbers: [...new Set(caseNumbers)],
+    citations,
+    highlight,
+  };
+}

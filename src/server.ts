@@ -1,0 +1,63 @@
+import { openServices } from './app/index.js';
+import { ConfigError, loadConfig, type LoadConfigOptions } from './config/index.js';
+import { buildApp } from './http/index.js';
+import { createLogger } from './ops/index.js';
+
+/**
+ * Composition root of the service: configuration, database (seeded with the
+ * bundled corpus on first start), search index (rebuilt when missing, corrupt
+ * or stale), HTTP server on port 8997.
+ */
+export async function serve(options: LoadConfigOptions = {}): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(options);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.log.level);
+  const services = await openServices(config, logger, { seed: true });
+  const app = await buildApp(services);
+
+  let closing = false;
+  const shutdown = (signal: string): void => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, '종료 신호를 받아 서버를 닫습니다');
+    app
+      .close()
+      .then(() => services.close())
+      .then(() => process.exit(0))
+      .catch((err: unknown) => {
+        logger.error({ err }, '종료 중 오류');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+
+  try {
+    await app.listen({ host: config.server.host, port: config.server.port });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason =
+      code === 'EADDRINUSE'
+        ? `포트 ${config.server.port}을(를) 이미 다른 프로세스가 쓰고 있습니다. 그 프로세스를 멈추거나 ALAW_PORT로 다른 포트를 지정하세요.`
+        : code === 'EACCES'
+          ? `포트 ${config.server.port}에 바인드할 권한이 없습니다.`
+          : (err as Error).message;
+    logger.fatal({ err, port: config.server.port }, reason);
+    await services.close();
+    process.exit(1);
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.server.port;
+  logger.info(
+    { host: config.server.host, port, instance_id: services.instanceId, documents: services.search.engine.index.header.docCount, uptime_ms: Math.round(process.uptime() * 1000) },
+    `ALaw AI-Backend가 http://${config.server.host}:${port} 에서 요청을 받습니다 (API 문서: /docs)`,
+  );
+}

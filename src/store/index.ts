@@ -1,0 +1,2 @@
+export { PrecedentStore, type ImportCounts, type IndexSourceRow, type SnippetSource, type PrecedentSummary } from './precedentStore.js';
+export type { AppDatabase } from './schema.js';

@@ -1,0 +1,37 @@
+import type { Generated } from 'kysely';
+
+/** Row types of the application database, for Kysely. */
+export interface PrecedentsTable {
+  rowid: Generated<number>;
+  id: string;
+  case_number: string;
+  court: string;
+  decision_date: string | null;
+  case_name: string;
+  case_type: string;
+  holdings: string | null;
+  summary: string | null;
+  statutes: string | null;
+  cited_cases: string | null;
+  full_text: string;
+  source: string | null;
+  content_hash: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface PrecedentCaseKeysTable {
+  case_key: string;
+  precedent_id: string;
+}
+
+export interface AppMetaTable {
+  key: string;
+  value: string;
+}
+
+export interface AppDatabase {
+  precedents: PrecedentsTable;
+  precedent_case_keys: PrecedentCaseKeysTable;
+  app_meta: AppMetaTable;
+}
