@@ -17,12 +17,12 @@ import { VERSION } from './version.js';
  * OpenAPI is generated from the route schemas and served at /docs.
  */
 export async function buildApp(services: Services): Promise<FastifyInstance> {
-  let self: FastifyInstance | undefined;
   const app = Fastify({
     loggerInstance: services.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
-    clientErrorHandler: (err, socket) => {
-      if (self && recoverRawUrl(self, err as unknown as Parameters<typeof recoverRawUrl>[1], socket)) return;
+    // Fastify binds this handler to the instance.
+    clientErrorHandler(this: FastifyInstance, err, socket) {
+      if (recoverRawUrl(this, err as unknown as Parameters<typeof recoverRawUrl>[1], socket)) return;
       if (socket.writable) {
         const body = JSON.stringify({ error: { code: 'ALAW_ERR_REQUEST_MALFORMED', message: '잘못된 HTTP 요청입니다. URL의 공백과 한글은 퍼센트 인코딩해 주세요 (curl -G --data-urlencode).' } });
         socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
@@ -35,7 +35,6 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  self = app as unknown as FastifyInstance;
   registerErrorHandling(app);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isAlawError } from '../errors.js';
 
-/** Route option: which error code a schema violation of each parameter gets. */
+/** Route option: which error code a schema violation of each parameter gets (`<param>.required` for a missing one). */
 export interface RouteErrorCodes {
   paramErrorCodes?: Record<string, string>;
 }
@@ -53,7 +53,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
       const codes = (request.routeOptions.config as RouteErrorCodes | undefined)?.paramErrorCodes ?? {};
       const why = AJV_MESSAGES[first.keyword]?.(first.params as Record<string, unknown>) ?? first.message ?? '값이 올바르지 않습니다';
       const where = err.validationContext === 'body' ? '요청 본문' : err.validationContext === 'params' ? '경로' : '요청 값';
-      return send(reply, request, 400, codes[param] ?? 'ALAW_ERR_REQUEST_INVALID', `${where}이 올바르지 않습니다: ${param ? `${param} — ` : ''}${why}.`, {
+      const code = (first.keyword === 'required' ? codes[`${param}.required`] : undefined) ?? codes[param] ?? 'ALAW_ERR_REQUEST_INVALID';
+      return send(reply, request, 400, code, `${where}이 올바르지 않습니다: ${param ? `${param} — ` : ''}${why}.`, {
         parameter: param || undefined,
         location: err.validationContext,
       });

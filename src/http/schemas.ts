@@ -51,6 +51,7 @@ export const SearchBody = Type.Object(
 /** Error codes for invalid search parameters (used when schema validation rejects them). */
 export const SEARCH_PARAM_CODES: Record<string, string> = {
   q: 'ALAW_ERR_SEARCH_QUERY_INVALID',
+  'q.required': 'ALAW_ERR_SEARCH_QUERY_EMPTY',
   page: 'ALAW_ERR_SEARCH_PAGE_INVALID',
   size: 'ALAW_ERR_SEARCH_SIZE_INVALID',
   sort: 'ALAW_ERR_SEARCH_SORT_INVALID',

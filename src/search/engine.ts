@@ -235,12 +235,19 @@ export class SearchEngine {
       for (const want of req.courts) {
         let found = false;
         docs.courts.forEach((c, i) => {
-          if (c === want) (allowed[i] = 1), (found = true);
+          if (c === want) {
+            allowed[i] = 1;
+            found = true;
+          }
         });
         if (!found) {
           // Not an exact name: accept a part of one (`서울` → every Seoul court).
+          const part = want.replace(/\s+/g, '');
           docs.courts.forEach((c, i) => {
-            if (c.replace(/\s+/g, '').includes(want.replace(/\s+/g, ''))) (allowed[i] = 1), (found = true);
+            if (c.replace(/\s+/g, '').includes(part)) {
+              allowed[i] = 1;
+              found = true;
+            }
           });
         }
         if (!found) {

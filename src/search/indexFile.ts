@@ -186,8 +186,9 @@ export function readIndexFile(file: string): SearchIndex {
   } catch {
     throw new IndexFileError(file, '문서 메타데이터가 손상되었습니다');
   }
+  const { sections: _sections, ...plainHeader } = header;
   const index: SearchIndex = {
-    header,
+    header: plainHeader,
     dict: new TermDictionary(get('dict.slots'), get('dict.offsets'), get('dict.chars')),
     postingOffsets: get('postings.offsets'),
     postingDocs: get('postings.docs'),
@@ -205,6 +206,8 @@ export function readIndexFile(file: string): SearchIndex {
       levelIds: levelIdsOf(meta.courts, get('docs.courtIds')),
     },
   };
+  const last = header.sections.reduce((m, sec) => Math.max(m, align8(sec.offset + sec.length)), 0);
+  if (dataStart + last !== buf.length) throw new IndexFileError(file, `파일 크기가 맞지 않습니다 (${buf.length} ≠ ${dataStart + last})`);
   checkShape(file, index);
   return index;
 }

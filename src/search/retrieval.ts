@@ -24,8 +24,13 @@ export interface RetrievalResult {
   evaluated: number;
 }
 
-/** Documents per accumulator window in {@link maxScoreTopK}. */
-const WINDOW = 4096;
+/**
+ * Accumulator windows in {@link maxScoreTopK} start small, so the k-th score
+ * (the pruning threshold) is known after a few hundred documents, and double
+ * up to the maximum, where per-window overhead no longer matters.
+ */
+const FIRST_WINDOW = 256;
+const MAX_WINDOW = 8192;
 
 /**
  * First position p in [pos, end) with docs[p] ≥ target, by galloping from
@@ -88,9 +93,10 @@ export function maxScoreTopK(ix: SearchIndex, terms: readonly ScoringTerm[], k: 
   }
 
   const N = ix.header.docCount;
-  const acc = new Float64Array(WINDOW);
-  const mark = new Uint8Array(WINDOW);
-  const touched = new Int32Array(WINDOW);
+  const acc = new Float64Array(MAX_WINDOW);
+  const mark = new Uint8Array(MAX_WINDOW);
+  const touched = new Int32Array(MAX_WINDOW);
+  let windowSize = FIRST_WINDOW;
   let firstEssential = 0;
   let evaluated = 0;
   let windowStart = 0;
@@ -104,7 +110,8 @@ export function maxScoreTopK(ix: SearchIndex, terms: readonly ScoringTerm[], k: 
     for (let e = firstEssential; e < T; e++) if (pos[e]! < end[e]! && docs[pos[e]!]! < next) next = docs[pos[e]!]!;
     if (next >= N) break;
     if (next > windowStart) windowStart = next;
-    const windowEnd = Math.min(N, windowStart + WINDOW);
+    const windowEnd = Math.min(N, windowStart + windowSize);
+    if (windowSize < MAX_WINDOW) windowSize *= 2;
 
     // Term-at-a-time over the essential lists within the window.
     let nt = 0;

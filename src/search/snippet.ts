@@ -43,11 +43,19 @@ interface Span {
 /** Spans of `text` (normalized) that match a query term: bigrams, word forms, numbers, unigrams. */
 function matchSpans(text: string, terms: ReadonlyMap<string, number>): Span[] {
   const spans: Span[] = [];
+  // Word forms (소유권이전등기) also count inside longer words (소유권이전등기절차를).
+  const wordTerms = [...terms.keys()].filter((t) => t.length >= 3);
   scanWords(text, (start, end, stemEnd) => {
     const stem = text.slice(start, stemEnd);
     if (terms.has(stem)) {
       spans.push({ start, end: stemEnd, term: stem });
       return;
+    }
+    if (wordTerms.length > 0 && end - start >= 3) {
+      const word = text.slice(start, end);
+      for (const w of wordTerms) {
+        for (let at = word.indexOf(w); at >= 0; at = word.indexOf(w, at + 1)) spans.push({ start: start + at, end: start + at + w.length, term: w });
+      }
     }
     // Runs of one script: bigrams for syllabic runs, whole runs otherwise.
     let i = start;
@@ -101,7 +109,7 @@ export function makeSnippet(fields: readonly (string | null | undefined)[], term
     if (!raw) continue;
     const field = raw.length > SCAN_LIMIT ? raw.slice(0, SCAN_LIMIT) : raw;
     const norm = normalizeWithOffsets(field);
-    const spans = matchSpans(norm.text, terms);
+    const spans = matchSpans(norm.text, terms).sort((a, b) => a.start - b.start || a.end - b.end);
     if (spans.length === 0) {
       best ??= { field, norm, spans, from: 0, score: 0 };
       continue;

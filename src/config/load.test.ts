@@ -1,0 +1,58 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, envNameOf, loadConfig } from './index.js';
+
+describe('loadConfig', () => {
+  it('has embedded defaults matching the operations guide', () => {
+    const c = loadConfig({ env: {} });
+    expect(c.server.port).toBe(8997);
+    expect(c.paths.database).toBe('data/alaw.db');
+    expect(c.paths.indexDir).toBe('data/index');
+    expect(Object.isFrozen(c.search.fields)).toBe(true);
+  });
+
+  it('reads ALAW_* variables, aliases and a JSON file, environment winning over the file', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alaw-cfg-'));
+    const file = path.join(dir, 'c.json');
+    fs.writeFileSync(file, JSON.stringify({ server: { port: 9000 }, search: { k1: 0.9 } }));
+    const c = loadConfig({ env: { ALAW_CONFIG_FILE: file, ALAW_SEARCH_K1: '1.4', ALAW_SEARCH_FIELDS_FULL_TEXT_B: '0.6', INSTANCE_ID: 'a1' } });
+    expect(c.server.port).toBe(9000);
+    expect(c.search.k1).toBe(1.4);
+    expect(c.search.fields.full_text.b).toBe(0.6);
+    expect(c.server.instanceId).toBe('a1');
+    expect(loadConfig({ env: { PORT: '8080' } }).server.port).toBe(8080);
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it('names the bad setting and its variable', () => {
+    const attempt = (env: Record<string, string>): ConfigError => {
+      try {
+        loadConfig({ env });
+      } catch (err) {
+        return err as ConfigError;
+      }
+      throw new Error('no error');
+    };
+    const e = attempt({ ALAW_PORT: '99999' });
+    expect(e).toBeInstanceOf(ConfigError);
+    expect(e.code).toBe('ALAW_ERR_CONFIG_INVALID');
+    expect(e.message).toContain('ALAW_SERVER_PORT');
+    expect(attempt({ ALAW_SEARCH_K1: 'abc' }).problems[0]).toContain('search.k1');
+    expect(attempt({ ALAW_CONFIG_FILE: '/nonexistent.json' }).problems[0]).toContain('/nonexistent.json');
+  });
+
+  it('rejects unknown keys in the file', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alaw-cfg-'));
+    const file = path.join(dir, 'c.json');
+    fs.writeFileSync(file, JSON.stringify({ server: { prot: 1 } }));
+    expect(() => loadConfig({ env: {}, file })).toThrow(/server\.prot/);
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it('derives environment names', () => {
+    expect(envNameOf('search.fields.full_text.b')).toBe('ALAW_SEARCH_FIELDS_FULL_TEXT_B');
+    expect(envNameOf('search.similarMaxTerms')).toBe('ALAW_SEARCH_SIMILAR_MAX_TERMS');
+  });
+});

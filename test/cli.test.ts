@@ -1,0 +1,75 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LAWGO_FIXTURE, SAMPLE, tempDir } from './helpers.js';
+import { run } from './process.js';
+
+const tmp = tempDir('alaw-cli-');
+afterAll(() => tmp.cleanup());
+const env = {
+  ALAW_DB_PATH: path.join(tmp.dir, 'alaw.db'),
+  ALAW_INDEX_DIR: path.join(tmp.dir, 'index'),
+  ALAW_PATHS_SEED_CORPUS: SAMPLE,
+};
+const alaw = (args: string[], input?: string) => run('src/cli/main.ts', args, env, input);
+
+describe('alaw CLI', () => {
+  it('import: reports bad lines by number, imports the rest, exits 3, and is idempotent', async () => {
+    const file = path.join(tmp.dir, 'mixed.jsonl');
+    const lawgo = fs.readFileSync(LAWGO_FIXTURE, 'utf8').trim().split('\n');
+    fs.writeFileSync(file, [lawgo[0], '{not json', lawgo[1], JSON.stringify({ 사건번호: '2020고합1', 법원명: '', 판례내용: 'x' })].join('\n'));
+    const r = await alaw(['import', file]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(`${file}:2: JSON 구문 오류`);
+    expect(r.stderr).toContain(`${file}:4: court: 필수 항목이 비어 있습니다.`);
+    expect(r.stdout).toMatch(/새로 추가 2건/);
+    expect(r.stdout).toMatch(/거부 2줄/);
+    expect(r.stdout).toMatch(/검색 색인을 다시 만들었습니다/);
+
+    const again = await alaw(['import', file, '--json']);
+    expect(again.code).toBe(3);
+    const report = JSON.parse(again.stdout);
+    expect(report).toMatchObject({ inserted: 0, unchanged: 2, rejected: 2, index: null });
+    expect(report.problems.map((p: { line: number }) => p.line)).toEqual([2, 4]);
+  });
+
+  it('import reads standard input', async () => {
+    const r = await alaw(['import', '-', '--no-index'], fs.readFileSync(LAWGO_FIXTURE, 'utf8'));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/변경 없음 2건/);
+  });
+
+  it('search prints results, or JSON with --json', async () => {
+    const text = await alaw(['search', '2016다276177']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('대법원 2019. 5. 30. 선고 2016다276177');
+    expect(text.stdout).toContain('[사건번호 일치]');
+    const json = await alaw(['search', '--json', '--size', '2', '사기']);
+    const body = JSON.parse(json.stdout);
+    expect(body.size).toBe(2);
+    expect(body.hits[0].case_number).toBe('2010도12345');
+    expect(body.hits[0].snippet).toContain('<mark>사기</mark>');
+  });
+
+  it('rejects bad arguments with exit code 2 and a Korean message', async () => {
+    const page = await alaw(['search', '사기', '--page', '0']);
+    expect(page.code).toBe(2);
+    expect(page.stderr).toContain('--page는 1 이상의 정수여야 합니다');
+    const date = await alaw(['search', '사기', '--from', '2020-13']);
+    expect(date.code).toBe(2);
+    expect(date.stderr).toContain('ALAW_ERR_SEARCH_DATE_INVALID');
+    const missing = await alaw(['import', path.join(tmp.dir, 'none.jsonl')]);
+    expect(missing.code).toBe(2);
+    const cfg = await run('src/cli/main.ts', ['index'], { ...env, ALAW_SEARCH_K1: 'lots' });
+    expect(cfg.code).toBe(2);
+    expect(cfg.stderr).toContain('ALAW_SEARCH_K1');
+  });
+
+  it('index reports a current index, and rebuilds with --force', async () => {
+    const r = await alaw(['index']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('최신입니다');
+    const f = await alaw(['index', '--force', '--json']);
+    expect(JSON.parse(f.stdout).rebuilt_because).toBe('강제 재생성 요청');
+  });
+});

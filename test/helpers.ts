@@ -1,0 +1,38 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openServices, type Services } from '../src/app/index.js';
+import { loadConfig } from '../src/config/index.js';
+import { createLogger } from '../src/ops/index.js';
+
+export const SAMPLE = path.resolve('test/fixtures/precedents-sample.jsonl');
+export const LAWGO_FIXTURE = path.resolve('test/fixtures/lawgo-sample.jsonl');
+
+export function readSample(): Record<string, unknown>[] {
+  return fs
+    .readFileSync(SAMPLE, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** A fresh directory under the OS temp dir, removed by the returned cleanup. */
+export function tempDir(prefix = 'alaw-test-'): { dir: string; cleanup: () => void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Services over a temporary database seeded with the 300-record sample. */
+export async function sampleServices(dir: string, overrides: Record<string, unknown> = {}): Promise<Services> {
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      'paths.database': path.join(dir, 'alaw.db'),
+      'paths.indexDir': path.join(dir, 'index'),
+      'paths.seedCorpus': SAMPLE,
+      'log.level': 'silent',
+      ...overrides,
+    },
+  });
+  return openServices(config, createLogger('silent'), { seed: true });
+}

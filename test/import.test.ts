@@ -1,0 +1,92 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importFile } from '../src/app/index.js';
+import { PrecedentStore } from '../src/store/index.js';
+import { LAWGO_FIXTURE, SAMPLE, tempDir } from './helpers.js';
+
+const tmp = tempDir();
+let store: PrecedentStore;
+
+beforeAll(async () => {
+  store = await PrecedentStore.open(path.join(tmp.dir, 'alaw.db'));
+});
+afterAll(async () => {
+  await store.close();
+  tmp.cleanup();
+});
+
+describe('importFile', () => {
+  it('imports our JSONL (gzip too) idempotently', async () => {
+    const gz = path.join(tmp.dir, 'sample.jsonl.gz');
+    fs.writeFileSync(gz, zlib.gzipSync(fs.readFileSync(SAMPLE)));
+    const first = await importFile(store, gz);
+    expect(first).toMatchObject({ lines: 300, inserted: 300, updated: 0, rejected: 0 });
+    const version = store.corpusVersion();
+    const again = await importFile(store, SAMPLE);
+    expect(again).toMatchObject({ inserted: 0, updated: 0, unchanged: 300 });
+    expect(store.corpusVersion()).toBe(version);
+    expect(store.count()).toBe(300);
+  });
+
+  it('imports law.go.kr records and finds them by case number', async () => {
+    const r = await importFile(store, LAWGO_FIXTURE);
+    expect(r).toMatchObject({ inserted: 4, rejected: 0 });
+    const p = await store.getById('lawgo-212345');
+    expect(p?.statutes).toContain('민법 제750조');
+    expect(p?.cited_cases).toContain('2008다38288');
+    const found = await store.findByCaseNumber('2016 다 276177');
+    expect(found.map((f) => f.id)).toEqual(['lawgo-212345']);
+    expect((await importFile(store, LAWGO_FIXTURE)).unchanged).toBe(4);
+  });
+
+  it('reports every bad line with its number and reason and imports the good ones', async () => {
+    const good = (n: number) => JSON.stringify({ case_number: `2020가합${n}`, court: '서울중앙지방법원', decision_date: '2020-05-01', case_name: '손해배상', full_text: `본문 ${n}` });
+    const lines = [
+      good(1),
+      '{"case_number": "2020가합2", "court": ', // line 2: broken JSON
+      good(3),
+      JSON.stringify({ case_number: '2020가합4', court: '서울중앙지방법원', full_text: 'x', decision_date: '2020-02-31' }), // line 4: bad date
+      '',
+      JSON.stringify({ 사건번호: '2020가합6', 법원명: '서울중앙지방법원', 사건종류명: '우주', 판례내용: 'x' }), // line 6: bad type
+      good(7),
+    ];
+    const file = path.join(tmp.dir, 'mixed.jsonl');
+    fs.writeFileSync(file, lines.join('\n'));
+    const seen: number[] = [];
+    const r = await importFile(store, file, { onProblem: (p) => seen.push(p.line) });
+    expect(r).toMatchObject({ lines: 6, inserted: 3, rejected: 3 });
+    expect(r.problems.map((p) => [p.line, p.code])).toEqual([
+      [2, 'ALAW_ERR_IMPORT_JSON'],
+      [4, 'ALAW_ERR_IMPORT_FIELD'],
+      [6, 'ALAW_ERR_IMPORT_FIELD'],
+    ]);
+    expect(seen).toEqual([2, 4, 6]);
+    expect(r.problems[1]!.message).toContain('decision_date');
+    expect((await store.findByCaseNumber('2020가합7')).length).toBe(1);
+    expect((await store.findByCaseNumber('2020가합4')).length).toBe(0);
+  });
+
+  it('updates changed records and merges records that name an existing decision', async () => {
+    const original = JSON.parse(fs.readFileSync(SAMPLE, 'utf8').split('\n')[5]!);
+    const file = path.join(tmp.dir, 'update.jsonl');
+    fs.writeFileSync(file, JSON.stringify({ ...original, case_name: `${original.case_name}(정정)` }) + '\n');
+    expect(await importFile(store, file)).toMatchObject({ updated: 1, inserted: 0 });
+    expect((await store.getById(original.id))?.case_name).toBe(`${original.case_name}(정정)`);
+
+    // The same decision from another source, without our id: updates it, no duplicate.
+    const { id: _id, ...withoutId } = original;
+    fs.writeFileSync(file, JSON.stringify({ ...withoutId, source: 'other' }) + '\n');
+    const before = store.count();
+    expect(await importFile(store, file)).toMatchObject({ updated: 1, merged: 1, inserted: 0 });
+    expect(store.count()).toBe(before);
+    expect((await store.getById(original.id))?.source).toBe('other');
+  });
+
+  it('fails clearly on a missing file without touching the database', async () => {
+    const before = store.corpusVersion();
+    await expect(importFile(store, path.join(tmp.dir, 'nope.jsonl'))).rejects.toThrow();
+    expect(store.corpusVersion()).toBe(before);
+  });
+});

@@ -1,0 +1,69 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+/** Runs a TypeScript entry point in a real Node process (through tsx), as `npm start`/`alaw` would. */
+export function nodeArgs(entry: string, args: string[] = []): string[] {
+  return ['--import', 'tsx', path.resolve(entry), ...args];
+}
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function run(entry: string, args: string[], env: Record<string, string>, input?: string): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, nodeArgs(entry, args), { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input ?? '');
+  });
+}
+
+export interface ServerProcess {
+  child: ChildProcess;
+  port: number;
+  logs: () => string;
+  stop: (signal?: NodeJS.Signals) => Promise<number | null>;
+}
+
+/** Starts the service and resolves once it logs that it is listening. */
+export function startServer(env: Record<string, string>, timeoutMs = 60_000): Promise<ServerProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, nodeArgs('src/main.ts'), { env: { ...process.env, ALAW_PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start in time:\n${out}`));
+    }, timeoutMs);
+    const onData = (d: Buffer): void => {
+      out += d.toString();
+      const m = /"port":(\d+),"instance_id"/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({
+          child,
+          port: Number(m[1]),
+          logs: () => out,
+          stop: (signal = 'SIGTERM') =>
+            new Promise((res) => {
+              if (child.exitCode !== null) return res(child.exitCode);
+              child.once('exit', (code) => res(code));
+              child.kill(signal);
+            }),
+        });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${out}`));
+    });
+  });
+}
