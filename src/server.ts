@@ -54,6 +54,8 @@ export async function serve(options: LoadConfigOptions = {}): Promise<void> {
     await services.close();
     process.exit(1);
   }
+  // Build the case-number and id lookup tables now, not on the first request that needs them.
+  setImmediate(() => services.search.engine.warm());
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;
   logger.info(

@@ -50,19 +50,19 @@ export const ConfigSchema = Type.Object(
         fields: Type.Object(
           {
             case_name: Field(1.5, 0.3),
-            holdings: Field(1.5, 0.5),
+            holdings: Field(1.0, 0.5),
             summary: Field(1.2, 0.5),
-            full_text: Field(1.0, 0.75),
+            full_text: Field(1.0, 1.0),
           },
           { additionalProperties: false, default: {} },
         ),
         /** Query-term-frequency saturation (BM25 k3) for long queries. */
         k3: Type.Number({ minimum: 0, maximum: 1000, default: 1.5 }),
         /** Weight of an exact word-form match relative to one bigram. */
-        wordFormWeight: Type.Number({ minimum: 0, maximum: 10, default: 1.0 }),
-        /** Queries with more words than this (or longer than similarMinChars) use similar-case mode. */
-        similarMinWords: Type.Integer({ minimum: 1, maximum: 1000, default: 9 }),
-        similarMinChars: Type.Integer({ minimum: 1, maximum: 100000, default: 80 }),
+        wordFormWeight: Type.Number({ minimum: 0, maximum: 10, default: 0.5 }),
+        /** In auto mode, queries with at least this many content words (or this many characters) use similar-case mode. */
+        similarMinWords: Type.Integer({ minimum: 1, maximum: 1000, default: 6 }),
+        similarMinChars: Type.Integer({ minimum: 1, maximum: 100000, default: 60 }),
         /** Similar-case mode scores only the most informative query terms (by idf × qtf). */
         similarMaxTerms: Type.Integer({ minimum: 1, maximum: 4096, default: 48 }),
         /** Longest accepted query, characters. */

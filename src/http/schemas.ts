@@ -89,6 +89,7 @@ export const SearchResponseSchema = Type.Object({
   sort: Type.String(),
   took_ms: Type.Number(),
   query_terms: Type.Object({ used: Type.Integer(), dropped: Type.Integer(), case_numbers: Type.Array(Type.String()) }),
+  notices: Type.Array(Type.String(), { description: '검색 방식에 대한 안내 (사건번호 없음, 일부 일치로 완화 등)' }),
   hits: Type.Array(SearchHitSchema),
 });
 

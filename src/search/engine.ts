@@ -1,5 +1,6 @@
 import { AlawError } from '../errors.js';
 import { COURT_LEVELS } from '../legal/index.js';
+import { caseNumberKeys } from '../legal/index.js';
 import { caseKeyIndex, intToDate, levelName } from './docTable.js';
 import type { SearchIndex } from './indexData.js';
 import type { SearcherSettings } from './params.js';
@@ -45,7 +46,13 @@ export interface SearchResponse {
   sort: SortOrder;
   took_ms: number;
   query_terms: { used: number; dropped: number; case_numbers: string[] };
+  /** Things the user should know about how the query was run (Korean). */
+  notices: string[];
   hits: SearchHit[];
+}
+
+function caseNumberKeysOfDoc(ix: SearchIndex, doc: number): string[] {
+  return caseNumberKeys(ix.docs.caseNumbers[doc]!);
 }
 
 /** How many relevance-ranked candidates a similar-mode query sorts by date. */
@@ -121,6 +128,17 @@ export class SearchEngine {
         { page: req.page, last_page: last },
       );
     }
+    const notices: string[] = [];
+    const pinnedNumbers = new Set(pinned.flatMap((p) => caseNumberKeysOfDoc(this.index, p.doc)));
+    for (const n of plan.caseNumbers) {
+      if (!pinnedNumbers.has(n)) notices.push(`사건번호 ${n}에 해당하는 판례가 ${filter ? '이 조건으로는 ' : ''}없습니다.`);
+    }
+    if (plan.missingRequired.length > 0) {
+      const words = plan.missingRequired.filter((t) => t.length > 2 || !/^[\uac00-\ud7a3]{2}$/u.test(t));
+      if (words.length > 0) notices.push(`판례에 나오지 않는 낱말이 있습니다: ${words.slice(0, 5).join(', ')}`);
+    }
+    if (relaxed) notices.push('모든 낱말을 포함한 판례가 없어, 일부 낱말만 일치하는 판례를 관련도순으로 보여 줍니다.');
+    if (plan.droppedTerms > 0) notices.push(`긴 검색어여서 정보량이 큰 검색어 조각 ${plan.terms.length}개로 유사 판례를 찾았습니다.`);
     const pageHits = all.slice(offset, offset + req.size);
     const hits = pageHits.map((h) => this.hit(h, pinnedSet.has(h.doc), plan, req.snippets));
     return {
@@ -135,8 +153,15 @@ export class SearchEngine {
       sort: req.sort,
       took_ms: Math.round((performance.now() - started) * 1000) / 1000,
       query_terms: { used: plan.terms.length, dropped: plan.droppedTerms, case_numbers: plan.caseNumbers },
+      notices,
       hits,
     };
+  }
+
+  /** Builds the lazy lookup tables now (call after start-up so the first case-number query is fast). */
+  warm(): void {
+    this.caseKeys ??= caseKeyIndex(this.index.docs.caseNumbers);
+    this.docNoOf('');
   }
 
   /** Document number of a decision id, or undefined when the index does not hold it. */

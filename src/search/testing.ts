@@ -6,9 +6,9 @@ export const TEST_PARAMS: Bm25Params = {
   k1: 1.2,
   fields: {
     case_name: { weight: 1.5, b: 0.3 },
-    holdings: { weight: 1.5, b: 0.5 },
+    holdings: { weight: 1.0, b: 0.5 },
     summary: { weight: 1.2, b: 0.5 },
-    full_text: { weight: 1.0, b: 0.75 },
+    full_text: { weight: 1.0, b: 1.0 },
   },
 };
 

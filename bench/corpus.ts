@@ -1,0 +1,45 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import type { IndexableDocument } from '../src/search/index.js';
+import { toIndexable } from '../src/search/testing.js';
+
+/** The development corpus: ../shared/data/precedents-dev.jsonl, else the bundled gzip copy. */
+export function loadDevCorpus(): IndexableDocument[] {
+  const shared = path.resolve('../shared/data/precedents-dev.jsonl');
+  const text = fs.existsSync(shared) ? fs.readFileSync(shared, 'utf8') : zlib.gunzipSync(fs.readFileSync('data/precedents-dev.jsonl.gz')).toString('utf8');
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => toIndexable(JSON.parse(l) as Record<string, unknown>));
+}
+
+/** The corpus replicated `times` times with perturbed ids (the issue's "10× corpus"). */
+export function replicate(docs: IndexableDocument[], times: number): IndexableDocument[] {
+  const out: IndexableDocument[] = [];
+  for (let r = 0; r < times; r++) for (const d of docs) out.push(r === 0 ? d : { ...d, id: `${d.id}~${r}` });
+  return out;
+}
+
+/** Deterministic order of documents by sha256 of their id (for choosing query sets). */
+export function hashOrder(docs: IndexableDocument[]): IndexableDocument[] {
+  const key = (d: IndexableDocument): string => createHash('sha256').update(d.id).digest('hex');
+  return [...docs].map((d) => ({ d, k: key(d) })).sort((a, b) => (a.k < b.k ? -1 : 1)).map((x) => x.d);
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+
+export function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}

@@ -1,0 +1,25 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+
+/** Starts `node dist/main.js` with the given environment and resolves when it is listening. */
+export function startService(env: Record<string, string>): Promise<{ child: ChildProcess; port: number; wallMs: number; log: string }> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['dist/main.js'], { env: { ...process.env, ALAW_PORT: '0', ALAW_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let log = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      log += d.toString();
+      const m = /"port":(\d+),"instance_id"/.exec(log);
+      if (m) resolve({ child, port: Number(m[1]), wallMs: performance.now() - started, log });
+    });
+    child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+    child.on('exit', (code) => reject(new Error(`service exited (${code}):\n${log}`)));
+  });
+}
+
+export function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
