@@ -24,6 +24,7 @@ const env = { ALAW_DB_PATH: path.join(dir, 'alaw.db'), ALAW_INDEX_DIR: path.join
 
 const queries = ['취득시효', '손해배상 책임', '명의신탁 부동산 횡령', '사기', '교통사고 과실', '임대차 보증금', '상속 포기', '배임죄 성립', '근로자 해고', '소유권이전등기 말소'];
 const paths = queries.map((q) => `/api/search?q=${encodeURIComponent(q)}`);
+const plainPaths = paths.map((p) => `${p}&snippets=false`);
 
 const svc = await startService({ ...env, ALAW_LOG_LEVEL: 'info' });
 const sample = await (await fetch(`http://127.0.0.1:${svc.port}${paths[1]}`)).text();
@@ -32,21 +33,23 @@ fs.writeFileSync(bodyFile, sample);
 const bare = spawn(process.execPath, ['bench/bare-server.mjs', bodyFile], { stdio: ['ignore', 'pipe', 'inherit'] });
 const barePort = await new Promise<number>((resolve) => bare.stdout!.on('data', (d: Buffer) => resolve(Number(/listening (\d+)/.exec(d.toString())?.[1]))));
 
-async function load(port: number): Promise<autocannon.Result> {
+async function load(port: number, list = paths): Promise<autocannon.Result> {
   let i = 0;
   return autocannon({
     url: `http://127.0.0.1:${port}`,
     connections,
     duration: seconds,
-    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: paths[i++ % paths.length]! }) }],
+    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: list[i++ % list.length]! }) }],
   });
 }
 
 const ours: autocannon.Result[] = [];
+const plain: autocannon.Result[] = [];
 const bares: autocannon.Result[] = [];
 await load(svc.port); // warm-up
 for (let r = 0; r < runs; r++) {
   ours.push(await load(svc.port));
+  plain.push(await load(svc.port, plainPaths));
   bares.push(await load(barePort));
 }
 await stop(svc.child);
@@ -59,6 +62,7 @@ console.log(`HTTP, ${connections} connections, ${seconds} s × ${runs} alternati
 console.log('| server | req/s (median) | latency p50 (ms) | latency p99 (ms) | errors/non-2xx |');
 console.log('| --- | ---: | ---: | ---: | ---: |');
 console.log(`| ALaw GET /api/search (10 keyword queries, snippets) | ${rps(ours).toFixed(0)} | ${p50(ours)} | ${p99(ours)} | ${errors(ours)} |`);
+console.log(`| ALaw GET /api/search, snippets=false | ${rps(plain).toFixed(0)} | ${p50(plain)} | ${p99(plain)} | ${errors(plain)} |`);
 console.log(`| bare Fastify, fixed body | ${rps(bares).toFixed(0)} | ${p50(bares)} | ${p99(bares)} | ${errors(bares)} |`);
-console.log(`ratio ALaw / bare: ${(rps(ours) / rps(bares)).toFixed(2)}`);
+console.log(`ratio ALaw / bare: ${(rps(ours) / rps(bares)).toFixed(3)} with snippets, ${(rps(plain) / rps(bares)).toFixed(3)} without`);
 fs.rmSync(dir, { recursive: true, force: true });

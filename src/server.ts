@@ -20,14 +20,19 @@ export async function serve(options: LoadConfigOptions = {}): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.log.level);
+  const t0 = performance.now();
   const services = await openServices(config, logger, { seed: true });
+  const t1 = performance.now();
   const app = await buildApp(services);
+  const t2 = performance.now();
 
   let closing = false;
+  let stopWatching = (): void => undefined;
   const shutdown = (signal: string): void => {
     if (closing) return;
     closing = true;
     logger.info({ signal }, '종료 신호를 받아 서버를 닫습니다');
+    stopWatching();
     app
       .close()
       .then(() => services.close())
@@ -56,10 +61,19 @@ export async function serve(options: LoadConfigOptions = {}): Promise<void> {
   }
   // Build the case-number and id lookup tables now, not on the first request that needs them.
   setImmediate(() => services.search.engine.warm());
+  stopWatching = services.search.watch(config.search.reloadCheckSeconds);
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;
   logger.info(
-    { host: config.server.host, port, instance_id: services.instanceId, documents: services.search.engine.index.header.docCount, uptime_ms: Math.round(process.uptime() * 1000) },
+    {
+      host: config.server.host,
+      port,
+      instance_id: services.instanceId,
+      documents: services.search.engine.index.header.docCount,
+      uptime_ms: Math.round(process.uptime() * 1000),
+      // Where start-up time went: node and module loading, database + index, HTTP app.
+      startup_ms: { boot: Math.round(process.uptime() * 1000 - (performance.now() - t0)), data: Math.round(t1 - t0), http: Math.round(t2 - t1), listen: Math.round(performance.now() - t2) },
+    },
     `ALaw AI-Backend가 http://${config.server.host}:${port} 에서 요청을 받습니다 (API 문서: /docs)`,
   );
 }

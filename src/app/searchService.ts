@@ -1,6 +1,16 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
-import { ensureIndex, SearchEngine, type Bm25Params, type EnsureIndexResult, type SearcherSettings } from '../search/index.js';
+import fs from 'node:fs';
+import {
+  ensureIndex,
+  readIndexFile,
+  readIndexHeader,
+  SearchEngine,
+  stalenessReason,
+  type Bm25Params,
+  type EnsureIndexResult,
+  type SearcherSettings,
+} from '../search/index.js';
 import type { PrecedentStore } from '../store/index.js';
 
 /** The search settings of the configuration, split into index-time and query-time parts. */
@@ -45,6 +55,7 @@ export interface IndexStatus {
 export class SearchService {
   private current: SearchEngine;
   private result: EnsureIndexResult;
+  private warnedStale = false;
 
   private constructor(
     private readonly config: Config,
@@ -99,6 +110,63 @@ export class SearchService {
     this.result = result;
     this.current = this.engineFor(result);
     return true;
+  }
+
+  /**
+   * Picks up an index file rebuilt by another process (`alaw import`,
+   * `alaw index`) for the current corpus, without a restart. Never rebuilds
+   * in the serving process — that would block requests for seconds — but
+   * warns once when the corpus is newer than every index file.
+   * Returns true when a new index was loaded.
+   */
+  reloadIfRebuilt(): boolean {
+    const current = this.store.corpusVersion();
+    const loaded = this.result.index.header;
+    if (loaded.corpusVersion === current) return false;
+    let header;
+    try {
+      header = readIndexHeader(this.result.file);
+    } catch {
+      header = undefined;
+    }
+    const { bm25 } = searchParamsOf(this.config);
+    if (header && stalenessReason(header, current, bm25) === null) {
+      const started = performance.now();
+      try {
+        const index = readIndexFile(this.result.file);
+        this.result = { index, file: this.result.file, rebuiltBecause: null, loadMs: performance.now() - started, buildMs: 0, bytes: fs.statSync(this.result.file).size };
+        this.current = this.engineFor(this.result);
+        this.current.warm();
+        this.warnedStale = false;
+        this.logger.info({ file: this.result.file, documents: index.header.docCount, load_ms: Math.round(this.result.loadMs) }, '다른 프로세스가 새로 만든 검색 색인을 불러왔습니다');
+        return true;
+      } catch (err) {
+        this.logger.warn({ err, file: this.result.file }, '새 검색 색인을 불러오지 못해 기존 색인으로 계속합니다');
+        return false;
+      }
+    }
+    if (!this.warnedStale) {
+      this.warnedStale = true;
+      this.logger.warn(
+        { indexed: loaded.corpusVersion, corpus: current },
+        '판례 데이터가 검색 색인보다 새롭습니다. `alaw index`를 실행하면 서버가 새 색인을 자동으로 불러옵니다 (또는 서버를 다시 시작하세요).',
+      );
+    }
+    return false;
+  }
+
+  /** Checks for a rebuilt index every `seconds` (0 disables). The timer does not keep the process alive. */
+  watch(seconds: number): () => void {
+    if (seconds <= 0) return () => undefined;
+    const timer = setInterval(() => {
+      try {
+        this.reloadIfRebuilt();
+      } catch (err) {
+        this.logger.warn({ err }, '검색 색인 확인 중 오류');
+      }
+    }, seconds * 1000);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   status(): IndexStatus {

@@ -71,6 +71,8 @@ export const ConfigSchema = Type.Object(
         maxPageSize: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
         /** Deepest reachable result (page × size), like Elasticsearch's max_result_window. */
         maxResultWindow: Type.Integer({ minimum: 1, maximum: 100000, default: 1000 }),
+        /** How often the server checks for an index rebuilt by `alaw import`/`alaw index`, seconds (0: never). */
+        reloadCheckSeconds: Type.Integer({ minimum: 0, maximum: 86400, default: 10 }),
         /** Snippet length, characters. */
         snippetChars: Type.Integer({ minimum: 20, maximum: 2000, default: 180 }),
       },

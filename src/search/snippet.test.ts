@@ -18,8 +18,16 @@ describe('makeSnippet', () => {
     expect(s).toContain('<mark>사기</mark>');
   });
 
-  it('keeps original characters when matching on normalized ones', () => {
-    expect(makeSnippet(['ＤＮＡ 감정 결과'], terms('dna'), 200)).toContain('<mark>ＤＮＡ</mark>');
+  it('matches Latin terms case-insensitively and keeps the original case', () => {
+    expect(makeSnippet(['DNA 감정 결과'], terms('dna'), 200)).toContain('<mark>DNA</mark>');
+  });
+
+  it('highlights one-syllable words and numbers only where they stand alone', () => {
+    const s = makeSnippet(['완성 후에 1750원과 750원을 후보가'], terms('후', '750'), 200);
+    expect(s).toContain('<mark>후</mark>에');
+    expect(s).toContain('1750원');
+    expect(s).toContain('<mark>750</mark>원을');
+    expect(s).not.toContain('<mark>후</mark>보');
   });
 
   it('picks the window with the most distinct weighted terms, with an ellipsis when cut', () => {

@@ -1,38 +1,15 @@
-import { scanWords } from '../text/index.js';
-
-/** Text normalized like the index normalizes it, with a map back to the original. */
-interface Normalized {
-  text: string;
-  /** origin[i] = offset in the original string of normalized code unit i; origin[length] = original length. */
-  origin: Int32Array;
-}
-
 /**
- * Per-character NFKC + lower case with an offset map, so highlights computed
- * on normalized text land on the original characters (`①` → `1`, `Ａ` → `a`).
- * Hangul and ASCII take a fast path; other characters are normalized one by one.
+ * Snippets: the best passage of a decision for a query, HTML-escaped, with
+ * the matched terms wrapped in `<mark>`.
+ *
+ * Matching works on the stored text directly (lower-cased when that keeps
+ * its length), finding each query term with `indexOf`, which the engine does
+ * natively: a snippet costs a few term scans of one decision, not a
+ * character-by-character normalization of it. Decisions are stored as
+ * published, and NFKC folding only matters for rare compatibility characters
+ * (full-width Latin, circled numbers); a term written that way is simply not
+ * highlighted.
  */
-function normalizeWithOffsets(original: string): Normalized {
-  let out = '';
-  const origin: number[] = [];
-  for (let i = 0; i < original.length; ) {
-    const code = original.charCodeAt(i);
-    if ((code >= 0xac00 && code <= 0xd7a3) || code < 0x80) {
-      out += code >= 0x41 && code <= 0x5a ? String.fromCharCode(code + 32) : original[i];
-      origin.push(i);
-      i++;
-      continue;
-    }
-    const cp = original.codePointAt(i)!;
-    const width = cp > 0xffff ? 2 : 1;
-    const norm = original.slice(i, i + width).normalize('NFKC').toLowerCase();
-    for (let k = 0; k < norm.length; k++) origin.push(i);
-    out += norm;
-    i += width;
-  }
-  origin.push(original.length);
-  return { text: out, origin: Int32Array.from(origin) };
-}
 
 interface Span {
   start: number;
@@ -40,54 +17,31 @@ interface Span {
   term: string;
 }
 
-/** Spans of `text` (normalized) that match a query term: bigrams, word forms, numbers, unigrams. */
+const isSyllable = (c: number): boolean => (c >= 0xac00 && c <= 0xd7a3) || (c >= 0x3400 && c <= 0x9fff) || (c >= 0xf900 && c <= 0xfaff);
+const isWordChar = (c: number): boolean => isSyllable(c) || (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a);
+const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
+
+/** Occurrences of the query terms in `text`. One-syllable terms and numbers must stand alone. */
 function matchSpans(text: string, terms: ReadonlyMap<string, number>): Span[] {
   const spans: Span[] = [];
-  // Word forms (소유권이전등기) also count inside longer words (소유권이전등기절차를).
-  const wordTerms = [...terms.keys()].filter((t) => t.length >= 3);
-  scanWords(text, (start, end, stemEnd) => {
-    const stem = text.slice(start, stemEnd);
-    if (terms.has(stem)) {
-      spans.push({ start, end: stemEnd, term: stem });
-      return;
+  for (const term of terms.keys()) {
+    if (term.length === 0) continue;
+    const unigram = term.length === 1;
+    const number = isDigit(term.charCodeAt(0));
+    for (let at = text.indexOf(term); at >= 0; at = text.indexOf(term, at + 1)) {
+      const end = at + term.length;
+      if (unigram && (isWordChar(text.charCodeAt(at - 1)) || (isSyllable(text.charCodeAt(end)) && !isParticleStart(text, end)))) continue;
+      if (number && (isDigit(text.charCodeAt(at - 1)) || isDigit(text.charCodeAt(end)))) continue;
+      spans.push({ start: at, end, term });
     }
-    if (wordTerms.length > 0 && end - start >= 3) {
-      const word = text.slice(start, end);
-      for (const w of wordTerms) {
-        for (let at = word.indexOf(w); at >= 0; at = word.indexOf(w, at + 1)) spans.push({ start: start + at, end: start + at + w.length, term: w });
-      }
-    }
-    // Runs of one script: bigrams for syllabic runs, whole runs otherwise.
-    let i = start;
-    while (i < end) {
-      const c = text.charCodeAt(i);
-      const syllabic = (c >= 0xac00 && c <= 0xd7a3) || (c >= 0x3400 && c <= 0x9fff) || (c >= 0xf900 && c <= 0xfaff);
-      let j = i + 1;
-      while (j < end) {
-        const d = text.charCodeAt(j);
-        const ds = (d >= 0xac00 && d <= 0xd7a3) || (d >= 0x3400 && d <= 0x9fff) || (d >= 0xf900 && d <= 0xfaff);
-        const sameNonSyllabic = !syllabic && !ds && (d >= 0x30 && d <= 0x39) === (c >= 0x30 && c <= 0x39);
-        if (syllabic ? !ds : !sameNonSyllabic) break;
-        j++;
-      }
-      if (syllabic) {
-        if (j - i === 1) {
-          const u = text[i]!;
-          if (start === i && end === j && terms.has(u)) spans.push({ start: i, end: j, term: u });
-        } else {
-          for (let k = i; k + 1 < j; k++) {
-            const bg = text.slice(k, k + 2);
-            if (terms.has(bg)) spans.push({ start: k, end: k + 2, term: bg });
-          }
-        }
-      } else {
-        const run = text.slice(i, j);
-        if (terms.has(run)) spans.push({ start: i, end: j, term: run });
-      }
-      i = j;
-    }
-  });
-  return spans;
+  }
+  return spans.sort((a, b) => a.start - b.start || a.end - b.end);
+}
+
+/** A one-syllable word followed by a particle (`후에`, `죄를`) still counts as that word. */
+function isParticleStart(text: string, at: number): boolean {
+  const c = text[at];
+  return c === '에' || c === '를' || c === '을' || c === '의' || c === '는' || c === '은' || c === '이' || c === '가' || c === '로' || c === '와' || c === '과' || c === '도';
 }
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -97,21 +51,21 @@ const escapeHtml = (s: string): string => s.replace(/[&<>"']/gu, (c) => ESCAPES[
 const SCAN_LIMIT = 40_000;
 
 /**
- * The best passage of a decision for a query, as HTML-safe text with the
- * matched terms wrapped in `<mark>`. Candidate windows of `maxChars` are
+ * The best passage of a decision for a query. Windows of `maxChars` are
  * scored by the summed weight of the distinct query terms they contain;
  * earlier fields (판시사항) win ties. Without any match, the beginning of the
  * first non-empty field is returned.
  */
 export function makeSnippet(fields: readonly (string | null | undefined)[], terms: ReadonlyMap<string, number>, maxChars: number): string {
-  let best: { field: string; norm: Normalized; spans: Span[]; from: number; score: number } | undefined;
+  let best: { text: string; spans: Span[]; from: number; score: number } | undefined;
   for (const raw of fields) {
     if (!raw) continue;
-    const field = raw.length > SCAN_LIMIT ? raw.slice(0, SCAN_LIMIT) : raw;
-    const norm = normalizeWithOffsets(field);
-    const spans = matchSpans(norm.text, terms).sort((a, b) => a.start - b.start || a.end - b.end);
+    const text = raw.length > SCAN_LIMIT ? raw.slice(0, SCAN_LIMIT) : raw;
+    // Terms are lower case; most decisions have no Latin capitals to fold.
+    const lower = /[A-Z]/u.test(text) ? text.toLowerCase() : text;
+    const spans = matchSpans(lower.length === text.length ? lower : text, terms);
     if (spans.length === 0) {
-      best ??= { field, norm, spans, from: 0, score: 0 };
+      best ??= { text, spans, from: 0, score: 0 };
       continue;
     }
     // Sliding window over spans: maximize Σ weight of distinct terms inside.
@@ -130,26 +84,25 @@ export function makeSnippet(fields: readonly (string | null | undefined)[], term
         if (n === 0) score -= terms.get(l.term) ?? 0;
         lo++;
       }
-      if (!best || best.spans.length === 0 || score > best.score + 1e-9) {
-        best = { field, norm, spans, from: spans[lo]!.start, score };
-      }
+      if (!best || best.spans.length === 0 || score > best.score + 1e-9) best = { text, spans, from: spans[lo]!.start, score };
     }
   }
   if (!best) return '';
-  return render(best.field, best.norm, best.spans, best.from, maxChars);
+  return render(best.text, best.spans, best.from, maxChars);
 }
 
-function render(field: string, norm: Normalized, spans: Span[], matchFrom: number, maxChars: number): string {
-  const n = norm.text.length;
+function render(text: string, spans: Span[], matchFrom: number, maxChars: number): string {
+  const n = text.length;
   // A little context before the first match, starting at a word boundary.
   let start = Math.max(0, matchFrom - Math.floor(maxChars / 6));
   if (start > 0) {
-    const space = norm.text.lastIndexOf(' ', matchFrom - 1);
+    const space = text.lastIndexOf(' ', matchFrom - 1);
     if (space >= start - 10 && space < matchFrom) start = space + 1;
   }
   const end = Math.min(n, start + maxChars);
   const marked = new Uint8Array(end - start);
   for (const s of spans) {
+    if (s.end <= start || s.start >= end) continue;
     for (let k = Math.max(s.start, start); k < Math.min(s.end, end); k++) marked[k - start] = 1;
   }
   let html = '';
@@ -158,7 +111,7 @@ function render(field: string, norm: Normalized, spans: Span[], matchFrom: numbe
     const on = marked[k - start] === 1;
     let j = k + 1;
     while (j < end && (marked[j - start] === 1) === on) j++;
-    const piece = field.slice(norm.origin[k]!, norm.origin[j]!).replace(/\s+/gu, ' ');
+    const piece = text.slice(k, j).replace(/\s+/gu, ' ');
     html += on ? `<mark>${escapeHtml(piece)}</mark>` : escapeHtml(piece);
     k = j;
   }
