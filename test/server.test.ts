@@ -45,6 +45,13 @@ describe('the service process', () => {
     const raw = await rawRequest(server.port, Buffer.from('GET /api/search?q=취득시효&size=1 HTTP/1.1\r\nHost: localhost\r\n\r\n', 'utf8'));
     expect(raw).toMatch(/^HTTP\/1\.1 200 OK/);
     expect(raw).toContain('"query":"취득시효"');
+    // 신 is EC 8B A0 in UTF-8: a byte that a latin1 regular expression would take for a space.
+    const two = await rawRequest(server.port, Buffer.from('GET /api/search?q=명의신탁&court_level=대법원&size=2 HTTP/1.1\r\nHost: localhost\r\n\r\n', 'utf8'));
+    expect(two).toMatch(/^HTTP\/1\.1 200 OK/);
+    expect(two).toContain('"court_level":"대법원"');
+    const spaced = await rawRequest(server.port, Buffer.from('GET /api/search?q=취득시효 완성&size=1 HTTP/1.1\r\nHost: localhost\r\n\r\n', 'utf8'));
+    expect(spaced).toMatch(/^HTTP\/1\.1 200 OK/);
+    expect(spaced).toContain('"query":"취득시효 완성"');
     const bad = await rawRequest(server.port, Buffer.from('GET /api/search?q=a b HTTP/1.1 extra\r\nHost: localhost\r\n\r\n', 'utf8'));
     expect(bad).toMatch(/^HTTP\/1\.1 400/);
     expect(bad).toContain('ALAW_ERR_REQUEST_MALFORMED');

@@ -5,7 +5,8 @@ import type { Socket } from 'node:net';
 /**
  * `curl 'localhost:8997/api/search?q=취득시효'` sends the Korean bytes
  * unencoded, and Node's HTTP parser rejects such a request line
- * (HPE_INVALID_URL) before any route sees it. For GET and HEAD we recover:
+ * (HPE_INVALID_URL) before any route sees it; so does a request line with
+ * literal spaces in the target. For GET and HEAD we recover:
  * percent-encode the raw target, run the request through the normal router
  * with `inject()`, and write the response on the socket (then close it).
  * Everything else about the request (routes, validation, errors) is unchanged.
@@ -16,11 +17,16 @@ export function recoverRawUrl(app: FastifyInstance, err: NodeJS.ErrnoException &
   const headerEnd = raw.indexOf('\r\n\r\n');
   const lineEnd = raw.indexOf('\r\n');
   if (headerEnd < 0 || lineEnd < 0) return false;
+  // Parse bytes, not a latin1 string: UTF-8 bytes such as 0xA0 (in 신) would
+  // look like whitespace to a regular expression.
   const line = raw.subarray(0, lineEnd);
-  const m = /^(GET|HEAD) (\S+) HTTP\/1\.[01]$/u.exec(line.toString('latin1'));
-  if (!m) return false;
-  const targetStart = m[1]!.length + 1;
-  const target = line.subarray(targetStart, targetStart + Buffer.byteLength(m[2]!, 'latin1'));
+  const firstSpace = line.indexOf(0x20);
+  const method = line.subarray(0, firstSpace).toString('latin1');
+  if (method !== 'GET' && method !== 'HEAD') return false;
+  const tail = line.subarray(line.length - 9).toString('latin1');
+  if (tail !== ' HTTP/1.1' && tail !== ' HTTP/1.0') return false;
+  const target = line.subarray(firstSpace + 1, line.length - 9);
+  if (target.length === 0 || target[0] !== 0x2f) return false; // origin-form only: /path?query
   let url = '';
   for (const byte of target) {
     url += byte >= 0x80 || byte <= 0x20 || byte === 0x7f ? `%${byte.toString(16).toUpperCase().padStart(2, '0')}` : String.fromCharCode(byte);
@@ -31,7 +37,7 @@ export function recoverRawUrl(app: FastifyInstance, err: NodeJS.ErrnoException &
     if (i > 0) headers[h.slice(0, i).trim().toLowerCase()] = h.slice(i + 1).trim();
   }
   app
-    .inject({ method: m[1] as 'GET' | 'HEAD', url, headers })
+    .inject({ method, url, headers })
     .then((res) => {
       if (!socket.writable) return;
       let head = `HTTP/1.1 ${res.statusCode} ${STATUS_CODES[res.statusCode] ?? ''}\r\n`;
@@ -40,7 +46,7 @@ export function recoverRawUrl(app: FastifyInstance, err: NodeJS.ErrnoException &
         for (const value of Array.isArray(v) ? v : [v]) head += `${k}: ${String(value)}\r\n`;
       }
       head += 'connection: close\r\n\r\n';
-      socket.end(m[1] === 'HEAD' ? Buffer.from(head, 'latin1') : Buffer.concat([Buffer.from(head, 'latin1'), res.rawPayload]));
+      socket.end(method === 'HEAD' ? Buffer.from(head, 'latin1') : Buffer.concat([Buffer.from(head, 'latin1'), res.rawPayload]));
     })
     .catch(() => socket.destroy());
   return true;
