@@ -37,6 +37,7 @@ interface Result {
   total_relation: string;
   total_pages: number | null;
   relaxed: boolean;
+  notices: string[];
   took_ms: number;
   page: number;
   size: number;
@@ -142,6 +143,22 @@ describe('GET /api/search', () => {
     expect(body.relaxed).toBe(true);
     expect(body.total_relation).toBe('gte');
     expect(body.hits.length).toBeGreaterThan(0);
+  });
+
+  it('highlights query words and runs of their syllables, never a lone bigram of a longer word', async () => {
+    const { body } = await search({ q: '명의신탁', size: 30 });
+    expect(body.hits.length).toBeGreaterThan(0);
+    for (const h of body.hits) {
+      expect(h.snippet).not.toMatch(/<mark>(명의|의신|신탁)<\/mark>/);
+    }
+    expect(body.hits.some((h) => h.snippet!.includes('<mark>명의신탁</mark>'))).toBe(true);
+  });
+
+  it('tells the user when a case number is not in the corpus, without calling it a missing word', async () => {
+    const { body } = await search({ q: '2099다12345' });
+    expect(body.hits).toEqual([]);
+    expect(body.relaxed).toBe(false);
+    expect(body.notices).toEqual(['사건번호 2099다12345에 해당하는 판례가 없습니다.']);
   });
 
   it('omits snippets on request', async () => {

@@ -103,7 +103,8 @@ export class SearchEngine {
       total = 0;
     }
     if (plan.mode === 'similar' || total === 0) {
-      relaxed = plan.mode === 'all' && plan.terms.length > 0;
+      // Relaxed: an all-words query that matched nothing (not a query of case numbers only).
+      relaxed = plan.mode === 'all' && (plan.required.length > 0 || plan.missingRequired.length > 0);
       const k = byDate ? Math.min(this.settings.maxResultWindow, Math.max(want, DATE_SORT_POOL)) : want;
       const r = maxScoreTopK(ix, plan.terms, k, filter);
       ranked = r.hits;
@@ -134,7 +135,8 @@ export class SearchEngine {
       if (!pinnedNumbers.has(n)) notices.push(`사건번호 ${n}에 해당하는 판례가 ${filter ? '이 조건으로는 ' : ''}없습니다.`);
     }
     if (plan.missingRequired.length > 0) {
-      const words = plan.missingRequired.filter((t) => t.length > 2 || !/^[\uac00-\ud7a3]{2}$/u.test(t));
+      const numbers = new Set(plan.caseNumbers);
+      const words = plan.missingRequired.filter((t) => !numbers.has(t) && (t.length > 2 || !/^[\uac00-\ud7a3]{2}$/u.test(t)));
       if (words.length > 0) notices.push(`판례에 나오지 않는 낱말이 있습니다: ${words.slice(0, 5).join(', ')}`);
     }
     if (relaxed) notices.push('모든 낱말을 포함한 판례가 없어, 일부 낱말만 일치하는 판례를 관련도순으로 보여 줍니다.');

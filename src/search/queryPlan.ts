@@ -90,7 +90,8 @@ export function planQuery(ix: SearchIndex, text: string, requested: RequestedMod
       a.required ||= required;
     } else byTerm.set(term, { term, required, qtf: 1, caseNumber });
   };
-  for (const n of caseNumbers) add(n, true, true);
+  // Case numbers are found by lookup (pinned); in the text they only add to the score.
+  for (const n of caseNumbers) add(n, false, true);
   if (mode === 'all') {
     // Keyword query: stem bigrams are required, so a particle never has to match.
     for (const t of analyzed.tokens) add(t.term, t.role === TokenRole.Required, false);
@@ -139,8 +140,7 @@ export function planQuery(ix: SearchIndex, text: string, requested: RequestedMod
   }
   const required = mode === 'all' ? terms.filter((t) => t.required) : [];
   const optional = mode === 'all' ? terms.filter((t) => !t.required) : [];
-  const highlight = new Map<string, number>();
-  for (const t of terms) highlight.set(t.term, t.idf * t.queryWeight);
+  const highlight = mode === 'all' ? keywordHighlights(analyzed.words.map((w) => w.stem), terms) : new Map(terms.map((t) => [t.term, t.idf * t.queryWeight]));
   return {
     normalized,
     mode,
@@ -153,4 +153,26 @@ export function planQuery(ix: SearchIndex, text: string, requested: RequestedMod
     citations,
     highlight,
   };
+}
+
+/**
+ * What a keyword query highlights: each query word, or any run of three or
+ * more of its syllables (`취득시효완성` marks `취득시효` in `취득시효 완성`), but not a
+ * lone bigram of a longer word (`명의신탁` does not mark `명의` in `명의수탁자`).
+ * Weighted by length, so longer matches choose the snippet.
+ */
+function keywordHighlights(stems: string[], terms: readonly PlannedTerm[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const stem of stems) {
+    if (stem.length <= 2) {
+      out.set(stem, stem.length);
+      continue;
+    }
+    const word = stem.slice(0, 16);
+    for (let len = 3; len <= word.length; len++) {
+      for (let i = 0; i + len <= word.length; i++) out.set(word.slice(i, i + len), len);
+    }
+  }
+  for (const t of terms) if (t.kind === 'case_number' || t.kind === 'number') out.set(t.term, t.term.length);
+  return out;
 }
