@@ -6,7 +6,7 @@ import type { SearchIndex } from './indexData.js';
 import type { SearcherSettings } from './params.js';
 import { planQuery, type QueryPlan, type SearchMode } from './queryPlan.js';
 import { parseSearchRequest, type RawSearchParams, type SearchRequest, type SortOrder } from './request.js';
-import { conjunctive, gallop, maxScoreTopK, type DocFilter, type ScoredDoc, type ScoringTerm } from './retrieval.js';
+import { conjunctive, impactOf, maxScoreTopK, type DocFilter, type ScoredDoc, type ScoringTerm } from './retrieval.js';
 import { makeSnippet } from './snippet.js';
 
 /** Text of a decision beyond what the index holds (for snippets and explain). */
@@ -183,24 +183,13 @@ export class SearchEngine {
 
   /** Score of one document for the plan's terms (binary search per term). */
   scoreOf(doc: number, terms: readonly ScoringTerm[]): number {
-    const ix = this.index;
     let s = 0;
-    for (const t of terms) {
-      const a = ix.postingOffsets[t.id]!;
-      const b = ix.postingOffsets[t.id + 1]!;
-      const p = gallop(ix.postingDocs, a, b, doc);
-      if (p < b && ix.postingDocs[p] === doc) s += t.weight * ix.postingImpacts[p]!;
-    }
+    for (const t of terms) s += t.weight * impactOf(this.index, t.id, doc);
     return s;
   }
 
   private containsAll(doc: number, terms: readonly ScoringTerm[]): boolean {
-    const ix = this.index;
-    return terms.every((t) => {
-      const b = ix.postingOffsets[t.id + 1]!;
-      const p = gallop(ix.postingDocs, ix.postingOffsets[t.id]!, b, doc);
-      return p < b && ix.postingDocs[p] === doc;
-    });
+    return terms.every((t) => impactOf(this.index, t.id, doc) > 0);
   }
 
   /** Decisions the query names by case number, best citation match first. */

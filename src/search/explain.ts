@@ -1,6 +1,6 @@
 import { forEachIndexToken, normalizeText, stringSink } from '../text/index.js';
 import type { DocumentText, SearchEngine } from './engine.js';
-import { gallop } from './retrieval.js';
+import { impactOf } from './retrieval.js';
 import { FIELD_COUNT, FIELDS, fieldCoefficient, IMPACT_SCALE, type FieldName } from './params.js';
 import type { RawSearchParams } from './request.js';
 
@@ -57,14 +57,12 @@ export function explainDocument(engine: SearchEngine, doc: number, raw: RawSearc
   const unmatched: string[] = [];
   let score = 0;
   for (const t of plan.terms) {
-    const a = ix.postingOffsets[t.id]!;
-    const b = ix.postingOffsets[t.id + 1]!;
-    const p = gallop(ix.postingDocs, a, b, doc);
-    if (!(p < b && ix.postingDocs[p] === doc)) {
+    const impact = impactOf(ix, t.id, doc);
+    if (impact === 0) {
       unmatched.push(t.term);
       continue;
     }
-    const stored = ix.postingImpacts[p]! / IMPACT_SCALE;
+    const stored = impact / IMPACT_SCALE;
     const fields: TermExplanation['fields'] = {};
     let pseudo = 0;
     for (let f = 0; f < FIELD_COUNT; f++) {

@@ -59,6 +59,17 @@ export function gallop(docs: Uint32Array, pos: number, end: number, target: numb
 }
 
 /**
+ * The stored impact of `term` in document `doc`, or 0 when the document does
+ * not contain the term (binary search; for one-off lookups, not for scans).
+ */
+export function impactOf(ix: SearchIndex, term: number, doc: number): number {
+  const a = ix.postingOffsets[term]!;
+  const b = ix.postingOffsets[term + 1]!;
+  const p = gallop(ix.postingDocs, a, b, doc);
+  return p < b && ix.postingDocs[p] === doc ? ix.postingImpacts[p]! : 0;
+}
+
+/**
  * Exact top-k for a disjunctive (OR) query with MaxScore (Turtle & Flood),
  * in the windowed form Lucene uses: terms are ordered by their score upper
  * bound; the cheapest ones whose bounds together cannot beat the current k-th
@@ -264,23 +275,23 @@ export function bruteForceScores(
   options: { required?: readonly ScoringTerm[]; filter?: DocFilter } = {},
 ): ScoredDoc[] {
   const out: ScoredDoc[] = [];
-  const all = [...(options.required ?? []), ...terms];
+  const required = options.required ?? [];
   for (let d = 0; d < ix.header.docCount; d++) {
     if (options.filter && !options.filter(d)) continue;
     let s = 0;
     let hits = 0;
     let requiredOk = true;
-    for (let i = 0; i < all.length; i++) {
-      const t = all[i]!;
-      const a = ix.postingOffsets[t.id]!;
-      const b = ix.postingOffsets[t.id + 1]!;
-      const p = gallop(ix.postingDocs, a, b, d);
-      if (p < b && ix.postingDocs[p] === d) {
-        s += t.weight * ix.postingImpacts[p]!;
-        hits++;
-      } else if (i < (options.required?.length ?? 0)) requiredOk = false;
+    for (const t of required) {
+      const impact = impactOf(ix, t.id, d);
+      if (impact === 0) requiredOk = false;
+      s += t.weight * impact;
     }
-    if (options.required ? requiredOk && options.required.length > 0 : hits > 0) out.push({ doc: d, score: s });
+    for (const t of terms) {
+      const impact = impactOf(ix, t.id, d);
+      if (impact > 0) hits++;
+      s += t.weight * impact;
+    }
+    if (options.required ? requiredOk && required.length > 0 : hits > 0) out.push({ doc: d, score: s });
   }
   return out.sort((x, y) => y.score - x.score || x.doc - y.doc);
 }
