@@ -101,17 +101,6 @@ export class SearchService {
     return this.store.corpusVersion() !== this.result.index.header.corpusVersion;
   }
 
-  /** Re-checks the index against the corpus; loads or rebuilds it when stale. Returns true when it changed. */
-  refresh(options: { force?: boolean } = {}): boolean {
-    if (!options.force && !this.isStale()) return false;
-    const { bm25 } = searchParamsOf(this.config);
-    const result = ensureIndex({ dir: this.config.paths.indexDir, params: bm25, source: this.store, force: options.force });
-    SearchService.logResult(this.logger, result);
-    this.result = result;
-    this.current = this.engineFor(result);
-    return true;
-  }
-
   /**
    * Picks up an index file rebuilt by another process (`alaw import`,
    * `alaw index`) for the current corpus, without a restart. Never rebuilds

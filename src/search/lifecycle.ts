@@ -87,7 +87,7 @@ export function ensureIndex(opts: EnsureIndexOptions): EnsureIndexResult {
 }
 
 /** Builds an index over every document of `source` (no file I/O). */
-export function buildFromSource(source: CorpusSource, params: Bm25Params, onProgress?: (done: number, total: number) => void): SearchIndex {
+function buildFromSource(source: CorpusSource, params: Bm25Params, onProgress?: (done: number, total: number) => void): SearchIndex {
   const total = source.count();
   // The version is read before the scan: if an import lands meanwhile, the
   // index is marked with the older version and rebuilt again next time.

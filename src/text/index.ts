@@ -1,6 +1,6 @@
 export { normalizeText } from './normalize.js';
 export { stripParticle, stemLength, STOP_UNIGRAMS } from './particles.js';
-export { scanWords, splitWords, type WordSpan } from './words.js';
+export { scanWords, type WordSpan } from './words.js';
 export {
   forEachIndexToken,
   indexTokens,

@@ -1,4 +1,4 @@
-import { CharClass, classify, isSyllabic } from './chars.js';
+import { CharClass, classify } from './chars.js';
 import { stemLengthAt } from './particles.js';
 
 /**
@@ -43,17 +43,4 @@ export function scanWords(text: string, onWord: (start: number, end: number, ste
     onWord(start, end, stemEnd, seenWord && spacesOnly && gap > 0);
     seenWord = true;
   }
-}
-
-/** Convenience wrapper returning the spans as an array (for queries and tests, not for indexing). */
-export function splitWords(text: string): WordSpan[] {
-  const out: WordSpan[] = [];
-  scanWords(text, (start, end, stemEnd, joined) => out.push({ start, end, stemEnd, joined }));
-  return out;
-}
-
-/** True when the span consists of one syllabic (Hangul/Hanja) run only. */
-export function isPureSyllabic(text: string, start: number, end: number): boolean {
-  for (let k = start; k < end; k++) if (!isSyllabic(classify(text.charCodeAt(k)))) return false;
-  return true;
 }
