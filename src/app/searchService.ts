@@ -1,12 +1,9 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
-import fs from 'node:fs';
 import {
   ensureIndex,
-  readIndexFile,
-  readIndexHeader,
+  loadIndexIfCurrent,
   SearchEngine,
-  stalenessReason,
   type Bm25Params,
   type EnsureIndexResult,
   type SearcherSettings,
@@ -112,32 +109,19 @@ export class SearchService {
     const current = this.store.corpusVersion();
     const loaded = this.result.index.header;
     if (loaded.corpusVersion === current) return false;
-    let header;
-    try {
-      header = readIndexHeader(this.result.file);
-    } catch {
-      header = undefined;
-    }
-    const { bm25 } = searchParamsOf(this.config);
-    if (header && stalenessReason(header, current, bm25) === null) {
-      const started = performance.now();
-      try {
-        const index = readIndexFile(this.result.file);
-        this.result = { index, file: this.result.file, rebuiltBecause: null, loadMs: performance.now() - started, buildMs: 0, bytes: fs.statSync(this.result.file).size };
-        this.current = this.engineFor(this.result);
-        this.current.warm();
-        this.warnedStale = false;
-        this.logger.info({ file: this.result.file, documents: index.header.docCount, load_ms: Math.round(this.result.loadMs) }, '다른 프로세스가 새로 만든 검색 색인을 불러왔습니다');
-        return true;
-      } catch (err) {
-        this.logger.warn({ err, file: this.result.file }, '새 검색 색인을 불러오지 못해 기존 색인으로 계속합니다');
-        return false;
-      }
+    const next = loadIndexIfCurrent(this.config.paths.indexDir, searchParamsOf(this.config).bm25, current);
+    if ('index' in next) {
+      this.result = next;
+      this.current = this.engineFor(next);
+      this.current.warm();
+      this.warnedStale = false;
+      this.logger.info({ file: next.file, documents: next.index.header.docCount, load_ms: Math.round(next.loadMs) }, '다른 프로세스가 새로 만든 검색 색인을 불러왔습니다');
+      return true;
     }
     if (!this.warnedStale) {
       this.warnedStale = true;
       this.logger.warn(
-        { indexed: loaded.corpusVersion, corpus: current },
+        { indexed: loaded.corpusVersion, corpus: current, reason: next.reason },
         '판례 데이터가 검색 색인보다 새롭습니다. `alaw index`를 실행하면 서버가 새 색인을 자동으로 불러옵니다 (또는 서버를 다시 시작하세요).',
       );
     }

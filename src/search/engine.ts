@@ -1,6 +1,5 @@
 import { AlawError } from '../errors.js';
 import { COURT_LEVELS } from '../legal/index.js';
-import { caseNumberKeys } from '../legal/index.js';
 import { caseKeyIndex, intToDate, levelName } from './docTable.js';
 import type { SearchIndex } from './indexData.js';
 import type { SearcherSettings } from './params.js';
@@ -51,10 +50,6 @@ export interface SearchResponse {
   hits: SearchHit[];
 }
 
-function caseNumberKeysOfDoc(ix: SearchIndex, doc: number): string[] {
-  return caseNumberKeys(ix.docs.caseNumbers[doc]!);
-}
-
 /** How many relevance-ranked candidates a similar-mode query sorts by date. */
 const DATE_SORT_POOL = 200;
 
@@ -86,7 +81,7 @@ export class SearchEngine {
     const window = req.page * req.size;
     const byDate = req.sort !== 'relevance';
 
-    const pinned = this.pinned(plan, filter);
+    const { pinned, unmatchedNumbers } = this.pinned(plan, filter);
     const pinnedSet = new Set(pinned.map((p) => p.doc));
     let ranked: ScoredDoc[];
     let total: number;
@@ -130,13 +125,9 @@ export class SearchEngine {
       );
     }
     const notices: string[] = [];
-    const pinnedNumbers = new Set(pinned.flatMap((p) => caseNumberKeysOfDoc(this.index, p.doc)));
-    for (const n of plan.caseNumbers) {
-      if (!pinnedNumbers.has(n)) notices.push(`사건번호 ${n}에 해당하는 판례가 ${filter ? '이 조건으로는 ' : ''}없습니다.`);
-    }
+    for (const n of unmatchedNumbers) notices.push(`사건번호 ${n}에 해당하는 판례가 ${filter ? '이 조건으로는 ' : ''}없습니다.`);
     if (plan.missingRequired.length > 0) {
-      const numbers = new Set(plan.caseNumbers);
-      const words = plan.missingRequired.filter((t) => !numbers.has(t) && (t.length > 2 || !/^[\uac00-\ud7a3]{2}$/u.test(t)));
+      const words = plan.missingRequired.filter((t) => t.length > 2 || !/^[\uac00-\ud7a3]{2}$/u.test(t));
       if (words.length > 0) notices.push(`판례에 나오지 않는 낱말이 있습니다: ${words.slice(0, 5).join(', ')}`);
     }
     if (relaxed) notices.push('모든 낱말을 포함한 판례가 없어, 일부 낱말만 일치하는 판례를 관련도순으로 보여 줍니다.');
@@ -192,17 +183,20 @@ export class SearchEngine {
     return terms.every((t) => impactOf(this.index, t.id, doc) > 0);
   }
 
-  /** Decisions the query names by case number, best citation match first. */
-  private pinned(plan: QueryPlan, filter: DocFilter | undefined): ScoredDoc[] {
-    if (plan.caseNumbers.length === 0) return [];
+  /** Decisions the query names by case number, best citation match first, and the numbers that named none. */
+  private pinned(plan: QueryPlan, filter: DocFilter | undefined): { pinned: ScoredDoc[]; unmatchedNumbers: string[] } {
+    if (plan.caseNumbers.length === 0) return { pinned: [], unmatchedNumbers: [] };
     this.caseKeys ??= caseKeyIndex(this.index.docs.caseNumbers);
     const docs = this.index.docs;
     const out: { doc: number; quality: number; order: number }[] = [];
     const seen = new Set<number>();
+    const unmatchedNumbers: string[] = [];
     plan.caseNumbers.forEach((n, order) => {
       const citation = plan.citations.find((c) => c.numbers.some((x) => x.normalized === n));
-      for (const d of this.caseKeys!.get(n) ?? []) {
-        if (seen.has(d) || (filter && !filter(d))) continue;
+      const matching = (this.caseKeys!.get(n) ?? []).filter((d) => !filter || filter(d));
+      if (matching.length === 0) unmatchedNumbers.push(n);
+      for (const d of matching) {
+        if (seen.has(d)) continue;
         seen.add(d);
         let quality = 0;
         if (citation?.court && docs.courts[docs.courtIds[d]!] === citation.court) quality += 2;
@@ -211,7 +205,7 @@ export class SearchEngine {
       }
     });
     out.sort((a, b) => a.order - b.order || b.quality - a.quality || docs.dates[b.doc]! - docs.dates[a.doc]! || a.doc - b.doc);
-    return out.map((p) => ({ doc: p.doc, score: this.scoreOf(p.doc, plan.terms) }));
+    return { pinned: out.map((p) => ({ doc: p.doc, score: this.scoreOf(p.doc, plan.terms) })), unmatchedNumbers };
   }
 
   private sortByDate(hits: ScoredDoc[], ascending: boolean): ScoredDoc[] {

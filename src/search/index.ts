@@ -8,5 +8,5 @@ export { parseSearchRequest, parseDateBound, type SearchRequest, type RawSearchP
 export { SearchEngine, type SearchHit, type SearchResponse, type DocumentText, type DocumentTextSource } from './engine.js';
 export { makeSnippet } from './snippet.js';
 export { TermDictionary, hashTerm } from './termDictionary.js';
-export { ensureIndex, stalenessReason, INDEX_FILE_NAME, type CorpusSource, type EnsureIndexOptions, type EnsureIndexResult } from './lifecycle.js';
+export { ensureIndex, loadIndexIfCurrent, stalenessReason, INDEX_FILE_NAME, type CorpusSource, type EnsureIndexOptions, type EnsureIndexResult } from './lifecycle.js';
 export { explainDocument, type Explanation, type TermExplanation } from './explain.js';

@@ -54,32 +54,37 @@ export function stalenessReason(header: IndexHeader, corpusVersion: string, para
 }
 
 /**
+ * Loads the index file in `dir` if it serves `corpusVersion` with `params`;
+ * otherwise says why not (missing, corrupt, stale, other settings). Never
+ * builds: a serving process uses this to pick up a file rebuilt elsewhere.
+ */
+export function loadIndexIfCurrent(dir: string, params: Bm25Params, corpusVersion: string): EnsureIndexResult | { reason: string } {
+  const file = path.join(dir, INDEX_FILE_NAME);
+  try {
+    const reason = stalenessReason(readIndexHeader(file), corpusVersion, params);
+    if (reason) return { reason };
+    const started = performance.now();
+    const index = readIndexFile(file);
+    return { index, file, rebuiltBecause: null, loadMs: performance.now() - started, buildMs: 0, bytes: fs.statSync(file).size };
+  } catch (err) {
+    if (!(err instanceof IndexFileError)) throw err;
+    return { reason: String(err.details?.reason ?? err.message) };
+  }
+}
+
+/**
  * Loads the index file when it is current; otherwise (missing, corrupt,
  * older than the corpus, built with other settings) rebuilds it from the
  * corpus and writes it atomically. Loading never tokenizes the corpus.
  */
 export function ensureIndex(opts: EnsureIndexOptions): EnsureIndexResult {
+  let reason = '강제 재생성 요청';
+  if (!opts.force) {
+    const loaded = loadIndexIfCurrent(opts.dir, opts.params, opts.source.corpusVersion());
+    if ('index' in loaded) return loaded;
+    reason = loaded.reason;
+  }
   const file = path.join(opts.dir, INDEX_FILE_NAME);
-  const corpusVersion = opts.source.corpusVersion();
-  let reason: string | null = opts.force ? '강제 재생성 요청' : null;
-  if (!reason) {
-    try {
-      reason = stalenessReason(readIndexHeader(file), corpusVersion, opts.params);
-    } catch (err) {
-      if (!(err instanceof IndexFileError)) throw err;
-      reason = String(err.details?.reason ?? err.message);
-    }
-  }
-  if (!reason) {
-    const started = performance.now();
-    try {
-      const index = readIndexFile(file);
-      return { index, file, rebuiltBecause: null, loadMs: performance.now() - started, buildMs: 0, bytes: fs.statSync(file).size };
-    } catch (err) {
-      if (!(err instanceof IndexFileError)) throw err;
-      reason = String(err.details?.reason ?? err.message);
-    }
-  }
   const started = performance.now();
   const index = buildFromSource(opts.source, opts.params, opts.onProgress);
   const bytes = writeIndexFile(file, index);
