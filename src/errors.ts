@@ -5,6 +5,9 @@
  * message text.
  */
 export class AlawError extends Error {
+  /** Response headers that go with the error (e.g. `Retry-After` of a 429). */
+  headers?: Record<string, string>;
+
   constructor(
     readonly code: string,
     readonly status: number,
@@ -13,6 +16,11 @@ export class AlawError extends Error {
   ) {
     super(message);
     this.name = 'AlawError';
+  }
+
+  withHeaders(headers: Record<string, string>): this {
+    this.headers = { ...this.headers, ...headers };
+    return this;
   }
 }
 

@@ -2,13 +2,19 @@ import { openServices } from './app/index.js';
 import { ConfigError, loadConfig, type LoadConfigOptions } from './config/index.js';
 import { buildApp } from './http/index.js';
 import { createLogger } from './ops/index.js';
+import type { TaskHandler, TaskType } from './queue/index.js';
+
+export interface ServeOptions extends LoadConfigOptions {
+  /** Workers of asynchronous task types (the analysis issue registers `analysis`). */
+  handlers?: Partial<Record<TaskType, TaskHandler>>;
+}
 
 /**
  * Composition root of the service: configuration, database (seeded with the
  * bundled corpus on first start), search index (rebuilt when missing, corrupt
  * or stale), HTTP server on port 8997.
  */
-export async function serve(options: LoadConfigOptions = {}): Promise<void> {
+export async function serve(options: ServeOptions = {}): Promise<void> {
   let config;
   try {
     config = loadConfig(options);
@@ -21,7 +27,8 @@ export async function serve(options: LoadConfigOptions = {}): Promise<void> {
   }
   const logger = createLogger(config.log.level);
   const t0 = performance.now();
-  const services = await openServices(config, logger, { seed: true });
+  const services = await openServices(config, logger, { seed: true, queue: true });
+  for (const [type, handler] of Object.entries(options.handlers ?? {})) services.queue.handle(type as TaskType, handler);
   const t1 = performance.now();
   const app = await buildApp(services);
   const t2 = performance.now();
@@ -31,8 +38,10 @@ export async function serve(options: LoadConfigOptions = {}): Promise<void> {
   const shutdown = (signal: string): void => {
     if (closing) return;
     closing = true;
-    logger.info({ signal }, '종료 신호를 받아 서버를 닫습니다');
+    logger.info({ signal, grace_s: config.queue.shutdownGraceSeconds }, '종료 신호를 받아 새 요청을 받지 않고, 처리 중인 작업을 마친 뒤 서버를 닫습니다');
     stopWatching();
+    // Health turns 503 at once so a load balancer stops sending; admitted searches still finish.
+    services.queue.beginDrain();
     app
       .close()
       .then(() => services.close())

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openServices, type Services } from '../src/app/index.js';
+import { openServices, type ServerServices } from '../src/app/index.js';
 import { loadConfig } from '../src/config/index.js';
 import { createLogger } from '../src/ops/index.js';
 
@@ -23,16 +23,18 @@ export function tempDir(prefix = 'alaw-test-'): { dir: string; cleanup: () => vo
 }
 
 /** Services over a temporary database seeded with the 300-record sample. */
-export async function sampleServices(dir: string, overrides: Record<string, unknown> = {}): Promise<Services> {
+export async function sampleServices(dir: string, overrides: Record<string, unknown> = {}): Promise<ServerServices> {
   const config = loadConfig({
     env: {},
     overrides: {
       'paths.database': path.join(dir, 'alaw.db'),
       'paths.indexDir': path.join(dir, 'index'),
       'paths.seedCorpus': SAMPLE,
+      'paths.queueDatabase': path.join(dir, 'queue.db'),
+      'queue.profile': 'conservative',
       'log.level': 'silent',
       ...overrides,
     },
   });
-  return openServices(config, createLogger('silent'), { seed: true });
+  return openServices(config, createLogger('silent'), { seed: true, queue: true });
 }

@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Services } from '../src/app/index.js';
+import type { ServerServices } from '../src/app/index.js';
 import { buildApp } from '../src/http/index.js';
 import { readSample, sampleServices, tempDir } from './helpers.js';
 
-let services: Services;
+let services: ServerServices;
 let app: FastifyInstance;
 const tmp = tempDir();
 const sample = readSample();

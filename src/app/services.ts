@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../ops/index.js';
+import { openQueue, type TaskQueue } from '../queue/index.js';
 import { PrecedentStore } from '../store/index.js';
+import { VERSION } from '../version.js';
 import { importFile, type ImportReport } from './importer.js';
 import { SearchService } from './searchService.js';
 
@@ -14,8 +16,13 @@ export interface Services {
   search: SearchService;
   instanceId: string;
   startedAt: Date;
+  /** The task queue (opened for the server; CLI commands that do not need it leave it out). */
+  queue?: TaskQueue;
   close(): Promise<void>;
 }
+
+/** What the HTTP server runs on: the services with the task queue. */
+export type ServerServices = Services & { queue: TaskQueue };
 
 export interface OpenOptions {
   /** Import the bundled corpus into an empty database (the service does; CLI commands too). */
@@ -23,27 +30,47 @@ export interface OpenOptions {
   onSeedProgress?: (bytesRead: number, totalBytes: number, report: ImportReport) => void;
   onIndexProgress?: (done: number, total: number) => void;
   forceIndex?: boolean;
+  /** Open and start the task queue (`data/queue.db` or DATABASE_URL). */
+  queue?: boolean;
 }
 
 /**
  * Opens the application database, seeds it with the bundled corpus when it is
  * empty, and loads (or rebuilds) the search index.
  */
+export async function openServices(config: Readonly<Config>, logger: Logger, options: OpenOptions & { queue: true }): Promise<ServerServices>;
+export async function openServices(config: Readonly<Config>, logger: Logger, options?: OpenOptions): Promise<Services>;
 export async function openServices(config: Readonly<Config>, logger: Logger, options: OpenOptions = {}): Promise<Services> {
   const store = await PrecedentStore.open(config.paths.database);
+  const instanceId = config.server.instanceId || `${os.hostname()}-${process.pid}`;
+  let queue: TaskQueue | undefined;
   try {
     if (options.seed !== false) await seedIfEmpty(config, store, logger, options.onSeedProgress);
     const search = SearchService.open(config, store, logger, { force: options.forceIndex, onProgress: options.onIndexProgress });
+    if (options.queue) {
+      queue = await openQueue(config, logger, instanceId, VERSION);
+      await queue.start();
+      logger.info({ queue: queue.store.location, backend: queue.store.kind, profile: queue.profile.mode }, `작업 큐를 시작했습니다 (${queue.store.kind}: ${queue.store.location})`);
+    }
+    const q = queue;
     return {
       config,
       logger,
       store,
       search,
-      instanceId: config.server.instanceId || `${os.hostname()}-${process.pid}`,
+      instanceId,
       startedAt: new Date(),
-      close: () => store.close(),
+      queue,
+      close: async () => {
+        try {
+          await q?.close();
+        } finally {
+          await store.close();
+        }
+      },
     };
   } catch (err) {
+    await queue?.close().catch(() => undefined);
     await store.close();
     throw err;
   }

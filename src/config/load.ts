@@ -20,7 +20,27 @@ const ALIASES: Record<string, string> = {
   ALAW_INDEX_DIR: 'paths.indexDir',
   ALAW_LOG_LEVEL: 'log.level',
   INSTANCE_ID: 'server.instanceId',
+  DATABASE_URL: 'queue.databaseUrl',
+  ALAW_QUEUE_DB_PATH: 'paths.queueDatabase',
+  ALAW_ADMIN_TOKEN: 'auth.adminTokens',
+  ALAW_ADMIN_TOKENS: 'auth.adminTokens',
+  ALAW_USER_TOKENS: 'auth.userTokens',
 };
+
+const MIN_TOKEN_CHARS = 16;
+
+/** The guide's tuning section names the analysis type `case_analysis`: accept it wherever `analysis` is a key. */
+function foldCaseAnalysis(raw: Record<string, unknown>): void {
+  const queue = raw.queue as Record<string, unknown> | undefined;
+  if (!queue || typeof queue !== 'object') return;
+  for (const key of ['limits', 'optimizedLimits', 'retentionHours']) {
+    const set = queue[key] as Record<string, unknown> | undefined;
+    if (!set || typeof set !== 'object' || !('case_analysis' in set)) continue;
+    const alias = set.case_analysis;
+    delete set.case_analysis;
+    set.analysis = typeof alias === 'object' && alias !== null && typeof set.analysis === 'object' && set.analysis !== null ? { ...alias, ...set.analysis } : (set.analysis ?? alias);
+  }
+}
 
 /** `search.fields.full_text.b` → `ALAW_SEARCH_FIELDS_FULL_TEXT_B`. */
 export function envNameOf(settingPath: string): string {
@@ -80,6 +100,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
   const byEnv = new Map<string, string>();
   for (const p of leafPaths(ConfigSchema)) byEnv.set(envNameOf(p), p);
   for (const [name, p] of Object.entries(ALIASES)) byEnv.set(name, p);
+  for (const [name, p] of [...byEnv]) if (name.includes('_ANALYSIS')) byEnv.set(name.replace('_ANALYSIS', '_CASE_ANALYSIS'), p);
   for (const [name, p] of byEnv) {
     const value = env[name];
     if (value !== undefined && value !== '') setPath(raw, p, value);
@@ -87,6 +108,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
   }
   if (options.overrides) for (const [p, v] of Object.entries(options.overrides)) setPath(raw, p, v);
 
+  foldCaseAnalysis(raw);
   if (problems.length) throw new ConfigError(problems);
   const withDefaults = Value.Default(ConfigSchema, structuredClone(raw));
   const converted = Value.Convert(ConfigSchema, withDefaults);
@@ -103,7 +125,24 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
     }
     throw new ConfigError(problems);
   }
-  return deepFreeze(converted as Config);
+  const config = converted as Config;
+  for (const key of ['adminTokens', 'userTokens'] as const) {
+    const weak = tokenList(config.auth[key]).filter((t) => t.length < MIN_TOKEN_CHARS);
+    if (weak.length) problems.push(`auth.${key} (${envNameOf(`auth.${key}`)}): 토큰은 ${MIN_TOKEN_CHARS}자 이상이어야 합니다 (짧은 토큰 ${weak.length}개).`);
+  }
+  if (config.queue.databaseUrl && !/^postgres(ql)?:\/\//.test(config.queue.databaseUrl)) {
+    problems.push('queue.databaseUrl (DATABASE_URL): postgres:// 또는 postgresql:// 로 시작해야 합니다.');
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return deepFreeze(config);
+}
+
+/** `a, b` → [`a`, `b`]. */
+export function tokenList(value: string): string[] {
+  return value
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
 }
 
 function deepFreeze<T>(obj: T): T {

@@ -11,6 +11,23 @@ const Field = (weight: number, b: number) =>
     { additionalProperties: false, default: {} },
   );
 
+const Limits = (maxConcurrent: number, maxQueueSize: number, timeout: number) =>
+  Type.Object(
+    {
+      /** Tasks of this type running at once — across all instances sharing the queue. */
+      max_concurrent: Type.Integer({ minimum: 1, maximum: 1000, default: maxConcurrent }),
+      /** Pending tasks of this type beyond which new ones get 429. */
+      max_queue_size: Type.Integer({ minimum: 0, maximum: 100000, default: maxQueueSize }),
+      /** Seconds a task may wait for its turn (synchronous tasks) and, separately, run. */
+      timeout: Type.Number({ minimum: 0.1, maximum: 86400, default: timeout }),
+    },
+    { additionalProperties: false, default: {} },
+  );
+
+/** The operations guide's two task types; `case_analysis` is accepted as another name for `analysis` (see load.ts). */
+const LimitSet = (search: [number, number, number], analysis: [number, number, number]) =>
+  Type.Object({ search: Limits(...search), analysis: Limits(...analysis) }, { additionalProperties: false, default: {} });
+
 /**
  * The one configuration schema. Defaults are embedded, so an empty
  * environment runs the service over the bundled corpus. Units in comments.
@@ -40,6 +57,8 @@ export const ConfigSchema = Type.Object(
         indexDir: Type.String({ minLength: 1, default: 'data/index' }),
         /** Corpus imported into an empty database at start-up; empty string disables seeding. */
         seedCorpus: Type.String({ default: 'data/precedents-dev.jsonl.gz' }),
+        /** The task queue's SQLite file (the guide's data/queue.db), used unless queue.databaseUrl is set. */
+        queueDatabase: Type.String({ minLength: 1, default: 'data/queue.db' }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -75,6 +94,56 @@ export const ConfigSchema = Type.Object(
         reloadCheckSeconds: Type.Integer({ minimum: 0, maximum: 86400, default: 10 }),
         /** Snippet length, characters. */
         snippetChars: Type.Integer({ minimum: 20, maximum: 2000, default: 180 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    queue: Type.Object(
+      {
+        /** postgres://… to share the queue between instances (the guide's DATABASE_URL); empty: SQLite paths.queueDatabase. */
+        databaseUrl: Type.String({ default: '' }),
+        /** auto: the optimized limits while memory and CPU are low (the guide's optimize_queue_settings); or a fixed profile. */
+        profile: Type.Union([Type.Literal('auto'), Type.Literal('conservative'), Type.Literal('optimized')], { default: 'auto' }),
+        /** The guide's defaults (conservative profile). */
+        limits: LimitSet([2, 10, 30], [1, 5, 60]),
+        /** The guide's OPTIMIZED_LIMITS. */
+        optimizedLimits: LimitSet([3, 20, 60], [2, 15, 120]),
+        /** The optimized profile applies while memory use is below this percentage… */
+        optimizeBelowMemoryPercent: Type.Number({ minimum: 1, maximum: 100, default: 60 }),
+        /** …and CPU use below this percentage. */
+        optimizeBelowCpuPercent: Type.Number({ minimum: 1, maximum: 100, default: 50 }),
+        /** Back to conservative only above threshold + this margin (percentage points). */
+        hysteresisPercent: Type.Number({ minimum: 0, maximum: 50, default: 5 }),
+        /** Consecutive resource samples that must agree before the profile switches. */
+        samplesToSwitch: Type.Integer({ minimum: 1, maximum: 100, default: 3 }),
+        /** Resource sampling interval, seconds. */
+        sampleSeconds: Type.Number({ minimum: 0.1, maximum: 3600, default: 5 }),
+        /** A running task's lease, renewed by heartbeat every third of it; a dead worker's tasks are reclaimed after it. Seconds. */
+        leaseSeconds: Type.Number({ minimum: 0.5, maximum: 30, default: 30 }),
+        /** Attempts of an asynchronous task (reclaimed after a crash or retryable failure) before it fails. */
+        maxAttempts: Type.Integer({ minimum: 1, maximum: 100, default: 3 }),
+        /** How often an instance looks for work queued by other instances, milliseconds. */
+        pollMs: Type.Integer({ minimum: 10, maximum: 60000, default: 200 }),
+        /** On SIGTERM, running tasks get this long to finish before they are handed back, seconds. */
+        shutdownGraceSeconds: Type.Number({ minimum: 0, maximum: 3600, default: 20 }),
+        /** Finished tasks are kept this long, hours. */
+        retentionHours: Type.Object(
+          {
+            search: Type.Number({ minimum: 0, maximum: 87600, default: 24 }),
+            analysis: Type.Number({ minimum: 0, maximum: 87600, default: 168 }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+        /** How often old tasks are pruned, minutes. */
+        pruneIntervalMinutes: Type.Number({ minimum: 0.01, maximum: 1440, default: 10 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    auth: Type.Object(
+      {
+        /** Admin bearer tokens (comma-separated, each ≥ 16 characters): POST /api/queue/clear. Env ALAW_ADMIN_TOKEN. */
+        adminTokens: Type.String({ default: '' }),
+        /** Non-admin bearer tokens (comma-separated). */
+        userTokens: Type.String({ default: '' }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -3,20 +3,21 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import type { Services } from '../app/index.js';
+import type { ServerServices } from '../app/index.js';
 import { registerErrorHandling } from './errors.js';
 import { recoverRawUrl } from './rawUrl.js';
 import { precedentRoutes } from './routes/precedents.js';
+import { queueRoutes } from './routes/queue.js';
 import { rootRoutes } from './routes/root.js';
 import { searchRoutes } from './routes/search.js';
 import { ErrorBody } from './schemas.js';
-import { VERSION } from './version.js';
+import { VERSION } from '../version.js';
 
 /**
  * Builds the HTTP application without listening (tests call `inject()`).
  * OpenAPI is generated from the route schemas and served at /docs.
  */
-export async function buildApp(services: Services): Promise<FastifyInstance> {
+export async function buildApp(services: ServerServices): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: services.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -52,8 +53,9 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
       tags: [
         { name: '검색', description: '판례 검색, 유사 판례, 점수 설명' },
         { name: '판례', description: '판례 전문과 사건번호 조회' },
-        { name: '운영', description: '서비스·색인 상태' },
+        { name: '운영', description: '서비스·색인·작업 큐 상태' },
       ],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: '관리자 토큰 (ALAW_ADMIN_TOKEN)' } } },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -61,5 +63,6 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(rootRoutes, { services });
   await app.register(searchRoutes, { services });
   await app.register(precedentRoutes, { services });
+  await app.register(queueRoutes, { services });
   return app;
 }

@@ -40,7 +40,8 @@ const AJV_MESSAGES: Record<string, (p: Record<string, unknown>) => string> = {
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (isAlawError(err)) {
-      if (err.status >= 500) request.log.error({ err }, err.message);
+      if (err.status >= 500 && err.status !== 503 && err.status !== 504) request.log.error({ err }, err.message);
+      if (err.headers) void reply.headers(err.headers);
       return send(reply, request, err.status, err.code, err.message, err.details);
     }
     if (err.validation) {
@@ -51,7 +52,15 @@ export function registerErrorHandling(app: FastifyInstance): void {
         (first.params as { additionalProperty?: string }).additionalProperty ??
         '';
       const codes = (request.routeOptions.config as RouteErrorCodes | undefined)?.paramErrorCodes ?? {};
-      const why = AJV_MESSAGES[first.keyword]?.(first.params as Record<string, unknown>) ?? first.message ?? '값이 올바르지 않습니다';
+      // A union of literals fails with one `const` error per allowed value: name them all.
+      const allowed =
+        first.keyword === 'const'
+          ? err.validation.filter((e) => e.keyword === 'const' && e.instancePath === first.instancePath).map((e) => (e.params as { allowedValue?: unknown }).allowedValue)
+          : [];
+      const why =
+        allowed.length > 1
+          ? `${allowed.map((v) => JSON.stringify(v)).join(', ')} 중 하나여야 합니다`
+          : (AJV_MESSAGES[first.keyword]?.(first.params as Record<string, unknown>) ?? first.message ?? '값이 올바르지 않습니다');
       const where = err.validationContext === 'body' ? '요청 본문' : err.validationContext === 'params' ? '경로' : '요청 값';
       const code = (first.keyword === 'required' ? codes[`${param}.required`] : undefined) ?? codes[param] ?? 'ALAW_ERR_REQUEST_INVALID';
       return send(reply, request, 400, code, `${where}이 올바르지 않습니다: ${param ? `${param} — ` : ''}${why}.`, {

@@ -1,2 +1,2 @@
 export { buildApp } from './app.js';
-export { VERSION } from './version.js';
+export { VERSION } from '../version.js';

@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Services } from '../../app/index.js';
-import { VERSION } from '../version.js';
+import type { ServerServices } from '../../app/index.js';
+import { VERSION } from '../../version.js';
 
 /** `GET /`: what is running, since when, over how many decisions. */
-export const rootRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+export const rootRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }> = async (app, { services }) => {
   app.get(
     '/',
     {
@@ -16,7 +16,7 @@ export const rootRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
             service: Type.String(),
             version: Type.String(),
             instance_id: Type.String(),
-            status: Type.String(),
+            status: Type.Union([Type.Literal('ok'), Type.Literal('draining')], { description: 'draining: 종료 중 (새 작업을 받지 않음)' }),
             started_at: Type.String(),
             uptime_s: Type.Number(),
             documents: Type.Integer(),
@@ -29,7 +29,7 @@ export const rootRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
       service: 'ALaw AI-Backend',
       version: VERSION,
       instance_id: services.instanceId,
-      status: 'ok',
+      status: services.queue.isDraining ? ('draining' as const) : ('ok' as const),
       started_at: services.startedAt.toISOString(),
       uptime_s: Math.round(process.uptime()),
       documents: services.search.engine.index.header.docCount,

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Services } from '../../app/index.js';
+import type { ServerServices } from '../../app/index.js';
 import { AlawError } from '../../errors.js';
-import { explainDocument } from '../../search/index.js';
+import { explainDocument, parseSearchRequest, type RawSearchParams, type SearchRequest, type SearchResponse } from '../../search/index.js';
 import { ErrorBody, SEARCH_PARAM_CODES, SearchBody, SearchQuerystring, SearchResponseSchema } from '../schemas.js';
 
 const SEARCH_DESCRIPTION = `판례 검색. 한 엔드포인트가 세 가지를 처리합니다.
@@ -10,16 +10,41 @@ const SEARCH_DESCRIPTION = `판례 검색. 한 엔드포인트가 세 가지를 
 - 사건번호·판례 인용: \`2016다276177\`, \`대법원 1995. 1. 17. 선고 94나3943 판결\` — 해당 판례를 맨 앞에 (match=case_number)
 - 유사 판례: 사건 설명 문단(300~2,000자) — 가장 정보량이 큰 낱말로 비슷한 판례를 찾습니다 (mode=similar). 긴 글은 POST를 쓰세요.`;
 
+/** What the `tasks` row of a search keeps: the request without most of a long query (client case descriptions stay out of the queue table). */
+function taskPayload(req: SearchRequest): Record<string, unknown> {
+  return {
+    q: req.q.length > 200 ? `${req.q.slice(0, 200)}…` : req.q,
+    q_chars: req.q.length,
+    page: req.page,
+    size: req.size,
+    sort: req.sort,
+    mode: req.mode,
+    ...(req.courts.length ? { court: req.courts } : {}),
+    ...(req.courtLevels.length ? { court_level: req.courtLevels } : {}),
+    ...(req.caseTypes.length ? { case_type: req.caseTypes } : {}),
+    ...(req.dateFrom ? { date_from: req.dateFrom } : {}),
+    ...(req.dateTo ? { date_to: req.dateTo } : {}),
+  };
+}
+
+const taskResult = (r: SearchResponse): Record<string, unknown> => ({ total: r.total, hits: r.hits.length, mode: r.mode, took_ms: r.took_ms, top: r.hits[0]?.id ?? null });
+
 /** `GET|POST /api/search` and `GET /api/search/explain`. */
-export const searchRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
-  const errors = { 400: ErrorBody };
+export const searchRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }> = async (app, { services }) => {
+  const errors = { 400: ErrorBody, 429: ErrorBody, 503: ErrorBody, 504: ErrorBody };
+  /** Validates first (a bad request never takes a queue slot), then runs the search as a `search` task. */
+  const search = (raw: RawSearchParams): Promise<SearchResponse> => {
+    const engine = services.search.engine;
+    const req = parseSearchRequest(raw, engine.settings);
+    return services.queue.run('search', taskPayload(req), () => services.search.engine.run(req), taskResult);
+  };
   app.get(
     '/api/search',
     {
       config: { paramErrorCodes: SEARCH_PARAM_CODES },
       schema: { summary: '판례 검색', description: SEARCH_DESCRIPTION, tags: ['검색'], querystring: SearchQuerystring, response: { 200: SearchResponseSchema, ...errors } },
     },
-    async (request) => services.search.engine.search(request.query),
+    async (request) => search(request.query),
   );
 
   app.post(
@@ -34,7 +59,7 @@ export const searchRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         response: { 200: SearchResponseSchema, ...errors },
       },
     },
-    async (request) => services.search.engine.search(request.body),
+    async (request) => search(request.body),
   );
 
   app.get(

@@ -1,0 +1,157 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { ServerServices } from '../../app/index.js';
+import { AlawError } from '../../errors.js';
+import { TASK_STATUSES, taskTypeOf } from '../../queue/index.js';
+import { TokenAuth } from '../auth.js';
+import { ErrorBody } from '../schemas.js';
+
+const TypeStats = Type.Object({ pending: Type.Integer(), processing: Type.Integer(), completed: Type.Integer() });
+
+export const HealthSchema = Type.Object(
+  {
+    status: Type.Union([Type.Literal('healthy'), Type.Literal('degraded'), Type.Literal('unhealthy')]),
+    is_running: Type.Boolean(),
+    queue_stats: Type.Object({ search: TypeStats, analysis: TypeStats }),
+    resource_usage: Type.Object({ memory_percent: Type.Number(), cpu_percent: Type.Number() }),
+    timestamp: Type.String({ description: 'ISO 8601 UTC' }),
+  },
+  { description: '운영 가이드의 헬스체크 형식 그대로' },
+);
+
+const TaskSchema = Type.Object({
+  id: Type.String(),
+  type: Type.String(),
+  status: Type.Union([...TASK_STATUSES].map((s) => Type.Literal(s)) as [ReturnType<typeof Type.Literal<string>>]),
+  position: Type.Union([Type.Integer(), Type.Null()], { description: '대기 중일 때 같은 종류 대기열에서의 순서 (1부터)' }),
+  estimated_wait_s: Type.Union([Type.Integer(), Type.Null()]),
+  attempts: Type.Integer(),
+  max_attempts: Type.Integer(),
+  created_at: Type.String(),
+  started_at: Type.Union([Type.String(), Type.Null()]),
+  finished_at: Type.Union([Type.String(), Type.Null()]),
+  wait_ms: Type.Union([Type.Integer(), Type.Null()]),
+  run_ms: Type.Union([Type.Integer(), Type.Null()]),
+  owner: Type.Union([Type.String(), Type.Null()], { description: '작업을 맡은(맡았던) 인스턴스' }),
+  origin: Type.String({ description: '작업을 받은 인스턴스' }),
+  result: Type.Unknown(),
+  error: Type.Union([Type.Object({ code: Type.Union([Type.String(), Type.Null()]), message: Type.String() }), Type.Null()]),
+});
+
+/** The operations guide's queue endpoints and task lookup. */
+export const queueRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }> = async (app, { services }) => {
+  const queue = services.queue;
+  const auth = new TokenAuth(services.config.auth);
+
+  app.get(
+    '/api/queue/health',
+    {
+      schema: {
+        summary: '큐 헬스체크',
+        description:
+          '운영 가이드의 형식(status, is_running, queue_stats, resource_usage, timestamp). 데이터베이스에 접근할 수 없거나 큐가 멈췄으면(종료 중 포함) HTTP 503이므로 `curl -f`로 감시할 수 있습니다. degraded(대기열이 80% 이상 찼거나, 제한 시간보다 오래 기다리는 작업이 있거나, 메모리 90% 이상)는 200입니다.',
+        tags: ['운영'],
+        response: { 200: HealthSchema, 503: HealthSchema },
+      },
+    },
+    async (_request, reply) => {
+      const h = await queue.health();
+      reply.header('cache-control', 'no-store');
+      return reply.status(h.status === 'unhealthy' ? 503 : 200).send(h);
+    },
+  );
+
+  app.get(
+    '/api/queue/status/json',
+    {
+      schema: {
+        summary: '큐 상세 상태',
+        description: '종류별 제한과 현재 프로필(conservative/optimized), 상태별 작업 수, 가장 오래 기다린 작업, 최근 15분 대기·실행 시간 p50/p95, 거절 수, 인스턴스 목록, 상태 판정 이유.',
+        tags: ['운영'],
+        response: { 200: Type.Object({}, { additionalProperties: true }) },
+      },
+    },
+    async (_request, reply) => {
+      reply.header('cache-control', 'no-store');
+      return queue.status();
+    },
+  );
+
+  app.post(
+    '/api/queue/clear',
+    {
+      config: { paramErrorCodes: { type: 'ALAW_ERR_QUEUE_TYPE_INVALID' } },
+      schema: {
+        summary: '대기 중인 작업 비우기 (관리자)',
+        description:
+          '대기(pending) 중인 작업을 취소합니다. 실행 중인 작업은 건드리지 않습니다. `Authorization: Bearer <관리자 토큰>` 필요 (없으면 401, 관리자가 아닌 토큰은 403). `?type=search|analysis`(또는 case_analysis)로 한 종류만 비울 수 있습니다. 취소된 검색 요청은 503(ALAW_ERR_QUEUE_CANCELLED)을 받습니다.',
+        tags: ['운영'],
+        security: [{ bearer: [] }],
+        querystring: Type.Object({ type: Type.Optional(Type.Union([Type.Literal('search'), Type.Literal('analysis'), Type.Literal('case_analysis')])) }),
+        response: {
+          200: Type.Object({
+            removed: Type.Integer(),
+            by_type: Type.Object({ search: Type.Integer(), analysis: Type.Integer() }),
+            ids: Type.Array(Type.String()),
+            type: Type.String(),
+          }),
+          400: ErrorBody,
+          401: ErrorBody,
+          403: ErrorBody,
+          503: ErrorBody,
+        },
+      },
+    },
+    async (request) => {
+      const actor = auth.requireAdmin(request);
+      const type = request.query.type ? taskTypeOf(request.query.type)! : null;
+      let out;
+      try {
+        out = await queue.clear(type, `${actor} ${request.ip}`);
+      } catch (err) {
+        request.log.error({ err }, 'queue clear failed');
+        throw new AlawError('ALAW_ERR_QUEUE_UNAVAILABLE', 503, '작업 큐 데이터베이스에 접근할 수 없어 대기열을 비우지 못했습니다.');
+      }
+      return { ...out, type: type ?? 'all' };
+    },
+  );
+
+  app.get(
+    '/api/queue/tasks/:id',
+    {
+      config: { paramErrorCodes: { id: 'ALAW_ERR_TASK_ID_INVALID' } },
+      schema: {
+        summary: '작업 상태',
+        description: '작업의 상태, 대기 순서와 예상 대기 시간, 결과 또는 오류. 요청 내용(payload)은 보여 주지 않습니다.',
+        tags: ['운영'],
+        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) }),
+        response: { 200: TaskSchema, 400: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (request) => {
+      const t = await queue.task(request.params.id).catch((err: unknown) => {
+        request.log.error({ err }, 'task lookup failed');
+        throw new AlawError('ALAW_ERR_QUEUE_UNAVAILABLE', 503, '작업 큐 데이터베이스에 접근할 수 없습니다.');
+      });
+      if (!t) throw new AlawError('ALAW_ERR_TASK_NOT_FOUND', 404, `id가 ${request.params.id}인 작업이 없습니다 (보존 기간이 지나 삭제되었을 수 있습니다).`, { id: request.params.id });
+      return {
+        id: t.id,
+        type: t.type,
+        status: t.status,
+        position: t.position,
+        estimated_wait_s: t.estimated_wait_s,
+        attempts: t.attempts,
+        max_attempts: t.max_attempts,
+        created_at: t.created_at,
+        started_at: t.started_at,
+        finished_at: t.finished_at,
+        wait_ms: t.wait_ms,
+        run_ms: t.run_ms,
+        owner: t.owner,
+        origin: t.origin,
+        result: t.result,
+        error: t.error === null ? null : { code: t.error_code, message: t.error },
+      };
+    },
+  );
+};

@@ -1,0 +1,344 @@
+import { Kysely, Migrator, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { postgresQueueMigrations } from './migrations.js';
+import {
+  emptyCounts,
+  type AdmitRequest,
+  type AdmitResult,
+  type ClaimedTask,
+  type ClaimRequest,
+  type FinishRequest,
+  type InstanceInfo,
+  type QueueStore,
+  type ReclaimCounts,
+  type StatusCounts,
+  type TaskRecord,
+  type TaskStatus,
+  type TaskType,
+} from './types.js';
+
+const isoOf = (v: unknown): string | null => (v instanceof Date ? v.toISOString() : v === null || v === undefined ? null : String(v));
+const MS = `* interval '1 millisecond'`;
+
+/** `postgres://user:secret@host/db` → `postgres://user@host/db` for logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.password = '';
+    return u.toString();
+  } catch {
+    return 'postgres://(잘못된 URL)';
+  }
+}
+
+/**
+ * The queue in PostgreSQL, shared by several service instances.
+ * Admission and claiming of one task type are serialized across instances
+ * with a transaction-level advisory lock, so `max_queue_size` and the global
+ * `max_concurrent` hold exactly; the rows themselves are taken with
+ * `FOR UPDATE SKIP LOCKED`. Times come from the database clock, so instances
+ * with skewed clocks agree on lease expiry.
+ */
+export class PgQueueStore implements QueueStore {
+  readonly kind = 'postgres' as const;
+
+  private constructor(
+    readonly location: string,
+    private readonly pool: pg.Pool,
+  ) {}
+
+  static async open(url: string, onPoolError: (err: Error) => void = () => undefined): Promise<PgQueueStore> {
+    const pool = new pg.Pool({ connectionString: url, max: 6, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000, application_name: 'alaw-queue' });
+    pool.on('error', onPoolError);
+    try {
+      await pool.query('SELECT 1');
+    } catch (err) {
+      await pool.end().catch(() => undefined);
+      throw Object.assign(new Error(`작업 큐 PostgreSQL(${redactUrl(url)})에 연결할 수 없습니다: ${(err as Error).message}`), { code: 'ALAW_ERR_QUEUE_UNAVAILABLE' });
+    }
+    const k = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
+    const { error } = await new Migrator({ db: k, provider: postgresQueueMigrations }).migrateToLatest();
+    if (error) {
+      await pool.end().catch(() => undefined);
+      throw Object.assign(new Error(`작업 큐 PostgreSQL 마이그레이션 실패: ${(error as Error).message}`), { code: 'ALAW_ERR_QUEUE_MIGRATION' });
+    }
+    return new PgQueueStore(redactUrl(url), pool);
+  }
+
+  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const c = await this.pool.connect();
+    try {
+      await c.query('BEGIN');
+      const out = await fn(c);
+      await c.query('COMMIT');
+      return out;
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      c.release();
+    }
+  }
+
+  private static async lockType(c: pg.PoolClient, type: TaskType): Promise<void> {
+    await c.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`alaw_queue:${type}`]);
+  }
+
+  private static async count(c: pg.PoolClient, type: TaskType, status: TaskStatus): Promise<number> {
+    const r = await c.query<{ n: string }>(`SELECT count(*) AS n FROM tasks WHERE status = $1 AND type = $2`, [status, type]);
+    return Number(r.rows[0]!.n);
+  }
+
+  admit(req: AdmitRequest): Promise<AdmitResult> {
+    return this.tx(async (c): Promise<AdmitResult> => {
+      await PgQueueStore.lockType(c, req.type);
+      const pending = await PgQueueStore.count(c, req.type, 'pending');
+      if (pending >= req.maxQueueSize) return { admitted: false, pending };
+      let claimed = false;
+      if (req.claim && pending === 0) claimed = (await PgQueueStore.count(c, req.type, 'processing')) < req.claim.maxConcurrent;
+      await c.query(
+        `INSERT INTO tasks (id, type, status, payload, attempts, max_attempts, started_at, owner, lease_expires_at, affinity, deadline_at, origin, wait_ms)
+         VALUES ($1, $2, $3, $4::jsonb, $5, $6,
+           CASE WHEN $5 > 0 THEN clock_timestamp() END, $7,
+           CASE WHEN $5 > 0 THEN clock_timestamp() + $8::int ${MS} END, $9,
+           CASE WHEN $10::bigint IS NOT NULL THEN clock_timestamp() + $10::bigint ${MS} END, $11,
+           CASE WHEN $5 > 0 THEN 0 END)`,
+        [
+          req.id,
+          req.type,
+          claimed ? 'processing' : 'pending',
+          JSON.stringify(req.payload ?? null),
+          claimed ? 1 : 0,
+          req.maxAttempts,
+          claimed ? req.claim!.owner : null,
+          claimed ? req.claim!.leaseMs : 0,
+          req.affinity,
+          req.deadlineMs === null ? null : Math.max(0, req.deadlineMs - Date.now()),
+          req.origin,
+        ],
+      );
+      return { admitted: true, claimed, pending: claimed ? pending : pending + 1 };
+    });
+  }
+
+  claim(req: ClaimRequest): Promise<ClaimedTask[]> {
+    return this.tx(async (c) => {
+      await PgQueueStore.lockType(c, req.type);
+      const processing = await PgQueueStore.count(c, req.type, 'processing');
+      const free = Math.min(req.limit, req.maxConcurrent - processing);
+      if (free <= 0) return [];
+      const r = await c.query<{ id: string; payload: unknown; attempts: number; max_attempts: number; created_at: Date }>(
+        `UPDATE tasks t SET status = 'processing', owner = $1, attempts = t.attempts + 1, started_at = clock_timestamp(),
+           lease_expires_at = clock_timestamp() + $2::int ${MS},
+           wait_ms = round(extract(epoch FROM clock_timestamp() - t.created_at) * 1000)::int
+         WHERE t.seq IN (
+           SELECT seq FROM tasks WHERE status = 'pending' AND type = $3 AND affinity IS NOT DISTINCT FROM $4
+           ORDER BY seq LIMIT $5 FOR UPDATE SKIP LOCKED)
+         RETURNING t.id, t.payload, t.attempts, t.max_attempts, t.created_at`,
+        [req.owner, req.leaseMs, req.type, req.affinity, free],
+      );
+      return r.rows.map((row) => ({
+        id: row.id,
+        type: req.type,
+        payload: row.payload,
+        attempt: row.attempts,
+        maxAttempts: row.max_attempts,
+        createdAtMs: row.created_at.getTime(),
+      }));
+    });
+  }
+
+  async finish(req: FinishRequest): Promise<boolean> {
+    const r = await this.pool.query(
+      `UPDATE tasks SET status = $1, result = $2::jsonb, error = $3, error_code = $4, finished_at = clock_timestamp(), lease_expires_at = NULL, run_ms = $5
+       WHERE id = $6 AND owner = $7 AND attempts = $8 AND status = 'processing'`,
+      [req.status, req.result === undefined ? null : JSON.stringify(req.result), req.error ?? null, req.errorCode ?? null, Math.round(req.runMs), req.id, req.owner, req.attempt],
+    );
+    return r.rowCount === 1;
+  }
+
+  async retry(id: string, owner: string, attempt: number, error: string, errorCode: string): Promise<boolean> {
+    const r = await this.pool.query(
+      `UPDATE tasks SET status = 'pending', owner = NULL, lease_expires_at = NULL, started_at = NULL, error = $1, error_code = $2
+       WHERE id = $3 AND owner = $4 AND attempts = $5 AND status = 'processing'`,
+      [error, errorCode, id, owner, attempt],
+    );
+    return r.rowCount === 1;
+  }
+
+  async renew(owner: string, ids: string[], leaseMs: number): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const r = await this.pool.query<{ id: string }>(
+      `UPDATE tasks SET lease_expires_at = clock_timestamp() + $1::int ${MS} WHERE id = ANY($2::text[]) AND owner = $3 AND status = 'processing' RETURNING id`,
+      [leaseMs, ids, owner],
+    );
+    return r.rows.map((x) => x.id);
+  }
+
+  async release(owner: string, ids: string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const r = await this.pool.query(
+      `UPDATE tasks SET status = 'pending', owner = NULL, lease_expires_at = NULL, started_at = NULL, wait_ms = NULL, attempts = greatest(attempts - 1, 0)
+       WHERE id = ANY($1::text[]) AND owner = $2 AND status = 'processing'`,
+      [ids, owner],
+    );
+    return r.rowCount ?? 0;
+  }
+
+  reclaim(): Promise<ReclaimCounts> {
+    return this.tx(async (c) => {
+      const timedOut = await c.query(
+        `UPDATE tasks SET status = 'timeout', finished_at = clock_timestamp(), error = '처리 순서를 기다리다 제한 시간을 넘겼습니다.', error_code = 'ALAW_ERR_QUEUE_WAIT_TIMEOUT'
+         WHERE status = 'pending' AND deadline_at < clock_timestamp()`,
+      );
+      const lost = await c.query(
+        `UPDATE tasks SET status = 'failed', finished_at = clock_timestamp(), lease_expires_at = NULL,
+           error = '요청을 받은 인스턴스(' || coalesce(owner, '?') || ')가 처리 중 중단되어 응답하지 못했습니다.', error_code = 'ALAW_ERR_QUEUE_INSTANCE_LOST'
+         WHERE status = 'processing' AND lease_expires_at < clock_timestamp() AND affinity IS NOT NULL`,
+      );
+      const exhausted = await c.query(
+        `UPDATE tasks SET status = 'failed', finished_at = clock_timestamp(), lease_expires_at = NULL,
+           error = '작업을 맡은 인스턴스가 응답하지 않아 ' || attempts || '번 시도 후 실패로 처리했습니다 (마지막: ' || coalesce(owner, '?') || ').', error_code = 'ALAW_ERR_QUEUE_ATTEMPTS_EXHAUSTED'
+         WHERE status = 'processing' AND lease_expires_at < clock_timestamp() AND affinity IS NULL AND attempts >= max_attempts`,
+      );
+      const requeued = await c.query(
+        `UPDATE tasks SET status = 'pending', lease_expires_at = NULL, started_at = NULL, owner = NULL,
+           error = '이전 시도(' || attempts || '회차, ' || coalesce(owner, '?') || ')의 임대가 만료되어 다시 대기열에 넣었습니다.', error_code = 'ALAW_ERR_QUEUE_LEASE_EXPIRED'
+         WHERE status = 'processing' AND lease_expires_at < clock_timestamp() AND affinity IS NULL AND attempts < max_attempts`,
+      );
+      return { timedOut: timedOut.rowCount ?? 0, failed: (lost.rowCount ?? 0) + (exhausted.rowCount ?? 0), requeued: requeued.rowCount ?? 0 };
+    });
+  }
+
+  async expirePending(id: string, error: string, errorCode: string): Promise<boolean> {
+    const r = await this.pool.query(
+      `UPDATE tasks SET status = 'timeout', finished_at = clock_timestamp(), error = $1, error_code = $2 WHERE id = $3 AND status = 'pending'`,
+      [error, errorCode, id],
+    );
+    return r.rowCount === 1;
+  }
+
+  async cancelPending(type: TaskType | null, reason: string): Promise<{ id: string; type: TaskType }[]> {
+    const r = await this.pool.query<{ id: string; type: TaskType }>(
+      `UPDATE tasks SET status = 'cancelled', finished_at = clock_timestamp(), error = $1, error_code = 'ALAW_ERR_QUEUE_CANCELLED'
+       WHERE status = 'pending' AND ($2::text IS NULL OR type = $2) RETURNING id, type`,
+      [reason, type],
+    );
+    return r.rows;
+  }
+
+  async counts(activeOnly = false): Promise<StatusCounts> {
+    const out = emptyCounts();
+    const r = await this.pool.query<{ type: TaskType; status: TaskStatus; n: string }>(
+      `SELECT type, status, count(*) AS n FROM tasks ${activeOnly ? `WHERE status IN ('pending', 'processing')` : ''} GROUP BY type, status`,
+    );
+    for (const row of r.rows) if (out[row.type]) out[row.type][row.status] = Number(row.n);
+    return out;
+  }
+
+  async oldestPending(): Promise<Record<TaskType, number | null>> {
+    const out: Record<TaskType, number | null> = { search: null, analysis: null };
+    const r = await this.pool.query<{ type: TaskType; created_at: Date }>(`SELECT type, min(created_at) AS created_at FROM tasks WHERE status = 'pending' GROUP BY type`);
+    for (const row of r.rows) if (row.type in out) out[row.type] = row.created_at.getTime();
+    return out;
+  }
+
+  async durations(type: TaskType, windowMs: number, limit: number): Promise<{ wait: number[]; run: number[] }> {
+    const r = await this.pool.query<{ wait_ms: number | null; run_ms: number }>(
+      `SELECT wait_ms, run_ms FROM tasks WHERE type = $1 AND finished_at >= clock_timestamp() - $2::bigint ${MS} AND run_ms IS NOT NULL
+       ORDER BY finished_at DESC LIMIT $3`,
+      [type, windowMs, limit],
+    );
+    return { wait: r.rows.map((x) => x.wait_ms ?? 0), run: r.rows.map((x) => x.run_ms) };
+  }
+
+  async get(id: string): Promise<TaskRecord | null> {
+    const r = await this.pool.query<Record<string, unknown>>(`SELECT * FROM tasks WHERE id = $1`, [id]);
+    const row = r.rows[0];
+    if (!row) return null;
+    return {
+      id: row.id as string,
+      type: row.type as TaskType,
+      status: row.status as TaskStatus,
+      payload: row.payload,
+      result: row.result,
+      error: row.error as string | null,
+      error_code: row.error_code as string | null,
+      attempts: row.attempts as number,
+      max_attempts: row.max_attempts as number,
+      created_at: isoOf(row.created_at)!,
+      started_at: isoOf(row.started_at),
+      finished_at: isoOf(row.finished_at),
+      owner: row.owner as string | null,
+      lease_expires_at: isoOf(row.lease_expires_at),
+      affinity: row.affinity as string | null,
+      deadline_at: isoOf(row.deadline_at),
+      origin: row.origin as string,
+      wait_ms: row.wait_ms as number | null,
+      run_ms: row.run_ms as number | null,
+    };
+  }
+
+  async position(id: string): Promise<number | null> {
+    const r = await this.pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM tasks p, tasks t WHERE t.id = $1 AND t.status = 'pending' AND p.status = 'pending' AND p.type = t.type AND p.seq <= t.seq`,
+      [id],
+    );
+    const n = Number(r.rows[0]!.n);
+    return n === 0 ? null : n;
+  }
+
+  async statuses(ids: string[]): Promise<Map<string, TaskStatus>> {
+    if (ids.length === 0) return new Map();
+    const r = await this.pool.query<{ id: string; status: TaskStatus }>(`SELECT id, status FROM tasks WHERE id = ANY($1::text[])`, [ids]);
+    return new Map(r.rows.map((x) => [x.id, x.status]));
+  }
+
+  async prune(type: TaskType, beforeMs: number, batch: number): Promise<number> {
+    const r = await this.pool.query(
+      `DELETE FROM tasks WHERE seq IN (SELECT seq FROM tasks WHERE type = $1 AND finished_at < to_timestamp($2::double precision / 1000)
+         AND status IN ('completed','failed','timeout','cancelled') LIMIT $3)`,
+      [type, beforeMs, batch],
+    );
+    return r.rowCount ?? 0;
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
+  async heartbeatInstance(info: Omit<InstanceInfo, 'heartbeat_at'>): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO queue_instances (instance_id, host, pid, version, started_at, heartbeat_at, profile, draining)
+       VALUES ($1, $2, $3, $4, $5, clock_timestamp(), $6, $7)
+       ON CONFLICT (instance_id) DO UPDATE SET host = excluded.host, pid = excluded.pid, version = excluded.version,
+         started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, profile = excluded.profile, draining = excluded.draining`,
+      [info.instance_id, info.host, info.pid, info.version, info.started_at, info.profile, info.draining],
+    );
+  }
+
+  async instances(aliveWithinMs: number): Promise<InstanceInfo[]> {
+    const r = await this.pool.query<Record<string, unknown>>(
+      `SELECT * FROM queue_instances WHERE heartbeat_at >= clock_timestamp() - $1::bigint ${MS} ORDER BY instance_id`,
+      [aliveWithinMs],
+    );
+    return r.rows.map((x) => ({
+      instance_id: x.instance_id as string,
+      host: x.host as string,
+      pid: x.pid as number,
+      version: x.version as string,
+      started_at: isoOf(x.started_at)!,
+      heartbeat_at: isoOf(x.heartbeat_at)!,
+      profile: x.profile as string,
+      draining: x.draining as boolean,
+    }));
+  }
+
+  async removeInstance(id: string): Promise<void> {
+    await this.pool.query(`DELETE FROM queue_instances WHERE instance_id = $1`, [id]);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

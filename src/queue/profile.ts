@@ -1,0 +1,135 @@
+import os from 'node:os';
+import type { QueueLimits } from './types.js';
+
+export interface ResourceUsage {
+  /** Share of the machine's memory in use (not available), 0–100. */
+  memory_percent: number;
+  /** Share of all CPUs busy since the previous sample, 0–100. */
+  cpu_percent: number;
+}
+
+const round1 = (x: number): number => Math.round(x * 10) / 10;
+
+function cpuTotals(): { idle: number; total: number } {
+  let idle = 0;
+  let total = 0;
+  for (const c of os.cpus()) {
+    const t = c.times;
+    idle += t.idle;
+    total += t.user + t.nice + t.sys + t.idle + t.irq;
+  }
+  return { idle, total };
+}
+
+/**
+ * Machine-wide memory and CPU use, like the guide's `psutil.virtual_memory()`
+ * and `psutil.cpu_percent()`. CPU is measured over the interval between two
+ * samples; `sample()` is called on a timer, readers get the last sample.
+ */
+export class ResourceMonitor {
+  private prev = cpuTotals();
+  private last: ResourceUsage = { memory_percent: ResourceMonitor.memoryPercent(), cpu_percent: 0 };
+
+  static memoryPercent(): number {
+    const total = os.totalmem();
+    // os.freemem() is MemAvailable on Linux (page cache counts as available).
+    return round1(((total - os.freemem()) / total) * 100);
+  }
+
+  sample(): ResourceUsage {
+    const now = cpuTotals();
+    const dTotal = now.total - this.prev.total;
+    const dIdle = now.idle - this.prev.idle;
+    this.prev = now;
+    const cpu = dTotal > 0 ? ((dTotal - dIdle) / dTotal) * 100 : this.last.cpu_percent;
+    this.last = { memory_percent: ResourceMonitor.memoryPercent(), cpu_percent: round1(Math.min(100, Math.max(0, cpu))) };
+    return this.last;
+  }
+
+  get current(): ResourceUsage {
+    return this.last;
+  }
+}
+
+export type ProfileName = 'conservative' | 'optimized';
+export type ProfileMode = 'auto' | ProfileName;
+
+export interface ProfileSettings {
+  mode: ProfileMode;
+  conservative: QueueLimits;
+  optimized: QueueLimits;
+  /** The optimized profile applies while memory use is below this… */
+  memoryPercentBelow: number;
+  /** …and CPU use below this (the guide: 60 % and 50 %). */
+  cpuPercentBelow: number;
+  /** Leave the optimized profile only when use exceeds the thresholds by this margin (percentage points). */
+  hysteresisPercent: number;
+  /** Consecutive samples that must agree before switching. */
+  samplesToSwitch: number;
+}
+
+export interface ProfileSwitch {
+  from: ProfileName;
+  to: ProfileName;
+  at: string;
+  usage: ResourceUsage;
+}
+
+/**
+ * The guide's `optimize_queue_settings()`, with hysteresis: the optimized
+ * limits apply after `samplesToSwitch` consecutive samples below both
+ * thresholds, and the conservative ones come back after as many samples above
+ * a threshold plus the margin. A fixed mode never switches.
+ */
+export class ProfileController {
+  private active: ProfileName;
+  private streak = 0;
+  private lastSwitch: ProfileSwitch | null = null;
+
+  constructor(private readonly s: ProfileSettings) {
+    this.active = s.mode === 'optimized' ? 'optimized' : 'conservative';
+  }
+
+  get name(): ProfileName {
+    return this.active;
+  }
+
+  get limits(): QueueLimits {
+    return this.s[this.active];
+  }
+
+  get mode(): ProfileMode {
+    return this.s.mode;
+  }
+
+  get settings(): ProfileSettings {
+    return this.s;
+  }
+
+  get switched(): ProfileSwitch | null {
+    return this.lastSwitch;
+  }
+
+  /** Feeds one resource sample; returns the switch when the profile changed. */
+  observe(u: ResourceUsage): ProfileSwitch | null {
+    if (this.s.mode !== 'auto') return null;
+    const want: ProfileName =
+      this.active === 'conservative'
+        ? u.memory_percent < this.s.memoryPercentBelow && u.cpu_percent < this.s.cpuPercentBelow
+          ? 'optimized'
+          : 'conservative'
+        : u.memory_percent >= this.s.memoryPercentBelow + this.s.hysteresisPercent || u.cpu_percent >= this.s.cpuPercentBelow + this.s.hysteresisPercent
+          ? 'conservative'
+          : 'optimized';
+    if (want === this.active) {
+      this.streak = 0;
+      return null;
+    }
+    this.streak += 1;
+    if (this.streak < this.s.samplesToSwitch) return null;
+    this.streak = 0;
+    this.lastSwitch = { from: this.active, to: want, at: new Date().toISOString(), usage: u };
+    this.active = want;
+    return this.lastSwitch;
+  }
+}

@@ -1,0 +1,364 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { sqliteQueueMigrations } from './migrations.js';
+import {
+  emptyCounts,
+  type AdmitRequest,
+  type AdmitResult,
+  type ClaimedTask,
+  type ClaimRequest,
+  type FinishRequest,
+  type InstanceInfo,
+  type QueueStore,
+  type ReclaimCounts,
+  type StatusCounts,
+  type TaskRecord,
+  type TaskStatus,
+  type TaskType,
+} from './types.js';
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
+const parse = (s: unknown): unknown => (typeof s === 'string' ? JSON.parse(s) : null);
+
+interface Row {
+  seq: number;
+  id: string;
+  type: TaskType;
+  status: TaskStatus;
+  payload: string | null;
+  result: string | null;
+  error: string | null;
+  error_code: string | null;
+  attempts: number;
+  max_attempts: number;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  owner: string | null;
+  lease_expires_at: string | null;
+  affinity: string | null;
+  deadline_at: string | null;
+  origin: string;
+  wait_ms: number | null;
+  run_ms: number | null;
+}
+
+/**
+ * The queue in one SQLite file (`data/queue.db`), WAL mode. Several processes
+ * on one machine may share the file: every state change runs in a
+ * `BEGIN IMMEDIATE` transaction, which SQLite serializes across processes.
+ * Commits are `synchronous=NORMAL` (safe against a killed process); a commit
+ * that tells a client its task was accepted is `FULL` (safe against power loss).
+ * Statements are prepared once: a search admitted through the queue costs two
+ * short write transactions.
+ */
+export class SqliteQueueStore implements QueueStore {
+  readonly kind = 'sqlite' as const;
+  private readonly st: ReturnType<SqliteQueueStore['prepare']>;
+
+  private constructor(
+    readonly location: string,
+    private readonly db: Database.Database,
+  ) {
+    this.st = this.prepare();
+    this.tx = db.transaction((fn: () => unknown) => fn());
+  }
+
+  static async open(file: string): Promise<SqliteQueueStore> {
+    if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 10000');
+    const k = new Kysely<unknown>({ dialect: new SqliteDialect({ database: db }) });
+    const { error } = await new Migrator({ db: k, provider: sqliteQueueMigrations }).migrateToLatest();
+    if (error) {
+      db.close();
+      throw Object.assign(new Error(`작업 큐 데이터베이스(${file}) 마이그레이션 실패: ${(error as Error).message}`), { code: 'ALAW_ERR_QUEUE_MIGRATION' });
+    }
+    // Kysely's destroy() would close the shared connection; the store owns it.
+    return new SqliteQueueStore(file, db);
+  }
+
+  private prepare() {
+    const d = this.db;
+    return {
+      countStatus: d.prepare<[TaskStatus, TaskType]>(`SELECT count(*) AS n FROM tasks WHERE status = ? AND type = ?`).pluck(),
+      insert: d.prepare(
+        `INSERT INTO tasks (id, type, status, payload, attempts, max_attempts, created_at, started_at, owner, lease_expires_at, affinity, deadline_at, origin, wait_ms)
+         VALUES (@id, @type, @status, @payload, @attempts, @max_attempts, @created_at, @started_at, @owner, @lease_expires_at, @affinity, @deadline_at, @origin, @wait_ms)`,
+      ),
+      pendingFor: d.prepare<[TaskType, string | null, number]>(
+        `SELECT seq, id, payload, attempts, max_attempts, created_at FROM tasks
+         WHERE status = 'pending' AND type = ? AND affinity IS ? ORDER BY seq LIMIT ?`,
+      ),
+      markClaimed: d.prepare(
+        `UPDATE tasks SET status = 'processing', owner = @owner, attempts = attempts + 1, started_at = @started, lease_expires_at = @lease,
+           wait_ms = CAST(round((julianday(@started) - julianday(created_at)) * 86400000) AS INTEGER)
+         WHERE seq = @seq AND status = 'pending'`,
+      ),
+      finish: d.prepare(
+        `UPDATE tasks SET status = @status, result = @result, error = @error, error_code = @error_code, finished_at = @now,
+           lease_expires_at = NULL, run_ms = @run_ms
+         WHERE id = @id AND owner = @owner AND attempts = @attempt AND status = 'processing'`,
+      ),
+      retry: d.prepare(
+        `UPDATE tasks SET status = 'pending', owner = NULL, lease_expires_at = NULL, started_at = NULL, error = @error, error_code = @error_code
+         WHERE id = @id AND owner = @owner AND attempts = @attempt AND status = 'processing'`,
+      ),
+      renew: d.prepare<[string, string, string]>(`UPDATE tasks SET lease_expires_at = ? WHERE id = ? AND owner = ? AND status = 'processing'`),
+      release: d.prepare<[string, string]>(
+        `UPDATE tasks SET status = 'pending', owner = NULL, lease_expires_at = NULL, started_at = NULL, wait_ms = NULL, attempts = max(attempts - 1, 0)
+         WHERE id = ? AND owner = ? AND status = 'processing'`,
+      ),
+      expireDeadlines: d.prepare<[string, string]>(
+        `UPDATE tasks SET status = 'timeout', finished_at = ?, error = '처리 순서를 기다리다 제한 시간을 넘겼습니다.', error_code = 'ALAW_ERR_QUEUE_WAIT_TIMEOUT'
+         WHERE status = 'pending' AND deadline_at IS NOT NULL AND deadline_at < ?`,
+      ),
+      failLost: d.prepare<[string, string]>(
+        `UPDATE tasks SET status = 'failed', finished_at = ?, lease_expires_at = NULL,
+           error = '요청을 받은 인스턴스(' || coalesce(owner, '?') || ')가 처리 중 중단되어 응답하지 못했습니다.', error_code = 'ALAW_ERR_QUEUE_INSTANCE_LOST'
+         WHERE status = 'processing' AND lease_expires_at < ? AND affinity IS NOT NULL`,
+      ),
+      failExhausted: d.prepare<[string, string]>(
+        `UPDATE tasks SET status = 'failed', finished_at = ?, lease_expires_at = NULL,
+           error = '작업을 맡은 인스턴스가 응답하지 않아 ' || attempts || '번 시도 후 실패로 처리했습니다 (마지막: ' || coalesce(owner, '?') || ').', error_code = 'ALAW_ERR_QUEUE_ATTEMPTS_EXHAUSTED'
+         WHERE status = 'processing' AND lease_expires_at < ? AND affinity IS NULL AND attempts >= max_attempts`,
+      ),
+      requeue: d.prepare<[string]>(
+        `UPDATE tasks SET status = 'pending', lease_expires_at = NULL, started_at = NULL,
+           error = '이전 시도(' || attempts || '회차, ' || coalesce(owner, '?') || ')의 임대가 만료되어 다시 대기열에 넣었습니다.', error_code = 'ALAW_ERR_QUEUE_LEASE_EXPIRED', owner = NULL
+         WHERE status = 'processing' AND lease_expires_at < ? AND affinity IS NULL AND attempts < max_attempts`,
+      ),
+      expireOne: d.prepare<[string, string, string, string]>(
+        `UPDATE tasks SET status = 'timeout', finished_at = ?, error = ?, error_code = ? WHERE id = ? AND status = 'pending'`,
+      ),
+      pendingOf: d.prepare<[TaskType]>(`SELECT id, type FROM tasks WHERE status = 'pending' AND type = ?`),
+      pendingAll: d.prepare(`SELECT id, type FROM tasks WHERE status = 'pending'`),
+      cancel: d.prepare<[string, string, string]>(
+        `UPDATE tasks SET status = 'cancelled', finished_at = ?, error = ?, error_code = 'ALAW_ERR_QUEUE_CANCELLED' WHERE id = ? AND status = 'pending'`,
+      ),
+      counts: d.prepare(`SELECT type, status, count(*) AS n FROM tasks GROUP BY type, status`),
+      activeCounts: d.prepare(`SELECT type, status, count(*) AS n FROM tasks WHERE status IN ('pending', 'processing') GROUP BY type, status`),
+      oldest: d.prepare(`SELECT type, min(created_at) AS created_at FROM tasks WHERE status = 'pending' GROUP BY type`),
+      durations: d.prepare<[TaskType, string, number]>(
+        `SELECT wait_ms, run_ms FROM tasks WHERE type = ? AND finished_at >= ? AND run_ms IS NOT NULL ORDER BY finished_at DESC LIMIT ?`,
+      ),
+      get: d.prepare<[string]>(`SELECT * FROM tasks WHERE id = ?`),
+      position: d.prepare<[TaskType, number]>(`SELECT count(*) FROM tasks WHERE status = 'pending' AND type = ? AND seq <= ?`).pluck(),
+      status: d.prepare<[string]>(`SELECT status FROM tasks WHERE id = ?`).pluck(),
+      prune: d.prepare<[TaskType, string, number]>(
+        `DELETE FROM tasks WHERE seq IN (SELECT seq FROM tasks WHERE type = ? AND finished_at < ? AND status IN ('completed','failed','timeout','cancelled') LIMIT ?)`,
+      ),
+      ping: d.prepare(`SELECT 1`).pluck(),
+      upsertInstance: d.prepare(
+        `INSERT INTO queue_instances (instance_id, host, pid, version, started_at, heartbeat_at, profile, draining)
+         VALUES (@instance_id, @host, @pid, @version, @started_at, @heartbeat_at, @profile, @draining)
+         ON CONFLICT (instance_id) DO UPDATE SET host = excluded.host, pid = excluded.pid, version = excluded.version, started_at = excluded.started_at,
+           heartbeat_at = excluded.heartbeat_at, profile = excluded.profile, draining = excluded.draining`,
+      ),
+      instances: d.prepare<[string]>(`SELECT * FROM queue_instances WHERE heartbeat_at >= ? ORDER BY instance_id`),
+      removeInstance: d.prepare<[string]>(`DELETE FROM queue_instances WHERE instance_id = ?`),
+    };
+  }
+
+  /** One compiled transaction wrapper that runs the closure it is given (compiling one per call costs ~30 µs). */
+  private readonly tx: Database.Transaction<(fn: () => unknown) => unknown>;
+
+  /** Runs `fn` in a BEGIN IMMEDIATE transaction, with fsync at commit when `durable`. */
+  private write<T>(durable: boolean, fn: () => T): T {
+    if (!durable) return this.tx.immediate(fn) as T;
+    this.db.pragma('synchronous = FULL');
+    try {
+      return this.tx.immediate(fn) as T;
+    } finally {
+      this.db.pragma('synchronous = NORMAL');
+    }
+  }
+
+  admit(req: AdmitRequest): Promise<AdmitResult> {
+    return Promise.resolve(
+      this.write(req.durable, (): AdmitResult => {
+        const pending = this.st.countStatus.get('pending', req.type) as number;
+        if (pending >= req.maxQueueSize) return { admitted: false, pending };
+        const now = Date.now();
+        let claimed = false;
+        if (req.claim && pending === 0) {
+          claimed = (this.st.countStatus.get('processing', req.type) as number) < req.claim.maxConcurrent;
+        }
+        this.st.insert.run({
+          id: req.id,
+          type: req.type,
+          status: claimed ? 'processing' : 'pending',
+          payload: json(req.payload),
+          attempts: claimed ? 1 : 0,
+          max_attempts: req.maxAttempts,
+          created_at: iso(now),
+          started_at: claimed ? iso(now) : null,
+          owner: claimed ? req.claim!.owner : null,
+          lease_expires_at: claimed ? iso(now + req.claim!.leaseMs) : null,
+          affinity: req.affinity,
+          deadline_at: req.deadlineMs === null ? null : iso(req.deadlineMs),
+          origin: req.origin,
+          wait_ms: claimed ? 0 : null,
+        });
+        return { admitted: true, claimed, pending: claimed ? pending : pending + 1 };
+      }),
+    );
+  }
+
+  claim(req: ClaimRequest): Promise<ClaimedTask[]> {
+    return Promise.resolve(
+      this.write(false, () => {
+        const processing = this.st.countStatus.get('processing', req.type) as number;
+        const free = Math.min(req.limit, req.maxConcurrent - processing);
+        if (free <= 0) return [];
+        const rows = this.st.pendingFor.all(req.type, req.affinity, free) as Pick<Row, 'seq' | 'id' | 'payload' | 'attempts' | 'max_attempts' | 'created_at'>[];
+        const now = Date.now();
+        const started = iso(now);
+        const lease = iso(now + req.leaseMs);
+        return rows.map((r) => {
+          this.st.markClaimed.run({ owner: req.owner, started, lease, seq: r.seq });
+          return { id: r.id, type: req.type, payload: parse(r.payload), attempt: r.attempts + 1, maxAttempts: r.max_attempts, createdAtMs: Date.parse(r.created_at) };
+        });
+      }),
+    );
+  }
+
+  finish(req: FinishRequest): Promise<boolean> {
+    return Promise.resolve(
+      this.write(req.durable, () => {
+        const info = this.st.finish.run({
+          status: req.status,
+          result: json(req.result),
+          error: req.error ?? null,
+          error_code: req.errorCode ?? null,
+          now: iso(Date.now()),
+          run_ms: Math.round(req.runMs),
+          id: req.id,
+          owner: req.owner,
+          attempt: req.attempt,
+        });
+        return info.changes === 1;
+      }),
+    );
+  }
+
+  retry(id: string, owner: string, attempt: number, error: string, errorCode: string): Promise<boolean> {
+    return Promise.resolve(this.write(true, () => this.st.retry.run({ id, owner, attempt, error, error_code: errorCode }).changes === 1));
+  }
+
+  renew(owner: string, ids: string[], leaseMs: number): Promise<string[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return Promise.resolve(
+      this.write(false, () => {
+        const lease = iso(Date.now() + leaseMs);
+        return ids.filter((id) => this.st.renew.run(lease, id, owner).changes === 1);
+      }),
+    );
+  }
+
+  release(owner: string, ids: string[]): Promise<number> {
+    if (ids.length === 0) return Promise.resolve(0);
+    return Promise.resolve(this.write(true, () => ids.reduce((n, id) => n + this.st.release.run(id, owner).changes, 0)));
+  }
+
+  reclaim(): Promise<ReclaimCounts> {
+    return Promise.resolve(
+      this.write(true, () => {
+        const now = iso(Date.now());
+        const timedOut = this.st.expireDeadlines.run(now, now).changes;
+        const failed = this.st.failLost.run(now, now).changes + this.st.failExhausted.run(now, now).changes;
+        const requeued = this.st.requeue.run(now).changes;
+        return { requeued, failed, timedOut };
+      }),
+    );
+  }
+
+  expirePending(id: string, error: string, errorCode: string): Promise<boolean> {
+    return Promise.resolve(this.write(false, () => this.st.expireOne.run(iso(Date.now()), error, errorCode, id).changes === 1));
+  }
+
+  cancelPending(type: TaskType | null, reason: string): Promise<{ id: string; type: TaskType }[]> {
+    return Promise.resolve(
+      this.write(true, () => {
+        const rows = (type ? this.st.pendingOf.all(type) : this.st.pendingAll.all()) as { id: string; type: TaskType }[];
+        const now = iso(Date.now());
+        return rows.filter((r) => this.st.cancel.run(now, reason, r.id).changes === 1);
+      }),
+    );
+  }
+
+  counts(activeOnly = false): Promise<StatusCounts> {
+    const out = emptyCounts();
+    for (const r of (activeOnly ? this.st.activeCounts : this.st.counts).all() as { type: TaskType; status: TaskStatus; n: number }[]) {
+      if (out[r.type]) out[r.type][r.status] = r.n;
+    }
+    return Promise.resolve(out);
+  }
+
+  oldestPending(): Promise<Record<TaskType, number | null>> {
+    const out: Record<TaskType, number | null> = { search: null, analysis: null };
+    for (const r of this.st.oldest.all() as { type: TaskType; created_at: string }[]) if (r.type in out) out[r.type] = Date.parse(r.created_at);
+    return Promise.resolve(out);
+  }
+
+  durations(type: TaskType, windowMs: number, limit: number): Promise<{ wait: number[]; run: number[] }> {
+    const rows = this.st.durations.all(type, iso(Date.now() - windowMs), limit) as { wait_ms: number | null; run_ms: number }[];
+    return Promise.resolve({ wait: rows.map((r) => r.wait_ms ?? 0), run: rows.map((r) => r.run_ms) });
+  }
+
+  get(id: string): Promise<TaskRecord | null> {
+    const r = this.st.get.get(id) as Row | undefined;
+    if (!r) return Promise.resolve(null);
+    const { seq: _seq, ...rest } = r;
+    return Promise.resolve({ ...rest, payload: parse(r.payload), result: parse(r.result) });
+  }
+
+  position(id: string): Promise<number | null> {
+    const r = this.st.get.get(id) as Row | undefined;
+    if (!r || r.status !== 'pending') return Promise.resolve(null);
+    return Promise.resolve(this.st.position.get(r.type, r.seq) as number);
+  }
+
+  statuses(ids: string[]): Promise<Map<string, TaskStatus>> {
+    const out = new Map<string, TaskStatus>();
+    for (const id of ids) {
+      const s = this.st.status.get(id) as TaskStatus | undefined;
+      if (s) out.set(id, s);
+    }
+    return Promise.resolve(out);
+  }
+
+  prune(type: TaskType, beforeMs: number, batch: number): Promise<number> {
+    return Promise.resolve(this.write(false, () => this.st.prune.run(type, iso(beforeMs), batch).changes));
+  }
+
+  ping(): Promise<void> {
+    this.st.ping.get();
+    return Promise.resolve();
+  }
+
+  heartbeatInstance(info: Omit<InstanceInfo, 'heartbeat_at'>): Promise<void> {
+    this.write(false, () => this.st.upsertInstance.run({ ...info, draining: info.draining ? 1 : 0, heartbeat_at: iso(Date.now()) }));
+    return Promise.resolve();
+  }
+
+  instances(aliveWithinMs: number): Promise<InstanceInfo[]> {
+    const rows = this.st.instances.all(iso(Date.now() - aliveWithinMs)) as (Omit<InstanceInfo, 'draining'> & { draining: number })[];
+    return Promise.resolve(rows.map((r) => ({ ...r, draining: r.draining === 1 })));
+  }
+
+  removeInstance(id: string): Promise<void> {
+    this.write(false, () => this.st.removeInstance.run(id));
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    if (this.db.open) this.db.close();
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,726 @@
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import type { Logger } from 'pino';
+import { AlawError } from '../errors.js';
+import { ProfileController, ResourceMonitor, type ProfileSettings, type ResourceUsage } from './profile.js';
+import {
+  emptyCounts,
+  TASK_TYPES,
+  type ClaimedTask,
+  type FinishStatus,
+  type InstanceInfo,
+  type QueueStore,
+  type StatusCounts,
+  type TaskRecord,
+  type TaskStatus,
+  type TaskType,
+  type TypeLimits,
+} from './types.js';
+
+export interface TaskContext {
+  taskId: string;
+  attempt: number;
+  /** Aborted when the task exceeds its timeout, loses its lease, or the server stops. */
+  signal: AbortSignal;
+}
+
+/** Runs one asynchronous task; the resolved value is stored as the task's result. */
+export type TaskHandler = (payload: unknown, ctx: TaskContext) => Promise<unknown>;
+
+/** Thrown by a handler for a failure worth another attempt (e.g. a model server's 503). */
+export class RetryableTaskError extends Error {
+  constructor(
+    message: string,
+    readonly code = 'ALAW_ERR_TASK_RETRYABLE',
+  ) {
+    super(message);
+  }
+}
+
+/** Why a task's AbortSignal fired. */
+export class TaskAbort extends Error {
+  constructor(
+    readonly reason: 'timeout' | 'lease_lost' | 'shutdown',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface QueueOptions {
+  instanceId: string;
+  version: string;
+  profile: ProfileSettings;
+  leaseMs: number;
+  maxAttempts: number;
+  pollMs: number;
+  retentionMs: Record<TaskType, number>;
+  pruneIntervalMs: number;
+  sampleMs: number;
+  shutdownGraceMs: number;
+}
+
+const TYPE_KO: Record<TaskType, string> = { search: '검색', analysis: '사건 분석' };
+const RECENT = 200;
+const FINISHED_COUNTS_TTL_MS = 2000;
+
+function percentile(sorted: number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+function summary(values: number[]): { p50: number | null; p95: number | null; samples: number } {
+  const s = [...values].sort((a, b) => a - b);
+  return { p50: percentile(s, 50), p95: percentile(s, 95), samples: s.length };
+}
+
+interface Waiter {
+  type: TaskType;
+  resolve: (task: ClaimedTask) => void;
+  reject: (err: AlawError) => void;
+  timer: NodeJS.Timeout;
+}
+
+interface Running {
+  type: TaskType;
+  attempt: number;
+  controller: AbortController;
+  bound: boolean;
+}
+
+type Outcome = { ok: true; value: unknown; runMs: number } | { ok: false; status: FinishStatus; error: Error; runMs: number };
+
+export interface HealthReport {
+  status: 'healthy' | 'degraded' | 'unhealthy';
+  is_running: boolean;
+  queue_stats: Record<TaskType, { pending: number; processing: number; completed: number }>;
+  resource_usage: ResourceUsage;
+  timestamp: string;
+}
+
+/**
+ * The task queue of one service instance, over a {@link QueueStore} shared
+ * with other instances.
+ *
+ * - `run()` admits a synchronous task (a search): it is bound to this
+ *   instance, waits for a slot up to the type's timeout, runs here, and its
+ *   caller gets the value.
+ * - `submit()` admits an asynchronous task (an analysis) that any instance's
+ *   worker may claim; its result is stored.
+ *
+ * Every running task holds a lease renewed by a heartbeat; tasks of a
+ * process that died are reclaimed by whichever instance notices first.
+ */
+export class TaskQueue {
+  readonly monitor = new ResourceMonitor();
+  readonly profile: ProfileController;
+  private readonly handlers: Partial<Record<TaskType, TaskHandler>> = {};
+  private readonly waiters = new Map<string, Waiter>();
+  private readonly running = new Map<string, Running>();
+  private readonly recentRun: Record<TaskType, number[]> = { search: [], analysis: [] };
+  private readonly rejected: Record<TaskType, number> = { search: 0, analysis: 0 };
+  private readonly timedOut: Record<TaskType, number> = { search: 0, analysis: 0 };
+  private readonly dispatching: Record<TaskType, boolean> = { search: false, analysis: false };
+  private readonly dispatchAgain: Record<TaskType, boolean> = { search: false, analysis: false };
+  private timers: NodeJS.Timeout[] = [];
+  private started = false;
+  private draining = false;
+  private stopped = false;
+  private lastStoreError = 0;
+  private finishedCounts: { at: number; counts: StatusCounts } | null = null;
+  readonly startedAt = new Date();
+
+  constructor(
+    readonly store: QueueStore,
+    private readonly options: QueueOptions,
+    private readonly logger: Logger,
+  ) {
+    this.profile = new ProfileController(options.profile);
+  }
+
+  get instanceId(): string {
+    return this.options.instanceId;
+  }
+
+  get isRunning(): boolean {
+    return this.started && !this.draining && !this.stopped;
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  limits(type: TaskType): TypeLimits {
+    return this.profile.limits[type];
+  }
+
+  /** Registers the worker of an asynchronous task type; only then does this instance claim tasks of that type. */
+  handle(type: TaskType, handler: TaskHandler): void {
+    this.handlers[type] = handler;
+    if (this.started) this.kick(type);
+  }
+
+  /** Starts heartbeats, lease recovery, pruning, resource sampling and polling. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    this.monitor.sample();
+    await this.heartbeat();
+    await this.reclaim();
+    const every = (ms: number, fn: () => unknown): void => {
+      const t = setInterval(() => {
+        void Promise.resolve()
+          .then(fn)
+          .catch((err: unknown) => this.storeError(err));
+      }, ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    every(Math.max(200, Math.floor(this.options.leaseMs / 3)), () => this.heartbeat());
+    every(Math.max(500, Math.floor(this.options.leaseMs / 2)), () => this.reclaim());
+    every(this.options.pruneIntervalMs, () => this.prune());
+    every(this.options.sampleMs, () => this.sample());
+    every(this.options.pollMs, () => this.poll());
+    setImmediate(() => void this.prune().catch((err: unknown) => this.storeError(err)));
+    for (const t of TASK_TYPES) this.kick(t);
+  }
+
+  // ---------------------------------------------------------------- admission
+
+  private assertAccepting(type: TaskType): void {
+    if (this.draining || this.stopped || !this.started) {
+      throw new AlawError('ALAW_ERR_QUEUE_STOPPING', 503, '서버가 종료 중이어서 새 작업을 받지 않습니다. 잠시 후 다시 시도해 주세요.', { type }).withHeaders({
+        'Retry-After': '5',
+      });
+    }
+  }
+
+  /** Seconds until a slot is likely free: the tasks ahead, run `max_concurrent` at a time, at the recent median run time. */
+  estimateWaitSeconds(type: TaskType, ahead: number): number {
+    const l = this.limits(type);
+    const p50 = summary(this.recentRun[type]).p50 ?? 1000;
+    return Math.max(1, Math.min(l.timeout, Math.ceil(((ahead + 1) / l.max_concurrent) * (p50 / 1000))));
+  }
+
+  private fullError(type: TaskType, pending: number): AlawError {
+    const l = this.limits(type);
+    const retry = this.estimateWaitSeconds(type, pending);
+    return new AlawError(
+      'ALAW_ERR_QUEUE_FULL',
+      429,
+      `${TYPE_KO[type]} 대기열이 가득 찼습니다 (대기 ${pending}/${l.max_queue_size}건). ${retry}초 후 다시 시도해 주세요.`,
+      { type, pending, max_queue_size: l.max_queue_size, retry_after_s: retry },
+    ).withHeaders({ 'Retry-After': String(retry) });
+  }
+
+  private unavailable(err: unknown): AlawError {
+    this.storeError(err);
+    return new AlawError('ALAW_ERR_QUEUE_UNAVAILABLE', 503, '작업 큐 데이터베이스에 접근할 수 없습니다. 잠시 후 다시 시도하고, 계속되면 관리자에게 알려 주세요.').withHeaders({
+      'Retry-After': '5',
+    });
+  }
+
+  private storeError(err: unknown): void {
+    const now = Date.now();
+    if (now - this.lastStoreError < 5000) return;
+    this.lastStoreError = now;
+    this.logger.error({ err, queue: this.store.location }, '작업 큐 데이터베이스 오류');
+  }
+
+  /**
+   * Runs `fn` as a task of `type` on this instance once a slot is free, and
+   * returns its value. Rejects with 429 when the type's queue is full, 503
+   * when the wait exceeds the type's timeout, 504 when the run does.
+   * `summarize` gives what is stored as the task's result.
+   */
+  async run<R>(type: TaskType, payload: unknown, fn: (ctx: TaskContext) => R | Promise<R>, summarize: (value: R) => unknown = () => null): Promise<R> {
+    this.assertAccepting(type);
+    const l = this.limits(type);
+    const id = randomUUID();
+    const deadline = Date.now() + l.timeout * 1000;
+    let admitted;
+    try {
+      admitted = await this.store.admit({
+        id,
+        type,
+        payload,
+        maxQueueSize: l.max_queue_size,
+        maxAttempts: 1,
+        origin: this.instanceId,
+        affinity: this.instanceId,
+        deadlineMs: deadline,
+        claim: { owner: this.instanceId, maxConcurrent: l.max_concurrent, leaseMs: this.options.leaseMs },
+        durable: false,
+      });
+    } catch (err) {
+      throw this.unavailable(err);
+    }
+    if (!admitted.admitted) {
+      this.rejected[type] += 1;
+      throw this.fullError(type, admitted.pending);
+    }
+    let task: ClaimedTask;
+    if (admitted.claimed) {
+      task = { id, type, payload, attempt: 1, maxAttempts: 1, createdAtMs: Date.now() };
+      this.running.set(id, { type, attempt: 1, controller: new AbortController(), bound: true });
+    } else {
+      task = await this.waitForTurn(id, type, deadline, admitted.pending);
+    }
+    const outcome = await this.execute(task, (ctx) => fn(ctx), true);
+    if (outcome.ok) {
+      await this.finish(task, 'completed', { result: summarize(outcome.value as R) }, outcome.runMs, false);
+      return outcome.value as R;
+    }
+    await this.finish(task, outcome.status, this.errorFields(outcome.error), outcome.runMs, false);
+    if (outcome.status === 'timeout') {
+      throw new AlawError('ALAW_ERR_TASK_TIMEOUT', 504, `${TYPE_KO[type]} 작업이 제한 시간 ${l.timeout}초를 넘겨 중단했습니다. 검색어를 줄이거나 조건을 좁혀 다시 시도해 주세요.`, {
+        type,
+        timeout_s: l.timeout,
+      });
+    }
+    if (outcome.error instanceof TaskAbort) throw this.stoppingError(type);
+    throw outcome.error;
+  }
+
+  private stoppingError(type: TaskType): AlawError {
+    return new AlawError('ALAW_ERR_QUEUE_STOPPING', 503, '서버가 종료 중이어서 작업을 마치지 못했습니다. 다시 시도해 주세요.', { type }).withHeaders({ 'Retry-After': '5' });
+  }
+
+  private waitForTurn(id: string, type: TaskType, deadline: number, ahead: number): Promise<ClaimedTask> {
+    return new Promise<ClaimedTask>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (!this.waiters.delete(id)) return;
+        this.timedOut[type] += 1;
+        const l = this.limits(type);
+        void this.store.expirePending(id, '처리 순서를 기다리다 제한 시간을 넘겼습니다.', 'ALAW_ERR_QUEUE_WAIT_TIMEOUT').catch((err: unknown) => this.storeError(err));
+        reject(
+          new AlawError('ALAW_ERR_QUEUE_WAIT_TIMEOUT', 503, `${TYPE_KO[type]} 대기열에서 ${l.timeout}초 안에 차례가 오지 않았습니다. 잠시 후 다시 시도해 주세요.`, {
+            type,
+            timeout_s: l.timeout,
+          }).withHeaders({ 'Retry-After': String(this.estimateWaitSeconds(type, ahead)) }),
+        );
+      }, Math.max(0, deadline - Date.now()));
+      this.waiters.set(id, { type, resolve, reject, timer });
+      this.kick(type);
+    });
+  }
+
+  /** Admits an asynchronous task for any instance's worker; returns its id and place in the queue. */
+  async submit(type: TaskType, payload: unknown, options: { maxAttempts?: number } = {}): Promise<{ id: string; position: number; estimated_wait_s: number }> {
+    this.assertAccepting(type);
+    const l = this.limits(type);
+    const id = randomUUID();
+    let admitted;
+    try {
+      admitted = await this.store.admit({
+        id,
+        type,
+        payload,
+        maxQueueSize: l.max_queue_size,
+        maxAttempts: options.maxAttempts ?? this.options.maxAttempts,
+        origin: this.instanceId,
+        affinity: null,
+        deadlineMs: null,
+        durable: true,
+      });
+    } catch (err) {
+      throw this.unavailable(err);
+    }
+    if (!admitted.admitted) {
+      this.rejected[type] += 1;
+      throw this.fullError(type, admitted.pending);
+    }
+    this.kick(type);
+    return { id, position: admitted.pending, estimated_wait_s: this.estimateWaitSeconds(type, admitted.pending - 1) };
+  }
+
+  // ---------------------------------------------------------------- dispatch
+
+  /** Runs the dispatcher of a type now, or once more after the current pass. */
+  private kick(type: TaskType): void {
+    if (this.dispatching[type]) {
+      this.dispatchAgain[type] = true;
+      return;
+    }
+    this.dispatching[type] = true;
+    void (async () => {
+      try {
+        do {
+          this.dispatchAgain[type] = false;
+          await this.dispatch(type);
+        } while (this.dispatchAgain[type]);
+      } catch (err) {
+        this.storeError(err);
+      } finally {
+        this.dispatching[type] = false;
+      }
+    })();
+  }
+
+  private async dispatch(type: TaskType): Promise<void> {
+    if (!this.started || this.stopped) return;
+    const l = this.limits(type);
+    let waiting = 0;
+    for (const w of this.waiters.values()) if (w.type === type) waiting += 1;
+    if (waiting > 0) {
+      const claimed = await this.store.claim({ type, owner: this.instanceId, affinity: this.instanceId, limit: waiting, maxConcurrent: l.max_concurrent, leaseMs: this.options.leaseMs });
+      for (const task of claimed) {
+        const w = this.waiters.get(task.id);
+        if (!w) {
+          // Its caller gave up between the claim query and now.
+          await this.finish(task, 'timeout', { error: '처리 순서를 기다리다 제한 시간을 넘겼습니다.', errorCode: 'ALAW_ERR_QUEUE_WAIT_TIMEOUT' }, 0, false);
+          continue;
+        }
+        this.waiters.delete(task.id);
+        clearTimeout(w.timer);
+        this.running.set(task.id, { type, attempt: task.attempt, controller: new AbortController(), bound: true });
+        w.resolve(task);
+      }
+    }
+    const handler = this.handlers[type];
+    if (!handler || this.draining) return;
+    let mine = 0;
+    for (const r of this.running.values()) if (r.type === type && !r.bound) mine += 1;
+    const free = l.max_concurrent - mine;
+    if (free <= 0) return;
+    const claimed = await this.store.claim({ type, owner: this.instanceId, affinity: null, limit: free, maxConcurrent: l.max_concurrent, leaseMs: this.options.leaseMs });
+    for (const task of claimed) {
+      this.running.set(task.id, { type, attempt: task.attempt, controller: new AbortController(), bound: false });
+      void this.runAsync(task, handler);
+    }
+  }
+
+  private async runAsync(task: ClaimedTask, handler: TaskHandler): Promise<void> {
+    const outcome = await this.execute(task, (ctx) => handler(task.payload, ctx), false);
+    if (outcome.ok) {
+      await this.finish(task, 'completed', { result: outcome.value ?? null }, outcome.runMs, true);
+    } else if (outcome.error instanceof TaskAbort && outcome.error.reason !== 'timeout') {
+      // Lease lost (another instance took it over) or shutdown (released by stop()): nothing to record here.
+    } else if (outcome.error instanceof RetryableTaskError && task.attempt < task.maxAttempts) {
+      const ok = await this.store.retry(task.id, this.instanceId, task.attempt, outcome.error.message, outcome.error.code).catch((err: unknown) => {
+        this.storeError(err);
+        return false;
+      });
+      this.logger.warn({ task_id: task.id, type: task.type, attempt: task.attempt, err: outcome.error, requeued: ok }, '작업이 실패해 다시 시도합니다');
+    } else {
+      await this.finish(task, outcome.status, this.errorFields(outcome.error), outcome.runMs, true);
+      this.logger.warn({ task_id: task.id, type: task.type, attempt: task.attempt, status: outcome.status, err: outcome.error }, '작업이 실패했습니다');
+    }
+  }
+
+  /** Runs a claimed task's function under its timeout; the task stays in `running` until it settles. */
+  private async execute(task: ClaimedTask, fn: (ctx: TaskContext) => unknown, bound: boolean): Promise<Outcome> {
+    let entry = this.running.get(task.id);
+    if (!entry) {
+      entry = { type: task.type, attempt: task.attempt, controller: new AbortController(), bound };
+      this.running.set(task.id, entry);
+    }
+    const { controller } = entry;
+    // Yield to I/O before each task: the rest of a burst is admitted (or turned away) and health checks are
+    // answered between tasks, instead of a chain of promise-resolved tasks starving the event loop.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const timeoutS = this.limits(task.type).timeout;
+    const started = performance.now();
+    const aborted = new Promise<never>((_, reject) => {
+      const onAbort = (): void => reject(controller.signal.reason instanceof Error ? controller.signal.reason : new TaskAbort('shutdown', String(controller.signal.reason)));
+      if (controller.signal.aborted) onAbort();
+      else controller.signal.addEventListener('abort', onAbort, { once: true });
+    });
+    aborted.catch(() => undefined);
+    const timer = setTimeout(() => controller.abort(new TaskAbort('timeout', `제한 시간 ${timeoutS}초 초과`)), timeoutS * 1000);
+    try {
+      const value = await Promise.race([Promise.resolve().then(() => fn({ taskId: task.id, attempt: task.attempt, signal: controller.signal })), aborted]);
+      return { ok: true, value, runMs: performance.now() - started };
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      const status: FinishStatus = error instanceof TaskAbort ? (error.reason === 'timeout' ? 'timeout' : 'cancelled') : 'failed';
+      if (status === 'timeout') this.timedOut[task.type] += 1;
+      return { ok: false, status, error, runMs: performance.now() - started };
+    } finally {
+      clearTimeout(timer);
+      this.running.delete(task.id);
+      const ring = this.recentRun[task.type];
+      ring.push(performance.now() - started);
+      if (ring.length > RECENT) ring.shift();
+      this.kick(task.type);
+    }
+  }
+
+  private errorFields(error: Error): { error: string; errorCode: string } {
+    const code = (error as { code?: unknown }).code;
+    return { error: error.message, errorCode: typeof code === 'string' ? code : error instanceof TaskAbort ? `ALAW_ERR_TASK_${error.reason.toUpperCase()}` : 'ALAW_ERR_TASK_FAILED' };
+  }
+
+  private async finish(task: ClaimedTask, status: FinishStatus, fields: { result?: unknown; error?: string; errorCode?: string }, runMs: number, durable: boolean): Promise<void> {
+    try {
+      const ok = await this.store.finish({ id: task.id, owner: this.instanceId, attempt: task.attempt, status, runMs, durable, ...fields });
+      if (!ok) this.logger.warn({ task_id: task.id, type: task.type, attempt: task.attempt, status }, '작업을 다른 인스턴스가 넘겨받아 이 결과는 기록하지 않았습니다');
+    } catch (err) {
+      this.storeError(err);
+    }
+  }
+
+  // ---------------------------------------------------------------- timers
+
+  private info(): Omit<InstanceInfo, 'heartbeat_at'> {
+    return {
+      instance_id: this.instanceId,
+      host: os.hostname(),
+      pid: process.pid,
+      version: this.options.version,
+      started_at: this.startedAt.toISOString(),
+      profile: this.profile.name,
+      draining: this.draining,
+    };
+  }
+
+  private async heartbeat(): Promise<void> {
+    await this.store.heartbeatInstance(this.info());
+    const held = [...this.running.keys()];
+    if (held.length === 0) return;
+    const still = new Set(await this.store.renew(this.instanceId, held, this.options.leaseMs));
+    for (const id of held) {
+      const r = this.running.get(id);
+      if (r && !still.has(id)) {
+        this.logger.warn({ task_id: id, type: r.type }, '작업의 임대를 잃었습니다 (다른 인스턴스가 넘겨받음). 이 인스턴스의 실행을 중단합니다');
+        r.controller.abort(new TaskAbort('lease_lost', '임대 만료로 다른 인스턴스가 작업을 넘겨받았습니다'));
+      }
+    }
+  }
+
+  private async reclaim(): Promise<void> {
+    const r = await this.store.reclaim();
+    if (r.requeued + r.failed + r.timedOut > 0) {
+      this.logger.warn({ ...r }, `중단된 작업을 정리했습니다: 다시 대기 ${r.requeued}건, 실패 처리 ${r.failed}건, 대기 시간 초과 ${r.timedOut}건`);
+      for (const t of TASK_TYPES) this.kick(t);
+    }
+  }
+
+  /** Deletes finished tasks older than their type's retention, in batches. */
+  async prune(): Promise<number> {
+    let total = 0;
+    for (const type of TASK_TYPES) {
+      const before = Date.now() - this.options.retentionMs[type];
+      for (;;) {
+        const n = await this.store.prune(type, before, 1000);
+        total += n;
+        if (n < 1000) break;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    }
+    if (total > 0) this.logger.info({ pruned: total }, `보존 기간이 지난 작업 ${total}건을 삭제했습니다`);
+    return total;
+  }
+
+  private sample(): void {
+    const usage = this.monitor.sample();
+    const sw = this.profile.observe(usage);
+    if (sw) {
+      this.logger.info(
+        { from: sw.from, to: sw.to, ...usage, limits: this.profile.limits },
+        `작업 큐 설정을 ${sw.to === 'optimized' ? '최적화(optimized)' : '기본(conservative)'} 프로필로 바꿨습니다 (메모리 ${usage.memory_percent}%, CPU ${usage.cpu_percent}%)`,
+      );
+      for (const t of TASK_TYPES) this.kick(t);
+    }
+  }
+
+  private async poll(): Promise<void> {
+    for (const t of TASK_TYPES) {
+      let waiting = false;
+      for (const w of this.waiters.values()) if (w.type === t) waiting = true;
+      if (waiting || this.handlers[t]) this.kick(t);
+    }
+    // A waiter whose task was cancelled by another process (`POST /api/queue/clear` on another instance).
+    if (this.waiters.size > 0) {
+      const statuses = await this.store.statuses([...this.waiters.keys()]);
+      for (const [id, status] of statuses) if (status !== 'pending' && status !== 'processing') this.dropWaiter(id, status);
+    }
+  }
+
+  private dropWaiter(id: string, status: TaskStatus): void {
+    const w = this.waiters.get(id);
+    if (!w) return;
+    this.waiters.delete(id);
+    clearTimeout(w.timer);
+    w.reject(
+      status === 'cancelled'
+        ? new AlawError('ALAW_ERR_QUEUE_CANCELLED', 503, '관리자가 대기열을 비워 이 요청이 취소되었습니다. 다시 시도해 주세요.', { type: w.type }).withHeaders({ 'Retry-After': '1' })
+        : new AlawError('ALAW_ERR_QUEUE_WAIT_TIMEOUT', 503, '처리 순서를 기다리다 제한 시간을 넘겼습니다. 잠시 후 다시 시도해 주세요.', { type: w.type }).withHeaders({ 'Retry-After': '1' }),
+    );
+  }
+
+  // ---------------------------------------------------------------- operations
+
+  /** Cancels pending tasks (of one type, or all); callers waiting on them get 503. */
+  async clear(type: TaskType | null, by: string): Promise<{ removed: number; by_type: Record<TaskType, number>; ids: string[] }> {
+    const rows = await this.store.cancelPending(type, `관리자가 대기열을 비웠습니다 (${by}).`);
+    const byType: Record<TaskType, number> = { search: 0, analysis: 0 };
+    for (const r of rows) {
+      byType[r.type] += 1;
+      this.dropWaiter(r.id, 'cancelled');
+    }
+    this.logger.warn({ type: type ?? 'all', removed: rows.length, by_type: byType, by }, `대기 중인 작업 ${rows.length}건을 취소했습니다 (queue clear)`);
+    return { removed: rows.length, by_type: byType, ids: rows.map((r) => r.id) };
+  }
+
+  private assess(counts: StatusCounts, oldest: Record<TaskType, number | null>, dbOk: boolean): { status: HealthReport['status']; reasons: string[] } {
+    const reasons: string[] = [];
+    if (!dbOk) reasons.push(`작업 큐 데이터베이스(${this.store.kind})에 접근할 수 없습니다`);
+    if (!this.isRunning) reasons.push(this.draining ? '서버가 종료 중입니다 (새 작업을 받지 않음)' : '작업 큐가 실행 중이 아닙니다');
+    if (reasons.length) return { status: 'unhealthy', reasons };
+    const now = Date.now();
+    for (const t of TASK_TYPES) {
+      const l = this.limits(t);
+      if (counts[t].pending >= Math.ceil(l.max_queue_size * 0.8)) reasons.push(`${TYPE_KO[t]} 대기열이 거의 찼습니다 (${counts[t].pending}/${l.max_queue_size})`);
+      const o = oldest[t];
+      if (o !== null && now - o > l.timeout * 1000) reasons.push(`${TYPE_KO[t]} 작업이 ${Math.round((now - o) / 1000)}초째 대기 중입니다 (제한 ${l.timeout}초)`);
+    }
+    const u = this.monitor.current;
+    if (u.memory_percent >= 90) reasons.push(`메모리 사용률이 ${u.memory_percent}%입니다`);
+    return { status: reasons.length ? 'degraded' : 'healthy', reasons };
+  }
+
+  /**
+   * Counts for health and status: pending and processing live; the finished
+   * ones (a full count over the retention window) at most `FINISHED_COUNTS_TTL_MS` old,
+   * so a health check stays a few index lookups however many tasks are kept.
+   */
+  private async snapshot(): Promise<{ counts: StatusCounts; oldest: Record<TaskType, number | null>; dbOk: boolean }> {
+    try {
+      const now = Date.now();
+      if (!this.finishedCounts || now - this.finishedCounts.at > FINISHED_COUNTS_TTL_MS) {
+        this.finishedCounts = { at: now, counts: await this.store.counts() };
+      }
+      const [active, oldest] = await Promise.all([this.store.counts(true), this.store.oldestPending()]);
+      const counts = emptyCounts();
+      for (const t of TASK_TYPES) {
+        counts[t] = { ...this.finishedCounts.counts[t], pending: active[t].pending, processing: active[t].processing };
+      }
+      return { counts, oldest, dbOk: true };
+    } catch (err) {
+      this.storeError(err);
+      return { counts: emptyCounts(), oldest: { search: null, analysis: null }, dbOk: false };
+    }
+  }
+
+  /** The operations guide's `/api/queue/health` body. */
+  async health(): Promise<HealthReport> {
+    const { counts, oldest, dbOk } = await this.snapshot();
+    const { status } = this.assess(counts, oldest, dbOk);
+    const stats = (t: TaskType) => ({ pending: counts[t].pending, processing: counts[t].processing, completed: counts[t].completed });
+    return {
+      status,
+      is_running: this.isRunning,
+      queue_stats: { search: stats('search'), analysis: stats('analysis') },
+      resource_usage: this.monitor.current,
+      timestamp: new Date().toISOString(),
+    };
+  }
+
+  /** Everything an operator needs to understand the queue. */
+  async status(): Promise<Record<string, unknown>> {
+    const { counts, oldest, dbOk } = await this.snapshot();
+    const health = this.assess(counts, oldest, dbOk);
+    const window = 15 * 60 * 1000;
+    const types: Record<string, unknown> = {};
+    let instances: InstanceInfo[] = [];
+    for (const t of TASK_TYPES) {
+      let d = { wait: [] as number[], run: [] as number[] };
+      if (dbOk) d = await this.store.durations(t, window, 1000).catch(() => d);
+      let waitingHere = 0;
+      for (const w of this.waiters.values()) if (w.type === t) waitingHere += 1;
+      let runningHere = 0;
+      for (const r of this.running.values()) if (r.type === t) runningHere += 1;
+      types[t] = {
+        limits: this.limits(t),
+        counts: counts[t],
+        oldest_pending_age_s: oldest[t] === null ? null : Math.round((Date.now() - oldest[t]!) / 100) / 10,
+        wait_ms: summary(d.wait),
+        run_ms: summary(d.run),
+        this_instance: { rejected_total: this.rejected[t], timed_out_total: this.timedOut[t], running: runningHere, waiting: waitingHere, worker: t === 'search' || !!this.handlers[t] },
+        retention_hours: this.options.retentionMs[t] / 3_600_000,
+      };
+    }
+    if (dbOk) instances = await this.store.instances(Math.max(3 * this.options.leaseMs, 15_000)).catch(() => []);
+    const p = this.profile;
+    return {
+      status: health.status,
+      reasons: health.reasons,
+      is_running: this.isRunning,
+      draining: this.draining,
+      instance_id: this.instanceId,
+      backend: { kind: this.store.kind, location: this.store.location },
+      profile: {
+        mode: p.mode,
+        active: p.name,
+        optimized_when: { memory_percent_below: p.settings.memoryPercentBelow, cpu_percent_below: p.settings.cpuPercentBelow, hysteresis_percent: p.settings.hysteresisPercent },
+        last_switch: p.switched,
+        conservative: p.settings.conservative,
+        optimized: p.settings.optimized,
+      },
+      types,
+      lease_seconds: this.options.leaseMs / 1000,
+      max_attempts: this.options.maxAttempts,
+      resource_usage: this.monitor.current,
+      instances: instances.map((i) => ({ ...i, this: i.instance_id === this.instanceId })),
+      window_minutes: window / 60000,
+      timestamp: new Date().toISOString(),
+    };
+  }
+
+  /** A task with its place in the queue and an estimate of the wait. */
+  async task(id: string): Promise<(TaskRecord & { position: number | null; estimated_wait_s: number | null }) | null> {
+    const t = await this.store.get(id);
+    if (!t) return null;
+    const position = t.status === 'pending' ? await this.store.position(id) : null;
+    return { ...t, position, estimated_wait_s: position === null ? null : this.estimateWaitSeconds(t.type, position - 1) };
+  }
+
+  // ---------------------------------------------------------------- shutdown
+
+  /** Stops admitting new tasks; tasks already admitted here go on. */
+  beginDrain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    void this.store.heartbeatInstance(this.info()).catch((err: unknown) => this.storeError(err));
+  }
+
+  /**
+   * Drains: no new tasks, running ones get `shutdownGraceMs` to finish; then
+   * the rest are aborted and given back for other instances (asynchronous
+   * tasks, without using up an attempt) or cancelled (synchronous ones,
+   * whose callers are gone with this process).
+   */
+  async stop(): Promise<{ finished: boolean; released: number }> {
+    if (this.stopped) return { finished: true, released: 0 };
+    this.beginDrain();
+    const until = Date.now() + this.options.shutdownGraceMs;
+    while ((this.running.size > 0 || this.waiters.size > 0) && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    const finished = this.running.size === 0 && this.waiters.size === 0;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    let released = 0;
+    const unbound = [...this.running.entries()].filter(([, r]) => !r.bound).map(([id]) => id);
+    for (const [, r] of this.running) r.controller.abort(new TaskAbort('shutdown', '서버 종료'));
+    try {
+      released = await this.store.release(this.instanceId, unbound);
+      for (const id of [...this.waiters.keys()]) {
+        await this.store.expirePending(id, '서버가 종료되어 처리하지 못했습니다.', 'ALAW_ERR_QUEUE_STOPPING');
+        this.dropWaiter(id, 'timeout');
+      }
+      await this.store.removeInstance(this.instanceId);
+    } catch (err) {
+      this.storeError(err);
+    }
+    this.stopped = true;
+    if (released > 0) this.logger.warn({ released }, `종료 유예 시간 안에 끝나지 않은 작업 ${released}건을 다른 인스턴스가 처리하도록 돌려놓았습니다`);
+    return { finished, released };
+  }
+
+  async close(): Promise<void> {
+    await this.stop();
+    await this.store.close();
+  }
+}

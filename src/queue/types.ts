@@ -1,0 +1,175 @@
+/** The two kinds of work of the operations guide. */
+export const TASK_TYPES = ['search', 'analysis'] as const;
+export type TaskType = (typeof TASK_TYPES)[number];
+
+export const TASK_STATUSES = ['pending', 'processing', 'completed', 'failed', 'timeout', 'cancelled'] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+export const TERMINAL_STATUSES: readonly TaskStatus[] = ['completed', 'failed', 'timeout', 'cancelled'];
+
+/** The guide's per-type limits (seconds for timeout), as in its `OPTIMIZED_LIMITS`. */
+export interface TypeLimits {
+  max_concurrent: number;
+  max_queue_size: number;
+  timeout: number;
+}
+export type QueueLimits = Record<TaskType, TypeLimits>;
+
+/** `case_analysis` (the guide's tuning section) is another name for `analysis`. */
+export function taskTypeOf(name: string): TaskType | undefined {
+  if (name === 'case_analysis') return 'analysis';
+  return (TASK_TYPES as readonly string[]).includes(name) ? (name as TaskType) : undefined;
+}
+
+/** One row of the `tasks` table, as the API shows it. Times are ISO 8601 UTC. */
+export interface TaskRecord {
+  id: string;
+  type: TaskType;
+  status: TaskStatus;
+  payload: unknown;
+  result: unknown;
+  error: string | null;
+  error_code: string | null;
+  attempts: number;
+  max_attempts: number;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  /** Instance holding (or that last held) the task. */
+  owner: string | null;
+  lease_expires_at: string | null;
+  /** Instance that must run it (a search is answered by the instance its HTTP request reached); null: any. */
+  affinity: string | null;
+  /** A pending task still pending at this time is timed out (synchronous tasks). */
+  deadline_at: string | null;
+  origin: string;
+  wait_ms: number | null;
+  run_ms: number | null;
+}
+
+/** A task handed to a worker by `claim`. */
+export interface ClaimedTask {
+  id: string;
+  type: TaskType;
+  payload: unknown;
+  /** Attempt number of this claim (1 = first); `finish` must present it. */
+  attempt: number;
+  maxAttempts: number;
+  createdAtMs: number;
+}
+
+export interface AdmitRequest {
+  id: string;
+  type: TaskType;
+  payload: unknown;
+  maxQueueSize: number;
+  maxAttempts: number;
+  origin: string;
+  affinity: string | null;
+  /** Epoch ms after which a still-pending task is timed out; null: no deadline. */
+  deadlineMs: number | null;
+  /** Claim the task at once for `owner` when a slot is free and nothing is waiting. */
+  claim?: { owner: string; maxConcurrent: number; leaseMs: number };
+  /** Commit with fsync (tasks whose submitter was told "accepted"). */
+  durable: boolean;
+}
+
+export type AdmitResult = { admitted: false; pending: number } | { admitted: true; claimed: boolean; pending: number };
+
+export interface ClaimRequest {
+  type: TaskType;
+  owner: string;
+  /** Global limit of processing tasks of this type. */
+  maxConcurrent: number;
+  /** At most this many for this caller. */
+  limit: number;
+  leaseMs: number;
+  /** Only tasks bound to this instance (string) or only unbound tasks (null). */
+  affinity: string | null;
+}
+
+export type FinishStatus = 'completed' | 'failed' | 'timeout' | 'cancelled';
+
+export interface FinishRequest {
+  id: string;
+  owner: string;
+  attempt: number;
+  status: FinishStatus;
+  result?: unknown;
+  error?: string;
+  errorCode?: string;
+  runMs: number;
+  durable: boolean;
+}
+
+export interface ReclaimCounts {
+  /** Lease expired, attempts left: pending again. */
+  requeued: number;
+  /** Lease expired with no attempts left, or bound to a lost instance. */
+  failed: number;
+  /** Pending past their deadline. */
+  timedOut: number;
+}
+
+export type StatusCounts = Record<TaskType, Record<TaskStatus, number>>;
+
+export interface InstanceInfo {
+  instance_id: string;
+  host: string;
+  pid: number;
+  version: string;
+  started_at: string;
+  heartbeat_at: string;
+  profile: string;
+  draining: boolean;
+}
+
+/**
+ * Storage of the queue: the `tasks` table in SQLite (`data/queue.db`) or
+ * PostgreSQL (`DATABASE_URL`). Every state change is one transaction that
+ * checks the state it changes from, so a task is claimed by one worker at a
+ * time and completes at most once, whichever process holds it.
+ */
+export interface QueueStore {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Where the queue lives, for logs and status (no password). */
+  readonly location: string;
+  admit(req: AdmitRequest): Promise<AdmitResult>;
+  claim(req: ClaimRequest): Promise<ClaimedTask[]>;
+  /** Sets a task's final status if `owner` still holds this attempt; false when it lost the task. */
+  finish(req: FinishRequest): Promise<boolean>;
+  /** Puts a held task back to pending for another attempt (a retryable failure). */
+  retry(id: string, owner: string, attempt: number, error: string, errorCode: string): Promise<boolean>;
+  /** Extends the leases of the listed tasks still held by `owner`; returns the ids still held. */
+  renew(owner: string, ids: string[], leaseMs: number): Promise<string[]>;
+  /** Gives held tasks back (shutdown), without counting the attempt. */
+  release(owner: string, ids: string[]): Promise<number>;
+  /** Times out pending tasks past their deadline and recovers tasks whose lease expired. */
+  reclaim(): Promise<ReclaimCounts>;
+  /** Marks a pending task timed out, if it is still pending. */
+  expirePending(id: string, error: string, errorCode: string): Promise<boolean>;
+  /** Cancels pending tasks (of one type or all); returns the ids. */
+  cancelPending(type: TaskType | null, reason: string): Promise<{ id: string; type: TaskType }[]>;
+  /** Tasks by type and status; `activeOnly`: pending and processing only (cheap, index range). */
+  counts(activeOnly?: boolean): Promise<StatusCounts>;
+  /** Created-at (epoch ms) of the oldest pending task per type. */
+  oldestPending(): Promise<Record<TaskType, number | null>>;
+  /** Wait and run times (ms) of tasks of a type finished in the last `windowMs`, newest first. */
+  durations(type: TaskType, windowMs: number, limit: number): Promise<{ wait: number[]; run: number[] }>;
+  get(id: string): Promise<TaskRecord | null>;
+  /** 1-based place among pending tasks of its type, or null when not pending. */
+  position(id: string): Promise<number | null>;
+  /** Status of each listed task that still exists. */
+  statuses(ids: string[]): Promise<Map<string, TaskStatus>>;
+  /** Deletes finished tasks of a type finished before `beforeMs`; returns how many. */
+  prune(type: TaskType, beforeMs: number, batch: number): Promise<number>;
+  ping(): Promise<void>;
+  heartbeatInstance(info: Omit<InstanceInfo, 'heartbeat_at'>): Promise<void>;
+  instances(aliveWithinMs: number): Promise<InstanceInfo[]>;
+  removeInstance(id: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function emptyCounts(): StatusCounts {
+  const row = (): Record<TaskStatus, number> => ({ pending: 0, processing: 0, completed: 0, failed: 0, timeout: 0, cancelled: 0 });
+  return { search: row(), analysis: row() };
+}
