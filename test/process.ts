@@ -33,9 +33,9 @@ export interface ServerProcess {
 }
 
 /** Starts the service and resolves once it logs that it is listening. */
-export function startServer(env: Record<string, string>, timeoutMs = 60_000): Promise<ServerProcess> {
+export function startServer(env: Record<string, string>, timeoutMs = 60_000, entry = 'src/main.ts'): Promise<ServerProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, nodeArgs('src/main.ts'), { env: { ...process.env, ALAW_PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, nodeArgs(entry), { env: { ...process.env, ALAW_PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -52,7 +52,7 @@ export function startServer(env: Record<string, string>, timeoutMs = 60_000): Pr
           logs: () => out,
           stop: (signal = 'SIGTERM') =>
             new Promise((res) => {
-              if (child.exitCode !== null) return res(child.exitCode);
+              if (child.exitCode !== null || child.signalCode !== null) return res(child.exitCode);
               child.once('exit', (code) => res(code));
               child.kill(signal);
             }),

@@ -10,6 +10,7 @@ const env = {
   ALAW_DB_PATH: path.join(tmp.dir, 'alaw.db'),
   ALAW_INDEX_DIR: path.join(tmp.dir, 'index'),
   ALAW_PATHS_SEED_CORPUS: SAMPLE,
+  ALAW_QUEUE_DB_PATH: path.join(tmp.dir, 'queue.db'),
 };
 let server: ServerProcess | undefined;
 afterAll(async () => {

@@ -233,7 +233,13 @@ export class TaskQueue {
    * when the wait exceeds the type's timeout, 504 when the run does.
    * `summarize` gives what is stored as the task's result.
    */
-  async run<R>(type: TaskType, payload: unknown, fn: (ctx: TaskContext) => R | Promise<R>, summarize: (value: R) => unknown = () => null): Promise<R> {
+  async run<R>(
+    type: TaskType,
+    payload: unknown,
+    fn: (ctx: TaskContext) => R | Promise<R>,
+    options: { summarize?: (value: R) => unknown; onAdmitted?: (taskId: string) => void } = {},
+  ): Promise<R> {
+    const summarize = options.summarize ?? (() => null);
     this.assertAccepting(type);
     const l = this.limits(type);
     const id = randomUUID();
@@ -259,6 +265,7 @@ export class TaskQueue {
       this.rejected[type] += 1;
       throw this.fullError(type, admitted.pending);
     }
+    options.onAdmitted?.(id);
     let task: ClaimedTask;
     if (admitted.claimed) {
       task = { id, type, payload, attempt: 1, maxAttempts: 1, createdAtMs: Date.now() };
@@ -581,14 +588,15 @@ export class TaskQueue {
   }
 
   /**
-   * Counts for health and status: pending and processing live; the finished
-   * ones (a full count over the retention window) at most `FINISHED_COUNTS_TTL_MS` old,
-   * so a health check stays a few index lookups however many tasks are kept.
+   * Counts for health and status: pending and processing live; for health the
+   * finished ones (a full count over the retention window) may be up to
+   * `FINISHED_COUNTS_TTL_MS` old, so a health check stays a few index lookups
+   * however many tasks are kept. The status page always counts afresh.
    */
-  private async snapshot(): Promise<{ counts: StatusCounts; oldest: Record<TaskType, number | null>; dbOk: boolean }> {
+  private async snapshot(fresh = false): Promise<{ counts: StatusCounts; oldest: Record<TaskType, number | null>; dbOk: boolean }> {
     try {
       const now = Date.now();
-      if (!this.finishedCounts || now - this.finishedCounts.at > FINISHED_COUNTS_TTL_MS) {
+      if (fresh || !this.finishedCounts || now - this.finishedCounts.at > FINISHED_COUNTS_TTL_MS) {
         this.finishedCounts = { at: now, counts: await this.store.counts() };
       }
       const [active, oldest] = await Promise.all([this.store.counts(true), this.store.oldestPending()]);
@@ -619,7 +627,7 @@ export class TaskQueue {
 
   /** Everything an operator needs to understand the queue. */
   async status(): Promise<Record<string, unknown>> {
-    const { counts, oldest, dbOk } = await this.snapshot();
+    const { counts, oldest, dbOk } = await this.snapshot(true);
     const health = this.assess(counts, oldest, dbOk);
     const window = 15 * 60 * 1000;
     const types: Record<string, unknown> = {};

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import type { ServerServices } from '../../app/index.js';
 import { AlawError } from '../../errors.js';
@@ -33,10 +34,14 @@ const taskResult = (r: SearchResponse): Record<string, unknown> => ({ total: r.t
 export const searchRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }> = async (app, { services }) => {
   const errors = { 400: ErrorBody, 429: ErrorBody, 503: ErrorBody, 504: ErrorBody };
   /** Validates first (a bad request never takes a queue slot), then runs the search as a `search` task. */
-  const search = (raw: RawSearchParams): Promise<SearchResponse> => {
+  const search = (raw: RawSearchParams, reply: FastifyReply): Promise<SearchResponse> => {
     const engine = services.search.engine;
     const req = parseSearchRequest(raw, engine.settings);
-    return services.queue.run('search', taskPayload(req), () => services.search.engine.run(req), taskResult);
+    return services.queue.run('search', taskPayload(req), () => services.search.engine.run(req), {
+      summarize: taskResult,
+      // The task's id, for GET /api/queue/tasks/{id} and for matching a request to the queue table.
+      onAdmitted: (id) => void reply.header('x-task-id', id),
+    });
   };
   app.get(
     '/api/search',
@@ -44,7 +49,7 @@ export const searchRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices 
       config: { paramErrorCodes: SEARCH_PARAM_CODES },
       schema: { summary: '판례 검색', description: SEARCH_DESCRIPTION, tags: ['검색'], querystring: SearchQuerystring, response: { 200: SearchResponseSchema, ...errors } },
     },
-    async (request) => search(request.query),
+    async (request, reply) => search(request.query, reply),
   );
 
   app.post(
@@ -59,7 +64,7 @@ export const searchRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices 
         response: { 200: SearchResponseSchema, ...errors },
       },
     },
-    async (request) => search(request.body),
+    async (request, reply) => search(request.body, reply),
   );
 
   app.get(

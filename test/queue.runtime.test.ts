@@ -1,0 +1,377 @@
+import path from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { AlawError } from '../src/errors.js';
+import { createLogger } from '../src/ops/index.js';
+import {
+  PgQueueStore,
+  ProfileController,
+  RetryableTaskError,
+  SqliteQueueStore,
+  TaskQueue,
+  type QueueLimits,
+  type QueueOptions,
+  type QueueStore,
+} from '../src/queue/index.js';
+import { tempDir } from './helpers.js';
+import { createTestDatabase, type TestDatabase } from './support/pg.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const tmp = tempDir('alaw-queue-runtime-');
+let pgDb: TestDatabase | undefined;
+let n = 0;
+const open: QueueTaskQueue[] = [];
+type QueueTaskQueue = TaskQueue;
+
+const LIMITS: QueueLimits = { search: { max_concurrent: 2, max_queue_size: 10, timeout: 30 }, analysis: { max_concurrent: 1, max_queue_size: 5, timeout: 60 } };
+
+function options(over: Partial<QueueOptions> = {}, limits: Partial<QueueLimits> = {}): QueueOptions {
+  const l = { ...LIMITS, ...limits };
+  return {
+    instanceId: 'test-1',
+    version: '0.0.0',
+    profile: { mode: 'conservative', conservative: l, optimized: l, memoryPercentBelow: 60, cpuPercentBelow: 50, hysteresisPercent: 5, samplesToSwitch: 3 },
+    leaseMs: 30_000,
+    maxAttempts: 3,
+    pollMs: 20,
+    retentionMs: { search: 3_600_000, analysis: 3_600_000 },
+    pruneIntervalMs: 600_000,
+    sampleMs: 60_000,
+    shutdownGraceMs: 2_000,
+    ...over,
+  };
+}
+
+async function sqliteQueue(over: Partial<QueueOptions> = {}, limits: Partial<QueueLimits> = {}, file?: string): Promise<TaskQueue> {
+  const store = await SqliteQueueStore.open(file ?? path.join(tmp.dir, `q-${++n}.db`));
+  return started(store, over, limits);
+}
+
+async function started(store: QueueStore, over: Partial<QueueOptions>, limits: Partial<QueueLimits>): Promise<TaskQueue> {
+  const q = new TaskQueue(store, options(over, limits), createLogger('silent'));
+  await q.start();
+  open.push(q);
+  return q;
+}
+
+async function rejection(p: Promise<unknown>): Promise<AlawError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof AlawError) return err;
+    throw err;
+  }
+  throw new Error('expected a rejection');
+}
+
+afterEach(async () => {
+  for (const q of open.splice(0)) await q.close().catch(() => undefined);
+});
+afterAll(async () => {
+  await pgDb?.drop();
+  tmp.cleanup();
+});
+
+describe('TaskQueue: synchronous tasks (searches)', () => {
+  it('runs the function, returns its value and records the task with its summary', async () => {
+    const q = await sqliteQueue();
+    const value = await q.run('search', { q: '명의신탁' }, () => ({ total: 3 }), { summarize: (v) => ({ total: v.total }) });
+    expect(value).toEqual({ total: 3 });
+    const counts = await q.store.counts();
+    expect(counts.search.completed).toBe(1);
+    const status = await q.status();
+    expect((status.types as Record<string, { run_ms: { samples: number } }>).search!.run_ms.samples).toBe(1);
+  });
+
+  it('never runs more than max_concurrent at once and serves in arrival order', async () => {
+    const q = await sqliteQueue({}, { search: { max_concurrent: 2, max_queue_size: 20, timeout: 10 } });
+    let active = 0;
+    let peak = 0;
+    const order: number[] = [];
+    const job = (i: number) => async () => {
+      active += 1;
+      peak = Math.max(peak, active);
+      order.push(i);
+      await sleep(20);
+      active -= 1;
+      return i;
+    };
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => q.run('search', { i }, job(i))));
+    expect(results).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(peak).toBe(2);
+    expect(order).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect((await q.store.counts()).search).toMatchObject({ completed: 8, pending: 0, processing: 0 });
+  });
+
+  it('turns work away with 429 and Retry-After when the queue is full, and loses nothing it admitted', async () => {
+    const q = await sqliteQueue({}, { search: { max_concurrent: 1, max_queue_size: 3, timeout: 10 } });
+    const settled = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => q.run('search', { i }, async () => (await sleep(10), i))));
+    const ok = settled.filter((s) => s.status === 'fulfilled');
+    const refused = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected').map((s) => s.reason as AlawError);
+    expect(ok).toHaveLength(4); // one running + three waiting
+    expect(refused).toHaveLength(8);
+    for (const e of refused) {
+      expect(e.code).toBe('ALAW_ERR_QUEUE_FULL');
+      expect(e.status).toBe(429);
+      expect(Number(e.headers?.['Retry-After'])).toBeGreaterThanOrEqual(1);
+      expect(e.details).toMatchObject({ type: 'search', pending: 3, max_queue_size: 3 });
+    }
+    const c = (await q.store.counts()).search;
+    expect(c).toMatchObject({ completed: 4, pending: 0, processing: 0, failed: 0 });
+    expect(((await q.status()).types as Record<string, { this_instance: { rejected_total: number } }>).search!.this_instance.rejected_total).toBe(8);
+  });
+
+  it('gives up waiting after the timeout with 503 and records the task as timed out', async () => {
+    const q = await sqliteQueue({}, { search: { max_concurrent: 1, max_queue_size: 5, timeout: 0.3 } });
+    // The only slot is held by another instance sharing the queue.
+    await q.store.admit({
+      id: 'held-elsewhere',
+      type: 'search',
+      payload: {},
+      maxQueueSize: 5,
+      maxAttempts: 1,
+      origin: 'other',
+      affinity: 'other',
+      deadlineMs: null,
+      claim: { owner: 'other', maxConcurrent: 1, leaseMs: 60_000 },
+      durable: false,
+    });
+    let ran = false;
+    const err = await rejection(q.run('search', {}, () => (ran = true)));
+    expect(err.code).toBe('ALAW_ERR_QUEUE_WAIT_TIMEOUT');
+    expect(err.status).toBe(503);
+    expect(Number(err.headers?.['Retry-After'])).toBeGreaterThanOrEqual(1);
+    expect(ran).toBe(false);
+    expect((await q.store.counts()).search).toMatchObject({ processing: 1, timeout: 1, pending: 0 });
+  });
+
+  it('aborts a run over its timeout through the AbortSignal and answers 504', async () => {
+    const q = await sqliteQueue({}, { search: { max_concurrent: 1, max_queue_size: 5, timeout: 0.1 } });
+    let sawAbort = false;
+    const err = await rejection(
+      q.run('search', {}, ({ signal }) => {
+        return new Promise((_resolve, reject) => {
+          signal.addEventListener('abort', () => {
+            sawAbort = true;
+            reject(signal.reason as Error);
+          });
+        });
+      }),
+    );
+    expect(err.code).toBe('ALAW_ERR_TASK_TIMEOUT');
+    expect(err.status).toBe(504);
+    expect(sawAbort).toBe(true);
+    const [row] = Object.values(await q.store.counts()).map((c) => c.timeout);
+    expect(row).toBe(1);
+    // The slot is free again.
+    expect(await q.run('search', {}, () => 'next')).toBe('next');
+  });
+
+  it('records a failing function as failed and passes its error on', async () => {
+    const q = await sqliteQueue();
+    const boom = new AlawError('ALAW_ERR_SEARCH_QUERY_EMPTY', 400, '검색어가 비었습니다');
+    await expect(q.run('search', {}, () => Promise.reject(boom))).rejects.toBe(boom);
+    const ids = await q.store.cancelPending(null, 'x');
+    expect(ids).toEqual([]);
+    expect((await q.store.counts()).search.failed).toBe(1);
+  });
+
+  it('clear cancels waiting searches, whose callers get 503 ALAW_ERR_QUEUE_CANCELLED', async () => {
+    const q = await sqliteQueue({}, { search: { max_concurrent: 1, max_queue_size: 5, timeout: 10 } });
+    const running = q.run('search', {}, async () => (await sleep(100), 'ran'));
+    const waiting = [rejection(q.run('search', {}, () => 'x')), rejection(q.run('search', {}, () => 'y'))];
+    await sleep(20);
+    const out = await q.clear('search', 'test');
+    expect(out.removed).toBe(2);
+    expect(out.by_type).toEqual({ search: 2, analysis: 0 });
+    for (const e of await Promise.all(waiting)) expect(e.code).toBe('ALAW_ERR_QUEUE_CANCELLED');
+    expect(await running).toBe('ran');
+  });
+
+  it('a waiter learns of a clear made by another process sharing the queue file', async () => {
+    const file = path.join(tmp.dir, `shared-${++n}.db`);
+    const a = await sqliteQueue({ instanceId: 'a' }, { search: { max_concurrent: 1, max_queue_size: 5, timeout: 10 } }, file);
+    const b = await sqliteQueue({ instanceId: 'b' }, {}, file);
+    const running = a.run('search', {}, async () => (await sleep(300), 'ran'));
+    const waiting = rejection(a.run('search', {}, () => 'x'));
+    await sleep(30);
+    expect((await b.clear(null, 'other')).removed).toBe(1);
+    const err = await waiting;
+    expect(err.code).toBe('ALAW_ERR_QUEUE_CANCELLED');
+    expect(await running).toBe('ran');
+  });
+});
+
+describe('TaskQueue: asynchronous tasks (analysis workers)', () => {
+  it('runs submitted tasks on the registered worker and stores results', async () => {
+    const q = await sqliteQueue({}, { analysis: { max_concurrent: 1, max_queue_size: 5, timeout: 10 } });
+    q.handle('analysis', async (payload) => ({ echoed: payload }));
+    const a = await q.submit('analysis', { text: '가' });
+    expect(a.position).toBe(1);
+    for (let i = 0; i < 100 && (await q.task(a.id))?.status !== 'completed'; i++) await sleep(10);
+    const t = await q.task(a.id);
+    expect(t).toMatchObject({ status: 'completed', result: { echoed: { text: '가' } }, attempts: 1, position: null });
+  });
+
+  it('without a worker, tasks wait with a position and an estimate', async () => {
+    const q = await sqliteQueue();
+    const a = await q.submit('analysis', {});
+    const b = await q.submit('analysis', {});
+    expect([a.position, b.position]).toEqual([1, 2]);
+    const t = await q.task(b.id);
+    expect(t).toMatchObject({ status: 'pending', position: 2 });
+    expect(t!.estimated_wait_s).toBeGreaterThanOrEqual(1);
+    const full = await Promise.allSettled(Array.from({ length: 5 }, () => q.submit('analysis', {})));
+    expect(full.filter((s) => s.status === 'rejected')).toHaveLength(2);
+  });
+
+  it('retries a retryable failure up to max attempts, then fails with the reason', async () => {
+    const q = await sqliteQueue({ maxAttempts: 2 });
+    let calls = 0;
+    q.handle('analysis', async (payload) => {
+      calls += 1;
+      if ((payload as { flaky: boolean }).flaky && calls === 1) throw new RetryableTaskError('잠시 실패', 'ALAW_ERR_LLM_UNAVAILABLE');
+      if ((payload as { broken?: boolean }).broken) throw new RetryableTaskError('계속 실패', 'ALAW_ERR_LLM_UNAVAILABLE');
+      return 'ok';
+    });
+    const flaky = await q.submit('analysis', { flaky: true });
+    for (let i = 0; i < 200 && (await q.task(flaky.id))?.status !== 'completed'; i++) await sleep(10);
+    expect(await q.task(flaky.id)).toMatchObject({ status: 'completed', attempts: 2, result: 'ok' });
+    const broken = await q.submit('analysis', { broken: true });
+    for (let i = 0; i < 200 && (await q.task(broken.id))?.status === 'pending'; i++) await sleep(10);
+    for (let i = 0; i < 200 && (await q.task(broken.id))?.status !== 'failed'; i++) await sleep(10);
+    expect(await q.task(broken.id)).toMatchObject({ status: 'failed', attempts: 2, error: '계속 실패', error_code: 'ALAW_ERR_LLM_UNAVAILABLE' });
+  });
+
+  it('a handler error fails the task at once with its message', async () => {
+    const q = await sqliteQueue();
+    q.handle('analysis', () => Promise.reject(new Error('설명이 너무 짧습니다')));
+    const a = await q.submit('analysis', {});
+    for (let i = 0; i < 100 && (await q.task(a.id))?.status !== 'failed'; i++) await sleep(10);
+    expect(await q.task(a.id)).toMatchObject({ status: 'failed', attempts: 1, error: '설명이 너무 짧습니다', error_code: 'ALAW_ERR_TASK_FAILED' });
+  });
+
+  it('aborts a task that loses its lease to another instance', async () => {
+    const file = path.join(tmp.dir, `lease-${++n}.db`);
+    const q = await sqliteQueue({ instanceId: 'slow', leaseMs: 300 }, {}, file);
+    let aborted: unknown;
+    q.handle('analysis', (_p, { signal }) => new Promise((_r, reject) => signal.addEventListener('abort', () => reject((aborted = signal.reason)))));
+    const a = await q.submit('analysis', {});
+    for (let i = 0; i < 100 && (await q.task(a.id))?.status !== 'processing'; i++) await sleep(10);
+    // Someone else (an operator, a stale-lease sweep elsewhere) takes it over.
+    const other = await SqliteQueueStore.open(file);
+    const db = (other as unknown as { db: { prepare(s: string): { run(...a: unknown[]): void } } }).db;
+    db.prepare(`UPDATE tasks SET owner = 'thief' WHERE id = ?`).run(a.id);
+    await other.close();
+    for (let i = 0; i < 100 && !aborted; i++) await sleep(20);
+    expect((aborted as { reason?: string }).reason).toBe('lease_lost');
+  });
+
+  it('stop() drains: running tasks finish within the grace, the rest go back unspent', async () => {
+    const q = await sqliteQueue({ shutdownGraceMs: 150 }, { analysis: { max_concurrent: 2, max_queue_size: 5, timeout: 60 } });
+    q.handle('analysis', async (payload, { signal }) => {
+      const ms = (payload as { ms: number }).ms;
+      await new Promise((resolve, reject) => {
+        const t = setTimeout(resolve, ms);
+        signal.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason as Error)));
+      });
+      return ms;
+    });
+    const quick = await q.submit('analysis', { ms: 50 });
+    const slow = await q.submit('analysis', { ms: 5_000 });
+    for (let i = 0; i < 100 && (await q.store.counts()).analysis.processing < 2; i++) await sleep(10);
+    const t0 = Date.now();
+    const out = await q.stop();
+    expect(Date.now() - t0).toBeLessThan(1500);
+    expect(out).toEqual({ finished: false, released: 1 });
+    expect(await q.store.get(quick.id)).toMatchObject({ status: 'completed', result: 50 });
+    expect(await q.store.get(slow.id)).toMatchObject({ status: 'pending', attempts: 0, owner: null });
+    const h = await q.health();
+    expect(h.status).toBe('unhealthy');
+    expect(h.is_running).toBe(false);
+    await expect(q.submit('analysis', {})).rejects.toMatchObject({ code: 'ALAW_ERR_QUEUE_STOPPING', status: 503 });
+  });
+});
+
+describe('TaskQueue: health and status', () => {
+  it('health has exactly the guide shape and turns degraded when a queue is nearly full', async () => {
+    const q = await sqliteQueue({}, { analysis: { max_concurrent: 1, max_queue_size: 5, timeout: 60 } });
+    const h = await q.health();
+    expect(Object.keys(h).sort()).toEqual(['is_running', 'queue_stats', 'resource_usage', 'status', 'timestamp']);
+    expect(h).toMatchObject({ status: 'healthy', is_running: true, queue_stats: { search: { pending: 0, processing: 0, completed: 0 }, analysis: { pending: 0, processing: 0, completed: 0 } } });
+    expect(Object.keys(h.queue_stats.search).sort()).toEqual(['completed', 'pending', 'processing']);
+    expect(h.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(h.resource_usage.memory_percent).toBeGreaterThan(0);
+    expect(h.resource_usage.memory_percent).toBeLessThanOrEqual(100);
+    for (let i = 0; i < 4; i++) await q.submit('analysis', {});
+    const d = await q.health();
+    expect(d.status).toBe('degraded');
+    expect(d.queue_stats.analysis.pending).toBe(4);
+    const s = await q.status();
+    expect(s.reasons).toEqual([expect.stringContaining('4/5')]);
+  });
+
+  it('is unhealthy when the database is gone', async () => {
+    const q = await sqliteQueue();
+    await q.store.close();
+    const h = await q.health();
+    expect(h.status).toBe('unhealthy');
+    await expect(q.run('search', {}, () => 1)).rejects.toMatchObject({ code: 'ALAW_ERR_QUEUE_UNAVAILABLE', status: 503 });
+  });
+
+  it('prunes finished tasks past their retention', async () => {
+    const q = await sqliteQueue({ retentionMs: { search: 0, analysis: 3_600_000 } });
+    await q.run('search', {}, () => 1);
+    await q.submit('analysis', {});
+    await sleep(5);
+    expect(await q.prune()).toBe(1);
+    expect((await q.store.counts()).analysis.pending).toBe(1);
+  });
+});
+
+describe('ProfileController: the guide optimize_queue_settings with hysteresis', () => {
+  const limits = (c: number): QueueLimits => ({ search: { max_concurrent: c, max_queue_size: 10, timeout: 30 }, analysis: { max_concurrent: 1, max_queue_size: 5, timeout: 60 } });
+  const make = (mode: 'auto' | 'conservative' | 'optimized' = 'auto') =>
+    new ProfileController({ mode, conservative: limits(2), optimized: limits(3), memoryPercentBelow: 60, cpuPercentBelow: 50, hysteresisPercent: 5, samplesToSwitch: 2 });
+
+  it('switches to optimized only after consecutive low samples, and back only above the margin', () => {
+    const p = make();
+    expect(p.name).toBe('conservative');
+    expect(p.observe({ memory_percent: 30, cpu_percent: 10 })).toBeNull();
+    expect(p.observe({ memory_percent: 30, cpu_percent: 70 })).toBeNull(); // streak broken
+    expect(p.observe({ memory_percent: 30, cpu_percent: 10 })).toBeNull();
+    expect(p.observe({ memory_percent: 30, cpu_percent: 10 })).toMatchObject({ from: 'conservative', to: 'optimized' });
+    expect(p.limits.search.max_concurrent).toBe(3);
+    // Within the margin (50–55 % CPU, 60–65 % memory): stays optimized.
+    for (let i = 0; i < 5; i++) expect(p.observe({ memory_percent: 63, cpu_percent: 54 })).toBeNull();
+    expect(p.observe({ memory_percent: 30, cpu_percent: 56 })).toBeNull();
+    expect(p.observe({ memory_percent: 30, cpu_percent: 56 })).toMatchObject({ from: 'optimized', to: 'conservative' });
+    expect(p.limits.search.max_concurrent).toBe(2);
+    expect(p.switched?.to).toBe('conservative');
+  });
+
+  it('a fixed profile never switches', () => {
+    const p = make('optimized');
+    for (let i = 0; i < 5; i++) expect(p.observe({ memory_percent: 99, cpu_percent: 99 })).toBeNull();
+    expect(p.name).toBe('optimized');
+  });
+});
+
+describe('TaskQueue on PostgreSQL', () => {
+  it('runs searches and asynchronous tasks the same way', async () => {
+    pgDb ??= await createTestDatabase();
+    const q = await started(await PgQueueStore.open(pgDb.url), {}, { search: { max_concurrent: 1, max_queue_size: 2, timeout: 10 } });
+    q.handle('analysis', async () => '완료');
+    const settled = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => q.run('search', { i }, async () => (await sleep(20), i))));
+    expect(settled.filter((s) => s.status === 'fulfilled')).toHaveLength(3);
+    const refused = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
+    expect(refused.every((s) => (s.reason as AlawError).code === 'ALAW_ERR_QUEUE_FULL')).toBe(true);
+    const a = await q.submit('analysis', {});
+    for (let i = 0; i < 200 && (await q.task(a.id))?.status !== 'completed'; i++) await sleep(10);
+    expect(await q.task(a.id)).toMatchObject({ status: 'completed', result: '완료' });
+    const h = await q.health();
+    expect(h.queue_stats.search.completed + h.queue_stats.search.pending).toBeGreaterThanOrEqual(3);
+    const s = await q.status();
+    expect(s.backend).toMatchObject({ kind: 'postgres' });
+    expect((s.instances as { instance_id: string }[]).map((i) => i.instance_id)).toContain('test-1');
+  });
+});

@@ -1,0 +1,290 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { PgQueueStore, SqliteQueueStore, type AdmitRequest, type QueueStore, type TaskType } from '../src/queue/index.js';
+import { tempDir } from './helpers.js';
+import { createTestDatabase, type TestDatabase } from './support/pg.js';
+
+/**
+ * One contract, two stores: everything the task queue relies on, checked
+ * against a SQLite file and against the real PostgreSQL (a database of its own).
+ */
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Backend {
+  open(): Promise<QueueStore>;
+  cleanup(): Promise<void>;
+}
+
+const tmp = tempDir('alaw-queue-contract-');
+let pgDb: TestDatabase | undefined;
+let n = 0;
+
+const backends: [string, Backend][] = [
+  [
+    'sqlite',
+    {
+      open: () => SqliteQueueStore.open(path.join(tmp.dir, `queue-${++n}.db`)),
+      cleanup: () => Promise.resolve(),
+    },
+  ],
+  [
+    'postgres',
+    {
+      async open() {
+        pgDb ??= await createTestDatabase();
+        const s = await PgQueueStore.open(pgDb.url);
+        // Every test starts from an empty table (one database per run, shared by the tests of this file).
+        await (s as unknown as { pool: { query(q: string): Promise<unknown> } }).pool.query('TRUNCATE tasks, queue_instances');
+        return s;
+      },
+      cleanup: async () => {
+        await pgDb?.drop();
+      },
+    },
+  ],
+];
+
+afterAll(async () => {
+  for (const [, b] of backends) await b.cleanup();
+  tmp.cleanup();
+});
+
+describe.each(backends)('queue store contract: %s', (_name, backend) => {
+  let store: QueueStore;
+  const base = (over: Partial<AdmitRequest> = {}): AdmitRequest => ({
+    id: randomUUID(),
+    type: 'analysis',
+    payload: { n: 1 },
+    maxQueueSize: 100,
+    maxAttempts: 3,
+    origin: 'i1',
+    affinity: null,
+    deadlineMs: null,
+    durable: false,
+    ...over,
+  });
+  const claim = (owner: string, over: Partial<Parameters<QueueStore['claim']>[0]> = {}) =>
+    store.claim({ type: 'analysis', owner, maxConcurrent: 10, limit: 10, leaseMs: 30_000, affinity: null, ...over });
+
+  beforeAll(async () => {
+    store = await backend.open();
+  });
+  beforeEach(async () => {
+    await store.close();
+    store = await backend.open();
+  });
+  afterAll(async () => {
+    await store.close();
+  });
+
+  it('admits up to max_queue_size pending tasks and then refuses, counting what waits', async () => {
+    for (let i = 0; i < 3; i++) expect(await store.admit(base({ maxQueueSize: 3 }))).toEqual({ admitted: true, claimed: false, pending: i + 1 });
+    expect(await store.admit(base({ maxQueueSize: 3 }))).toEqual({ admitted: false, pending: 3 });
+    // The limit is per type.
+    expect((await store.admit(base({ type: 'search', maxQueueSize: 3 }))).admitted).toBe(true);
+    const c = await store.counts();
+    expect(c.analysis.pending).toBe(3);
+    expect(c.search.pending).toBe(1);
+    expect((await store.counts(true)).analysis.pending).toBe(3);
+  });
+
+  it('claims at admission only when a slot is free and nothing waits', async () => {
+    const fast = { owner: 'i1', maxConcurrent: 1, leaseMs: 30_000 };
+    const a = base({ type: 'search', affinity: 'i1', claim: fast });
+    expect(await store.admit(a)).toMatchObject({ admitted: true, claimed: true });
+    const t = await store.get(a.id);
+    expect(t).toMatchObject({ status: 'processing', owner: 'i1', attempts: 1, wait_ms: 0 });
+    expect(Date.parse(t!.lease_expires_at!)).toBeGreaterThan(Date.now() + 20_000);
+    // The only slot is taken: the next one waits.
+    expect(await store.admit(base({ type: 'search', affinity: 'i1', claim: fast }))).toMatchObject({ admitted: true, claimed: false, pending: 1 });
+    expect(await store.finish({ id: a.id, owner: 'i1', attempt: 1, status: 'completed', runMs: 1, durable: false })).toBe(true);
+    // A slot is free but a task is waiting: first come, first served.
+    expect(await store.admit(base({ type: 'search', affinity: 'i1', claim: fast }))).toMatchObject({ admitted: true, claimed: false, pending: 2 });
+  });
+
+  it('claims oldest first, never more than max_concurrent across owners, and only matching affinity', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = base({ payload: { i } });
+      ids.push(r.id);
+      await store.admit(r);
+    }
+    const bound = base({ affinity: 'i2' });
+    await store.admit(bound);
+    const first = await claim('i1', { maxConcurrent: 3, limit: 2 });
+    expect(first.map((t) => t.id)).toEqual(ids.slice(0, 2));
+    expect(first[0]).toMatchObject({ attempt: 1, payload: { i: 0 }, type: 'analysis', maxAttempts: 3 });
+    const second = await claim('i3', { maxConcurrent: 3, limit: 5 });
+    expect(second.map((t) => t.id)).toEqual([ids[2]]);
+    expect(await claim('i3', { maxConcurrent: 3 })).toEqual([]);
+    // Bound tasks only go to their instance.
+    const mine = await claim('i2', { maxConcurrent: 10, affinity: 'i2' });
+    expect(mine.map((t) => t.id)).toEqual([bound.id]);
+    expect((await store.counts()).analysis).toMatchObject({ pending: 2, processing: 4 });
+  });
+
+  it('concurrent claimers never exceed the global max_concurrent', async () => {
+    for (let i = 0; i < 30; i++) await store.admit(base());
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => claim(`w${i}`, { maxConcurrent: 4, limit: 3 })));
+    const claimed = results.flat();
+    expect(claimed).toHaveLength(4);
+    expect(new Set(claimed.map((t) => t.id)).size).toBe(4);
+    expect((await store.counts()).analysis.processing).toBe(4);
+  });
+
+  it('finishes a task once, only for the owner of that attempt', async () => {
+    await store.admit(base());
+    const [t] = await claim('i1');
+    expect(await store.finish({ id: t!.id, owner: 'other', attempt: 1, status: 'completed', runMs: 1, durable: false })).toBe(false);
+    expect(await store.finish({ id: t!.id, owner: 'i1', attempt: 2, status: 'completed', runMs: 1, durable: false })).toBe(false);
+    expect(await store.finish({ id: t!.id, owner: 'i1', attempt: 1, status: 'completed', result: { ok: 1, text: '판결' }, runMs: 12.4, durable: true })).toBe(true);
+    expect(await store.finish({ id: t!.id, owner: 'i1', attempt: 1, status: 'failed', error: 'x', runMs: 1, durable: false })).toBe(false);
+    const r = await store.get(t!.id);
+    expect(r).toMatchObject({ status: 'completed', result: { ok: 1, text: '판결' }, run_ms: 12, lease_expires_at: null, owner: 'i1', attempts: 1 });
+    expect(r!.finished_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(r!.created_at <= r!.started_at! && r!.started_at! <= r!.finished_at!).toBe(true);
+  });
+
+  it('renews leases of held tasks only and tells which are no longer held', async () => {
+    await store.admit(base());
+    await store.admit(base());
+    const [a, b] = await claim('i1', { leaseMs: 200 });
+    await store.finish({ id: b!.id, owner: 'i1', attempt: 1, status: 'completed', runMs: 1, durable: false });
+    expect(await store.renew('i1', [a!.id, b!.id], 60_000)).toEqual([a!.id]);
+    expect(await store.renew('i2', [a!.id], 60_000)).toEqual([]);
+    await sleep(300);
+    // Renewed: not reclaimed.
+    expect(await store.reclaim()).toEqual({ requeued: 0, failed: 0, timedOut: 0 });
+  });
+
+  it('recovers tasks of a dead worker: requeues with attempts left, fails when none are, fails bound ones', async () => {
+    const retry = base({ maxAttempts: 2 });
+    const once = base({ maxAttempts: 1 });
+    const bound = base({ affinity: 'dead' });
+    for (const r of [retry, once, bound]) await store.admit(r);
+    await claim('dead', { leaseMs: 50 });
+    await claim('dead', { leaseMs: 50, affinity: 'dead' });
+    await sleep(120);
+    expect(await store.reclaim()).toEqual({ requeued: 1, failed: 2, timedOut: 0 });
+    expect(await store.get(retry.id)).toMatchObject({ status: 'pending', owner: null, attempts: 1, error_code: 'ALAW_ERR_QUEUE_LEASE_EXPIRED' });
+    expect(await store.get(once.id)).toMatchObject({ status: 'failed', error_code: 'ALAW_ERR_QUEUE_ATTEMPTS_EXHAUSTED' });
+    expect((await store.get(once.id))!.error).toContain('dead');
+    expect(await store.get(bound.id)).toMatchObject({ status: 'failed', error_code: 'ALAW_ERR_QUEUE_INSTANCE_LOST' });
+    // The dead worker's late result is refused; the new holder's is kept.
+    const [again] = await claim('alive');
+    expect(again).toMatchObject({ id: retry.id, attempt: 2 });
+    expect(await store.finish({ id: retry.id, owner: 'dead', attempt: 1, status: 'completed', runMs: 1, durable: false })).toBe(false);
+    expect(await store.finish({ id: retry.id, owner: 'alive', attempt: 2, status: 'completed', runMs: 1, durable: false })).toBe(true);
+  });
+
+  it('times out pending tasks past their deadline, and a single one on request', async () => {
+    const late = base({ deadlineMs: Date.now() + 50 });
+    const later = base({ deadlineMs: Date.now() + 60_000 });
+    const none = base();
+    for (const r of [late, later, none]) await store.admit(r);
+    await sleep(120);
+    expect((await store.reclaim()).timedOut).toBe(1);
+    expect(await store.get(late.id)).toMatchObject({ status: 'timeout', error_code: 'ALAW_ERR_QUEUE_WAIT_TIMEOUT' });
+    expect(await store.expirePending(later.id, '늦음', 'ALAW_ERR_QUEUE_WAIT_TIMEOUT')).toBe(true);
+    expect(await store.expirePending(later.id, '늦음', 'ALAW_ERR_QUEUE_WAIT_TIMEOUT')).toBe(false);
+    expect((await store.get(none.id))!.status).toBe('pending');
+  });
+
+  it('puts a retryable failure back and releases held tasks without using up an attempt', async () => {
+    const a = base();
+    const b = base();
+    await store.admit(a);
+    await store.admit(b);
+    await claim('i1');
+    expect(await store.retry(a.id, 'i1', 1, '모델 서버 503', 'ALAW_ERR_LLM_UNAVAILABLE')).toBe(true);
+    expect(await store.get(a.id)).toMatchObject({ status: 'pending', attempts: 1, error_code: 'ALAW_ERR_LLM_UNAVAILABLE' });
+    expect(await store.release('i2', [b.id])).toBe(0);
+    expect(await store.release('i1', [b.id])).toBe(1);
+    expect(await store.get(b.id)).toMatchObject({ status: 'pending', attempts: 0, owner: null, lease_expires_at: null });
+  });
+
+  it('cancels pending tasks of one type or all, leaving running ones alone', async () => {
+    const run = base();
+    await store.admit(run);
+    await claim('i1');
+    for (let i = 0; i < 2; i++) await store.admit(base());
+    for (let i = 0; i < 3; i++) await store.admit(base({ type: 'search' }));
+    const searches = await store.cancelPending('search', '관리자가 비움');
+    expect(searches).toHaveLength(3);
+    expect(searches.every((r) => r.type === 'search')).toBe(true);
+    expect(await store.get(searches[0]!.id)).toMatchObject({ status: 'cancelled', error: '관리자가 비움', error_code: 'ALAW_ERR_QUEUE_CANCELLED' });
+    expect(await store.cancelPending(null, 'all')).toHaveLength(2);
+    expect((await store.get(run.id))!.status).toBe('processing');
+    expect(await store.cancelPending(null, 'again')).toEqual([]);
+  });
+
+  it('reports positions, statuses, oldest pending and recent durations', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const r = base();
+      ids.push(r.id);
+      await store.admit(r);
+      await sleep(2);
+    }
+    expect(await store.position(ids[2]!)).toBe(3);
+    const [first] = await claim('i1', { limit: 1 });
+    expect(await store.position(ids[2]!)).toBe(2);
+    expect(await store.position(first!.id)).toBeNull();
+    expect(await store.position('nope')).toBeNull();
+    const st = await store.statuses([ids[0]!, ids[1]!, 'nope']);
+    expect(Object.fromEntries(st)).toEqual({ [ids[0]!]: 'processing', [ids[1]!]: 'pending' });
+    const oldest = await store.oldestPending();
+    expect(oldest.analysis).toBe(Date.parse((await store.get(ids[1]!))!.created_at));
+    expect(oldest.search).toBeNull();
+    await store.finish({ id: first!.id, owner: 'i1', attempt: 1, status: 'completed', runMs: 42, durable: false });
+    const d = await store.durations('analysis', 60_000, 10);
+    expect(d.run).toEqual([42]);
+    expect(d.wait[0]).toBeGreaterThanOrEqual(0);
+    expect((await store.durations('search', 60_000, 10)).run).toEqual([]);
+  });
+
+  it('prunes only finished tasks older than the cut-off, per type', async () => {
+    const done = base();
+    const waiting = base();
+    const search = base({ type: 'search' });
+    for (const r of [done, waiting, search]) await store.admit(r);
+    const claimed = await claim('i1', { limit: 1 });
+    await store.finish({ id: claimed[0]!.id, owner: 'i1', attempt: 1, status: 'completed', runMs: 1, durable: false });
+    const [s] = await store.claim({ type: 'search', owner: 'i1', maxConcurrent: 1, limit: 1, leaseMs: 1000, affinity: null });
+    await store.finish({ id: s!.id, owner: 'i1', attempt: 1, status: 'failed', error: 'x', runMs: 1, durable: false });
+    expect(await store.prune('analysis', Date.now() - 60_000, 100)).toBe(0);
+    await sleep(5);
+    expect(await store.prune('analysis', Date.now() + 1000, 100)).toBe(1);
+    expect(await store.get(done.id)).toBeNull();
+    expect(await store.get(waiting.id)).not.toBeNull();
+    expect(await store.get(search.id)).not.toBeNull();
+    expect(await store.prune('search', Date.now() + 1000, 100)).toBe(1);
+  });
+
+  it('keeps a registry of live instances', async () => {
+    const info = (id: string, draining = false) => ({ instance_id: id, host: 'h', pid: 1, version: '0.1.0', started_at: new Date().toISOString(), profile: 'conservative', draining });
+    await store.heartbeatInstance(info('a'));
+    await store.heartbeatInstance(info('b'));
+    await store.heartbeatInstance(info('a', true));
+    const live = await store.instances(10_000);
+    expect(live.map((i) => [i.instance_id, i.draining])).toEqual([
+      ['a', true],
+      ['b', false],
+    ]);
+    await sleep(60);
+    expect(await store.instances(20)).toEqual([]);
+    await store.removeInstance('a');
+    expect((await store.instances(10_000)).map((i) => i.instance_id)).toEqual(['b']);
+    await store.ping();
+  });
+
+  it('stores payloads as JSON and keeps Korean text intact', async () => {
+    const type: TaskType = 'analysis';
+    const r = base({ type, payload: { description: '원고는 피고에게 2020. 3. 1. 금 50,000,000원을 대여하였다.', n: [1, 2] } });
+    await store.admit(r);
+    const [t] = await claim('i1');
+    expect(t!.payload).toEqual(r.payload);
+    expect((await store.get(r.id))!.payload).toEqual(r.payload);
+  });
+});
