@@ -14,7 +14,7 @@ import { startService, stop } from './server.js';
 const runs = Number(arg('runs', '7'));
 if (!fs.existsSync('dist/main.js')) execSync('npm run build', { stdio: 'inherit' });
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alaw-startup-'));
-const env = { ALAW_DB_PATH: path.join(dir, 'alaw.db'), ALAW_INDEX_DIR: path.join(dir, 'index') };
+const env = { ALAW_DB_PATH: path.join(dir, 'alaw.db'), ALAW_INDEX_DIR: path.join(dir, 'index'), ALAW_QUEUE_DB_PATH: path.join(dir, 'queue.db') };
 
 const first = await startService(env);
 const firstOk = await fetch(`http://127.0.0.1:${first.port}/api/search?q=${encodeURIComponent('사기')}`);

@@ -94,5 +94,73 @@ const POSTGRES: Record<string, Migration> = {
   },
 };
 
+/**
+ * Admission and claiming as server-side functions: one round trip each instead of
+ * BEGIN, lock, counts, write, COMMIT. Each statement in a volatile PL/pgSQL
+ * function takes a fresh snapshot, so the counts after the advisory lock see
+ * every transaction that committed before the lock was granted.
+ */
+POSTGRES['0002_admit_claim_functions'] = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await sql`CREATE FUNCTION alaw_queue_admit(
+        p_id text, p_type text, p_payload jsonb, p_max_queue integer, p_max_attempts integer, p_origin text,
+        p_affinity text, p_deadline_ms bigint, p_owner text, p_max_concurrent integer, p_lease_ms integer)
+      RETURNS TABLE (o_admitted boolean, o_claimed boolean, o_pending bigint)
+      LANGUAGE plpgsql AS $fn$
+      DECLARE
+        n_pending bigint;
+        n_processing bigint;
+        do_claim boolean := false;
+      BEGIN
+        PERFORM pg_advisory_xact_lock(hashtext('alaw_queue:' || p_type));
+        SELECT count(*) INTO n_pending FROM tasks WHERE status = 'pending' AND type = p_type;
+        IF n_pending >= p_max_queue THEN
+          RETURN QUERY SELECT false, false, n_pending;
+          RETURN;
+        END IF;
+        IF p_owner IS NOT NULL AND n_pending = 0 THEN
+          SELECT count(*) INTO n_processing FROM tasks WHERE status = 'processing' AND type = p_type;
+          do_claim := n_processing < p_max_concurrent;
+        END IF;
+        INSERT INTO tasks (id, type, status, payload, attempts, max_attempts, started_at, owner, lease_expires_at, affinity, deadline_at, origin, wait_ms)
+        VALUES (p_id, p_type, CASE WHEN do_claim THEN 'processing' ELSE 'pending' END, p_payload,
+          CASE WHEN do_claim THEN 1 ELSE 0 END, p_max_attempts,
+          CASE WHEN do_claim THEN clock_timestamp() END,
+          CASE WHEN do_claim THEN p_owner END,
+          CASE WHEN do_claim THEN clock_timestamp() + p_lease_ms * interval '1 millisecond' END,
+          p_affinity,
+          CASE WHEN p_deadline_ms IS NOT NULL THEN clock_timestamp() + p_deadline_ms * interval '1 millisecond' END,
+          p_origin,
+          CASE WHEN do_claim THEN 0 END);
+        RETURN QUERY SELECT true, do_claim, CASE WHEN do_claim THEN n_pending ELSE n_pending + 1 END;
+      END
+      $fn$`.execute(db);
+    await sql`CREATE FUNCTION alaw_queue_claim(
+        p_type text, p_owner text, p_max_concurrent integer, p_limit integer, p_lease_ms integer, p_affinity text)
+      RETURNS TABLE (o_id text, o_payload jsonb, o_attempts integer, o_max_attempts integer, o_created_at timestamptz)
+      LANGUAGE plpgsql AS $fn$
+      DECLARE
+        n_processing bigint;
+        n_free integer;
+      BEGIN
+        PERFORM pg_advisory_xact_lock(hashtext('alaw_queue:' || p_type));
+        SELECT count(*) INTO n_processing FROM tasks WHERE status = 'processing' AND type = p_type;
+        n_free := least(p_limit, p_max_concurrent - n_processing);
+        IF n_free <= 0 THEN
+          RETURN;
+        END IF;
+        RETURN QUERY
+          UPDATE tasks t SET status = 'processing', owner = p_owner, attempts = t.attempts + 1, started_at = clock_timestamp(),
+            lease_expires_at = clock_timestamp() + p_lease_ms * interval '1 millisecond',
+            wait_ms = round(extract(epoch FROM clock_timestamp() - t.created_at) * 1000)::int
+          WHERE t.seq IN (
+            SELECT q.seq FROM tasks q WHERE q.status = 'pending' AND q.type = p_type AND q.affinity IS NOT DISTINCT FROM p_affinity
+            ORDER BY q.seq LIMIT n_free FOR UPDATE SKIP LOCKED)
+          RETURNING t.id, t.payload, t.attempts, t.max_attempts, t.created_at;
+      END
+      $fn$`.execute(db);
+  },
+};
+
 export const sqliteQueueMigrations: MigrationProvider = { getMigrations: () => Promise.resolve(SQLITE) };
 export const postgresQueueMigrations: MigrationProvider = { getMigrations: () => Promise.resolve(POSTGRES) };

@@ -36,7 +36,8 @@ export function redactUrl(url: string): string {
  * Admission and claiming of one task type are serialized across instances
  * with a transaction-level advisory lock, so `max_queue_size` and the global
  * `max_concurrent` hold exactly; the rows themselves are taken with
- * `FOR UPDATE SKIP LOCKED`. Times come from the database clock, so instances
+ * `FOR UPDATE SKIP LOCKED`. Both run as server-side functions (migration
+ * 0002), one round trip each. Times come from the database clock, so instances
  * with skewed clocks agree on lease expiry.
  */
 export class PgQueueStore implements QueueStore {
@@ -80,72 +81,41 @@ export class PgQueueStore implements QueueStore {
     }
   }
 
-  private static async lockType(c: pg.PoolClient, type: TaskType): Promise<void> {
-    await c.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`alaw_queue:${type}`]);
+  async admit(req: AdmitRequest): Promise<AdmitResult> {
+    const r = await this.pool.query<{ o_admitted: boolean; o_claimed: boolean; o_pending: string }>(
+      `SELECT * FROM alaw_queue_admit($1, $2, $3::jsonb, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      [
+        req.id,
+        req.type,
+        JSON.stringify(req.payload ?? null),
+        req.maxQueueSize,
+        req.maxAttempts,
+        req.origin,
+        req.affinity,
+        req.deadlineMs === null ? null : Math.max(0, req.deadlineMs - Date.now()),
+        req.claim?.owner ?? null,
+        req.claim?.maxConcurrent ?? 0,
+        req.claim?.leaseMs ?? 0,
+      ],
+    );
+    const row = r.rows[0]!;
+    const pending = Number(row.o_pending);
+    return row.o_admitted ? { admitted: true, claimed: row.o_claimed, pending } : { admitted: false, pending };
   }
 
-  private static async count(c: pg.PoolClient, type: TaskType, status: TaskStatus): Promise<number> {
-    const r = await c.query<{ n: string }>(`SELECT count(*) AS n FROM tasks WHERE status = $1 AND type = $2`, [status, type]);
-    return Number(r.rows[0]!.n);
-  }
-
-  admit(req: AdmitRequest): Promise<AdmitResult> {
-    return this.tx(async (c): Promise<AdmitResult> => {
-      await PgQueueStore.lockType(c, req.type);
-      const pending = await PgQueueStore.count(c, req.type, 'pending');
-      if (pending >= req.maxQueueSize) return { admitted: false, pending };
-      let claimed = false;
-      if (req.claim && pending === 0) claimed = (await PgQueueStore.count(c, req.type, 'processing')) < req.claim.maxConcurrent;
-      await c.query(
-        `INSERT INTO tasks (id, type, status, payload, attempts, max_attempts, started_at, owner, lease_expires_at, affinity, deadline_at, origin, wait_ms)
-         VALUES ($1, $2, $3, $4::jsonb, $5, $6,
-           CASE WHEN $5 > 0 THEN clock_timestamp() END, $7,
-           CASE WHEN $5 > 0 THEN clock_timestamp() + $8::int ${MS} END, $9,
-           CASE WHEN $10::bigint IS NOT NULL THEN clock_timestamp() + $10::bigint ${MS} END, $11,
-           CASE WHEN $5 > 0 THEN 0 END)`,
-        [
-          req.id,
-          req.type,
-          claimed ? 'processing' : 'pending',
-          JSON.stringify(req.payload ?? null),
-          claimed ? 1 : 0,
-          req.maxAttempts,
-          claimed ? req.claim!.owner : null,
-          claimed ? req.claim!.leaseMs : 0,
-          req.affinity,
-          req.deadlineMs === null ? null : Math.max(0, req.deadlineMs - Date.now()),
-          req.origin,
-        ],
-      );
-      return { admitted: true, claimed, pending: claimed ? pending : pending + 1 };
-    });
-  }
-
-  claim(req: ClaimRequest): Promise<ClaimedTask[]> {
-    return this.tx(async (c) => {
-      await PgQueueStore.lockType(c, req.type);
-      const processing = await PgQueueStore.count(c, req.type, 'processing');
-      const free = Math.min(req.limit, req.maxConcurrent - processing);
-      if (free <= 0) return [];
-      const r = await c.query<{ id: string; payload: unknown; attempts: number; max_attempts: number; created_at: Date }>(
-        `UPDATE tasks t SET status = 'processing', owner = $1, attempts = t.attempts + 1, started_at = clock_timestamp(),
-           lease_expires_at = clock_timestamp() + $2::int ${MS},
-           wait_ms = round(extract(epoch FROM clock_timestamp() - t.created_at) * 1000)::int
-         WHERE t.seq IN (
-           SELECT seq FROM tasks WHERE status = 'pending' AND type = $3 AND affinity IS NOT DISTINCT FROM $4
-           ORDER BY seq LIMIT $5 FOR UPDATE SKIP LOCKED)
-         RETURNING t.id, t.payload, t.attempts, t.max_attempts, t.created_at`,
-        [req.owner, req.leaseMs, req.type, req.affinity, free],
-      );
-      return r.rows.map((row) => ({
-        id: row.id,
-        type: req.type,
-        payload: row.payload,
-        attempt: row.attempts,
-        maxAttempts: row.max_attempts,
-        createdAtMs: row.created_at.getTime(),
-      }));
-    });
+  async claim(req: ClaimRequest): Promise<ClaimedTask[]> {
+    const r = await this.pool.query<{ o_id: string; o_payload: unknown; o_attempts: number; o_max_attempts: number; o_created_at: Date }>(
+      `SELECT * FROM alaw_queue_claim($1, $2, $3, $4, $5, $6)`,
+      [req.type, req.owner, req.maxConcurrent, req.limit, req.leaseMs, req.affinity],
+    );
+    return r.rows.map((row) => ({
+      id: row.o_id,
+      type: req.type,
+      payload: row.o_payload,
+      attempt: row.o_attempts,
+      maxAttempts: row.o_max_attempts,
+      createdAtMs: row.o_created_at.getTime(),
+    }));
   }
 
   async finish(req: FinishRequest): Promise<boolean> {
