@@ -262,6 +262,23 @@ describe.each(backends)('queue store contract: %s', (_name, backend) => {
     expect(await store.prune('search', Date.now() + 1000, 100)).toBe(1);
   });
 
+  it('lists the tasks in one status, oldest first', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = base();
+      ids.push(r.id);
+      await store.admit(r);
+    }
+    await claim('i1', { limit: 2 });
+    expect((await store.list('processing', 10)).map((t) => [t.id, t.owner])).toEqual([
+      [ids[0], 'i1'],
+      [ids[1], 'i1'],
+    ]);
+    expect((await store.list('processing', 1)).map((t) => t.id)).toEqual([ids[0]]);
+    expect((await store.list('pending', 10)).map((t) => t.id)).toEqual([ids[2]]);
+    expect(await store.list('failed', 10)).toEqual([]);
+  });
+
   it('keeps a registry of live instances', async () => {
     const info = (id: string, draining = false) => ({ instance_id: id, host: 'h', pid: 1, version: '0.1.0', started_at: new Date().toISOString(), profile: 'conservative', draining });
     await store.heartbeatInstance(info('a'));

@@ -21,6 +21,7 @@ export interface GlobalOptions {
   config?: string;
   db?: string;
   indexDir?: string;
+  queueDb?: string;
   verbose?: boolean;
 }
 
@@ -33,6 +34,7 @@ export function cliConfig(g: GlobalOptions): Readonly<Config> {
   const overrides: Record<string, unknown> = {};
   if (g.db) overrides['paths.database'] = g.db;
   if (g.indexDir) overrides['paths.indexDir'] = g.indexDir;
+  if (g.queueDb) overrides['paths.queueDatabase'] = g.queueDb;
   try {
     return loadConfig({ file: g.config, overrides });
   } catch (err) {

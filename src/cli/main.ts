@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runImport } from './commands/import.js';
+import { runQueueClear, runQueueStatus } from './commands/queue.js';
 import { runIndex } from './commands/indexCmd.js';
 import { runSearch } from './commands/search.js';
 import { runServe } from './commands/serve.js';
@@ -12,7 +13,7 @@ import { CliError, EXIT, globalOverrides } from './context.js';
  * 3 import finished but some lines were rejected.
  */
 const program = new Command('alaw')
-  .description('ALaw AI-Backend 명령줄 도구: 판례 가져오기, 색인, 검색')
+  .description('ALaw AI-Backend 명령줄 도구: 판례 가져오기, 색인, 검색, 작업 큐')
   .option('--config <file>', '설정 파일(JSON)')
   .option('--db <path>', '애플리케이션 데이터베이스 경로 (기본 data/alaw.db)')
   .option('--index-dir <dir>', '검색 색인 디렉터리 (기본 data/index)')
@@ -63,6 +64,27 @@ program
   .option('--no-snippets', '발췌 없이')
   .action(async (words: string[], opts: Record<string, unknown>) => {
     process.exitCode = await runSearch(words, opts, globalOverrides(program));
+  });
+
+const queue = program.command('queue').description('작업 큐(data/queue.db 또는 DATABASE_URL)를 직접 봅니다. 서버가 꺼져 있어도 됩니다.');
+queue
+  .command('status')
+  .description('종류·상태별 작업 수, 가장 오래 기다린 작업, 살아 있는 인스턴스, 처리 중인 작업')
+  .option('--json', 'JSON으로 출력')
+  .option('--limit <n>', '보여 줄 처리 중 작업 수', positiveInt('--limit'), 20)
+  .option('--queue-db <path>', '큐 SQLite 파일 (기본 data/queue.db)')
+  .action(async (opts: { json?: boolean; limit: number; queueDb?: string }) => {
+    process.exitCode = await runQueueStatus({ ...opts, ...globalOverrides(program) });
+  });
+queue
+  .command('clear')
+  .description('대기(pending) 중인 작업을 취소합니다 (POST /api/queue/clear 와 같음). 실행 중인 작업은 건드리지 않습니다.')
+  .option('--type <type>', 'search, analysis(case_analysis) 중 하나만')
+  .option('--yes', '확인 없이 실행')
+  .option('--json', 'JSON으로 출력')
+  .option('--queue-db <path>', '큐 SQLite 파일 (기본 data/queue.db)')
+  .action(async (opts: { type?: string; yes?: boolean; json?: boolean; queueDb?: string }) => {
+    process.exitCode = await runQueueClear({ ...opts, ...globalOverrides(program) });
   });
 
 program

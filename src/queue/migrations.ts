@@ -95,16 +95,19 @@ const POSTGRES: Record<string, Migration> = {
 };
 
 /**
- * Admission and claiming as server-side functions: one round trip each instead of
- * BEGIN, lock, counts, write, COMMIT. Each statement in a volatile PL/pgSQL
- * function takes a fresh snapshot, so the counts after the advisory lock see
- * every transaction that committed before the lock was granted.
+ * Admission, claiming and finishing as server-side functions: one round trip
+ * each instead of BEGIN, lock, counts, write, COMMIT. Each statement in a
+ * volatile PL/pgSQL function takes a fresh snapshot, so the counts after the
+ * advisory lock see every transaction that committed before the lock was
+ * granted. A commit that no client was promised (a search: its caller is gone
+ * with the process anyway) skips the WAL flush (`synchronous_commit = off`,
+ * this transaction only), like SQLite's `synchronous=NORMAL` for the same case.
  */
 POSTGRES['0002_admit_claim_functions'] = {
   async up(db: Kysely<unknown>): Promise<void> {
     await sql`CREATE FUNCTION alaw_queue_admit(
         p_id text, p_type text, p_payload jsonb, p_max_queue integer, p_max_attempts integer, p_origin text,
-        p_affinity text, p_deadline_ms bigint, p_owner text, p_max_concurrent integer, p_lease_ms integer)
+        p_affinity text, p_deadline_ms bigint, p_owner text, p_max_concurrent integer, p_lease_ms integer, p_durable boolean)
       RETURNS TABLE (o_admitted boolean, o_claimed boolean, o_pending bigint)
       LANGUAGE plpgsql AS $fn$
       DECLARE
@@ -112,6 +115,9 @@ POSTGRES['0002_admit_claim_functions'] = {
         n_processing bigint;
         do_claim boolean := false;
       BEGIN
+        IF NOT p_durable THEN
+          PERFORM set_config('synchronous_commit', 'off', true);
+        END IF;
         PERFORM pg_advisory_xact_lock(hashtext('alaw_queue:' || p_type));
         SELECT count(*) INTO n_pending FROM tasks WHERE status = 'pending' AND type = p_type;
         IF n_pending >= p_max_queue THEN
@@ -143,6 +149,8 @@ POSTGRES['0002_admit_claim_functions'] = {
         n_processing bigint;
         n_free integer;
       BEGIN
+        -- A claim lost in a database crash only puts the task back to pending: no WAL flush needed.
+        PERFORM set_config('synchronous_commit', 'off', true);
         PERFORM pg_advisory_xact_lock(hashtext('alaw_queue:' || p_type));
         SELECT count(*) INTO n_processing FROM tasks WHERE status = 'processing' AND type = p_type;
         n_free := least(p_limit, p_max_concurrent - n_processing);
@@ -157,6 +165,20 @@ POSTGRES['0002_admit_claim_functions'] = {
             SELECT q.seq FROM tasks q WHERE q.status = 'pending' AND q.type = p_type AND q.affinity IS NOT DISTINCT FROM p_affinity
             ORDER BY q.seq LIMIT n_free FOR UPDATE SKIP LOCKED)
           RETURNING t.id, t.payload, t.attempts, t.max_attempts, t.created_at;
+      END
+      $fn$`.execute(db);
+    await sql`CREATE FUNCTION alaw_queue_finish(
+        p_id text, p_owner text, p_attempt integer, p_status text, p_result jsonb, p_error text, p_error_code text, p_run_ms integer, p_durable boolean)
+      RETURNS boolean
+      LANGUAGE plpgsql AS $fn$
+      BEGIN
+        IF NOT p_durable THEN
+          PERFORM set_config('synchronous_commit', 'off', true);
+        END IF;
+        UPDATE tasks SET status = p_status, result = p_result, error = p_error, error_code = p_error_code,
+          finished_at = clock_timestamp(), lease_expires_at = NULL, run_ms = p_run_ms
+        WHERE id = p_id AND owner = p_owner AND attempts = p_attempt AND status = 'processing';
+        RETURN FOUND;
       END
       $fn$`.execute(db);
   },

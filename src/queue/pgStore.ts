@@ -83,7 +83,7 @@ export class PgQueueStore implements QueueStore {
 
   async admit(req: AdmitRequest): Promise<AdmitResult> {
     const r = await this.pool.query<{ o_admitted: boolean; o_claimed: boolean; o_pending: string }>(
-      `SELECT * FROM alaw_queue_admit($1, $2, $3::jsonb, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      `SELECT * FROM alaw_queue_admit($1, $2, $3::jsonb, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
       [
         req.id,
         req.type,
@@ -96,6 +96,7 @@ export class PgQueueStore implements QueueStore {
         req.claim?.owner ?? null,
         req.claim?.maxConcurrent ?? 0,
         req.claim?.leaseMs ?? 0,
+        req.durable,
       ],
     );
     const row = r.rows[0]!;
@@ -119,12 +120,18 @@ export class PgQueueStore implements QueueStore {
   }
 
   async finish(req: FinishRequest): Promise<boolean> {
-    const r = await this.pool.query(
-      `UPDATE tasks SET status = $1, result = $2::jsonb, error = $3, error_code = $4, finished_at = clock_timestamp(), lease_expires_at = NULL, run_ms = $5
-       WHERE id = $6 AND owner = $7 AND attempts = $8 AND status = 'processing'`,
-      [req.status, req.result === undefined ? null : JSON.stringify(req.result), req.error ?? null, req.errorCode ?? null, Math.round(req.runMs), req.id, req.owner, req.attempt],
-    );
-    return r.rowCount === 1;
+    const r = await this.pool.query<{ ok: boolean }>(`SELECT alaw_queue_finish($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9) AS ok`, [
+      req.id,
+      req.owner,
+      req.attempt,
+      req.status,
+      req.result === undefined ? null : JSON.stringify(req.result),
+      req.error ?? null,
+      req.errorCode ?? null,
+      Math.round(req.runMs),
+      req.durable,
+    ]);
+    return r.rows[0]!.ok;
   }
 
   async retry(id: string, owner: string, attempt: number, error: string, errorCode: string): Promise<boolean> {
@@ -222,10 +229,7 @@ export class PgQueueStore implements QueueStore {
     return { wait: r.rows.map((x) => x.wait_ms ?? 0), run: r.rows.map((x) => x.run_ms) };
   }
 
-  async get(id: string): Promise<TaskRecord | null> {
-    const r = await this.pool.query<Record<string, unknown>>(`SELECT * FROM tasks WHERE id = $1`, [id]);
-    const row = r.rows[0];
-    if (!row) return null;
+  private static record(row: Record<string, unknown>): TaskRecord {
     return {
       id: row.id as string,
       type: row.type as TaskType,
@@ -247,6 +251,16 @@ export class PgQueueStore implements QueueStore {
       wait_ms: row.wait_ms as number | null,
       run_ms: row.run_ms as number | null,
     };
+  }
+
+  async get(id: string): Promise<TaskRecord | null> {
+    const r = await this.pool.query<Record<string, unknown>>(`SELECT * FROM tasks WHERE id = $1`, [id]);
+    return r.rows[0] ? PgQueueStore.record(r.rows[0]) : null;
+  }
+
+  async list(status: TaskStatus, limit: number): Promise<TaskRecord[]> {
+    const r = await this.pool.query<Record<string, unknown>>(`SELECT * FROM tasks WHERE status = $1 ORDER BY created_at, seq LIMIT $2`, [status, limit]);
+    return r.rows.map((row) => PgQueueStore.record(row));
   }
 
   async position(id: string): Promise<number | null> {

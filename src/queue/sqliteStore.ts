@@ -148,6 +148,7 @@ export class SqliteQueueStore implements QueueStore {
         `SELECT wait_ms, run_ms FROM tasks WHERE type = ? AND finished_at >= ? AND run_ms IS NOT NULL ORDER BY finished_at DESC LIMIT ?`,
       ),
       get: d.prepare<[string]>(`SELECT * FROM tasks WHERE id = ?`),
+      list: d.prepare<[TaskStatus, number]>(`SELECT * FROM tasks WHERE status = ? ORDER BY created_at, seq LIMIT ?`),
       position: d.prepare<[TaskType, number]>(`SELECT count(*) FROM tasks WHERE status = 'pending' AND type = ? AND seq <= ?`).pluck(),
       status: d.prepare<[string]>(`SELECT status FROM tasks WHERE id = ?`).pluck(),
       prune: d.prepare<[TaskType, string, number]>(
@@ -311,11 +312,18 @@ export class SqliteQueueStore implements QueueStore {
     return Promise.resolve({ wait: rows.map((r) => r.wait_ms ?? 0), run: rows.map((r) => r.run_ms) });
   }
 
+  private static record(r: Row): TaskRecord {
+    const { seq: _seq, ...rest } = r;
+    return { ...rest, payload: parse(r.payload), result: parse(r.result) };
+  }
+
   get(id: string): Promise<TaskRecord | null> {
     const r = this.st.get.get(id) as Row | undefined;
-    if (!r) return Promise.resolve(null);
-    const { seq: _seq, ...rest } = r;
-    return Promise.resolve({ ...rest, payload: parse(r.payload), result: parse(r.result) });
+    return Promise.resolve(r ? SqliteQueueStore.record(r) : null);
+  }
+
+  list(status: TaskStatus, limit: number): Promise<TaskRecord[]> {
+    return Promise.resolve((this.st.list.all(status, limit) as Row[]).map((r) => SqliteQueueStore.record(r)));
   }
 
   position(id: string): Promise<number | null> {

@@ -276,9 +276,11 @@ export class TaskQueue {
     const outcome = await this.execute(task, (ctx) => fn(ctx), true);
     if (outcome.ok) {
       await this.finish(task, 'completed', { result: summarize(outcome.value as R) }, outcome.runMs, false);
+      this.kick(type);
       return outcome.value as R;
     }
     await this.finish(task, outcome.status, this.errorFields(outcome.error), outcome.runMs, false);
+    this.kick(type);
     if (outcome.status === 'timeout') {
       throw new AlawError('ALAW_ERR_TASK_TIMEOUT', 504, `${TYPE_KO[type]} 작업이 제한 시간 ${l.timeout}초를 넘겨 중단했습니다. 검색어를 줄이거나 조건을 좁혀 다시 시도해 주세요.`, {
         type,
@@ -398,6 +400,14 @@ export class TaskQueue {
   }
 
   private async runAsync(task: ClaimedTask, handler: TaskHandler): Promise<void> {
+    try {
+      await this.runAsyncOnce(task, handler);
+    } finally {
+      this.kick(task.type);
+    }
+  }
+
+  private async runAsyncOnce(task: ClaimedTask, handler: TaskHandler): Promise<void> {
     const outcome = await this.execute(task, (ctx) => handler(task.payload, ctx), false);
     if (outcome.ok) {
       await this.finish(task, 'completed', { result: outcome.value ?? null }, outcome.runMs, true);
@@ -415,7 +425,11 @@ export class TaskQueue {
     }
   }
 
-  /** Runs a claimed task's function under its timeout; the task stays in `running` until it settles. */
+  /**
+   * Runs a claimed task's function under its timeout; the task stays in `running` until it settles.
+   * Callers record the outcome and then `kick()` the dispatcher — not before, or the next claim
+   * would still count this task as processing and leave the slot idle until the next poll.
+   */
   private async execute(task: ClaimedTask, fn: (ctx: TaskContext) => unknown, bound: boolean): Promise<Outcome> {
     let entry = this.running.get(task.id);
     if (!entry) {
@@ -449,7 +463,6 @@ export class TaskQueue {
       const ring = this.recentRun[task.type];
       ring.push(performance.now() - started);
       if (ring.length > RECENT) ring.shift();
-      this.kick(task.type);
     }
   }
 

@@ -156,6 +156,8 @@ export interface QueueStore {
   /** Wait and run times (ms) of tasks of a type finished in the last `windowMs`, newest first. */
   durations(type: TaskType, windowMs: number, limit: number): Promise<{ wait: number[]; run: number[] }>;
   get(id: string): Promise<TaskRecord | null>;
+  /** Tasks in one status, oldest first (what the guide's `SELECT * … WHERE status='processing' ORDER BY created_at` shows). */
+  list(status: TaskStatus, limit: number): Promise<TaskRecord[]>;
   /** 1-based place among pending tasks of its type, or null when not pending. */
   position(id: string): Promise<number | null>;
   /** Status of each listed task that still exists. */

@@ -1,0 +1,84 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import { createLogger } from '../../ops/index.js';
+import { openQueueStore, TASK_STATUSES, TASK_TYPES, type QueueStore, type TaskRecord, type TaskType } from '../../queue/index.js';
+import { CliError, cliConfig, EXIT, type GlobalOptions } from '../context.js';
+
+const TYPE_KO: Record<TaskType, string> = { search: '검색', analysis: '사건 분석' };
+
+async function withStore<T>(g: GlobalOptions, run: (store: QueueStore) => Promise<T>): Promise<T> {
+  const config = cliConfig(g);
+  const logger = createLogger(g.verbose ? 'info' : 'warn', 2);
+  if (!config.queue.databaseUrl && !fs.existsSync(config.paths.queueDatabase)) {
+    throw new CliError(
+      `작업 큐 파일 ${config.paths.queueDatabase}이(가) 없습니다. 서버를 한 번도 시작하지 않았거나 경로가 다릅니다 (--queue-db, ALAW_QUEUE_DB_PATH, DATABASE_URL).`,
+      EXIT.failure,
+    );
+  }
+  let store: QueueStore;
+  try {
+    store = await openQueueStore(config, logger);
+  } catch (err) {
+    throw new CliError((err as Error).message, EXIT.failure);
+  }
+  try {
+    return await run(store);
+  } finally {
+    await store.close();
+  }
+}
+
+const age = (iso: string | null): string => (iso ? `${Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000))}초 전` : '-');
+
+function taskLine(t: TaskRecord): string {
+  return `  ${t.id}  ${t.type.padEnd(8)} ${t.owner ?? '-'}  시도 ${t.attempts}/${t.max_attempts}  시작 ${age(t.started_at)}  임대 만료 ${t.lease_expires_at ?? '-'}`;
+}
+
+/**
+ * `alaw queue status`: the queue as the operator on the machine sees it,
+ * straight from `data/queue.db` (or DATABASE_URL) — works while the server is down.
+ */
+export async function runQueueStatus(opts: GlobalOptions & { json?: boolean; limit: number }): Promise<number> {
+  return withStore(opts, async (store) => {
+    const [counts, oldest, instances, processing] = await Promise.all([store.counts(), store.oldestPending(), store.instances(90_000), store.list('processing', opts.limit)]);
+    if (opts.json) {
+      process.stdout.write(JSON.stringify({ backend: { kind: store.kind, location: store.location }, counts, oldest_pending: oldest, instances, processing }, null, 2) + '\n');
+      return EXIT.ok;
+    }
+    const out: string[] = [`작업 큐: ${store.kind} (${store.location})`, ''];
+    out.push(`${'type'.padEnd(9)}${TASK_STATUSES.map((s) => s.padStart(11)).join('')}   가장 오래 기다린 작업`);
+    for (const t of TASK_TYPES) {
+      const o = oldest[t];
+      out.push(`${t.padEnd(9)}${TASK_STATUSES.map((s) => String(counts[t][s]).padStart(11)).join('')}   ${o === null ? '-' : `${Math.round((Date.now() - o) / 1000)}초`}`);
+    }
+    out.push('', `살아 있는 인스턴스 ${instances.length}개${instances.length ? ': ' + instances.map((i) => `${i.instance_id}${i.draining ? '(종료 중)' : ''}`).join(', ') : ' (서버가 꺼져 있거나 하트비트가 90초 넘게 없음)'}`);
+    out.push('', processing.length ? `처리 중인 작업 (오래된 순, 최대 ${opts.limit}건):` : '처리 중인 작업 없음');
+    for (const t of processing) out.push(taskLine(t));
+    process.stdout.write(out.join('\n') + '\n');
+    return EXIT.ok;
+  });
+}
+
+/** `alaw queue clear [--type T] --yes`: cancels pending tasks, like `POST /api/queue/clear`, for the operator on the machine. */
+export async function runQueueClear(opts: GlobalOptions & { type?: string; yes?: boolean; json?: boolean }): Promise<number> {
+  let type: TaskType | null = null;
+  if (opts.type !== undefined) {
+    const t = opts.type === 'case_analysis' ? 'analysis' : opts.type;
+    if (!(TASK_TYPES as readonly string[]).includes(t)) throw new CliError(`--type은 search, analysis(또는 case_analysis) 중 하나여야 합니다 (받은 값: ${opts.type}).`, EXIT.usage);
+    type = t as TaskType;
+  }
+  return withStore(opts, async (store) => {
+    const counts = await store.counts(true);
+    const pending = type ? counts[type].pending : TASK_TYPES.reduce((n, t) => n + counts[t].pending, 0);
+    if (!opts.yes) {
+      throw new CliError(`대기 중인 ${type ? TYPE_KO[type] + ' ' : ''}작업 ${pending}건을 취소합니다. 실행하려면 --yes를 붙이세요 (실행 중인 작업은 건드리지 않습니다).`, EXIT.usage);
+    }
+    const who = `alaw queue clear (${os.userInfo().username}@${os.hostname()})`;
+    const rows = await store.cancelPending(type, `관리자가 대기열을 비웠습니다 (${who}).`);
+    const byType: Record<TaskType, number> = { search: 0, analysis: 0 };
+    for (const r of rows) byType[r.type] += 1;
+    if (opts.json) process.stdout.write(JSON.stringify({ removed: rows.length, by_type: byType, ids: rows.map((r) => r.id), type: type ?? 'all' }) + '\n');
+    else process.stdout.write(`대기 중인 작업 ${rows.length}건을 취소했습니다 (검색 ${byType.search}, 사건 분석 ${byType.analysis}).\n`);
+    return EXIT.ok;
+  });
+}
