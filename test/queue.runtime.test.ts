@@ -13,7 +13,8 @@ import {
   type QueueStore,
 } from '../src/queue/index.js';
 import { tempDir } from './helpers.js';
-import { createTestDatabase, type TestDatabase } from './support/pg.js';
+import pg from 'pg';
+import { createTestDatabase, PG_ADMIN_URL, type TestDatabase } from './support/pg.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const tmp = tempDir('alaw-queue-runtime-');
@@ -373,5 +374,24 @@ describe('TaskQueue on PostgreSQL', () => {
     const s = await q.status();
     expect(s.backend).toMatchObject({ kind: 'postgres' });
     expect((s.instances as { instance_id: string }[]).map((i) => i.instance_id)).toContain('test-1');
+  });
+
+  it('recovers by itself when the database drops its connections', async () => {
+    pgDb ??= await createTestDatabase();
+    const q = await started(await PgQueueStore.open(pgDb.url), {}, {});
+    expect(await q.run('search', {}, () => 'before')).toBe('before');
+    const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+    await admin.connect();
+    const killed = await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'alaw-queue'`, [pgDb.name]);
+    await admin.end();
+    expect(killed.rowCount).toBeGreaterThan(0);
+    await sleep(100);
+    let health = await q.health();
+    for (let i = 0; i < 20 && health.status !== 'healthy'; i++) {
+      await sleep(100);
+      health = await q.health();
+    }
+    expect(health.status).toBe('healthy');
+    expect(await q.run('search', {}, () => 'after')).toBe('after');
   });
 });

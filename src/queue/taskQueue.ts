@@ -6,6 +6,8 @@ import { ProfileController, ResourceMonitor, type ProfileSettings, type Resource
 import {
   emptyCounts,
   TASK_TYPES,
+  type AdmitRequest,
+  type AdmitResult,
   type ClaimedTask,
   type FinishStatus,
   type InstanceInfo,
@@ -227,6 +229,21 @@ export class TaskQueue {
     this.logger.error({ err, queue: this.store.location }, '작업 큐 데이터베이스 오류');
   }
 
+  /** Admits a task, or throws 429 (queue full) or 503 (store unreachable). */
+  private async admit(req: AdmitRequest): Promise<Extract<AdmitResult, { admitted: true }>> {
+    let admitted: AdmitResult;
+    try {
+      admitted = await this.store.admit(req);
+    } catch (err) {
+      throw this.unavailable(err);
+    }
+    if (!admitted.admitted) {
+      this.rejected[req.type] += 1;
+      throw this.fullError(req.type, admitted.pending);
+    }
+    return admitted;
+  }
+
   /**
    * Runs `fn` as a task of `type` on this instance once a slot is free, and
    * returns its value. Rejects with 429 when the type's queue is full, 503
@@ -244,27 +261,18 @@ export class TaskQueue {
     const l = this.limits(type);
     const id = randomUUID();
     const deadline = Date.now() + l.timeout * 1000;
-    let admitted;
-    try {
-      admitted = await this.store.admit({
-        id,
-        type,
-        payload,
-        maxQueueSize: l.max_queue_size,
-        maxAttempts: 1,
-        origin: this.instanceId,
-        affinity: this.instanceId,
-        deadlineMs: deadline,
-        claim: { owner: this.instanceId, maxConcurrent: l.max_concurrent, leaseMs: this.options.leaseMs },
-        durable: false,
-      });
-    } catch (err) {
-      throw this.unavailable(err);
-    }
-    if (!admitted.admitted) {
-      this.rejected[type] += 1;
-      throw this.fullError(type, admitted.pending);
-    }
+    const admitted = await this.admit({
+      id,
+      type,
+      payload,
+      maxQueueSize: l.max_queue_size,
+      maxAttempts: 1,
+      origin: this.instanceId,
+      affinity: this.instanceId,
+      deadlineMs: deadline,
+      claim: { owner: this.instanceId, maxConcurrent: l.max_concurrent, leaseMs: this.options.leaseMs },
+      durable: false,
+    });
     options.onAdmitted?.(id);
     let task: ClaimedTask;
     if (admitted.claimed) {
@@ -319,26 +327,17 @@ export class TaskQueue {
     this.assertAccepting(type);
     const l = this.limits(type);
     const id = randomUUID();
-    let admitted;
-    try {
-      admitted = await this.store.admit({
-        id,
-        type,
-        payload,
-        maxQueueSize: l.max_queue_size,
-        maxAttempts: options.maxAttempts ?? this.options.maxAttempts,
-        origin: this.instanceId,
-        affinity: null,
-        deadlineMs: null,
-        durable: true,
-      });
-    } catch (err) {
-      throw this.unavailable(err);
-    }
-    if (!admitted.admitted) {
-      this.rejected[type] += 1;
-      throw this.fullError(type, admitted.pending);
-    }
+    const admitted = await this.admit({
+      id,
+      type,
+      payload,
+      maxQueueSize: l.max_queue_size,
+      maxAttempts: options.maxAttempts ?? this.options.maxAttempts,
+      origin: this.instanceId,
+      affinity: null,
+      deadlineMs: null,
+      durable: true,
+    });
     this.kick(type);
     return { id, position: admitted.pending, estimated_wait_s: this.estimateWaitSeconds(type, admitted.pending - 1) };
   }
