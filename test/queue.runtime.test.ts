@@ -178,10 +178,13 @@ describe('TaskQueue: synchronous tasks (searches)', () => {
 
   it('clear cancels waiting searches, whose callers get 503 ALAW_ERR_QUEUE_CANCELLED', async () => {
     const q = await sqliteQueue({}, { search: { max_concurrent: 1, max_queue_size: 5, timeout: 10 } });
-    const running = q.run('search', {}, async () => (await sleep(100), 'ran'));
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const running = q.run('search', {}, async () => (await gate, 'ran'));
     const waiting = [rejection(q.run('search', {}, () => 'x')), rejection(q.run('search', {}, () => 'y'))];
     await sleep(20);
     const out = await q.clear('search', 'test');
+    open();
     expect(out.removed).toBe(2);
     expect(out.by_type).toEqual({ search: 2, analysis: 0 });
     for (const e of await Promise.all(waiting)) expect(e.code).toBe('ALAW_ERR_QUEUE_CANCELLED');
@@ -192,11 +195,14 @@ describe('TaskQueue: synchronous tasks (searches)', () => {
     const file = path.join(tmp.dir, `shared-${++n}.db`);
     const a = await sqliteQueue({ instanceId: 'a' }, { search: { max_concurrent: 1, max_queue_size: 5, timeout: 10 } }, file);
     const b = await sqliteQueue({ instanceId: 'b' }, {}, file);
-    const running = a.run('search', {}, async () => (await sleep(300), 'ran'));
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const running = a.run('search', {}, async () => (await gate, 'ran'));
     const waiting = rejection(a.run('search', {}, () => 'x'));
     await sleep(30);
     expect((await b.clear(null, 'other')).removed).toBe(1);
     const err = await waiting;
+    open();
     expect(err.code).toBe('ALAW_ERR_QUEUE_CANCELLED');
     expect(await running).toBe('ran');
   });
@@ -268,7 +274,7 @@ describe('TaskQueue: asynchronous tasks (analysis workers)', () => {
   });
 
   it('stop() drains: running tasks finish within the grace, the rest go back unspent', async () => {
-    const q = await sqliteQueue({ shutdownGraceMs: 150 }, { analysis: { max_concurrent: 2, max_queue_size: 5, timeout: 60 } });
+    const q = await sqliteQueue({ shutdownGraceMs: 600 }, { analysis: { max_concurrent: 2, max_queue_size: 5, timeout: 60 } });
     q.handle('analysis', async (payload, { signal }) => {
       const ms = (payload as { ms: number }).ms;
       await new Promise((resolve, reject) => {
@@ -282,7 +288,7 @@ describe('TaskQueue: asynchronous tasks (analysis workers)', () => {
     for (let i = 0; i < 100 && (await q.store.counts()).analysis.processing < 2; i++) await sleep(10);
     const t0 = Date.now();
     const out = await q.stop();
-    expect(Date.now() - t0).toBeLessThan(1500);
+    expect(Date.now() - t0).toBeLessThan(3000);
     expect(out).toEqual({ finished: false, released: 1 });
     expect(await q.store.get(quick.id)).toMatchObject({ status: 'completed', result: 50 });
     expect(await q.store.get(slow.id)).toMatchObject({ status: 'pending', attempts: 0, owner: null });
@@ -362,7 +368,15 @@ describe('TaskQueue on PostgreSQL', () => {
     pgDb ??= await createTestDatabase();
     const q = await started(await PgQueueStore.open(pgDb.url), {}, { search: { max_concurrent: 1, max_queue_size: 2, timeout: 10 } });
     q.handle('analysis', async () => '완료');
-    const settled = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => q.run('search', { i }, async () => (await sleep(20), i))));
+    // The running task waits until the other five have been admitted or refused (each admission is a round trip).
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let refusedSoFar = 0;
+    const runs = Array.from({ length: 6 }, (_, i) => q.run('search', { i }, async () => (await gate, i)));
+    for (const r of runs) r.catch(() => (refusedSoFar += 1));
+    for (let i = 0; i < 200 && refusedSoFar < 3; i++) await sleep(10);
+    open();
+    const settled = await Promise.allSettled(runs);
     expect(settled.filter((s) => s.status === 'fulfilled')).toHaveLength(3);
     const refused = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
     expect(refused.every((s) => (s.reason as AlawError).code === 'ALAW_ERR_QUEUE_FULL')).toBe(true);
