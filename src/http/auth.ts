@@ -42,7 +42,7 @@ export class TokenAuth {
         401,
         this.hasAdmin
           ? '관리자 토큰이 필요합니다. Authorization: Bearer <토큰> 헤더를 보내 주세요.'
-          : '관리자 토큰이 필요합니다. 서버에 관리자 토큰이 설정되어 있지 않으니 ALAW_ADMIN_TOKEN(16자 이상)을 설정하고 다시 시작하세요.',
+          : '관리자 토큰이 필요합니다. 서버에 관리자 토큰이 설정되어 있지 않으니 ALAW_ADMIN_TOKEN(16자 이상)을 설정하고 다시 시작하세요. 서버에 접속할 수 있다면 `npx alaw queue clear --yes`로도 비울 수 있습니다.',
       ).withHeaders({ 'WWW-Authenticate': 'Bearer realm="alaw"' });
     }
     const role = this.roleOf(m[1]!);
