@@ -40,10 +40,11 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
     closing = true;
     logger.info({ signal, grace_s: config.queue.shutdownGraceSeconds }, '종료 신호를 받아 새 요청을 받지 않고, 처리 중인 작업을 마친 뒤 서버를 닫습니다');
     stopWatching();
-    // Health turns 503 at once so a load balancer stops sending; admitted searches still finish.
+    // Health turns 503 at once so a load balancer stops sending; admitted work gets the grace period.
+    // The queue's stop runs alongside the HTTP close: after the grace it cancels waiting searches and
+    // aborts running ones, which is what lets their HTTP requests (and so app.close()) finish in time.
     services.queue.beginDrain();
-    app
-      .close()
+    Promise.all([app.close(), services.queue.stop()])
       .then(() => services.close())
       .then(() => process.exit(0))
       .catch((err: unknown) => {

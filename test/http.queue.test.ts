@@ -134,6 +134,19 @@ describe('a full search queue', () => {
   const dir = tempDir();
   beforeAll(async () => {
     full = await sampleServices(dir.dir, { 'queue.limits.search.max_queue_size': 0, 'queue.limits.search.max_concurrent': 1 });
+    // The only slot is held by another instance sharing the queue, and no search may wait (max_queue_size 0).
+    await full.queue.store.admit({
+      id: 'held-elsewhere',
+      type: 'search',
+      payload: {},
+      maxQueueSize: 0,
+      maxAttempts: 1,
+      origin: 'other',
+      affinity: 'other',
+      deadlineMs: null,
+      claim: { owner: 'other', maxConcurrent: 1, leaseMs: 60_000 },
+      durable: false,
+    });
     fullApp = await buildApp(full);
   });
   afterAll(async () => {
@@ -143,7 +156,6 @@ describe('a full search queue', () => {
   });
 
   it('answers 429 with Retry-After and a Korean message, without touching stored tasks', async () => {
-    // max_queue_size 0: nothing may wait, so every search is refused at admission.
     const r = await fullApp.inject({ url: '/api/search', query: { q: '명의신탁' } });
     expect(r.statusCode).toBe(429);
     expect(Number(r.headers['retry-after'])).toBeGreaterThanOrEqual(1);
@@ -152,7 +164,7 @@ describe('a full search queue', () => {
     expect(e.message).toMatch(/검색 대기열이 가득 찼습니다.*초 후 다시 시도/);
     expect(e.details).toMatchObject({ type: 'search', max_queue_size: 0 });
     await sleep(10);
-    expect((await full.queue.store.counts()).search).toMatchObject({ pending: 0, processing: 0, completed: 0 });
+    expect((await full.queue.store.counts()).search).toMatchObject({ pending: 0, processing: 1, completed: 0 });
     const h = json<{ status: string }>(await fullApp.inject('/api/queue/health'));
     expect(h.status).not.toBe('unhealthy');
   });

@@ -145,6 +145,54 @@ describe('TaskQueue: synchronous tasks (searches)', () => {
     expect((await q.store.counts()).search).toMatchObject({ processing: 1, timeout: 1, pending: 0 });
   });
 
+  it('a task claimed by this instance before its admission has answered still reaches its caller', async () => {
+    const store = await SqliteQueueStore.open(path.join(tmp.dir, `race-${++n}.db`));
+    const hold = await store.admit({
+      id: 'held', type: 'search', payload: {}, maxQueueSize: 10, maxAttempts: 1, origin: 'other', affinity: 'other', deadlineMs: null,
+      claim: { owner: 'other', maxConcurrent: 1, leaseMs: 60_000 }, durable: false,
+    });
+    expect(hold).toMatchObject({ claimed: true });
+    // The first admission commits at once but its answer comes back late (as a reply on a slow connection would).
+    let delayNext = true;
+    const slow = new Proxy(store, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        if (prop !== 'admit' || typeof v !== 'function') return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+        return async (...args: unknown[]) => {
+          const out = await (v as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          if (delayNext) {
+            delayNext = false;
+            await sleep(150);
+          }
+          return out;
+        };
+      },
+    });
+    const q = await started(slow, {}, { search: { max_concurrent: 1, max_queue_size: 10, timeout: 30 } });
+    const a = q.run('search', {}, () => 'a');
+    await sleep(10);
+    const b = q.run('search', {}, () => 'b');
+    await sleep(10);
+    // The slot frees while A's admission is still answering: the dispatcher claims A (the oldest) first.
+    expect(await store.finish({ id: 'held', owner: 'other', attempt: 1, status: 'completed', runMs: 1, durable: false })).toBe(true);
+    expect(await Promise.all([a, b])).toEqual(['a', 'b']);
+    expect((await store.counts()).search).toMatchObject({ completed: 3, timeout: 0, pending: 0 });
+  });
+
+  it('a store error while a waiter times out is reported to the caller, not thrown into the event loop', async () => {
+    const q = await sqliteQueue({}, { search: { max_concurrent: 1, max_queue_size: 5, timeout: 0.3 } });
+    await q.store.admit({
+      id: 'held', type: 'search', payload: {}, maxQueueSize: 5, maxAttempts: 1, origin: 'other', affinity: 'other', deadlineMs: null,
+      claim: { owner: 'other', maxConcurrent: 1, leaseMs: 60_000 }, durable: false,
+    });
+    const waiting = rejection(q.run('search', {}, () => 'never'));
+    await sleep(50);
+    await q.store.close(); // every later store call fails
+    const err = await waiting;
+    expect(err.code).toBe('ALAW_ERR_QUEUE_WAIT_TIMEOUT');
+    await sleep(100);
+  });
+
   it('aborts a run over its timeout through the AbortSignal and answers 504', async () => {
     const q = await sqliteQueue({}, { search: { max_concurrent: 1, max_queue_size: 5, timeout: 0.1 } });
     let sawAbort = false;

@@ -99,6 +99,10 @@ describe.each(backends)('queue store contract: %s', (_name, backend) => {
     // The only slot is taken: the next one waits.
     expect(await store.admit(base({ type: 'search', affinity: 'i1', claim: fast }))).toMatchObject({ admitted: true, claimed: false, pending: 1 });
     expect(await store.finish({ id: a.id, owner: 'i1', attempt: 1, status: 'completed', runMs: 1, durable: false })).toBe(true);
+    // With no place to wait, a task that can start at once is still admitted.
+    const now = base({ type: 'analysis', maxQueueSize: 0, claim: { owner: 'i1', maxConcurrent: 1, leaseMs: 30_000 } });
+    expect(await store.admit(now)).toMatchObject({ admitted: true, claimed: true });
+    expect(await store.admit(base({ type: 'analysis', maxQueueSize: 0, claim: { owner: 'i1', maxConcurrent: 1, leaseMs: 30_000 } }))).toEqual({ admitted: false, pending: 0 });
     // A slot is free but a task is waiting: first come, first served.
     expect(await store.admit(base({ type: 'search', affinity: 'i1', claim: fast }))).toMatchObject({ admitted: true, claimed: false, pending: 2 });
   });
@@ -151,8 +155,10 @@ describe.each(backends)('queue store contract: %s', (_name, backend) => {
     await store.admit(base());
     const [a, b] = await claim('i1', { leaseMs: 200 });
     await store.finish({ id: b!.id, owner: 'i1', attempt: 1, status: 'completed', runMs: 1, durable: false });
-    expect(await store.renew('i1', [a!.id, b!.id], 60_000)).toEqual([a!.id]);
-    expect(await store.renew('i2', [a!.id], 60_000)).toEqual([]);
+    expect(await store.renew('i1', [a!, b!].map((t) => ({ id: t.id, attempt: t.attempt })), 60_000)).toEqual([a!.id]);
+    expect(await store.renew('i2', [{ id: a!.id, attempt: 1 }], 60_000)).toEqual([]);
+    // A renewal for an older attempt of a task held again is refused.
+    expect(await store.renew('i1', [{ id: a!.id, attempt: 0 }], 60_000)).toEqual([]);
     await sleep(300);
     // Renewed: not reclaimed.
     expect(await store.reclaim()).toEqual({ requeued: 0, failed: 0, timedOut: 0 });

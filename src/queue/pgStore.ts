@@ -143,11 +143,13 @@ export class PgQueueStore implements QueueStore {
     return r.rowCount === 1;
   }
 
-  async renew(owner: string, ids: string[], leaseMs: number): Promise<string[]> {
-    if (ids.length === 0) return [];
+  async renew(owner: string, held: { id: string; attempt: number }[], leaseMs: number): Promise<string[]> {
+    if (held.length === 0) return [];
     const r = await this.pool.query<{ id: string }>(
-      `UPDATE tasks SET lease_expires_at = clock_timestamp() + $1::int ${MS} WHERE id = ANY($2::text[]) AND owner = $3 AND status = 'processing' RETURNING id`,
-      [leaseMs, ids, owner],
+      `UPDATE tasks t SET lease_expires_at = clock_timestamp() + $1::int ${MS}
+       FROM unnest($2::text[], $3::int[]) AS h(id, attempt)
+       WHERE t.id = h.id AND t.attempts = h.attempt AND t.owner = $4 AND t.status = 'processing' RETURNING t.id`,
+      [leaseMs, held.map((h) => h.id), held.map((h) => h.attempt), owner],
     );
     return r.rows.map((x) => x.id);
   }

@@ -47,6 +47,10 @@ interface Row {
 }
 
 /**
+ * Every method is `async` although better-sqlite3 is synchronous: a SQLite
+ * error (SQLITE_BUSY from another process, disk full) must reach the caller as
+ * a rejected promise, never as a synchronous throw that a `.catch()` misses.
+ *
  * The queue in one SQLite file (`data/queue.db`), WAL mode. Several processes
  * on one machine may share the file: every state change runs in a
  * `BEGIN IMMEDIATE` transaction, which SQLite serializes across processes.
@@ -72,7 +76,7 @@ export class SqliteQueueStore implements QueueStore {
     const db = new Database(file);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 10000');
+    db.pragma('busy_timeout = 3000'); // another process's write transaction is ~0.1 ms; this bounds a stall of the event loop
     const k = new Kysely<unknown>({ dialect: new SqliteDialect({ database: db }) });
     const { error } = await new Migrator({ db: k, provider: sqliteQueueMigrations }).migrateToLatest();
     if (error) {
@@ -109,7 +113,7 @@ export class SqliteQueueStore implements QueueStore {
         `UPDATE tasks SET status = 'pending', owner = NULL, lease_expires_at = NULL, started_at = NULL, error = @error, error_code = @error_code
          WHERE id = @id AND owner = @owner AND attempts = @attempt AND status = 'processing'`,
       ),
-      renew: d.prepare<[string, string, string]>(`UPDATE tasks SET lease_expires_at = ? WHERE id = ? AND owner = ? AND status = 'processing'`),
+      renew: d.prepare<[string, string, string, number]>(`UPDATE tasks SET lease_expires_at = ? WHERE id = ? AND owner = ? AND attempts = ? AND status = 'processing'`),
       release: d.prepare<[string, string]>(
         `UPDATE tasks SET status = 'pending', owner = NULL, lease_expires_at = NULL, started_at = NULL, wait_ms = NULL, attempts = max(attempts - 1, 0)
          WHERE id = ? AND owner = ? AND status = 'processing'`,
@@ -141,8 +145,8 @@ export class SqliteQueueStore implements QueueStore {
       cancel: d.prepare<[string, string, string]>(
         `UPDATE tasks SET status = 'cancelled', finished_at = ?, error = ?, error_code = 'ALAW_ERR_QUEUE_CANCELLED' WHERE id = ? AND status = 'pending'`,
       ),
-      counts: d.prepare(`SELECT type, status, count(*) AS n FROM tasks GROUP BY type, status`),
-      activeCounts: d.prepare(`SELECT type, status, count(*) AS n FROM tasks WHERE status IN ('pending', 'processing') GROUP BY type, status`),
+      // Kept by triggers (migration 0002): twelve rows, however many tasks are stored.
+      counts: d.prepare(`SELECT type, status, n FROM task_counts`),
       oldest: d.prepare(`SELECT type, min(created_at) AS created_at FROM tasks WHERE status = 'pending' GROUP BY type`),
       durations: d.prepare<[TaskType, string, number]>(
         `SELECT wait_ms, run_ms FROM tasks WHERE type = ? AND finished_at >= ? AND run_ms IS NOT NULL ORDER BY finished_at DESC LIMIT ?`,
@@ -180,16 +184,14 @@ export class SqliteQueueStore implements QueueStore {
     }
   }
 
-  admit(req: AdmitRequest): Promise<AdmitResult> {
+  async admit(req: AdmitRequest): Promise<AdmitResult> {
     return Promise.resolve(
       this.write(req.durable, (): AdmitResult => {
         const pending = this.st.countStatus.get('pending', req.type) as number;
-        if (pending >= req.maxQueueSize) return { admitted: false, pending };
+        // A task that can start at once never waits, so max_queue_size (places to wait) does not apply to it.
+        const claimed = !!req.claim && pending === 0 && (this.st.countStatus.get('processing', req.type) as number) < req.claim.maxConcurrent;
+        if (!claimed && pending >= req.maxQueueSize) return { admitted: false, pending };
         const now = Date.now();
-        let claimed = false;
-        if (req.claim && pending === 0) {
-          claimed = (this.st.countStatus.get('processing', req.type) as number) < req.claim.maxConcurrent;
-        }
         this.st.insert.run({
           id: req.id,
           type: req.type,
@@ -211,7 +213,7 @@ export class SqliteQueueStore implements QueueStore {
     );
   }
 
-  claim(req: ClaimRequest): Promise<ClaimedTask[]> {
+  async claim(req: ClaimRequest): Promise<ClaimedTask[]> {
     return Promise.resolve(
       this.write(false, () => {
         const processing = this.st.countStatus.get('processing', req.type) as number;
@@ -229,7 +231,7 @@ export class SqliteQueueStore implements QueueStore {
     );
   }
 
-  finish(req: FinishRequest): Promise<boolean> {
+  async finish(req: FinishRequest): Promise<boolean> {
     return Promise.resolve(
       this.write(req.durable, () => {
         const info = this.st.finish.run({
@@ -248,26 +250,24 @@ export class SqliteQueueStore implements QueueStore {
     );
   }
 
-  retry(id: string, owner: string, attempt: number, error: string, errorCode: string): Promise<boolean> {
+  async retry(id: string, owner: string, attempt: number, error: string, errorCode: string): Promise<boolean> {
     return Promise.resolve(this.write(true, () => this.st.retry.run({ id, owner, attempt, error, error_code: errorCode }).changes === 1));
   }
 
-  renew(owner: string, ids: string[], leaseMs: number): Promise<string[]> {
-    if (ids.length === 0) return Promise.resolve([]);
-    return Promise.resolve(
-      this.write(false, () => {
-        const lease = iso(Date.now() + leaseMs);
-        return ids.filter((id) => this.st.renew.run(lease, id, owner).changes === 1);
-      }),
-    );
+  async renew(owner: string, held: { id: string; attempt: number }[], leaseMs: number): Promise<string[]> {
+    if (held.length === 0) return [];
+    return this.write(false, () => {
+      const lease = iso(Date.now() + leaseMs);
+      return held.filter((h) => this.st.renew.run(lease, h.id, owner, h.attempt).changes === 1).map((h) => h.id);
+    });
   }
 
-  release(owner: string, ids: string[]): Promise<number> {
+  async release(owner: string, ids: string[]): Promise<number> {
     if (ids.length === 0) return Promise.resolve(0);
     return Promise.resolve(this.write(true, () => ids.reduce((n, id) => n + this.st.release.run(id, owner).changes, 0)));
   }
 
-  reclaim(): Promise<ReclaimCounts> {
+  async reclaim(): Promise<ReclaimCounts> {
     return Promise.resolve(
       this.write(true, () => {
         const now = iso(Date.now());
@@ -279,11 +279,11 @@ export class SqliteQueueStore implements QueueStore {
     );
   }
 
-  expirePending(id: string, error: string, errorCode: string): Promise<boolean> {
+  async expirePending(id: string, error: string, errorCode: string): Promise<boolean> {
     return Promise.resolve(this.write(false, () => this.st.expireOne.run(iso(Date.now()), error, errorCode, id).changes === 1));
   }
 
-  cancelPending(type: TaskType | null, reason: string): Promise<{ id: string; type: TaskType }[]> {
+  async cancelPending(type: TaskType | null, reason: string): Promise<{ id: string; type: TaskType }[]> {
     return Promise.resolve(
       this.write(true, () => {
         const rows = (type ? this.st.pendingOf.all(type) : this.st.pendingAll.all()) as { id: string; type: TaskType }[];
@@ -293,21 +293,22 @@ export class SqliteQueueStore implements QueueStore {
     );
   }
 
-  counts(activeOnly = false): Promise<StatusCounts> {
+  async counts(activeOnly = false): Promise<StatusCounts> {
     const out = emptyCounts();
-    for (const r of (activeOnly ? this.st.activeCounts : this.st.counts).all() as { type: TaskType; status: TaskStatus; n: number }[]) {
+    for (const r of this.st.counts.all() as { type: TaskType; status: TaskStatus; n: number }[]) {
+      if (activeOnly && r.status !== 'pending' && r.status !== 'processing') continue;
       if (out[r.type]) out[r.type][r.status] = r.n;
     }
     return Promise.resolve(out);
   }
 
-  oldestPending(): Promise<Record<TaskType, number | null>> {
+  async oldestPending(): Promise<Record<TaskType, number | null>> {
     const out: Record<TaskType, number | null> = { search: null, analysis: null };
     for (const r of this.st.oldest.all() as { type: TaskType; created_at: string }[]) if (r.type in out) out[r.type] = Date.parse(r.created_at);
     return Promise.resolve(out);
   }
 
-  durations(type: TaskType, windowMs: number, limit: number): Promise<{ wait: number[]; run: number[] }> {
+  async durations(type: TaskType, windowMs: number, limit: number): Promise<{ wait: number[]; run: number[] }> {
     const rows = this.st.durations.all(type, iso(Date.now() - windowMs), limit) as { wait_ms: number | null; run_ms: number }[];
     return Promise.resolve({ wait: rows.map((r) => r.wait_ms ?? 0), run: rows.map((r) => r.run_ms) });
   }
@@ -317,22 +318,22 @@ export class SqliteQueueStore implements QueueStore {
     return { ...rest, payload: parse(r.payload), result: parse(r.result) };
   }
 
-  get(id: string): Promise<TaskRecord | null> {
+  async get(id: string): Promise<TaskRecord | null> {
     const r = this.st.get.get(id) as Row | undefined;
     return Promise.resolve(r ? SqliteQueueStore.record(r) : null);
   }
 
-  list(status: TaskStatus, limit: number): Promise<TaskRecord[]> {
+  async list(status: TaskStatus, limit: number): Promise<TaskRecord[]> {
     return Promise.resolve((this.st.list.all(status, limit) as Row[]).map((r) => SqliteQueueStore.record(r)));
   }
 
-  position(id: string): Promise<number | null> {
+  async position(id: string): Promise<number | null> {
     const r = this.st.get.get(id) as Row | undefined;
     if (!r || r.status !== 'pending') return Promise.resolve(null);
     return Promise.resolve(this.st.position.get(r.type, r.seq) as number);
   }
 
-  statuses(ids: string[]): Promise<Map<string, TaskStatus>> {
+  async statuses(ids: string[]): Promise<Map<string, TaskStatus>> {
     const out = new Map<string, TaskStatus>();
     for (const id of ids) {
       const s = this.st.status.get(id) as TaskStatus | undefined;
@@ -341,31 +342,31 @@ export class SqliteQueueStore implements QueueStore {
     return Promise.resolve(out);
   }
 
-  prune(type: TaskType, beforeMs: number, batch: number): Promise<number> {
+  async prune(type: TaskType, beforeMs: number, batch: number): Promise<number> {
     return Promise.resolve(this.write(false, () => this.st.prune.run(type, iso(beforeMs), batch).changes));
   }
 
-  ping(): Promise<void> {
+  async ping(): Promise<void> {
     this.st.ping.get();
     return Promise.resolve();
   }
 
-  heartbeatInstance(info: Omit<InstanceInfo, 'heartbeat_at'>): Promise<void> {
+  async heartbeatInstance(info: Omit<InstanceInfo, 'heartbeat_at'>): Promise<void> {
     this.write(false, () => this.st.upsertInstance.run({ ...info, draining: info.draining ? 1 : 0, heartbeat_at: iso(Date.now()) }));
     return Promise.resolve();
   }
 
-  instances(aliveWithinMs: number): Promise<InstanceInfo[]> {
+  async instances(aliveWithinMs: number): Promise<InstanceInfo[]> {
     const rows = this.st.instances.all(iso(Date.now() - aliveWithinMs)) as (Omit<InstanceInfo, 'draining'> & { draining: number })[];
     return Promise.resolve(rows.map((r) => ({ ...r, draining: r.draining === 1 })));
   }
 
-  removeInstance(id: string): Promise<void> {
+  async removeInstance(id: string): Promise<void> {
     this.write(false, () => this.st.removeInstance.run(id));
     return Promise.resolve();
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     if (this.db.open) this.db.close();
     return Promise.resolve();
   }

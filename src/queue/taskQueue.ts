@@ -64,7 +64,8 @@ export interface QueueOptions {
 
 const TYPE_KO: Record<TaskType, string> = { search: '검색', analysis: '사건 분석' };
 const RECENT = 200;
-const FINISHED_COUNTS_TTL_MS = 2000;
+/** SQLite keeps counts in a trigger-maintained table (cheap); PostgreSQL counts the table, so health reuses that for a while. */
+const FINISHED_COUNTS_TTL_MS: Record<QueueStore['kind'], number> = { sqlite: 0, postgres: 30_000 };
 
 function percentile(sorted: number[], p: number): number | null {
   if (sorted.length === 0) return null;
@@ -80,7 +81,8 @@ interface Waiter {
   type: TaskType;
   resolve: (task: ClaimedTask) => void;
   reject: (err: AlawError) => void;
-  timer: NodeJS.Timeout;
+  /** Armed once the task is admitted (the waiter exists from before admission). */
+  timer?: NodeJS.Timeout;
 }
 
 interface Running {
@@ -128,6 +130,8 @@ export class TaskQueue {
   private started = false;
   private draining = false;
   private stopped = false;
+  private halted = false;
+  private stopping?: Promise<{ finished: boolean; released: number }>;
   private lastStoreError = 0;
   private finishedCounts: { at: number; counts: StatusCounts } | null = null;
   readonly startedAt = new Date();
@@ -261,29 +265,47 @@ export class TaskQueue {
     const l = this.limits(type);
     const id = randomUUID();
     const deadline = Date.now() + l.timeout * 1000;
-    const admitted = await this.admit({
-      id,
-      type,
-      payload,
-      maxQueueSize: l.max_queue_size,
-      maxAttempts: 1,
-      origin: this.instanceId,
-      affinity: this.instanceId,
-      deadlineMs: deadline,
-      claim: { owner: this.instanceId, maxConcurrent: l.max_concurrent, leaseMs: this.options.leaseMs },
-      durable: false,
-    });
+    // The waiter is registered before the row exists: once committed, the task may be claimed by this
+    // instance's dispatcher before `admit` has even returned here, and must find its waiter.
+    const turn = this.registerWaiter(id, type);
+    let admitted: Extract<AdmitResult, { admitted: true }>;
+    try {
+      admitted = await this.admit({
+        id,
+        type,
+        payload,
+        maxQueueSize: l.max_queue_size,
+        maxAttempts: 1,
+        origin: this.instanceId,
+        affinity: this.instanceId,
+        deadlineMs: deadline,
+        claim: { owner: this.instanceId, maxConcurrent: l.max_concurrent, leaseMs: this.options.leaseMs },
+        durable: false,
+      });
+    } catch (err) {
+      this.waiters.delete(id);
+      throw err;
+    }
     options.onAdmitted?.(id);
     let task: ClaimedTask;
     if (admitted.claimed) {
+      this.waiters.delete(id);
       task = { id, type, payload, attempt: 1, maxAttempts: 1, createdAtMs: Date.now() };
       this.running.set(id, { type, attempt: 1, controller: new AbortController(), bound: true });
     } else {
-      task = await this.waitForTurn(id, type, deadline, admitted.pending);
+      this.armWaiter(id, type, deadline, admitted.pending);
+      this.kick(type);
+      task = await turn;
     }
     const outcome = await this.execute(task, (ctx) => fn(ctx), true);
     if (outcome.ok) {
-      await this.finish(task, 'completed', { result: summarize(outcome.value as R) }, outcome.runMs, false);
+      let result: unknown = null;
+      try {
+        result = summarize(outcome.value as R);
+      } catch (err) {
+        this.logger.warn({ err, task_id: id }, '작업 결과 요약 실패 (결과 없이 완료로 기록)');
+      }
+      await this.finish(task, 'completed', { result }, outcome.runMs, false);
       this.kick(type);
       return outcome.value as R;
     }
@@ -303,23 +325,32 @@ export class TaskQueue {
     return new AlawError('ALAW_ERR_QUEUE_STOPPING', 503, '서버가 종료 중이어서 작업을 마치지 못했습니다. 다시 시도해 주세요.', { type }).withHeaders({ 'Retry-After': '5' });
   }
 
-  private waitForTurn(id: string, type: TaskType, deadline: number, ahead: number): Promise<ClaimedTask> {
-    return new Promise<ClaimedTask>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        if (!this.waiters.delete(id)) return;
-        this.timedOut[type] += 1;
-        const l = this.limits(type);
-        void this.store.expirePending(id, '처리 순서를 기다리다 제한 시간을 넘겼습니다.', 'ALAW_ERR_QUEUE_WAIT_TIMEOUT').catch((err: unknown) => this.storeError(err));
-        reject(
-          new AlawError('ALAW_ERR_QUEUE_WAIT_TIMEOUT', 503, `${TYPE_KO[type]} 대기열에서 ${l.timeout}초 안에 차례가 오지 않았습니다. 잠시 후 다시 시도해 주세요.`, {
-            type,
-            timeout_s: l.timeout,
-          }).withHeaders({ 'Retry-After': String(this.estimateWaitSeconds(type, ahead)) }),
-        );
-      }, Math.max(0, deadline - Date.now()));
-      this.waiters.set(id, { type, resolve, reject, timer });
-      this.kick(type);
+  private registerWaiter(id: string, type: TaskType): Promise<ClaimedTask> {
+    const turn = new Promise<ClaimedTask>((resolve, reject) => {
+      this.waiters.set(id, { type, resolve, reject });
     });
+    // It may be rejected (shutdown, clear) while its caller still awaits admission; the caller awaits it afterwards.
+    turn.catch(() => undefined);
+    return turn;
+  }
+
+  /** Starts the waiter's clock: at the deadline a still-waiting task is timed out and its caller gets 503. */
+  private armWaiter(id: string, type: TaskType, deadline: number, ahead: number): void {
+    const w = this.waiters.get(id);
+    if (!w) return; // already claimed (or dropped) while admission was answering
+    w.timer = setTimeout(() => {
+      if (this.waiters.get(id) !== w) return;
+      this.waiters.delete(id);
+      this.timedOut[type] += 1;
+      const l = this.limits(type);
+      this.store.expirePending(id, '처리 순서를 기다리다 제한 시간을 넘겼습니다.', 'ALAW_ERR_QUEUE_WAIT_TIMEOUT').catch((err: unknown) => this.storeError(err));
+      w.reject(
+        new AlawError('ALAW_ERR_QUEUE_WAIT_TIMEOUT', 503, `${TYPE_KO[type]} 대기열에서 ${l.timeout}초 안에 차례가 오지 않았습니다. 잠시 후 다시 시도해 주세요.`, {
+          type,
+          timeout_s: l.timeout,
+        }).withHeaders({ 'Retry-After': String(this.estimateWaitSeconds(type, ahead)) }),
+      );
+    }, Math.max(0, deadline - Date.now()));
   }
 
   /** Admits an asynchronous task for any instance's worker; returns its id and place in the queue. */
@@ -366,7 +397,7 @@ export class TaskQueue {
   }
 
   private async dispatch(type: TaskType): Promise<void> {
-    if (!this.started || this.stopped) return;
+    if (!this.started || this.stopped || this.halted) return;
     const l = this.limits(type);
     let waiting = 0;
     for (const w of this.waiters.values()) if (w.type === type) waiting += 1;
@@ -381,7 +412,7 @@ export class TaskQueue {
         }
         this.waiters.delete(task.id);
         clearTimeout(w.timer);
-        this.running.set(task.id, { type, attempt: task.attempt, controller: new AbortController(), bound: true });
+        this.hold(task, true);
         w.resolve(task);
       }
     }
@@ -393,9 +424,20 @@ export class TaskQueue {
     if (free <= 0) return;
     const claimed = await this.store.claim({ type, owner: this.instanceId, affinity: null, limit: free, maxConcurrent: l.max_concurrent, leaseMs: this.options.leaseMs });
     for (const task of claimed) {
-      this.running.set(task.id, { type, attempt: task.attempt, controller: new AbortController(), bound: false });
+      this.hold(task, false);
       void this.runAsync(task, handler);
     }
+  }
+
+  /**
+   * Records a claimed attempt as running here. If an older attempt of the same task still runs here
+   * (its lease expired while this process was cut off, and this instance claimed the task again),
+   * that attempt is aborted: its result would be refused anyway.
+   */
+  private hold(task: ClaimedTask, bound: boolean): void {
+    const old = this.running.get(task.id);
+    if (old) old.controller.abort(new TaskAbort('lease_lost', '같은 작업의 새 시도가 시작되어 이전 시도를 중단합니다'));
+    this.running.set(task.id, { type: task.type, attempt: task.attempt, controller: new AbortController(), bound });
   }
 
   private async runAsync(task: ClaimedTask, handler: TaskHandler): Promise<void> {
@@ -431,10 +473,11 @@ export class TaskQueue {
    */
   private async execute(task: ClaimedTask, fn: (ctx: TaskContext) => unknown, bound: boolean): Promise<Outcome> {
     let entry = this.running.get(task.id);
-    if (!entry) {
+    if (!entry || entry.attempt !== task.attempt) {
       entry = { type: task.type, attempt: task.attempt, controller: new AbortController(), bound };
       this.running.set(task.id, entry);
     }
+    const mine = entry;
     const { controller } = entry;
     // Yield to I/O before each task: the rest of a burst is admitted (or turned away) and health checks are
     // answered between tasks, instead of a chain of promise-resolved tasks starving the event loop.
@@ -458,7 +501,8 @@ export class TaskQueue {
       return { ok: false, status, error, runMs: performance.now() - started };
     } finally {
       clearTimeout(timer);
-      this.running.delete(task.id);
+      // Only this attempt's entry: a newer attempt of the same task may have replaced it.
+      if (this.running.get(task.id) === mine) this.running.delete(task.id);
       const ring = this.recentRun[task.type];
       ring.push(performance.now() - started);
       if (ring.length > RECENT) ring.shift();
@@ -495,12 +539,13 @@ export class TaskQueue {
 
   private async heartbeat(): Promise<void> {
     await this.store.heartbeatInstance(this.info());
-    const held = [...this.running.keys()];
+    const held = [...this.running.entries()];
     if (held.length === 0) return;
-    const still = new Set(await this.store.renew(this.instanceId, held, this.options.leaseMs));
-    for (const id of held) {
+    const still = new Set(await this.store.renew(this.instanceId, held.map(([id, r]) => ({ id, attempt: r.attempt })), this.options.leaseMs));
+    for (const [id, snapshot] of held) {
       const r = this.running.get(id);
-      if (r && !still.has(id)) {
+      // The same attempt as when the renewal was sent (a newer attempt is renewed by the next heartbeat).
+      if (r === snapshot && !still.has(id)) {
         this.logger.warn({ task_id: id, type: r.type }, '작업의 임대를 잃었습니다 (다른 인스턴스가 넘겨받음). 이 인스턴스의 실행을 중단합니다');
         r.controller.abort(new TaskAbort('lease_lost', '임대 만료로 다른 인스턴스가 작업을 넘겨받았습니다'));
       }
@@ -552,20 +597,23 @@ export class TaskQueue {
     // A waiter whose task was cancelled by another process (`POST /api/queue/clear` on another instance).
     if (this.waiters.size > 0) {
       const statuses = await this.store.statuses([...this.waiters.keys()]);
-      for (const [id, status] of statuses) if (status !== 'pending' && status !== 'processing') this.dropWaiter(id, status);
+      for (const [id, status] of statuses) if (status !== 'pending' && status !== 'processing') this.dropWaiter(id, this.endedWhileWaiting(status, this.waiters.get(id)?.type ?? 'search'));
     }
   }
 
-  private dropWaiter(id: string, status: TaskStatus): void {
+  /** The error for a caller whose waiting task was ended by someone else (a clear, a deadline sweep). */
+  private endedWhileWaiting(status: TaskStatus, type: TaskType): AlawError {
+    return status === 'cancelled'
+      ? new AlawError('ALAW_ERR_QUEUE_CANCELLED', 503, '관리자가 대기열을 비워 이 요청이 취소되었습니다. 다시 시도해 주세요.', { type }).withHeaders({ 'Retry-After': '1' })
+      : new AlawError('ALAW_ERR_QUEUE_WAIT_TIMEOUT', 503, '처리 순서를 기다리다 제한 시간을 넘겼습니다. 잠시 후 다시 시도해 주세요.', { type }).withHeaders({ 'Retry-After': '1' });
+  }
+
+  private dropWaiter(id: string, err: AlawError): void {
     const w = this.waiters.get(id);
     if (!w) return;
     this.waiters.delete(id);
     clearTimeout(w.timer);
-    w.reject(
-      status === 'cancelled'
-        ? new AlawError('ALAW_ERR_QUEUE_CANCELLED', 503, '관리자가 대기열을 비워 이 요청이 취소되었습니다. 다시 시도해 주세요.', { type: w.type }).withHeaders({ 'Retry-After': '1' })
-        : new AlawError('ALAW_ERR_QUEUE_WAIT_TIMEOUT', 503, '처리 순서를 기다리다 제한 시간을 넘겼습니다. 잠시 후 다시 시도해 주세요.', { type: w.type }).withHeaders({ 'Retry-After': '1' }),
-    );
+    w.reject(err);
   }
 
   // ---------------------------------------------------------------- operations
@@ -576,7 +624,7 @@ export class TaskQueue {
     const byType: Record<TaskType, number> = { search: 0, analysis: 0 };
     for (const r of rows) {
       byType[r.type] += 1;
-      this.dropWaiter(r.id, 'cancelled');
+      this.dropWaiter(r.id, this.endedWhileWaiting('cancelled', r.type));
     }
     this.logger.warn({ type: type ?? 'all', removed: rows.length, by_type: byType, by }, `대기 중인 작업 ${rows.length}건을 취소했습니다 (queue clear)`);
     return { removed: rows.length, by_type: byType, ids: rows.map((r) => r.id) };
@@ -600,15 +648,16 @@ export class TaskQueue {
   }
 
   /**
-   * Counts for health and status: pending and processing live; for health the
-   * finished ones (a full count over the retention window) may be up to
-   * `FINISHED_COUNTS_TTL_MS` old, so a health check stays a few index lookups
-   * however many tasks are kept. The status page always counts afresh.
+   * Counts for health and status: pending and processing live; for health on
+   * PostgreSQL the finished ones (a full count over the retention window) may be
+   * up to 30 s old, so a health check stays a few index lookups however many
+   * tasks are kept (SQLite reads trigger-maintained counts). The status page
+   * always counts afresh.
    */
   private async snapshot(fresh = false): Promise<{ counts: StatusCounts; oldest: Record<TaskType, number | null>; dbOk: boolean }> {
     try {
       const now = Date.now();
-      if (fresh || !this.finishedCounts || now - this.finishedCounts.at > FINISHED_COUNTS_TTL_MS) {
+      if (fresh || !this.finishedCounts || now - this.finishedCounts.at > FINISHED_COUNTS_TTL_MS[this.store.kind]) {
         this.finishedCounts = { at: now, counts: await this.store.counts() };
       }
       const [active, oldest] = await Promise.all([this.store.counts(true), this.store.oldestPending()]);
@@ -711,14 +760,21 @@ export class TaskQueue {
    * tasks, without using up an attempt) or cancelled (synchronous ones,
    * whose callers are gone with this process).
    */
-  async stop(): Promise<{ finished: boolean; released: number }> {
-    if (this.stopped) return { finished: true, released: 0 };
+  stop(): Promise<{ finished: boolean; released: number }> {
+    // Called by the signal handler and again by close(): one drain.
+    this.stopping ??= this.drain();
+    return this.stopping;
+  }
+
+  private async drain(): Promise<{ finished: boolean; released: number }> {
     this.beginDrain();
     const until = Date.now() + this.options.shutdownGraceMs;
     while ((this.running.size > 0 || this.waiters.size > 0) && Date.now() < until) {
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
     const finished = this.running.size === 0 && this.waiters.size === 0;
+    // From here on nothing is claimed any more (a dispatch started by a finishing task included).
+    this.halted = true;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     let released = 0;
@@ -726,9 +782,9 @@ export class TaskQueue {
     for (const [, r] of this.running) r.controller.abort(new TaskAbort('shutdown', '서버 종료'));
     try {
       released = await this.store.release(this.instanceId, unbound);
-      for (const id of [...this.waiters.keys()]) {
+      for (const [id, w] of [...this.waiters]) {
+        this.dropWaiter(id, this.stoppingError(w.type));
         await this.store.expirePending(id, '서버가 종료되어 처리하지 못했습니다.', 'ALAW_ERR_QUEUE_STOPPING');
-        this.dropWaiter(id, 'timeout');
       }
       await this.store.removeInstance(this.instanceId);
     } catch (err) {

@@ -139,8 +139,8 @@ export interface QueueStore {
   finish(req: FinishRequest): Promise<boolean>;
   /** Puts a held task back to pending for another attempt (a retryable failure). */
   retry(id: string, owner: string, attempt: number, error: string, errorCode: string): Promise<boolean>;
-  /** Extends the leases of the listed tasks still held by `owner`; returns the ids still held. */
-  renew(owner: string, ids: string[], leaseMs: number): Promise<string[]>;
+  /** Extends the leases of the listed task attempts still held by `owner`; returns the ids still held (at that attempt). */
+  renew(owner: string, held: { id: string; attempt: number }[], leaseMs: number): Promise<string[]>;
   /** Gives held tasks back (shutdown), without counting the attempt. */
   release(owner: string, ids: string[]): Promise<number>;
   /** Times out pending tasks past their deadline and recovers tasks whose lease expired. */
