@@ -3,6 +3,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { AlawError } from '../src/errors.js';
 import { createLogger } from '../src/ops/index.js';
 import {
+  cgroupMemoryPercent,
   PgQueueStore,
   ProfileController,
   RetryableTaskError,
@@ -380,6 +381,18 @@ describe('TaskQueue: health and status', () => {
     await sleep(5);
     expect(await q.prune()).toBe(1);
     expect((await q.store.counts()).analysis.pending).toBe(1);
+  });
+});
+
+describe('cgroupMemoryPercent: memory against a container limit', () => {
+  const GB = 2 ** 30;
+  it('counts usage without reclaimable page cache against the limit (cgroup v2 and v1)', () => {
+    expect(cgroupMemoryPercent(`${2 * GB}\n`, `${GB}\n`, `anon 1\ninactive_file ${GB / 2}\nactive_file 3\n`, 24 * GB)).toBe(25);
+    expect(cgroupMemoryPercent(`${4 * GB}`, `${3 * GB}`, `cache 5\ntotal_inactive_file ${GB}\n`, 24 * GB)).toBe(50);
+  });
+  it('is null without a limit below the machine memory', () => {
+    expect(cgroupMemoryPercent('max\n', '123', '', 24 * GB)).toBeNull();
+    expect(cgroupMemoryPercent('9223372036854771712', '123', '', 24 * GB)).toBeNull();
   });
 });
 

@@ -299,6 +299,9 @@ describe.each(backends)('queue store contract: %s', (_name, backend) => {
     expect(await store.instances(20)).toEqual([]);
     await store.removeInstance('a');
     expect((await store.instances(10_000)).map((i) => i.instance_id)).toEqual(['b']);
+    expect(await store.pruneInstances(Date.now() - 60_000)).toBe(0);
+    expect(await store.pruneInstances(Date.now() + 1000)).toBe(1);
+    expect(await store.instances(10_000)).toEqual([]);
     await store.ping();
   });
 

@@ -8,7 +8,7 @@ import type { QueueStore } from './types.js';
 export { TaskQueue, RetryableTaskError, TaskAbort, type TaskHandler, type TaskContext, type HealthReport, type QueueOptions } from './taskQueue.js';
 export { SqliteQueueStore } from './sqliteStore.js';
 export { PgQueueStore, redactUrl } from './pgStore.js';
-export { ProfileController, ResourceMonitor, type ProfileSettings, type ResourceUsage } from './profile.js';
+export { cgroupMemoryPercent, ProfileController, ResourceMonitor, type ProfileSettings, type ResourceUsage } from './profile.js';
 export * from './types.js';
 
 /** The queue's settings from the configuration. */

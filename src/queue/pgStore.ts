@@ -324,6 +324,11 @@ export class PgQueueStore implements QueueStore {
     await this.pool.query(`DELETE FROM queue_instances WHERE instance_id = $1`, [id]);
   }
 
+  async pruneInstances(beforeMs: number): Promise<number> {
+    const r = await this.pool.query(`DELETE FROM queue_instances WHERE heartbeat_at < to_timestamp($1::double precision / 1000)`, [beforeMs]);
+    return r.rowCount ?? 0;
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }

@@ -1,14 +1,16 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import type { QueueLimits } from './types.js';
 
+const round1 = (x: number): number => Math.round(x * 10) / 10;
+
 export interface ResourceUsage {
-  /** Share of the machine's memory in use (not available), 0–100. */
+  /** Share of memory in use (not available), 0–100: of the container's limit when there is one, else of the machine's. */
   memory_percent: number;
   /** Share of all CPUs busy since the previous sample, 0–100. */
   cpu_percent: number;
 }
 
-const round1 = (x: number): number => Math.round(x * 10) / 10;
 
 function cpuTotals(): { idle: number; total: number } {
   let idle = 0;
@@ -22,6 +24,37 @@ function cpuTotals(): { idle: number; total: number } {
 }
 
 /**
+ * Memory use against a container's limit, from cgroup files (v2: memory.max,
+ * memory.current, memory.stat `inactive_file`; v1: memory.limit_in_bytes,
+ * memory.usage_in_bytes, `total_inactive_file`). Page cache that can be
+ * dropped does not count, as in `docker stats`. Null when there is no limit
+ * below the machine's memory.
+ */
+export function cgroupMemoryPercent(limitText: string, usageText: string, statText: string, machineBytes: number): number | null {
+  const limit = Number(limitText.trim());
+  const usage = Number(usageText.trim());
+  if (!Number.isFinite(limit) || !Number.isFinite(usage) || limit <= 0 || limit >= machineBytes) return null;
+  const inactive = Number(/^(?:total_)?inactive_file (\d+)$/m.exec(statText)?.[1] ?? 0);
+  return round1((Math.max(0, usage - inactive) / limit) * 100);
+}
+
+const CGROUP_FILES = [
+  ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory.current', '/sys/fs/cgroup/memory.stat'],
+  ['/sys/fs/cgroup/memory/memory.limit_in_bytes', '/sys/fs/cgroup/memory/memory.usage_in_bytes', '/sys/fs/cgroup/memory/memory.stat'],
+] as const;
+
+function containerMemoryPercent(): number | null {
+  for (const [limit, usage, stat] of CGROUP_FILES) {
+    try {
+      return cgroupMemoryPercent(fs.readFileSync(limit, 'utf8'), fs.readFileSync(usage, 'utf8'), fs.readFileSync(stat, 'utf8'), os.totalmem());
+    } catch {
+      // not this cgroup version (or no cgroup): try the next
+    }
+  }
+  return null;
+}
+
+/**
  * Machine-wide memory and CPU use, like the guide's `psutil.virtual_memory()`
  * and `psutil.cpu_percent()`. CPU is measured over the interval between two
  * samples; `sample()` is called on a timer, readers get the last sample.
@@ -30,7 +63,10 @@ export class ResourceMonitor {
   private prev = cpuTotals();
   private last: ResourceUsage = { memory_percent: ResourceMonitor.memoryPercent(), cpu_percent: 0 };
 
+  /** Memory use against the container's limit when there is one, else the machine's. */
   static memoryPercent(): number {
+    const container = containerMemoryPercent();
+    if (container !== null) return container;
     const total = os.totalmem();
     // os.freemem() is MemAvailable on Linux (page cache counts as available).
     return round1(((total - os.freemem()) / total) * 100);

@@ -167,6 +167,7 @@ export class SqliteQueueStore implements QueueStore {
       ),
       instances: d.prepare<[string]>(`SELECT * FROM queue_instances WHERE heartbeat_at >= ? ORDER BY instance_id`),
       removeInstance: d.prepare<[string]>(`DELETE FROM queue_instances WHERE instance_id = ?`),
+      pruneInstances: d.prepare<[string]>(`DELETE FROM queue_instances WHERE heartbeat_at < ?`),
     };
   }
 
@@ -364,6 +365,10 @@ export class SqliteQueueStore implements QueueStore {
   async removeInstance(id: string): Promise<void> {
     this.write(false, () => this.st.removeInstance.run(id));
     return Promise.resolve();
+  }
+
+  async pruneInstances(beforeMs: number): Promise<number> {
+    return this.write(false, () => this.st.pruneInstances.run(iso(beforeMs)).changes);
   }
 
   async close(): Promise<void> {

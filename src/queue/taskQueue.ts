@@ -573,6 +573,8 @@ export class TaskQueue {
       }
     }
     if (total > 0) this.logger.info({ pruned: total }, `보존 기간이 지난 작업 ${total}건을 삭제했습니다`);
+    // Instances silent for a day died without a clean stop; their row only clutters the status page.
+    await this.store.pruneInstances(Date.now() - 24 * 3_600_000);
     return total;
   }
 

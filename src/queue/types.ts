@@ -168,6 +168,8 @@ export interface QueueStore {
   heartbeatInstance(info: Omit<InstanceInfo, 'heartbeat_at'>): Promise<void>;
   instances(aliveWithinMs: number): Promise<InstanceInfo[]>;
   removeInstance(id: string): Promise<void>;
+  /** Forgets instances whose last heartbeat is older than `beforeMs` (they died without a clean stop). */
+  pruneInstances(beforeMs: number): Promise<number>;
   close(): Promise<void>;
 }
 
