@@ -9,3 +9,4 @@ export {
 } from './caseNumber.js';
 export { findCitations, type Citation } from './citation.js';
 export { COURT_LEVELS, courtLevelOf, normalizeCourtName, isCourtLevel, type CourtLevel } from './court.js';
+export { findStatutes, type StatuteRef } from './statute.js';

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { findStatutes } from './index.js';
+
+/** What a reader would write down: `구 국세기본법 제47조의2 제2항`. */
+const cite = (text: string): string[] =>
+  findStatutes(text).map((r) => `${r.former ? '구 ' : ''}${r.key}${r.paragraph ? ` 제${r.paragraph}항` : ''}${r.item ? ` 제${r.item}호` : ''}`);
+
+// Sentences from decisions of the bundled corpus (test/fixtures/precedents-sample.jsonl and law.go.kr 참조조문).
+describe('findStatutes on real sentences', () => {
+  it('carries one law name over the articles listed after it', () => {
+    expect(cite('[1] 민법 제750조, 제766조 제1항 / [2] 민법 제390조, 제393조')).toEqual(['민법 제750조', '민법 제766조 제1항', '민법 제390조', '민법 제393조']);
+    expect(cite('공문서작성의 점은 형법 제227조 제33조 제30조에 사문서위조의 점은 동법 제231조에 동 행사의 점은 동법 제234조')).toEqual([
+      '형법 제227조',
+      '형법 제33조',
+      '형법 제30조',
+      '형법 제231조',
+      '형법 제234조',
+    ]);
+    expect(cite('형법 제129조 내지 제132조 및 구 변호사법 제111조')).toEqual(['형법 제129조', '형법 제132조', '구 변호사법 제111조']);
+    expect(cite('구 국세기본법 제47조의2 제2항 및 제47조')).toEqual(['구 국세기본법 제47조의2 제2항', '구 국세기본법 제47조']);
+  });
+
+  it('reads multi-word names ending in …에 관한 법률 without the words of the sentence before them', () => {
+    expect(cite('② 집회 및 시위에 관한 법률 제14조 제1항과 같은 법 시행령 제14조 별표 2는 집회의 주최자가')).toEqual([
+      '집회 및 시위에 관한 법률 제14조 제1항',
+      '집회 및 시위에 관한 법률 시행령 제14조',
+    ]);
+    expect(cite('인정할 수 있는바 음반·비디오물 및 게임물에 관한 법률 제2조 제9호 동법 시행령 제4조 및 별표 1에 의하면')).toEqual([
+      '음반·비디오물 및 게임물에 관한 법률 제2조 제9호',
+      '음반·비디오물 및 게임물에 관한 법률 시행령 제4조',
+    ]);
+    expect(cite('주식을 소유하는 것을 금지하는 구 독점규제 및 공정거래에 관한 법률 제8조의2 제2항 등의 법률상 규제를 피하')).toEqual([
+      '구 독점규제 및 공정거래에 관한 법률 제8조의2 제2항',
+    ]);
+    expect(cite('특정범죄 가중처벌 등에 관한 법률 제5조의3 제1항 제2호')).toEqual(['특정범죄 가중처벌 등에 관한 법률 제5조의3 제1항 제2호']);
+    expect(cite('피고인은 교통사고처리 특례법 제3조 제1항, 형법 제268조에 해당한다')).toEqual(['교통사고처리 특례법 제3조 제1항', '형법 제268조']);
+  });
+
+  it('skips an amendment note, and marks former laws and addenda', () => {
+    expect(cite('구 상속세법(1990. 12. 31. 법률 제4283호로 개정되기 전의 것) 제9조 제1항')).toEqual(['구 상속세법 제9조 제1항']);
+    const [r] = findStatutes('원고들의 손해가 구 농지법 부칙 제3조에 따라');
+    expect(r).toMatchObject({ law: '농지법', article: 3, former: true, addendum: true, key: '농지법 부칙 제3조' });
+  });
+
+  it('does not invent a law for an article without one', () => {
+    expect(cite('계약서 제3조에 따라 위약금을 지급하기로 하였다')).toEqual([]);
+    expect(cite('원고는 이 사건 방법 제3조')).toEqual([]);
+    // `같은 법` with no law named before it in the text.
+    expect(cite('유족보상으로 430000원과 같은 법 제83조 소정의 장례비로')).toEqual([]);
+    // An article glued to the previous clause, then a named law.
+    expect(cite('자와 대여받아 사용한 자를 형사처벌하며제58조 제3호 구 문화재수리 등에 관한 법률 제59조 제2호 문화재청장은')).toEqual([
+      '구 문화재수리 등에 관한 법률 제59조 제2호',
+    ]);
+  });
+
+  it('reports offsets of the article reference', () => {
+    const text = '민법 제750조의 불법행위';
+    const [r] = findStatutes(text);
+    expect(text.slice(r!.start, r!.end)).toBe('제750조');
+    expect(r).toMatchObject({ law: '민법', article: 750, former: false, addendum: false });
+  });
+});
