@@ -10,3 +10,4 @@ export {
 export { findCitations, type Citation } from './citation.js';
 export { COURT_LEVELS, courtLevelOf, normalizeCourtName, isCourtLevel, type CourtLevel } from './court.js';
 export { findStatutes, type StatuteRef } from './statute.js';
+export { OUTCOMES, classifyDisposition, dispositionText, findDisposition, type Outcome } from './disposition.js';
