@@ -29,9 +29,13 @@ const NOT_LAWS = new Set(['방법', '위법', '불법', '적법', '입법', '편
 const LAW_SUFFIX = /(?:법률|법|령|규칙|규정|조례)$/u;
 /** Endings of words that cannot be inside a multi-word law name (particles and verb endings of the surrounding sentence). */
 const CLAUSE_END = /(?:은|는|이|가|을|를|으로|로|와|과|에게|에서|께서|도|만|며|고|면|서|다|여|였|하여|하고|라|니|므로|바|할|될|된|수|것|때)$/u;
-const ARTICLE = /제\s*(\d+)\s*조(?:\s*의\s*(\d+))?(?:\s*제\s*(\d+)\s*항)?(?:\s*제\s*(\d+)\s*호)?/gu;
+/**
+ * `제750조의2 제1항 제3호`; older decisions drop the 제 (`민사소송법 386조`, `같은 법 95조 92조`, `1항`).
+ * A 조 followed by 원/억/천/만 is an amount (`1조 2천억 원`), not an article.
+ */
+const ARTICLE = /(?<![\d가-힣])(?:제\s*)?(\d+)\s*조(?!\s*(?:원|억|천|만|\d+\s*(?:천|억|만|원)))(?:\s*의\s*(\d+))?(?:\s*(?:제\s*)?(\d+)\s*항)?(?:\s*(?:제\s*)?(\d+)\s*호)?/gu;
 /** What may stand between two articles of one law: `, ` `및` `내지` `또는` `와/과` `~` (after the first one's 항/호). */
-const CONTINUATION = /^[\s,·ㆍ~∼-]*(?:(?:및|내지|또는|와|과|부터|까지|각)[\s,·ㆍ]*)*$/u;
+const CONTINUATION = /^(?:[\s,·ㆍ~∼-]|및|내지|또는|와|과|부터|까지|각|본문|단서|전단|후단|(?:제\s*)?\d+\s*(?:항|호))*$/u;
 const REFERENCE = /(?:같은|동)\s?(?:법률|법)(\s?시행령|\s?시행규칙)?\s*$/u;
 const PARENTHETICAL_TAIL = /\s*\([^()]*\)\s*$/u;
 
@@ -68,7 +72,8 @@ function lawBefore(before: string, previousLaw: string | null): LawName | 'none'
     return { law: suffix ? `${base} ${suffix}` : previousLaw, former: false, addendum };
   }
   const words = text.trimEnd().split(/\s+/u);
-  let last = words.pop() ?? '';
+  // `가사소송법은 제2조 제1항에서 …`: the law as the topic of the sentence.
+  let last = (words.pop() ?? '').replace(/^(.+(?:법률|법|령|규칙))은$|^(.+(?:법률|법|령|규칙))는$/u, '$1$2');
   // `도로교통법 시행령`: the decree of the law before it.
   let decree = '';
   if (/^(?:시행령|시행규칙)$/u.test(last) && words.length > 0) {
