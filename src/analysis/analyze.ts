@@ -1,0 +1,191 @@
+import type { Precedent } from '../corpus/index.js';
+import { AlawError } from '../errors.js';
+import { classifyDisposition, dispositionText, findCaseNumbers, findStatutes, type Outcome } from '../legal/index.js';
+import { parseSearchRequest, type SearchEngine } from '../search/index.js';
+
+/**
+ * The extractive case analysis (issue 4), without a language model:
+ * 1. extract statutes, case numbers, amounts, dates and party roles from the description;
+ * 2. retrieve the most similar decisions (the engine's similar-case mode);
+ * 3. aggregate their legal issues (판시사항), the statutes they apply, and how they ended (주문);
+ * 4. report: structured JSON and a Korean Markdown report, every claim linked to its decision.
+ *
+ * Work still to come for the issue (next sessions): the HTTP API on the `analysis` queue, API keys,
+ * progress events, the optional LLM write-up and the citation graph.
+ */
+
+export interface AnalysisInput {
+  description: string;
+  /** 민사, 형사, 행정, 가사, 특허: restricts the retrieved decisions. */
+  case_type?: string;
+  /** How many similar decisions to read (default 10, at most 30). */
+  limit?: number;
+}
+
+export interface DecisionRef {
+  id: string;
+  case_number: string;
+  court: string;
+  decision_date: string | null;
+  case_name: string;
+  case_type: string;
+  score: number;
+}
+
+export interface AnalysisResult {
+  extracted: {
+    statutes: string[];
+    case_numbers: string[];
+    amounts: { text: string; won: number }[];
+    dates: string[];
+    parties: Record<string, number>;
+  };
+  similar: (DecisionRef & { holdings: string | null; outcomes: Outcome[]; disposition: string | null })[];
+  issues: { text: string; decision: DecisionRef }[];
+  statutes: { key: string; weight: number; decisions: string[]; in_description: boolean }[];
+  outcomes: { outcome: Outcome; count: number; decisions: string[] }[];
+  report_markdown: string;
+}
+
+const PARTY_ROLES = ['원고', '피고', '피고인', '피해자', '채권자', '채무자', '임대인', '임차인', '매도인', '매수인', '상속인', '근로자', '사용자', '신청인', '피신청인', '청구인'];
+const UNIT: Record<string, number> = { '': 1, 만: 1e4, 억: 1e8, 조: 1e12 };
+
+/** `금 50,000,000원`, `3억 5천만 원`, `1,500만원` → won. */
+export function findAmounts(text: string): { text: string; won: number }[] {
+  const out: { text: string; won: number }[] = [];
+  const re = /(?:금\s*)?((?:\d[\d,]*\s*(?:조|억|천만|백만|만|천)?\s*)+)원/gu;
+  for (const m of text.matchAll(re)) {
+    let won = 0;
+    let rest = m[1]!.replace(/\s+/gu, '');
+    for (const part of rest.matchAll(/([\d,]+)(조|억|천만|백만|만|천)?/gu)) {
+      const n = Number(part[1]!.replace(/,/gu, ''));
+      const unit = part[2] === '천만' ? 1e7 : part[2] === '백만' ? 1e6 : part[2] === '천' ? 1e3 : (UNIT[part[2] ?? ''] ?? 1);
+      won += n * unit;
+    }
+    rest = m[0].trim();
+    if (won > 0) out.push({ text: rest, won });
+  }
+  return out;
+}
+
+/** `2020. 3. 1.`, `2020-03-01`, `2020년 3월 1일` → ISO dates. */
+export function findDates(text: string): string[] {
+  const out = new Set<string>();
+  for (const m of text.matchAll(/((?:19|20)\d{2})\s*(?:\.|년|-)\s*(\d{1,2})\s*(?:\.|월|-)\s*(\d{1,2})\s*(?:\.|일)?/gu)) {
+    const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    if (mo >= 1 && mo <= 12 && d >= 1 && d <= 31) out.add(`${y}-${String(mo).padStart(2, '0')}-${String(d).padStart(2, '0')}`);
+  }
+  return [...out];
+}
+
+function partyRoles(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const role of PARTY_ROLES) {
+    // `피고` must not count inside `피고인`.
+    const n = [...text.matchAll(new RegExp(`${role}(?!인|측)`, 'gu'))].length;
+    if (n > 0) out[role] = n;
+  }
+  return out;
+}
+
+const ref = (p: Precedent, score: number): DecisionRef => ({
+  id: p.id,
+  case_number: p.case_number,
+  court: p.court,
+  decision_date: p.decision_date,
+  case_name: p.case_name,
+  case_type: p.case_type,
+  score,
+});
+
+const cite = (d: DecisionRef): string => `${d.court} ${d.decision_date ?? '(선고일 미상)'} 선고 ${d.case_number}`;
+
+/** Runs the extractive analysis over the loaded engine; `load` reads a whole decision. */
+export async function analyzeCase(engine: SearchEngine, load: (id: string) => Promise<Precedent | undefined>, input: AnalysisInput): Promise<AnalysisResult> {
+  const description = input.description.trim();
+  if (description.length < 20 || description.length > 20_000) {
+    throw new AlawError('ALAW_ERR_ANALYSIS_DESCRIPTION_LENGTH', 400, `사건 설명은 20자 이상 20,000자 이하여야 합니다 (받은 길이: ${description.length}자).`, {
+      min: 20,
+      max: 20_000,
+    });
+  }
+  const limit = Math.min(30, Math.max(1, input.limit ?? 10));
+  const extractedStatutes = [...new Set(findStatutes(description).map((r) => r.key))];
+  const extracted = {
+    statutes: extractedStatutes,
+    case_numbers: [...new Set(findCaseNumbers(description, { loose: true }).flatMap((m) => m.numbers.map((n) => n.normalized)))],
+    amounts: findAmounts(description),
+    dates: findDates(description),
+    parties: partyRoles(description),
+  };
+
+  const req = parseSearchRequest({ q: description.slice(0, engine.settings.maxQueryChars), mode: 'similar', size: limit, snippets: false, case_type: input.case_type }, engine.settings);
+  const hits = engine.run(req).hits;
+  const similar: AnalysisResult['similar'] = [];
+  const loaded = new Map<string, Precedent>();
+  for (const h of hits) {
+    const p = await load(h.id);
+    if (!p) continue;
+    loaded.set(p.id, p);
+    const disposition = dispositionText(p.full_text);
+    similar.push({ ...ref(p, h.score), holdings: p.holdings, outcomes: disposition ? classifyDisposition(disposition) : [], disposition });
+  }
+
+  const issues = similar
+    .filter((s) => s.holdings)
+    .slice(0, 5)
+    .map((s) => ({ text: s.holdings!.split('\n')[0]!.replace(/^\s*\[\d+\]\s*/u, '').trim(), decision: ref(loaded.get(s.id)!, s.score) }));
+
+  // Statutes the similar decisions apply, weighted by how similar each decision is (once per decision).
+  const top = similar[0]?.score ?? 1;
+  // Grouped without spaces: decisions write `건축법시행령` and `건축법 시행령` for the same decree.
+  const byKey = new Map<string, { key: string; weight: number; decisions: string[] }>();
+  for (const s of similar) {
+    const p = loaded.get(s.id);
+    const keys = new Map(findStatutes(`${p?.statutes ?? ''}\n${p?.full_text ?? ''}`).map((r) => [r.key.replace(/\s+/gu, ''), r.key]));
+    for (const [group, key] of keys) {
+      const e = byKey.get(group) ?? { key, weight: 0, decisions: [] };
+      e.weight += s.score / top;
+      e.decisions.push(s.case_number);
+      byKey.set(group, e);
+    }
+  }
+  const described = new Set(extractedStatutes.map((k) => k.replace(/\s+/gu, '')));
+  const statutes = [...byKey.values()]
+    .map(({ key, ...e }) => ({ key, weight: Math.round(e.weight * 100) / 100, decisions: e.decisions, in_description: described.has(key.replace(/\s+/gu, '')) }))
+    .sort((a, b) => b.weight - a.weight || a.key.localeCompare(b.key))
+    .slice(0, 15);
+
+  const byOutcome = new Map<Outcome, string[]>();
+  for (const s of similar) for (const o of s.outcomes) byOutcome.set(o, [...(byOutcome.get(o) ?? []), s.case_number]);
+  const outcomes = [...byOutcome].map(([outcome, decisions]) => ({ outcome, count: decisions.length, decisions })).sort((a, b) => b.count - a.count);
+
+  const result: Omit<AnalysisResult, 'report_markdown'> = { extracted, similar, issues, statutes, outcomes };
+  return { ...result, report_markdown: reportMarkdown(result) };
+}
+
+/** The Korean report: every claim names the decision (court, date, case number) it comes from. */
+export function reportMarkdown(r: Omit<AnalysisResult, 'report_markdown'>): string {
+  const lines: string[] = ['# 사건 분석 (유사 판례 기반)', ''];
+  lines.push('## 사건 설명에서 찾은 것', '');
+  lines.push(`- 법조문: ${r.extracted.statutes.length ? r.extracted.statutes.join(', ') : '없음'}`);
+  lines.push(`- 사건번호: ${r.extracted.case_numbers.length ? r.extracted.case_numbers.join(', ') : '없음'}`);
+  lines.push(`- 금액: ${r.extracted.amounts.length ? r.extracted.amounts.map((a) => `${a.text}(${a.won.toLocaleString('ko-KR')}원)`).join(', ') : '없음'}`);
+  lines.push(`- 날짜: ${r.extracted.dates.length ? r.extracted.dates.join(', ') : '없음'}`);
+  const parties = Object.entries(r.extracted.parties);
+  lines.push(`- 당사자 표현: ${parties.length ? parties.map(([k, v]) => `${k} ${v}회`).join(', ') : '없음'}`, '');
+  lines.push('## 유사 판례', '');
+  if (r.similar.length === 0) lines.push('비슷한 판례를 찾지 못했습니다.', '');
+  r.similar.forEach((s, i) => lines.push(`${i + 1}. ${cite(s)} ${s.case_name} — ${s.outcomes.length ? s.outcomes.join('·') : '결과 미상'} (유사도 ${s.score.toFixed(2)})`));
+  lines.push('', '## 쟁점 (가까운 판례의 판시사항)', '');
+  for (const it of r.issues) lines.push(`- ${it.text} — ${cite(it.decision)}`);
+  if (r.issues.length === 0) lines.push('- 판시사항이 있는 유사 판례가 없습니다.');
+  lines.push('', '## 적용 법조문 (유사 판례에서, 유사도 가중)', '');
+  for (const s of r.statutes) lines.push(`- ${s.key}${s.in_description ? ' (사건 설명에도 있음)' : ''}: ${s.decisions.join(', ')}`);
+  if (r.statutes.length === 0) lines.push('- 유사 판례에서 법조문을 찾지 못했습니다.');
+  lines.push('', '## 비슷한 사건의 결과', '');
+  for (const o of r.outcomes) lines.push(`- ${o.outcome} ${o.count}건: ${o.decisions.join(', ')}`);
+  if (r.outcomes.length === 0) lines.push('- 주문에서 결과를 읽지 못했습니다.');
+  lines.push('', '> 이 보고서는 검색된 판례에서 뽑은 내용이며 법률 자문이 아닙니다. 각 항목의 판례 원문을 확인하세요.');
+  return lines.join('\n');
+}

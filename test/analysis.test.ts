@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { analyzeCase, findAmounts, findDates } from '../src/analysis/index.js';
+import type { ServerServices } from '../src/app/index.js';
+import { AlawError } from '../src/errors.js';
+import { readSample, sampleServices, tempDir } from './helpers.js';
+
+let services: ServerServices;
+const tmp = tempDir();
+beforeAll(async () => {
+  services = await sampleServices(tmp.dir);
+});
+afterAll(async () => {
+  await services.close();
+  tmp.cleanup();
+});
+
+const analyze = (description: string, extra: { case_type?: string; limit?: number } = {}) =>
+  analyzeCase(services.search.engine, (id) => services.store.getById(id), { description, ...extra });
+
+describe('extraction helpers', () => {
+  it('reads amounts in the forms decisions and lawyers write', () => {
+    expect(findAmounts('피고는 원고에게 금 50,000,000원 및 위자료 3억 5천만 원, 1,500만원을 지급하라')).toEqual([
+      { text: '금 50,000,000원', won: 50_000_000 },
+      { text: '3억 5천만 원', won: 350_000_000 },
+      { text: '1,500만원', won: 15_000_000 },
+    ]);
+  });
+  it('reads dates as ISO', () => {
+    expect(findDates('원고는 2020. 3. 1. 피고에게 대여하였고 2021년 12월 31일까지 갚기로 하였다 (2019-07-09 계약)')).toEqual(['2020-03-01', '2021-12-31', '2019-07-09']);
+  });
+});
+
+describe('analyzeCase over the 300-decision sample', () => {
+  it('finds the decision a description was taken from, with its issues, statutes and outcome, all cited', async () => {
+    // A description written from one decision's 판시사항: that decision must be among the similar ones.
+    const target = readSample().find((r) => typeof r.holdings === 'string' && (r.holdings as string).length > 150)!;
+    const description = `의뢰인의 사건: ${(target.holdings as string).slice(0, 600)}`;
+    const r = await analyze(description);
+    const ids = r.similar.map((s) => s.id);
+    expect(ids).toContain(target.id);
+    expect(r.similar.length).toBeGreaterThan(1);
+    expect(r.similar.length).toBeLessThanOrEqual(10);
+    for (const s of r.similar) expect(s).toMatchObject({ case_number: expect.any(String), court: expect.any(String) });
+    // Every issue and every statute names the decision(s) it comes from.
+    for (const i of r.issues) expect(ids).toContain(i.decision.id);
+    const caseNumbers = new Set(r.similar.map((s) => s.case_number));
+    for (const st of r.statutes) for (const d of st.decisions) expect(caseNumbers.has(d)).toBe(true);
+    for (const o of r.outcomes) expect(o.count).toBe(o.decisions.length);
+    expect(r.outcomes.reduce((n, o) => n + o.count, 0)).toBeGreaterThan(0);
+    // The report cites decisions by court, date and case number.
+    const first = r.similar[0]!;
+    expect(r.report_markdown).toContain(`${first.court} ${first.decision_date ?? '(선고일 미상)'} 선고 ${first.case_number}`);
+    expect(r.report_markdown).toContain('## 비슷한 사건의 결과');
+  });
+
+  it('extracts what the description itself says', async () => {
+    const r = await analyze('원고는 2019. 5. 1. 피고에게 금 30,000,000원을 빌려주었으나 피고가 갚지 않아 민법 제750조, 제390조에 따른 손해배상을 청구하려 한다. 대법원 2016다276177 판결을 참고하였다.');
+    expect(r.extracted.statutes).toEqual(['민법 제750조', '민법 제390조']);
+    expect(r.extracted.case_numbers).toEqual(['2016다276177']);
+    expect(r.extracted.amounts).toEqual([{ text: '금 30,000,000원', won: 30_000_000 }]);
+    expect(r.extracted.dates).toEqual(['2019-05-01']);
+    expect(r.extracted.parties).toMatchObject({ 원고: 1, 피고: 2 });
+    expect(r.statutes.filter((s) => s.in_description).every((s) => r.extracted.statutes.includes(s.key))).toBe(true);
+    // One entry per article however its law's name is spaced.
+    const grouped = r.statutes.map((s) => s.key.replace(/\s+/gu, ''));
+    expect(new Set(grouped).size).toBe(grouped.length);
+  });
+
+  it('keeps to the requested case type and refuses a description out of bounds', async () => {
+    const r = await analyze('피고인이 타인의 재물을 기망하여 편취하였다는 사기 사건으로 피해자에게 돈을 돌려주지 않았다', { case_type: '형사' });
+    expect(r.similar.length).toBeGreaterThan(0);
+    expect(r.similar.every((s) => s.case_type === '형사')).toBe(true);
+    const err = await analyze('짧은 설명').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AlawError);
+    expect((err as AlawError).code).toBe('ALAW_ERR_ANALYSIS_DESCRIPTION_LENGTH');
+  });
+});
