@@ -22,15 +22,8 @@ export interface AnalysisInput {
   limit?: number;
 }
 
-export interface DecisionRef {
-  id: string;
-  case_number: string;
-  court: string;
-  decision_date: string | null;
-  case_name: string;
-  case_type: string;
-  score: number;
-}
+/** A decision a claim of the analysis comes from, with its similarity score. */
+export type DecisionRef = Pick<Precedent, 'id' | 'case_number' | 'court' | 'decision_date' | 'case_name' | 'case_type'> & { score: number };
 
 export interface AnalysisResult {
   extracted: {
