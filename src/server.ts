@@ -1,4 +1,4 @@
-import { openServices } from './app/index.js';
+import { analysisHandler, openServices } from './app/index.js';
 import { ConfigError, loadConfig, type LoadConfigOptions } from './config/index.js';
 import { buildApp } from './http/index.js';
 import { createLogger } from './ops/index.js';
@@ -28,6 +28,8 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
   const logger = createLogger(config.log.level);
   const t0 = performance.now();
   const services = await openServices(config, logger, { seed: true, queue: true });
+  // The analysis worker (tests may bring their own).
+  services.queue.handle('analysis', options.handlers?.analysis ?? analysisHandler(services));
   for (const [type, handler] of Object.entries(options.handlers ?? {})) services.queue.handle(type as TaskType, handler);
   const t1 = performance.now();
   const app = await buildApp(services);

@@ -75,3 +75,43 @@ describe('analyzeCase over the 300-decision sample', () => {
     expect((err as AlawError).code).toBe('ALAW_ERR_ANALYSIS_DESCRIPTION_LENGTH');
   });
 });
+
+describe('POST /api/analysis and GET /api/analysis/{id}', () => {
+  it('queues an analysis (202), runs it on the analysis worker, and returns the result', async () => {
+    const { buildApp } = await import('../src/http/index.js');
+    const { analysisHandler } = await import('../src/app/index.js');
+    services.queue.handle('analysis', analysisHandler(services));
+    const app = await buildApp(services);
+    try {
+      const description = '의뢰인은 20년 넘게 이웃 토지의 일부를 자기 땅으로 알고 담장을 쌓아 점유해 왔는데 이웃이 담장 철거와 토지 인도를 청구하였습니다. 점유취득시효 완성을 주장할 수 있는지 궁금합니다.';
+      const r = await app.inject({ method: 'POST', url: '/api/analysis', payload: { description, case_type: '민사' } });
+      expect(r.statusCode).toBe(202);
+      const body = JSON.parse(r.body) as { id: string; status_url: string; position: number };
+      expect(body.status_url).toBe(`/api/analysis/${body.id}`);
+      expect(r.headers.location).toBe(body.status_url);
+      expect(body.position).toBeGreaterThanOrEqual(1);
+      let status: { status: string; result: { similar: { case_type: string }[]; report_markdown: string } | null } = { status: 'pending', result: null };
+      for (let i = 0; i < 200 && status.status !== 'completed'; i++) {
+        await new Promise((res) => setTimeout(res, 20));
+        status = JSON.parse((await app.inject(body.status_url)).body) as typeof status;
+      }
+      expect(status.status).toBe('completed');
+      expect(status.result!.similar.length).toBeGreaterThan(0);
+      expect(status.result!.similar.every((s) => s.case_type === '민사')).toBe(true);
+      expect(status.result!.report_markdown).toContain('# 사건 분석');
+
+      const short = await app.inject({ method: 'POST', url: '/api/analysis', payload: { description: '짧음' } });
+      expect(short.statusCode).toBe(400);
+      expect(JSON.parse(short.body).error.code).toBe('ALAW_ERR_ANALYSIS_DESCRIPTION_LENGTH');
+      const missing = await app.inject({ method: 'POST', url: '/api/analysis', payload: {} });
+      expect(JSON.parse(missing.body).error.code).toBe('ALAW_ERR_ANALYSIS_DESCRIPTION_REQUIRED');
+      const badType = await app.inject({ method: 'POST', url: '/api/analysis', payload: { description, case_type: '우주' } });
+      expect(JSON.parse(badType.body).error.code).toBe('ALAW_ERR_ANALYSIS_CASE_TYPE_INVALID');
+      const unknown = await app.inject('/api/analysis/no-such-id');
+      expect(unknown.statusCode).toBe(404);
+      expect(JSON.parse(unknown.body).error.code).toBe('ALAW_ERR_ANALYSIS_NOT_FOUND');
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -1,3 +1,4 @@
 export { openServices, type Services, type ServerServices, type OpenOptions } from './services.js';
 export { importFile, type ImportReport, type ImportOptions, type LineProblem } from './importer.js';
 export { SearchService, searchParamsOf, type IndexStatus } from './searchService.js';
+export { analysisHandler } from './analysisService.js';

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { ServerServices } from '../app/index.js';
 import { registerErrorHandling } from './errors.js';
 import { recoverRawUrl } from './rawUrl.js';
+import { analysisRoutes } from './routes/analysis.js';
 import { precedentRoutes } from './routes/precedents.js';
 import { queueRoutes } from './routes/queue.js';
 import { rootRoutes } from './routes/root.js';
@@ -53,6 +54,7 @@ export async function buildApp(services: ServerServices): Promise<FastifyInstanc
       tags: [
         { name: '검색', description: '판례 검색, 유사 판례, 점수 설명' },
         { name: '판례', description: '판례 전문과 사건번호 조회' },
+        { name: '분석', description: '사건 설명으로 유사 판례 기반 분석 (비동기 작업)' },
         { name: '운영', description: '서비스·색인·작업 큐 상태' },
       ],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: '관리자 토큰 (ALAW_ADMIN_TOKEN)' } } },
@@ -64,5 +66,6 @@ export async function buildApp(services: ServerServices): Promise<FastifyInstanc
   await app.register(searchRoutes, { services });
   await app.register(precedentRoutes, { services });
   await app.register(queueRoutes, { services });
+  await app.register(analysisRoutes, { services });
   return app;
 }

@@ -1,0 +1,93 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { ServerServices } from '../../app/index.js';
+import { AlawError } from '../../errors.js';
+import { ErrorBody } from '../schemas.js';
+
+const CaseTypeParam = Type.Union(['민사', '형사', '행정', '가사', '특허'].map((t) => Type.Literal(t)) as [ReturnType<typeof Type.Literal<string>>], {
+  description: '유사 판례를 이 사건 종류로 한정',
+});
+
+const AnalysisBody = Type.Object(
+  {
+    description: Type.String({ minLength: 20, maxLength: 20_000, description: '의뢰인 사건 설명 (20~20,000자)' }),
+    case_type: Type.Optional(CaseTypeParam),
+    options: Type.Optional(Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 30, description: '읽을 유사 판례 수 (기본 10)' })) }, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
+
+const AnalysisStatus = Type.Object({
+  id: Type.String(),
+  status: Type.String({ description: 'pending, processing, completed, failed, timeout, cancelled' }),
+  position: Type.Union([Type.Integer(), Type.Null()]),
+  estimated_wait_s: Type.Union([Type.Integer(), Type.Null()]),
+  created_at: Type.String(),
+  started_at: Type.Union([Type.String(), Type.Null()]),
+  finished_at: Type.Union([Type.String(), Type.Null()]),
+  result: Type.Unknown({ description: '완료되면 분석 결과 (extracted, similar, issues, statutes, outcomes, report_markdown)' }),
+  error: Type.Union([Type.Object({ code: Type.Union([Type.String(), Type.Null()]), message: Type.String() }), Type.Null()]),
+});
+
+/**
+ * `POST /api/analysis` (202 with the task id) and `GET /api/analysis/{id}`:
+ * a case analysis runs as an `analysis` task on the queue.
+ */
+export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }> = async (app, { services }) => {
+  app.post(
+    '/api/analysis',
+    {
+      config: { paramErrorCodes: { description: 'ALAW_ERR_ANALYSIS_DESCRIPTION_LENGTH', 'description.required': 'ALAW_ERR_ANALYSIS_DESCRIPTION_REQUIRED', case_type: 'ALAW_ERR_ANALYSIS_CASE_TYPE_INVALID' } },
+      schema: {
+        summary: '사건 분석 요청',
+        description:
+          '사건 설명을 받아 분석 작업을 큐에 넣고 202와 작업 id를 돌려줍니다. 결과는 GET /api/analysis/{id}. 분석 대기열이 가득 차면 429와 Retry-After. 분석: 설명에서 법조문·사건번호·금액·날짜·당사자 추출, 유사 판례, 그 판례들의 쟁점(판시사항)·적용 법조문·결과(주문), 판례를 인용한 한국어 보고서(Markdown).',
+        tags: ['분석'],
+        body: AnalysisBody,
+        response: {
+          202: Type.Object({ id: Type.String(), status: Type.Literal('pending'), status_url: Type.String(), position: Type.Integer(), estimated_wait_s: Type.Integer() }),
+          400: ErrorBody,
+          429: ErrorBody,
+          503: ErrorBody,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { description, case_type, options } = request.body;
+      const t = await services.queue.submit('analysis', { description, case_type, limit: options?.limit });
+      const statusUrl = `/api/analysis/${t.id}`;
+      return reply.status(202).header('location', statusUrl).send({ id: t.id, status: 'pending' as const, status_url: statusUrl, position: t.position, estimated_wait_s: t.estimated_wait_s });
+    },
+  );
+
+  app.get(
+    '/api/analysis/:id',
+    {
+      config: { paramErrorCodes: { id: 'ALAW_ERR_TASK_ID_INVALID' } },
+      schema: {
+        summary: '사건 분석 결과',
+        description: '분석 작업의 상태와 대기 순서, 끝났으면 결과나 오류.',
+        tags: ['분석'],
+        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) }),
+        response: { 200: AnalysisStatus, 400: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (request) => {
+      const t = await services.queue.task(request.params.id);
+      if (!t || t.type !== 'analysis') {
+        throw new AlawError('ALAW_ERR_ANALYSIS_NOT_FOUND', 404, `id가 ${request.params.id}인 분석이 없습니다 (보존 기간 7일이 지나 삭제되었을 수 있습니다).`, { id: request.params.id });
+      }
+      return {
+        id: t.id,
+        status: t.status,
+        position: t.position,
+        estimated_wait_s: t.estimated_wait_s,
+        created_at: t.created_at,
+        started_at: t.started_at,
+        finished_at: t.finished_at,
+        result: t.status === 'completed' ? t.result : null,
+        error: t.error === null || t.status === 'completed' ? null : { code: t.error_code, message: t.error },
+      };
+    },
+  );
+};
