@@ -72,4 +72,24 @@ describe('alaw CLI', () => {
     const f = await alaw(['index', '--force', '--json']);
     expect(JSON.parse(f.stdout).rebuilt_because).toBe('강제 재생성 요청');
   });
+
+  it('analyze: prints the Markdown report for a description from stdin, JSON with --json, and rejects bad input', async () => {
+    const description = '피고인이 술에 취한 상태로 자동차를 운전하다가 신호를 위반하여 보행자를 치어 상해를 입혔습니다. 처벌이 궁금합니다.';
+    const md = await alaw(['analyze', '-', '--case-type', '형사', '--limit', '5'], description);
+    expect(md.code).toBe(0);
+    expect(md.stdout).toContain('# 사건 분석');
+    expect(md.stdout).toMatch(/## 유사 판례\n\n1\. /);
+    const json = await alaw(['analyze', '-', '--json', '--limit', '3'], description);
+    const r = JSON.parse(json.stdout) as { similar: unknown[]; extracted: { parties: Record<string, number> } };
+    expect(r.similar.length).toBeGreaterThan(0);
+    expect(r.similar.length).toBeLessThanOrEqual(3);
+    expect(r.extracted.parties).toMatchObject({ 피고인: 1 });
+    const short = await alaw(['analyze', '-'], '짧다');
+    expect(short.code).toBe(2);
+    expect(short.stderr).toContain('ALAW_ERR_ANALYSIS_DESCRIPTION_LENGTH');
+    const missing = await alaw(['analyze', path.join(tmp.dir, 'nope.txt')]);
+    expect(missing.code).toBe(2);
+    const badType = await alaw(['analyze', '-', '--case-type', '우주'], description);
+    expect(badType.code).toBe(2);
+  });
 });

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { runAnalyze } from './commands/analyze.js';
 import { runImport } from './commands/import.js';
 import { runQueueClear, runQueueStatus } from './commands/queue.js';
 import { runIndex } from './commands/indexCmd.js';
@@ -13,7 +14,7 @@ import { CliError, EXIT, globalOverrides } from './context.js';
  * 3 import finished but some lines were rejected.
  */
 const program = new Command('alaw')
-  .description('ALaw AI-Backend 명령줄 도구: 판례 가져오기, 색인, 검색, 작업 큐')
+  .description('ALaw AI-Backend 명령줄 도구: 판례 가져오기, 색인, 검색, 사건 분석, 작업 큐')
   .option('--config <file>', '설정 파일(JSON)')
   .option('--db <path>', '애플리케이션 데이터베이스 경로 (기본 data/alaw.db)')
   .option('--index-dir <dir>', '검색 색인 디렉터리 (기본 data/index)')
@@ -64,6 +65,17 @@ program
   .option('--no-snippets', '발췌 없이')
   .action(async (words: string[], opts: Record<string, unknown>) => {
     process.exitCode = await runSearch(words, opts, globalOverrides(program));
+  });
+
+program
+  .command('analyze')
+  .description('사건 설명(파일 또는 표준 입력)을 분석해 유사 판례 기반 보고서(Markdown)를 출력합니다 (POST /api/analysis 와 같은 분석).')
+  .argument('<file>', '사건 설명 파일, 표준 입력은 -')
+  .option('--json', '보고서 대신 분석 결과 JSON')
+  .option('--case-type <type>', '유사 판례를 이 사건 종류로 한정 (민사, 형사, 행정, 가사, 특허)')
+  .option('--limit <n>', '읽을 유사 판례 수 (기본 10, 최대 30)', positiveInt('--limit'))
+  .action(async (file: string, opts: { json?: boolean; caseType?: string; limit?: number }) => {
+    process.exitCode = await runAnalyze(file, opts, globalOverrides(program));
   });
 
 const queue = program.command('queue').description('작업 큐(data/queue.db 또는 DATABASE_URL)를 직접 봅니다. 서버가 꺼져 있어도 됩니다.');

@@ -1,0 +1,22 @@
+import fs from 'node:fs';
+import { analyzeCase } from '../../analysis/index.js';
+import { CASE_TYPES } from '../../corpus/index.js';
+import { CliError, EXIT, withServices, type GlobalOptions } from '../context.js';
+
+/** `alaw analyze FILE|-`: the same analysis as POST /api/analysis, run here, printed as Markdown or JSON. */
+export async function runAnalyze(file: string, opts: { json?: boolean; caseType?: string; limit?: number }, g: GlobalOptions): Promise<number> {
+  let description: string;
+  try {
+    description = fs.readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (err) {
+    throw new CliError(`사건 설명 파일 ${file}을(를) 읽을 수 없습니다: ${(err as Error).message}`, EXIT.usage);
+  }
+  if (opts.caseType !== undefined && !(CASE_TYPES as readonly string[]).includes(opts.caseType)) {
+    throw new CliError(`--case-type은 ${CASE_TYPES.join(', ')} 중 하나여야 합니다 (받은 값: ${opts.caseType}).`, EXIT.usage);
+  }
+  return withServices(g, { seed: true }, async (s) => {
+    const r = await analyzeCase(s.search.engine, (id) => s.store.getById(id), { description, case_type: opts.caseType, limit: opts.limit });
+    process.stdout.write((opts.json ? JSON.stringify(r, null, 2) : r.report_markdown) + '\n');
+    return EXIT.ok;
+  });
+}
