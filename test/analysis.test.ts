@@ -107,6 +107,18 @@ describe('POST /api/analysis and GET /api/analysis/{id}', () => {
       expect(JSON.parse(missing.body).error.code).toBe('ALAW_ERR_ANALYSIS_DESCRIPTION_REQUIRED');
       const badType = await app.inject({ method: 'POST', url: '/api/analysis', payload: { description, case_type: '우주' } });
       expect(JSON.parse(badType.body).error.code).toBe('ALAW_ERR_ANALYSIS_CASE_TYPE_INVALID');
+      // DELETE: a finished analysis cannot be cancelled; a waiting one can.
+      const done = await app.inject({ method: 'DELETE', url: body.status_url });
+      expect(done.statusCode).toBe(409);
+      expect(JSON.parse(done.body).error.code).toBe('ALAW_ERR_ANALYSIS_FINISHED');
+      const waiting = await services.queue.submit('analysis', { description: '대기 중인 분석입니다. 취소될 예정입니다. 사건 설명을 충분히 길게 씁니다.' });
+      // (the worker may already hold it: then it is aborted, which also ends cancelled)
+      const del = await app.inject({ method: 'DELETE', url: `/api/analysis/${waiting.id}` });
+      if (del.statusCode === 200) {
+        expect(JSON.parse(del.body)).toEqual({ id: waiting.id, status: 'cancelled' });
+        for (let i = 0; i < 100 && (await services.queue.task(waiting.id))?.status === 'processing'; i++) await new Promise((res) => setTimeout(res, 10));
+        expect(['cancelled', 'completed']).toContain((await services.queue.task(waiting.id))?.status);
+      } else expect(del.statusCode).toBe(409);
       const unknown = await app.inject('/api/analysis/no-such-id');
       expect(unknown.statusCode).toBe(404);
       expect(JSON.parse(unknown.body).error.code).toBe('ALAW_ERR_ANALYSIS_NOT_FOUND');

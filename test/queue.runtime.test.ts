@@ -298,6 +298,27 @@ describe('TaskQueue: asynchronous tasks (analysis workers)', () => {
     expect(await q.task(broken.id)).toMatchObject({ status: 'failed', attempts: 2, error: '계속 실패', error_code: 'ALAW_ERR_LLM_UNAVAILABLE' });
   });
 
+  it('cancel(): a pending task at once, a running one here by aborting its handler; not a finished one', async () => {
+    const q = await sqliteQueue({}, { analysis: { max_concurrent: 1, max_queue_size: 5, timeout: 60 } });
+    const waiting = await q.submit('analysis', {});
+    expect(await q.cancel(waiting.id, 'test')).toBe('cancelled');
+    expect(await q.task(waiting.id)).toMatchObject({ status: 'cancelled', error_code: 'ALAW_ERR_TASK_CANCELLED' });
+    let sawAbort = false;
+    let started = false;
+    q.handle('analysis', (_p, { signal }) => {
+      started = true;
+      return new Promise((_r, reject) => signal.addEventListener('abort', () => ((sawAbort = true), reject(signal.reason as Error))));
+    });
+    const running = await q.submit('analysis', {});
+    for (let i = 0; i < 100 && !started; i++) await sleep(10);
+    expect(await q.cancel(running.id, 'test')).toBe('cancelled');
+    for (let i = 0; i < 100 && (await q.task(running.id))?.status === 'processing'; i++) await sleep(10);
+    expect(sawAbort).toBe(true);
+    expect(await q.task(running.id)).toMatchObject({ status: 'cancelled', error_code: 'ALAW_ERR_TASK_CANCELLED' });
+    expect(await q.cancel(running.id, 'again')).toBe('finished');
+    expect(await q.cancel('nope', 'x')).toBe('not_found');
+  });
+
   it('a handler error fails the task at once with its message', async () => {
     const q = await sqliteQueue();
     q.handle('analysis', () => Promise.reject(new Error('설명이 너무 짧습니다')));

@@ -210,6 +210,19 @@ describe.each(backends)('queue store contract: %s', (_name, backend) => {
     expect(await store.get(b.id)).toMatchObject({ status: 'pending', attempts: 0, owner: null, lease_expires_at: null });
   });
 
+  it('cancels one task only while it is pending', async () => {
+    const a = base();
+    const b = base();
+    await store.admit(a);
+    await store.admit(b);
+    await claim('i1', { limit: 1 });
+    expect(await store.cancelOne(b.id, '사용자 요청')).toBe(true);
+    expect(await store.get(b.id)).toMatchObject({ status: 'cancelled', error: '사용자 요청', error_code: 'ALAW_ERR_TASK_CANCELLED' });
+    expect(await store.cancelOne(b.id, 'again')).toBe(false);
+    expect(await store.cancelOne(a.id, 'running')).toBe(false);
+    expect(await store.cancelOne('nope', 'x')).toBe(false);
+  });
+
   it('cancels pending tasks of one type or all, leaving running ones alone', async () => {
     const run = base();
     await store.admit(run);

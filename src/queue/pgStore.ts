@@ -197,6 +197,14 @@ export class PgQueueStore implements QueueStore {
     return r.rowCount === 1;
   }
 
+  async cancelOne(id: string, reason: string): Promise<boolean> {
+    const r = await this.pool.query(
+      `UPDATE tasks SET status = 'cancelled', finished_at = clock_timestamp(), error = $1, error_code = 'ALAW_ERR_TASK_CANCELLED' WHERE id = $2 AND status = 'pending'`,
+      [reason, id],
+    );
+    return r.rowCount === 1;
+  }
+
   async cancelPending(type: TaskType | null, reason: string): Promise<{ id: string; type: TaskType }[]> {
     const r = await this.pool.query<{ id: string; type: TaskType }>(
       `UPDATE tasks SET status = 'cancelled', finished_at = clock_timestamp(), error = $1, error_code = 'ALAW_ERR_QUEUE_CANCELLED'

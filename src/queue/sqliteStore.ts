@@ -140,6 +140,9 @@ export class SqliteQueueStore implements QueueStore {
       expireOne: d.prepare<[string, string, string, string]>(
         `UPDATE tasks SET status = 'timeout', finished_at = ?, error = ?, error_code = ? WHERE id = ? AND status = 'pending'`,
       ),
+      cancelOne: d.prepare<[string, string, string]>(
+        `UPDATE tasks SET status = 'cancelled', finished_at = ?, error = ?, error_code = 'ALAW_ERR_TASK_CANCELLED' WHERE id = ? AND status = 'pending'`,
+      ),
       pendingOf: d.prepare<[TaskType]>(`SELECT id, type FROM tasks WHERE status = 'pending' AND type = ?`),
       pendingAll: d.prepare(`SELECT id, type FROM tasks WHERE status = 'pending'`),
       cancel: d.prepare<[string, string, string]>(
@@ -282,6 +285,10 @@ export class SqliteQueueStore implements QueueStore {
 
   async expirePending(id: string, error: string, errorCode: string): Promise<boolean> {
     return Promise.resolve(this.write(false, () => this.st.expireOne.run(iso(Date.now()), error, errorCode, id).changes === 1));
+  }
+
+  async cancelOne(id: string, reason: string): Promise<boolean> {
+    return this.write(true, () => this.st.cancelOne.run(iso(Date.now()), reason, id).changes === 1);
   }
 
   async cancelPending(type: TaskType | null, reason: string): Promise<{ id: string; type: TaskType }[]> {

@@ -42,7 +42,7 @@ export class RetryableTaskError extends Error {
 /** Why a task's AbortSignal fired. */
 export class TaskAbort extends Error {
   constructor(
-    readonly reason: 'timeout' | 'lease_lost' | 'shutdown',
+    readonly reason: 'timeout' | 'lease_lost' | 'shutdown' | 'cancelled',
     message: string,
   ) {
     super(message);
@@ -452,6 +452,8 @@ export class TaskQueue {
     const outcome = await this.execute(task, (ctx) => handler(task.payload, ctx), false);
     if (outcome.ok) {
       await this.finish(task, 'completed', { result: outcome.value ?? null }, outcome.runMs, true);
+    } else if (outcome.error instanceof TaskAbort && outcome.error.reason === 'cancelled') {
+      await this.finish(task, 'cancelled', { error: outcome.error.message, errorCode: 'ALAW_ERR_TASK_CANCELLED' }, outcome.runMs, true);
     } else if (outcome.error instanceof TaskAbort && outcome.error.reason !== 'timeout') {
       // Lease lost (another instance took it over) or shutdown (released by stop()): nothing to record here.
     } else if (outcome.error instanceof RetryableTaskError && task.attempt < task.maxAttempts) {
@@ -492,7 +494,9 @@ export class TaskQueue {
     aborted.catch(() => undefined);
     const timer = setTimeout(() => controller.abort(new TaskAbort('timeout', `제한 시간 ${timeoutS}초 초과`)), timeoutS * 1000);
     try {
-      const value = await Promise.race([Promise.resolve().then(() => fn({ taskId: task.id, attempt: task.attempt, signal: controller.signal })), aborted]);
+      // Cancelled (or lost) while waiting for its turn on the event loop: do not start it at all.
+      const run = controller.signal.aborted ? aborted : Promise.resolve().then(() => fn({ taskId: task.id, attempt: task.attempt, signal: controller.signal }));
+      const value = await Promise.race([run, aborted]);
       return { ok: true, value, runMs: performance.now() - started };
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
@@ -619,6 +623,28 @@ export class TaskQueue {
   }
 
   // ---------------------------------------------------------------- operations
+
+  /**
+   * Cancels one task: a pending one at once, one running on this instance by aborting it.
+   * Returns what happened; a task running on another instance or already finished is not touched.
+   */
+  async cancel(id: string, by: string): Promise<'cancelled' | 'running_elsewhere' | 'finished' | 'not_found'> {
+    const reason = `요청에 따라 취소했습니다 (${by}).`;
+    if (await this.store.cancelOne(id, reason)) {
+      this.dropWaiter(id, this.endedWhileWaiting('cancelled', this.waiters.get(id)?.type ?? 'search'));
+      this.logger.info({ task_id: id, by }, '작업을 취소했습니다');
+      return 'cancelled';
+    }
+    const running = this.running.get(id);
+    if (running) {
+      running.controller.abort(new TaskAbort('cancelled', reason));
+      this.logger.info({ task_id: id, by }, '실행 중인 작업을 중단했습니다');
+      return 'cancelled';
+    }
+    const t = await this.store.get(id);
+    if (!t) return 'not_found';
+    return t.status === 'processing' ? 'running_elsewhere' : 'finished';
+  }
 
   /** Cancels pending tasks (of one type, or all); callers waiting on them get 503. */
   async clear(type: TaskType | null, by: string): Promise<{ removed: number; by_type: Record<TaskType, number>; ids: string[] }> {

@@ -147,6 +147,8 @@ export interface QueueStore {
   reclaim(): Promise<ReclaimCounts>;
   /** Marks a pending task timed out, if it is still pending. */
   expirePending(id: string, error: string, errorCode: string): Promise<boolean>;
+  /** Cancels one task if it is still pending. */
+  cancelOne(id: string, reason: string): Promise<boolean>;
   /** Cancels pending tasks (of one type or all); returns the ids. */
   cancelPending(type: TaskType | null, reason: string): Promise<{ id: string; type: TaskType }[]>;
   /** Tasks by type and status; `activeOnly`: pending and processing only (cheap, index range). */

@@ -60,6 +60,31 @@ export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerService
     },
   );
 
+  app.delete(
+    '/api/analysis/:id',
+    {
+      config: { paramErrorCodes: { id: 'ALAW_ERR_TASK_ID_INVALID' } },
+      schema: {
+        summary: '사건 분석 취소',
+        description: '대기 중인 분석은 바로 취소하고, 이 서버에서 실행 중인 분석은 중단합니다. 이미 끝났거나 다른 인스턴스에서 실행 중이면 409.',
+        tags: ['분석'],
+        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) }),
+        response: { 200: Type.Object({ id: Type.String(), status: Type.Literal('cancelled') }), 400: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const t = await services.queue.task(id);
+      if (!t || t.type !== 'analysis') throw new AlawError('ALAW_ERR_ANALYSIS_NOT_FOUND', 404, `id가 ${id}인 분석이 없습니다.`, { id });
+      const outcome = await services.queue.cancel(id, `DELETE ${request.ip}`);
+      if (outcome === 'running_elsewhere') {
+        throw new AlawError('ALAW_ERR_ANALYSIS_RUNNING_ELSEWHERE', 409, '다른 서버 인스턴스에서 실행 중인 분석이어서 여기서 취소할 수 없습니다. 곧 끝납니다 (제한 시간 안에).', { id });
+      }
+      if (outcome !== 'cancelled') throw new AlawError('ALAW_ERR_ANALYSIS_FINISHED', 409, `이미 끝난 분석입니다 (상태: ${t.status}).`, { id, status: t.status });
+      return { id, status: 'cancelled' as const };
+    },
+  );
+
   app.get(
     '/api/analysis/:id',
     {
