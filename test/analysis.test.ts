@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analyzeCase, findAmounts, findDates } from '../src/analysis/index.js';
+import { analyzeCase, findAmounts, findDates, isProceduralProvision } from '../src/analysis/index.js';
 import type { ServerServices } from '../src/app/index.js';
 import { AlawError } from '../src/errors.js';
 import { readSample, sampleServices, tempDir } from './helpers.js';
@@ -18,6 +18,13 @@ const analyze = (description: string, extra: { case_type?: string; limit?: numbe
   analyzeCase(services.search.engine, (id) => services.store.getById(id), { description, ...extra });
 
 describe('extraction helpers', () => {
+  it('tells cost and appeal-disposal provisions from substantive ones', () => {
+    expect(isProceduralProvision('민사소송법', 89)).toBe(true);
+    expect(isProceduralProvision('형사소송법', 364)).toBe(true);
+    expect(isProceduralProvision('민법', 750)).toBe(false);
+    expect(isProceduralProvision('민사소송법', 216)).toBe(false);
+  });
+
   it('reads amounts in the forms decisions and lawyers write', () => {
     expect(findAmounts('피고는 원고에게 금 50,000,000원 및 위자료 3억 5천만 원, 1,500만원을 지급하라')).toEqual([
       { text: '금 50,000,000원', won: 50_000_000 },
@@ -61,6 +68,9 @@ describe('analyzeCase over the 300-decision sample', () => {
     expect(r.extracted.dates).toEqual(['2019-05-01']);
     expect(r.extracted.parties).toMatchObject({ 원고: 1, 피고: 2 });
     expect(r.statutes.filter((s) => s.in_description).every((s) => r.extracted.statutes.includes(s.key))).toBe(true);
+    // Substantive provisions come before cost and appeal-disposal ones.
+    const firstProcedural = r.statutes.findIndex((s) => s.procedural);
+    if (firstProcedural >= 0) expect(r.statutes.slice(firstProcedural).every((s) => s.procedural)).toBe(true);
     // One entry per article however its law's name is spaced.
     const grouped = r.statutes.map((s) => s.key.replace(/\s+/gu, ''));
     expect(new Set(grouped).size).toBe(grouped.length);

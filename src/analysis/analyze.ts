@@ -35,9 +35,27 @@ export interface AnalysisResult {
   };
   similar: (DecisionRef & { holdings: string | null; outcomes: Outcome[]; disposition: string | null })[];
   issues: { text: string; decision: DecisionRef }[];
-  statutes: { key: string; weight: number; decisions: string[]; in_description: boolean }[];
+  /** Substantive provisions first (by weight), then procedural ones (costs, appeal disposal …). */
+  statutes: { key: string; weight: number; decisions: string[]; in_description: boolean; procedural: boolean }[];
   outcomes: { outcome: Outcome; count: number; decisions: string[] }[];
   report_markdown: string;
+}
+
+/**
+ * Provisions nearly every judgment of a kind cites for its own mechanics — costs, provisional
+ * execution, how an appeal is disposed of, custody credit, suspension — rather than for the legal
+ * issue. They are listed after the substantive ones. (Article numbers before and after the 2002
+ * 민사소송법 revision are both included.)
+ */
+const PROCEDURAL: Record<string, readonly number[]> = {
+  민사소송법: [89, 90, 91, 92, 93, 94, 95, 96, 97, 98, 99, 100, 101, 102, 199, 213, 384, 385, 386, 390, 400, 407, 414, 415, 416, 417, 420, 425, 429, 430, 436],
+  형사소송법: [186, 187, 191, 321, 325, 326, 327, 328, 334, 364, 368, 369, 370, 371, 382, 383, 390, 391, 396, 397, 398, 399, 400],
+  형법: [57, 62, 69, 70],
+};
+
+/** True for a cost, appeal-disposal or sentencing-mechanics provision (see {@link PROCEDURAL}). */
+export function isProceduralProvision(law: string, article: number): boolean {
+  return PROCEDURAL[law.replace(/\s+/gu, '')]?.includes(article) ?? false;
 }
 
 const PARTY_ROLES = ['원고', '피고', '피고인', '피해자', '채권자', '채무자', '임대인', '임차인', '매도인', '매수인', '상속인', '근로자', '사용자', '신청인', '피신청인', '청구인'];
@@ -132,12 +150,13 @@ export async function analyzeCase(engine: SearchEngine, load: (id: string) => Pr
   // Statutes the similar decisions apply, weighted by how similar each decision is (once per decision).
   const top = similar[0]?.score ?? 1;
   // Grouped without spaces: decisions write `건축법시행령` and `건축법 시행령` for the same decree.
-  const byKey = new Map<string, { key: string; weight: number; decisions: string[] }>();
+  const byKey = new Map<string, { key: string; weight: number; decisions: string[]; procedural: boolean }>();
   for (const s of similar) {
     const p = loaded.get(s.id);
-    const keys = new Map(findStatutes(`${p?.statutes ?? ''}\n${p?.full_text ?? ''}`).map((r) => [r.key.replace(/\s+/gu, ''), r.key]));
-    for (const [group, key] of keys) {
-      const e = byKey.get(group) ?? { key, weight: 0, decisions: [] };
+    const refs = findStatutes(`${p?.statutes ?? ''}\n${p?.full_text ?? ''}`);
+    const keys = new Map(refs.map((r) => [r.key.replace(/\s+/gu, ''), { key: r.key, procedural: !r.addendum && isProceduralProvision(r.law, r.article) }]));
+    for (const [group, { key, procedural }] of keys) {
+      const e = byKey.get(group) ?? { key, weight: 0, decisions: [], procedural };
       e.weight += s.score / top;
       e.decisions.push(s.case_number);
       byKey.set(group, e);
@@ -145,8 +164,8 @@ export async function analyzeCase(engine: SearchEngine, load: (id: string) => Pr
   }
   const described = new Set(extractedStatutes.map((k) => k.replace(/\s+/gu, '')));
   const statutes = [...byKey.values()]
-    .map(({ key, ...e }) => ({ key, weight: Math.round(e.weight * 100) / 100, decisions: e.decisions, in_description: described.has(key.replace(/\s+/gu, '')) }))
-    .sort((a, b) => b.weight - a.weight || a.key.localeCompare(b.key))
+    .map(({ key, ...e }) => ({ key, weight: Math.round(e.weight * 100) / 100, decisions: e.decisions, in_description: described.has(key.replace(/\s+/gu, '')), procedural: e.procedural }))
+    .sort((a, b) => Number(a.procedural) - Number(b.procedural) || b.weight - a.weight || a.key.localeCompare(b.key))
     .slice(0, 15);
 
   const byOutcome = new Map<Outcome, string[]>();
@@ -174,7 +193,7 @@ export function reportMarkdown(r: Omit<AnalysisResult, 'report_markdown'>): stri
   for (const it of r.issues) lines.push(`- ${it.text} — ${cite(it.decision)}`);
   if (r.issues.length === 0) lines.push('- 판시사항이 있는 유사 판례가 없습니다.');
   lines.push('', '## 적용 법조문 (유사 판례에서, 유사도 가중)', '');
-  for (const s of r.statutes) lines.push(`- ${s.key}${s.in_description ? ' (사건 설명에도 있음)' : ''}: ${s.decisions.join(', ')}`);
+  for (const s of r.statutes) lines.push(`- ${s.key}${s.in_description ? ' (사건 설명에도 있음)' : ''}${s.procedural ? ' (절차 규정)' : ''}: ${s.decisions.join(', ')}`);
   if (r.statutes.length === 0) lines.push('- 유사 판례에서 법조문을 찾지 못했습니다.');
   lines.push('', '## 비슷한 사건의 결과', '');
   for (const o of r.outcomes) lines.push(`- ${o.outcome} ${o.count}건: ${o.decisions.join(', ')}`);

@@ -75,12 +75,15 @@ describe('findStatutes on real sentences', () => {
   });
 });
 
-describe('accuracy on the annotated sentences (test/fixtures/legal-extraction-gold.jsonl)', () => {
-  // 130 sentences from the corpus, annotated by reading; the targets are precision ≥ 0.95 and recall ≥ 0.9.
-  const gold = readGold();
+describe.each([
+  ['development set', 'test/fixtures/legal-extraction-gold.jsonl'],
+  ['held-out set', 'test/fixtures/legal-extraction-heldout.jsonl'],
+])('accuracy on annotated corpus sentences: %s', (_name, file) => {
+  // Sentences from the corpus, annotated by reading; the targets are precision ≥ 0.95 and recall ≥ 0.9.
+  const gold = readGold(file);
   it('statute references', () => {
     const s = score(gold, statuteKeys, (g) => g.statutes);
-    expect(s.tp + s.fn).toBeGreaterThanOrEqual(150);
+    expect(s.tp + s.fn).toBeGreaterThanOrEqual(140);
     expect(s.precision).toBeGreaterThanOrEqual(0.95);
     expect(s.recall).toBeGreaterThanOrEqual(0.9);
   });
