@@ -137,3 +137,56 @@ describe('POST /api/analysis and GET /api/analysis/{id}', () => {
     }
   });
 });
+
+describe('GET /api/analysis/{id}/events (server-sent events over a real connection)', () => {
+  it('streams queued → each stage → done with the result, then closes', async () => {
+    const { buildApp } = await import('../src/http/index.js');
+    // A worker that reports its stages slowly enough for every one to be seen.
+    services.queue.handle('analysis', async (_payload, ctx) => {
+      for (const stage of ['extracting', 'retrieving', 'analyzing']) {
+        await ctx.progress(stage);
+        await new Promise((res) => setTimeout(res, 300));
+      }
+      return { report_markdown: '# 사건 분석' };
+    });
+    const app = await buildApp(services);
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const port = (app.server.address() as { port: number }).port;
+      const sub = await services.queue.submit('analysis', { description: '이벤트 흐름을 확인하기 위한 충분히 긴 사건 설명입니다.' });
+      const res = await fetch(`http://127.0.0.1:${port}/api/analysis/${sub.id}/events`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toContain('text/event-stream');
+      const text = await res.text(); // the server closes the stream after the last event
+      const events = [...text.matchAll(/event: (\w+)\ndata: (.*)\n\n/gu)].map((m) => ({ event: m[1]!, data: JSON.parse(m[2]!) as Record<string, unknown> }));
+      const stages = events.filter((e) => e.event === 'progress').map((e) => e.data.progress);
+      expect(stages).toEqual(expect.arrayContaining(['extracting', 'retrieving', 'analyzing']));
+      expect(stages.indexOf('extracting')).toBeLessThan(stages.indexOf('analyzing'));
+      expect(events.at(-1)).toEqual({ event: 'done', data: { report_markdown: '# 사건 분석' } });
+      const status = await (await fetch(`http://127.0.0.1:${port}/api/analysis/${sub.id}`)).json();
+      expect(status).toMatchObject({ status: 'completed', progress: 'analyzing' });
+
+      const missing = await fetch(`http://127.0.0.1:${port}/api/analysis/nope/events`);
+      expect(missing.status).toBe(404);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('ends with a failed event when the analysis fails', async () => {
+    const { buildApp } = await import('../src/http/index.js');
+    services.queue.handle('analysis', () => Promise.reject(new Error('분석 실패 예시')));
+    const app = await buildApp(services);
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const port = (app.server.address() as { port: number }).port;
+      const sub = await services.queue.submit('analysis', { description: '실패하는 분석을 확인하기 위한 충분히 긴 사건 설명입니다.' });
+      const text = await (await fetch(`http://127.0.0.1:${port}/api/analysis/${sub.id}/events`)).text();
+      const last = [...text.matchAll(/event: (\w+)\ndata: (.*)\n\n/gu)].at(-1)!;
+      expect(last[1]).toBe('failed');
+      expect(JSON.parse(last[2]!)).toMatchObject({ status: 'failed', error: { code: 'ALAW_ERR_TASK_FAILED', message: '분석 실패 예시' } });
+    } finally {
+      await app.close();
+    }
+  });
+});

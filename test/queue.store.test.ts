@@ -210,6 +210,16 @@ describe.each(backends)('queue store contract: %s', (_name, backend) => {
     expect(await store.get(b.id)).toMatchObject({ status: 'pending', attempts: 0, owner: null, lease_expires_at: null });
   });
 
+  it('records the progress a held task reports, only for its holder and attempt', async () => {
+    const a = base();
+    await store.admit(a);
+    expect(await store.setProgress(a.id, 'i1', 1, 'extracting')).toBe(false); // not claimed yet
+    await claim('i1');
+    expect(await store.setProgress(a.id, 'other', 1, 'extracting')).toBe(false);
+    expect(await store.setProgress(a.id, 'i1', 1, 'retrieving')).toBe(true);
+    expect((await store.get(a.id))!.progress).toBe('retrieving');
+  });
+
   it('cancels one task only while it is pending', async () => {
     const a = base();
     const b = base();

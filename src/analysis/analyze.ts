@@ -111,8 +111,15 @@ const ref = (p: Precedent, score: number): DecisionRef => ({
 
 const cite = (d: DecisionRef): string => `${d.court} ${d.decision_date ?? '(선고일 미상)'} 선고 ${d.case_number}`;
 
-/** Runs the extractive analysis over the loaded engine; `load` reads a whole decision. */
-export async function analyzeCase(engine: SearchEngine, load: (id: string) => Promise<Precedent | undefined>, input: AnalysisInput): Promise<AnalysisResult> {
+export type AnalysisStage = 'extracting' | 'retrieving' | 'analyzing';
+
+/** Runs the extractive analysis over the loaded engine; `load` reads a whole decision; `onStage` hears each stage as it starts. */
+export async function analyzeCase(
+  engine: SearchEngine,
+  load: (id: string) => Promise<Precedent | undefined>,
+  input: AnalysisInput,
+  onStage: (stage: AnalysisStage) => Promise<void> | void = () => undefined,
+): Promise<AnalysisResult> {
   const description = input.description.trim();
   if (description.length < 20 || description.length > 20_000) {
     throw new AlawError('ALAW_ERR_ANALYSIS_DESCRIPTION_LENGTH', 400, `사건 설명은 20자 이상 20,000자 이하여야 합니다 (받은 길이: ${description.length}자).`, {
@@ -121,6 +128,7 @@ export async function analyzeCase(engine: SearchEngine, load: (id: string) => Pr
     });
   }
   const limit = Math.min(30, Math.max(1, input.limit ?? 10));
+  await onStage('extracting');
   const extractedStatutes = [...new Set(findStatutes(description).map((r) => r.key))];
   const extracted = {
     statutes: extractedStatutes,
@@ -130,6 +138,7 @@ export async function analyzeCase(engine: SearchEngine, load: (id: string) => Pr
     parties: partyRoles(description),
   };
 
+  await onStage('retrieving');
   const req = parseSearchRequest({ q: description.slice(0, engine.settings.maxQueryChars), mode: 'similar', size: limit, snippets: false, case_type: input.case_type }, engine.settings);
   const hits = engine.run(req).hits;
   const similar: AnalysisResult['similar'] = [];
@@ -142,6 +151,7 @@ export async function analyzeCase(engine: SearchEngine, load: (id: string) => Pr
     similar.push({ ...ref(p, h.score), holdings: p.holdings, outcomes: disposition ? classifyDisposition(disposition) : [], disposition });
   }
 
+  await onStage('analyzing');
   const issues = similar
     .filter((s) => s.holdings)
     .slice(0, 5)

@@ -1,1 +1,1 @@
-export { analyzeCase, findAmounts, findDates, isProceduralProvision, reportMarkdown, type AnalysisInput, type AnalysisResult, type DecisionRef } from './analyze.js';
+export { analyzeCase, findAmounts, findDates, isProceduralProvision, reportMarkdown, type AnalysisInput, type AnalysisResult, type AnalysisStage, type DecisionRef } from './analyze.js';

@@ -11,6 +11,6 @@ export function analysisHandler(services: Services): TaskHandler {
       throw new AlawError('ALAW_ERR_ANALYSIS_PAYLOAD', 400, '분석 작업의 입력이 올바르지 않습니다.');
     }
     if (ctx.signal.aborted) throw ctx.signal.reason as Error;
-    return analyzeCase(services.search.engine, (id) => services.store.getById(id), input);
+    return analyzeCase(services.search.engine, (id) => services.store.getById(id), input, (stage) => ctx.progress(stage));
   };
 }

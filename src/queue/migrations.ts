@@ -210,5 +210,17 @@ POSTGRES['0002_admit_claim_functions'] = {
   },
 };
 
+/** The stage a running task reports (`extracting`, `retrieving` …), for progress views and event streams. */
+SQLITE['0003_progress'] = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await sql`ALTER TABLE tasks ADD COLUMN progress TEXT`.execute(db);
+  },
+};
+POSTGRES['0003_progress'] = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await sql`ALTER TABLE tasks ADD COLUMN progress TEXT`.execute(db);
+  },
+};
+
 export const sqliteQueueMigrations: MigrationProvider = { getMigrations: () => Promise.resolve(SQLITE) };
 export const postgresQueueMigrations: MigrationProvider = { getMigrations: () => Promise.resolve(POSTGRES) };

@@ -197,6 +197,11 @@ export class PgQueueStore implements QueueStore {
     return r.rowCount === 1;
   }
 
+  async setProgress(id: string, owner: string, attempt: number, stage: string): Promise<boolean> {
+    const r = await this.pool.query(`UPDATE tasks SET progress = $1 WHERE id = $2 AND owner = $3 AND attempts = $4 AND status = 'processing'`, [stage, id, owner, attempt]);
+    return r.rowCount === 1;
+  }
+
   async cancelOne(id: string, reason: string): Promise<boolean> {
     const r = await this.pool.query(
       `UPDATE tasks SET status = 'cancelled', finished_at = clock_timestamp(), error = $1, error_code = 'ALAW_ERR_TASK_CANCELLED' WHERE id = $2 AND status = 'pending'`,
@@ -260,6 +265,7 @@ export class PgQueueStore implements QueueStore {
       origin: row.origin as string,
       wait_ms: row.wait_ms as number | null,
       run_ms: row.run_ms as number | null,
+      progress: (row.progress as string | null) ?? null,
     };
   }
 

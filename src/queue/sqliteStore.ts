@@ -44,6 +44,7 @@ interface Row {
   origin: string;
   wait_ms: number | null;
   run_ms: number | null;
+  progress: string | null;
 }
 
 /**
@@ -140,6 +141,7 @@ export class SqliteQueueStore implements QueueStore {
       expireOne: d.prepare<[string, string, string, string]>(
         `UPDATE tasks SET status = 'timeout', finished_at = ?, error = ?, error_code = ? WHERE id = ? AND status = 'pending'`,
       ),
+      progress: d.prepare<[string, string, string, number]>(`UPDATE tasks SET progress = ? WHERE id = ? AND owner = ? AND attempts = ? AND status = 'processing'`),
       cancelOne: d.prepare<[string, string, string]>(
         `UPDATE tasks SET status = 'cancelled', finished_at = ?, error = ?, error_code = 'ALAW_ERR_TASK_CANCELLED' WHERE id = ? AND status = 'pending'`,
       ),
@@ -285,6 +287,10 @@ export class SqliteQueueStore implements QueueStore {
 
   async expirePending(id: string, error: string, errorCode: string): Promise<boolean> {
     return Promise.resolve(this.write(false, () => this.st.expireOne.run(iso(Date.now()), error, errorCode, id).changes === 1));
+  }
+
+  async setProgress(id: string, owner: string, attempt: number, stage: string): Promise<boolean> {
+    return this.write(false, () => this.st.progress.run(stage, id, owner, attempt).changes === 1);
   }
 
   async cancelOne(id: string, reason: string): Promise<boolean> {

@@ -22,6 +22,7 @@ const AnalysisStatus = Type.Object({
   status: Type.String({ description: 'pending, processing, completed, failed, timeout, cancelled' }),
   position: Type.Union([Type.Integer(), Type.Null()]),
   estimated_wait_s: Type.Union([Type.Integer(), Type.Null()]),
+  progress: Type.Union([Type.String(), Type.Null()], { description: '실행 중 단계: extracting, retrieving, analyzing' }),
   created_at: Type.String(),
   started_at: Type.Union([Type.String(), Type.Null()]),
   finished_at: Type.Union([Type.String(), Type.Null()]),
@@ -86,6 +87,67 @@ export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerService
   );
 
   app.get(
+    '/api/analysis/:id/events',
+    {
+      config: { paramErrorCodes: { id: 'ALAW_ERR_TASK_ID_INVALID' } },
+      schema: {
+        summary: '사건 분석 진행 이벤트 (SSE)',
+        description:
+          'text/event-stream. 상태가 바뀔 때마다 `event: progress` (data: {"status","progress","position"}), 끝나면 `event: done` (data: 결과) 또는 `event: failed` (data: {"status","error"})를 보내고 닫습니다. 단계: queued(pending) → extracting → retrieving → analyzing → done/failed.',
+        tags: ['분석'],
+        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) }),
+        response: { 404: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const first = await services.queue.task(id);
+      if (!first || first.type !== 'analysis') throw new AlawError('ALAW_ERR_ANALYSIS_NOT_FOUND', 404, `id가 ${id}인 분석이 없습니다.`, { id });
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no', // nginx: pass events through at once
+        'x-request-id': String(request.id),
+      });
+      const send = (event: string, data: unknown): void => {
+        res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      };
+      let closed = false;
+      request.raw.on('close', () => (closed = true));
+      let last = '';
+      let lastBeat = Date.now();
+      const until = Date.now() + 10 * 60_000;
+      for (let t: typeof first | null = first; !closed && Date.now() < until; ) {
+        if (!t) break;
+        const stage = t.status === 'pending' ? 'queued' : (t.progress ?? t.status);
+        const key = `${t.status}|${stage}`;
+        if (key !== last) {
+          last = key;
+          send('progress', { status: t.status, progress: stage, position: t.position });
+        }
+        if (t.status === 'completed') {
+          send('done', t.result);
+          break;
+        }
+        if (t.status === 'failed' || t.status === 'timeout' || t.status === 'cancelled') {
+          send('failed', { status: t.status, error: { code: t.error_code, message: t.error } });
+          break;
+        }
+        if (Date.now() - lastBeat > 15_000) {
+          res.write(': keep-alive\n\n');
+          lastBeat = Date.now();
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        t = await services.queue.task(id).catch(() => null);
+      }
+      res.end();
+    },
+  );
+
+  app.get(
     '/api/analysis/:id',
     {
       config: { paramErrorCodes: { id: 'ALAW_ERR_TASK_ID_INVALID' } },
@@ -107,6 +169,7 @@ export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerService
         status: t.status,
         position: t.position,
         estimated_wait_s: t.estimated_wait_s,
+        progress: t.progress,
         created_at: t.created_at,
         started_at: t.started_at,
         finished_at: t.finished_at,
