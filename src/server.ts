@@ -29,8 +29,7 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
   const t0 = performance.now();
   const services = await openServices(config, logger, { seed: true, queue: true });
   // The analysis worker (tests may bring their own).
-  services.queue.handle('analysis', options.handlers?.analysis ?? analysisHandler(services));
-  for (const [type, handler] of Object.entries(options.handlers ?? {})) services.queue.handle(type as TaskType, handler);
+  for (const [type, handler] of Object.entries({ analysis: analysisHandler(services), ...options.handlers })) services.queue.handle(type as TaskType, handler);
   const t1 = performance.now();
   const app = await buildApp(services);
   const t2 = performance.now();

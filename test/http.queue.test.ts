@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerServices } from '../src/app/index.js';
 import { buildApp } from '../src/http/index.js';
 import { sampleServices, tempDir } from './helpers.js';
+import { holdSlot } from './support/queue.js';
 
 const ADMIN = 'admin-token-0123456789abcdef';
 const USER = 'user-token-0123456789abcdef';
@@ -135,18 +136,7 @@ describe('a full search queue', () => {
   beforeAll(async () => {
     full = await sampleServices(dir.dir, { 'queue.limits.search.max_queue_size': 0, 'queue.limits.search.max_concurrent': 1 });
     // The only slot is held by another instance sharing the queue, and no search may wait (max_queue_size 0).
-    await full.queue.store.admit({
-      id: 'held-elsewhere',
-      type: 'search',
-      payload: {},
-      maxQueueSize: 0,
-      maxAttempts: 1,
-      origin: 'other',
-      affinity: 'other',
-      deadlineMs: null,
-      claim: { owner: 'other', maxConcurrent: 1, leaseMs: 60_000 },
-      durable: false,
-    });
+    await holdSlot(full.queue.store, 'held-elsewhere');
     fullApp = await buildApp(full);
   });
   afterAll(async () => {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgQueueStore, SqliteQueueStore, type AdmitRequest, type QueueStore } from '../src/queue/index.js';
 import { sampleServices, SAMPLE, tempDir } from './helpers.js';
 import { startServer, type ServerProcess } from './process.js';
+import { holdSlot } from './support/queue.js';
 import { createTestDatabase, type TestDatabase } from './support/pg.js';
 
 /**
@@ -201,7 +202,7 @@ describe('queue processes', () => {
     const store = await SqliteQueueStore.open(queueDb);
     const held = [randomUUID(), randomUUID()];
     for (const id of held) {
-      const r = await store.admit(task({ id, type: 'search', affinity: 'holder', claim: { owner: 'holder', maxConcurrent: 2, leaseMs: 60_000 } }));
+      const r = await holdSlot(store, id, { owner: 'holder', maxConcurrent: 2 });
       expect(r).toMatchObject({ admitted: true, claimed: true });
     }
     const base = `http://127.0.0.1:${s.port}`;

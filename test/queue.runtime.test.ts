@@ -15,6 +15,7 @@ import {
 } from '../src/queue/index.js';
 import { tempDir } from './helpers.js';
 import pg from 'pg';
+import { holdSlot } from './support/queue.js';
 import { createTestDatabase, PG_ADMIN_URL, type TestDatabase } from './support/pg.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -125,18 +126,7 @@ describe('TaskQueue: synchronous tasks (searches)', () => {
   it('gives up waiting after the timeout with 503 and records the task as timed out', async () => {
     const q = await sqliteQueue({}, { search: { max_concurrent: 1, max_queue_size: 5, timeout: 0.3 } });
     // The only slot is held by another instance sharing the queue.
-    await q.store.admit({
-      id: 'held-elsewhere',
-      type: 'search',
-      payload: {},
-      maxQueueSize: 5,
-      maxAttempts: 1,
-      origin: 'other',
-      affinity: 'other',
-      deadlineMs: null,
-      claim: { owner: 'other', maxConcurrent: 1, leaseMs: 60_000 },
-      durable: false,
-    });
+    await holdSlot(q.store, 'held-elsewhere');
     let ran = false;
     const err = await rejection(q.run('search', {}, () => (ran = true)));
     expect(err.code).toBe('ALAW_ERR_QUEUE_WAIT_TIMEOUT');
@@ -148,10 +138,7 @@ describe('TaskQueue: synchronous tasks (searches)', () => {
 
   it('a task claimed by this instance before its admission has answered still reaches its caller', async () => {
     const store = await SqliteQueueStore.open(path.join(tmp.dir, `race-${++n}.db`));
-    const hold = await store.admit({
-      id: 'held', type: 'search', payload: {}, maxQueueSize: 10, maxAttempts: 1, origin: 'other', affinity: 'other', deadlineMs: null,
-      claim: { owner: 'other', maxConcurrent: 1, leaseMs: 60_000 }, durable: false,
-    });
+    const hold = await holdSlot(store, 'held');
     expect(hold).toMatchObject({ claimed: true });
     // The first admission commits at once but its answer comes back late (as a reply on a slow connection would).
     let delayNext = true;
@@ -182,10 +169,7 @@ describe('TaskQueue: synchronous tasks (searches)', () => {
 
   it('a store error while a waiter times out is reported to the caller, not thrown into the event loop', async () => {
     const q = await sqliteQueue({}, { search: { max_concurrent: 1, max_queue_size: 5, timeout: 0.3 } });
-    await q.store.admit({
-      id: 'held', type: 'search', payload: {}, maxQueueSize: 5, maxAttempts: 1, origin: 'other', affinity: 'other', deadlineMs: null,
-      claim: { owner: 'other', maxConcurrent: 1, leaseMs: 60_000 }, durable: false,
-    });
+    await holdSlot(q.store, 'held');
     const waiting = rejection(q.run('search', {}, () => 'never'));
     await sleep(50);
     await q.store.close(); // every later store call fails

@@ -59,7 +59,7 @@ export function isProceduralProvision(law: string, article: number): boolean {
 }
 
 const PARTY_ROLES = ['원고', '피고', '피고인', '피해자', '채권자', '채무자', '임대인', '임차인', '매도인', '매수인', '상속인', '근로자', '사용자', '신청인', '피신청인', '청구인'];
-const UNIT: Record<string, number> = { '': 1, 만: 1e4, 억: 1e8, 조: 1e12 };
+const UNIT: Record<string, number> = { '': 1, 천: 1e3, 만: 1e4, 백만: 1e6, 천만: 1e7, 억: 1e8, 조: 1e12 };
 
 /** `금 50,000,000원`, `3억 5천만 원`, `1,500만원` → won. */
 export function findAmounts(text: string): { text: string; won: number }[] {
@@ -67,14 +67,10 @@ export function findAmounts(text: string): { text: string; won: number }[] {
   const re = /(?:금\s*)?((?:\d[\d,]*\s*(?:조|억|천만|백만|만|천)?\s*)+)원/gu;
   for (const m of text.matchAll(re)) {
     let won = 0;
-    let rest = m[1]!.replace(/\s+/gu, '');
-    for (const part of rest.matchAll(/([\d,]+)(조|억|천만|백만|만|천)?/gu)) {
-      const n = Number(part[1]!.replace(/,/gu, ''));
-      const unit = part[2] === '천만' ? 1e7 : part[2] === '백만' ? 1e6 : part[2] === '천' ? 1e3 : (UNIT[part[2] ?? ''] ?? 1);
-      won += n * unit;
+    for (const part of m[1]!.replace(/\s+/gu, '').matchAll(/([\d,]+)(조|억|천만|백만|만|천)?/gu)) {
+      won += Number(part[1]!.replace(/,/gu, '')) * UNIT[part[2] ?? '']!;
     }
-    rest = m[0].trim();
-    if (won > 0) out.push({ text: rest, won });
+    if (won > 0) out.push({ text: m[0].trim(), won });
   }
   return out;
 }

@@ -8,27 +8,48 @@ import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely
  * works on both. Kysely's migrator takes a lock, so several instances
  * starting at once on one PostgreSQL database migrate it once.
  */
-const SQLITE: Record<string, Migration> = {
-  '0001_tasks': {
+
+/** Column types of the one schema in each dialect. */
+interface Dialect {
+  seq: string;
+  json: string;
+  time: string;
+  requiredTime: string;
+  createdAt: string;
+  flag: string;
+}
+const SQLITE_TYPES: Dialect = { seq: 'INTEGER PRIMARY KEY', json: 'TEXT', time: 'TEXT', requiredTime: 'TEXT NOT NULL', createdAt: 'TEXT NOT NULL', flag: 'INTEGER NOT NULL DEFAULT 0' };
+const POSTGRES_TYPES: Dialect = {
+  seq: 'BIGSERIAL PRIMARY KEY',
+  json: 'JSONB',
+  time: 'TIMESTAMPTZ',
+  requiredTime: 'TIMESTAMPTZ NOT NULL',
+  createdAt: 'TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp()',
+  flag: 'BOOLEAN NOT NULL DEFAULT false',
+};
+
+function createTasks(d: Dialect): Migration {
+  const t = (type: string) => sql.raw(type);
+  return {
     async up(db: Kysely<unknown>): Promise<void> {
       await sql`CREATE TABLE tasks (
-        seq INTEGER PRIMARY KEY,
+        seq ${t(d.seq)},
         id TEXT NOT NULL UNIQUE,
         type TEXT NOT NULL,
         status TEXT NOT NULL CHECK (status IN ('pending','processing','completed','failed','timeout','cancelled')),
-        payload TEXT,
-        result TEXT,
+        payload ${t(d.json)},
+        result ${t(d.json)},
         error TEXT,
         error_code TEXT,
         attempts INTEGER NOT NULL DEFAULT 0,
         max_attempts INTEGER NOT NULL,
-        created_at TEXT NOT NULL,
-        started_at TEXT,
-        finished_at TEXT,
+        created_at ${t(d.createdAt)},
+        started_at ${t(d.time)},
+        finished_at ${t(d.time)},
         owner TEXT,
-        lease_expires_at TEXT,
+        lease_expires_at ${t(d.time)},
         affinity TEXT,
-        deadline_at TEXT,
+        deadline_at ${t(d.time)},
         origin TEXT NOT NULL,
         wait_ms INTEGER,
         run_ms INTEGER
@@ -42,14 +63,16 @@ const SQLITE: Record<string, Migration> = {
         host TEXT NOT NULL,
         pid INTEGER NOT NULL,
         version TEXT NOT NULL,
-        started_at TEXT NOT NULL,
-        heartbeat_at TEXT NOT NULL,
+        started_at ${t(d.requiredTime)},
+        heartbeat_at ${t(d.requiredTime)},
         profile TEXT NOT NULL,
-        draining INTEGER NOT NULL DEFAULT 0
+        draining ${t(d.flag)}
       )`.execute(db);
     },
-  },
-};
+  };
+}
+
+const SQLITE: Record<string, Migration> = { '0001_tasks': createTasks(SQLITE_TYPES) };
 
 /**
  * Counts by type and status kept by triggers, so health and status read 12 rows
@@ -73,48 +96,7 @@ SQLITE['0002_task_counts'] = {
   },
 };
 
-const POSTGRES: Record<string, Migration> = {
-  '0001_tasks': {
-    async up(db: Kysely<unknown>): Promise<void> {
-      await sql`CREATE TABLE tasks (
-        seq BIGSERIAL PRIMARY KEY,
-        id TEXT NOT NULL UNIQUE,
-        type TEXT NOT NULL,
-        status TEXT NOT NULL CHECK (status IN ('pending','processing','completed','failed','timeout','cancelled')),
-        payload JSONB,
-        result JSONB,
-        error TEXT,
-        error_code TEXT,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        max_attempts INTEGER NOT NULL,
-        created_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
-        started_at TIMESTAMPTZ,
-        finished_at TIMESTAMPTZ,
-        owner TEXT,
-        lease_expires_at TIMESTAMPTZ,
-        affinity TEXT,
-        deadline_at TIMESTAMPTZ,
-        origin TEXT NOT NULL,
-        wait_ms INTEGER,
-        run_ms INTEGER
-      )`.execute(db);
-      await sql`CREATE INDEX tasks_queue ON tasks (status, type, seq)`.execute(db);
-      await sql`CREATE INDEX tasks_lease ON tasks (lease_expires_at) WHERE status = 'processing'`.execute(db);
-      await sql`CREATE INDEX tasks_deadline ON tasks (deadline_at) WHERE status = 'pending'`.execute(db);
-      await sql`CREATE INDEX tasks_finished ON tasks (type, finished_at)`.execute(db);
-      await sql`CREATE TABLE queue_instances (
-        instance_id TEXT PRIMARY KEY,
-        host TEXT NOT NULL,
-        pid INTEGER NOT NULL,
-        version TEXT NOT NULL,
-        started_at TIMESTAMPTZ NOT NULL,
-        heartbeat_at TIMESTAMPTZ NOT NULL,
-        profile TEXT NOT NULL,
-        draining BOOLEAN NOT NULL DEFAULT false
-      )`.execute(db);
-    },
-  },
-};
+const POSTGRES: Record<string, Migration> = { '0001_tasks': createTasks(POSTGRES_TYPES) };
 
 /**
  * Admission, claiming and finishing as server-side functions: one round trip
@@ -211,16 +193,13 @@ POSTGRES['0002_admit_claim_functions'] = {
 };
 
 /** The stage a running task reports (`extracting`, `retrieving` …), for progress views and event streams. */
-SQLITE['0003_progress'] = {
+const addProgress: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
     await sql`ALTER TABLE tasks ADD COLUMN progress TEXT`.execute(db);
   },
 };
-POSTGRES['0003_progress'] = {
-  async up(db: Kysely<unknown>): Promise<void> {
-    await sql`ALTER TABLE tasks ADD COLUMN progress TEXT`.execute(db);
-  },
-};
+SQLITE['0003_progress'] = addProgress;
+POSTGRES['0003_progress'] = addProgress;
 
 export const sqliteQueueMigrations: MigrationProvider = { getMigrations: () => Promise.resolve(SQLITE) };
 export const postgresQueueMigrations: MigrationProvider = { getMigrations: () => Promise.resolve(POSTGRES) };

@@ -23,29 +23,8 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
 const parse = (s: unknown): unknown => (typeof s === 'string' ? JSON.parse(s) : null);
 
-interface Row {
-  seq: number;
-  id: string;
-  type: TaskType;
-  status: TaskStatus;
-  payload: string | null;
-  result: string | null;
-  error: string | null;
-  error_code: string | null;
-  attempts: number;
-  max_attempts: number;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  owner: string | null;
-  lease_expires_at: string | null;
-  affinity: string | null;
-  deadline_at: string | null;
-  origin: string;
-  wait_ms: number | null;
-  run_ms: number | null;
-  progress: string | null;
-}
+/** A `tasks` row as SQLite returns it: JSON columns still text. */
+type Row = Omit<TaskRecord, 'payload' | 'result'> & { seq: number; payload: string | null; result: string | null };
 
 /**
  * Every method is `async` although better-sqlite3 is synchronous: a SQLite
@@ -191,73 +170,67 @@ export class SqliteQueueStore implements QueueStore {
   }
 
   async admit(req: AdmitRequest): Promise<AdmitResult> {
-    return Promise.resolve(
-      this.write(req.durable, (): AdmitResult => {
-        const pending = this.st.countStatus.get('pending', req.type) as number;
-        // A task that can start at once never waits, so max_queue_size (places to wait) does not apply to it.
-        const claimed = !!req.claim && pending === 0 && (this.st.countStatus.get('processing', req.type) as number) < req.claim.maxConcurrent;
-        if (!claimed && pending >= req.maxQueueSize) return { admitted: false, pending };
-        const now = Date.now();
-        this.st.insert.run({
-          id: req.id,
-          type: req.type,
-          status: claimed ? 'processing' : 'pending',
-          payload: json(req.payload),
-          attempts: claimed ? 1 : 0,
-          max_attempts: req.maxAttempts,
-          created_at: iso(now),
-          started_at: claimed ? iso(now) : null,
-          owner: claimed ? req.claim!.owner : null,
-          lease_expires_at: claimed ? iso(now + req.claim!.leaseMs) : null,
-          affinity: req.affinity,
-          deadline_at: req.deadlineMs === null ? null : iso(req.deadlineMs),
-          origin: req.origin,
-          wait_ms: claimed ? 0 : null,
-        });
-        return { admitted: true, claimed, pending: claimed ? pending : pending + 1 };
-      }),
-    );
+    return this.write(req.durable, (): AdmitResult => {
+      const pending = this.st.countStatus.get('pending', req.type) as number;
+      // A task that can start at once never waits, so max_queue_size (places to wait) does not apply to it.
+      const claimed = !!req.claim && pending === 0 && (this.st.countStatus.get('processing', req.type) as number) < req.claim.maxConcurrent;
+      if (!claimed && pending >= req.maxQueueSize) return { admitted: false, pending };
+      const now = Date.now();
+      this.st.insert.run({
+        id: req.id,
+        type: req.type,
+        status: claimed ? 'processing' : 'pending',
+        payload: json(req.payload),
+        attempts: claimed ? 1 : 0,
+        max_attempts: req.maxAttempts,
+        created_at: iso(now),
+        started_at: claimed ? iso(now) : null,
+        owner: claimed ? req.claim!.owner : null,
+        lease_expires_at: claimed ? iso(now + req.claim!.leaseMs) : null,
+        affinity: req.affinity,
+        deadline_at: req.deadlineMs === null ? null : iso(req.deadlineMs),
+        origin: req.origin,
+        wait_ms: claimed ? 0 : null,
+      });
+      return { admitted: true, claimed, pending: claimed ? pending : pending + 1 };
+    });
   }
 
   async claim(req: ClaimRequest): Promise<ClaimedTask[]> {
-    return Promise.resolve(
-      this.write(false, () => {
-        const processing = this.st.countStatus.get('processing', req.type) as number;
-        const free = Math.min(req.limit, req.maxConcurrent - processing);
-        if (free <= 0) return [];
-        const rows = this.st.pendingFor.all(req.type, req.affinity, free) as Pick<Row, 'seq' | 'id' | 'payload' | 'attempts' | 'max_attempts' | 'created_at'>[];
-        const now = Date.now();
-        const started = iso(now);
-        const lease = iso(now + req.leaseMs);
-        return rows.map((r) => {
-          this.st.markClaimed.run({ owner: req.owner, started, lease, seq: r.seq });
-          return { id: r.id, type: req.type, payload: parse(r.payload), attempt: r.attempts + 1, maxAttempts: r.max_attempts, createdAtMs: Date.parse(r.created_at) };
-        });
-      }),
-    );
+    return this.write(false, () => {
+      const processing = this.st.countStatus.get('processing', req.type) as number;
+      const free = Math.min(req.limit, req.maxConcurrent - processing);
+      if (free <= 0) return [];
+      const rows = this.st.pendingFor.all(req.type, req.affinity, free) as Pick<Row, 'seq' | 'id' | 'payload' | 'attempts' | 'max_attempts' | 'created_at'>[];
+      const now = Date.now();
+      const started = iso(now);
+      const lease = iso(now + req.leaseMs);
+      return rows.map((r) => {
+        this.st.markClaimed.run({ owner: req.owner, started, lease, seq: r.seq });
+        return { id: r.id, type: req.type, payload: parse(r.payload), attempt: r.attempts + 1, maxAttempts: r.max_attempts, createdAtMs: Date.parse(r.created_at) };
+      });
+    });
   }
 
   async finish(req: FinishRequest): Promise<boolean> {
-    return Promise.resolve(
-      this.write(req.durable, () => {
-        const info = this.st.finish.run({
-          status: req.status,
-          result: json(req.result),
-          error: req.error ?? null,
-          error_code: req.errorCode ?? null,
-          now: iso(Date.now()),
-          run_ms: Math.round(req.runMs),
-          id: req.id,
-          owner: req.owner,
-          attempt: req.attempt,
-        });
-        return info.changes === 1;
-      }),
-    );
+    return this.write(req.durable, () => {
+      const info = this.st.finish.run({
+        status: req.status,
+        result: json(req.result),
+        error: req.error ?? null,
+        error_code: req.errorCode ?? null,
+        now: iso(Date.now()),
+        run_ms: Math.round(req.runMs),
+        id: req.id,
+        owner: req.owner,
+        attempt: req.attempt,
+      });
+      return info.changes === 1;
+    });
   }
 
   async retry(id: string, owner: string, attempt: number, error: string, errorCode: string): Promise<boolean> {
-    return Promise.resolve(this.write(true, () => this.st.retry.run({ id, owner, attempt, error, error_code: errorCode }).changes === 1));
+    return this.write(true, () => this.st.retry.run({ id, owner, attempt, error, error_code: errorCode }).changes === 1);
   }
 
   async renew(owner: string, held: { id: string; attempt: number }[], leaseMs: number): Promise<string[]> {
@@ -269,24 +242,22 @@ export class SqliteQueueStore implements QueueStore {
   }
 
   async release(owner: string, ids: string[]): Promise<number> {
-    if (ids.length === 0) return Promise.resolve(0);
-    return Promise.resolve(this.write(true, () => ids.reduce((n, id) => n + this.st.release.run(id, owner).changes, 0)));
+    if (ids.length === 0) return 0;
+    return this.write(true, () => ids.reduce((n, id) => n + this.st.release.run(id, owner).changes, 0));
   }
 
   async reclaim(): Promise<ReclaimCounts> {
-    return Promise.resolve(
-      this.write(true, () => {
-        const now = iso(Date.now());
-        const timedOut = this.st.expireDeadlines.run(now, now).changes;
-        const failed = this.st.failLost.run(now, now).changes + this.st.failExhausted.run(now, now).changes;
-        const requeued = this.st.requeue.run(now).changes;
-        return { requeued, failed, timedOut };
-      }),
-    );
+    return this.write(true, () => {
+      const now = iso(Date.now());
+      const timedOut = this.st.expireDeadlines.run(now, now).changes;
+      const failed = this.st.failLost.run(now, now).changes + this.st.failExhausted.run(now, now).changes;
+      const requeued = this.st.requeue.run(now).changes;
+      return { requeued, failed, timedOut };
+    });
   }
 
   async expirePending(id: string, error: string, errorCode: string): Promise<boolean> {
-    return Promise.resolve(this.write(false, () => this.st.expireOne.run(iso(Date.now()), error, errorCode, id).changes === 1));
+    return this.write(false, () => this.st.expireOne.run(iso(Date.now()), error, errorCode, id).changes === 1);
   }
 
   async setProgress(id: string, owner: string, attempt: number, stage: string): Promise<boolean> {
@@ -298,13 +269,11 @@ export class SqliteQueueStore implements QueueStore {
   }
 
   async cancelPending(type: TaskType | null, reason: string): Promise<{ id: string; type: TaskType }[]> {
-    return Promise.resolve(
-      this.write(true, () => {
-        const rows = (type ? this.st.pendingOf.all(type) : this.st.pendingAll.all()) as { id: string; type: TaskType }[];
-        const now = iso(Date.now());
-        return rows.filter((r) => this.st.cancel.run(now, reason, r.id).changes === 1);
-      }),
-    );
+    return this.write(true, () => {
+      const rows = (type ? this.st.pendingOf.all(type) : this.st.pendingAll.all()) as { id: string; type: TaskType }[];
+      const now = iso(Date.now());
+      return rows.filter((r) => this.st.cancel.run(now, reason, r.id).changes === 1);
+    });
   }
 
   async counts(activeOnly = false): Promise<StatusCounts> {
@@ -313,18 +282,18 @@ export class SqliteQueueStore implements QueueStore {
       if (activeOnly && r.status !== 'pending' && r.status !== 'processing') continue;
       if (out[r.type]) out[r.type][r.status] = r.n;
     }
-    return Promise.resolve(out);
+    return out;
   }
 
   async oldestPending(): Promise<Record<TaskType, number | null>> {
     const out: Record<TaskType, number | null> = { search: null, analysis: null };
     for (const r of this.st.oldest.all() as { type: TaskType; created_at: string }[]) if (r.type in out) out[r.type] = Date.parse(r.created_at);
-    return Promise.resolve(out);
+    return out;
   }
 
   async durations(type: TaskType, windowMs: number, limit: number): Promise<{ wait: number[]; run: number[] }> {
     const rows = this.st.durations.all(type, iso(Date.now() - windowMs), limit) as { wait_ms: number | null; run_ms: number }[];
-    return Promise.resolve({ wait: rows.map((r) => r.wait_ms ?? 0), run: rows.map((r) => r.run_ms) });
+    return { wait: rows.map((r) => r.wait_ms ?? 0), run: rows.map((r) => r.run_ms) };
   }
 
   private static record(r: Row): TaskRecord {
@@ -334,17 +303,17 @@ export class SqliteQueueStore implements QueueStore {
 
   async get(id: string): Promise<TaskRecord | null> {
     const r = this.st.get.get(id) as Row | undefined;
-    return Promise.resolve(r ? SqliteQueueStore.record(r) : null);
+    return r ? SqliteQueueStore.record(r) : null;
   }
 
   async list(status: TaskStatus, limit: number): Promise<TaskRecord[]> {
-    return Promise.resolve((this.st.list.all(status, limit) as Row[]).map((r) => SqliteQueueStore.record(r)));
+    return (this.st.list.all(status, limit) as Row[]).map((r) => SqliteQueueStore.record(r));
   }
 
   async position(id: string): Promise<number | null> {
     const r = this.st.get.get(id) as Row | undefined;
-    if (!r || r.status !== 'pending') return Promise.resolve(null);
-    return Promise.resolve(this.st.position.get(r.type, r.seq) as number);
+    if (!r || r.status !== 'pending') return null;
+    return this.st.position.get(r.type, r.seq) as number;
   }
 
   async statuses(ids: string[]): Promise<Map<string, TaskStatus>> {
@@ -353,31 +322,28 @@ export class SqliteQueueStore implements QueueStore {
       const s = this.st.status.get(id) as TaskStatus | undefined;
       if (s) out.set(id, s);
     }
-    return Promise.resolve(out);
+    return out;
   }
 
   async prune(type: TaskType, beforeMs: number, batch: number): Promise<number> {
-    return Promise.resolve(this.write(false, () => this.st.prune.run(type, iso(beforeMs), batch).changes));
+    return this.write(false, () => this.st.prune.run(type, iso(beforeMs), batch).changes);
   }
 
   async ping(): Promise<void> {
     this.st.ping.get();
-    return Promise.resolve();
   }
 
   async heartbeatInstance(info: Omit<InstanceInfo, 'heartbeat_at'>): Promise<void> {
     this.write(false, () => this.st.upsertInstance.run({ ...info, draining: info.draining ? 1 : 0, heartbeat_at: iso(Date.now()) }));
-    return Promise.resolve();
   }
 
   async instances(aliveWithinMs: number): Promise<InstanceInfo[]> {
     const rows = this.st.instances.all(iso(Date.now() - aliveWithinMs)) as (Omit<InstanceInfo, 'draining'> & { draining: number })[];
-    return Promise.resolve(rows.map((r) => ({ ...r, draining: r.draining === 1 })));
+    return rows.map((r) => ({ ...r, draining: r.draining === 1 }));
   }
 
   async removeInstance(id: string): Promise<void> {
     this.write(false, () => this.st.removeInstance.run(id));
-    return Promise.resolve();
   }
 
   async pruneInstances(beforeMs: number): Promise<number> {
@@ -386,6 +352,5 @@ export class SqliteQueueStore implements QueueStore {
 
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
-    return Promise.resolve();
   }
 }

@@ -5,6 +5,7 @@ import { AlawError } from '../errors.js';
 import { ProfileController, ResourceMonitor, type ProfileSettings, type ResourceUsage } from './profile.js';
 import {
   emptyCounts,
+  TASK_TYPE_NAMES as TYPE_KO,
   TASK_TYPES,
   type AdmitRequest,
   type AdmitResult,
@@ -64,7 +65,6 @@ export interface QueueOptions {
   shutdownGraceMs: number;
 }
 
-const TYPE_KO: Record<TaskType, string> = { search: '검색', analysis: '사건 분석' };
 const RECENT = 200;
 /** SQLite keeps counts in a trigger-maintained table (cheap); PostgreSQL counts the table, so health reuses that for a while. */
 const FINISHED_COUNTS_TTL_MS: Record<QueueStore['kind'], number> = { sqlite: 0, postgres: 30_000 };
@@ -401,8 +401,7 @@ export class TaskQueue {
   private async dispatch(type: TaskType): Promise<void> {
     if (!this.started || this.stopped || this.halted) return;
     const l = this.limits(type);
-    let waiting = 0;
-    for (const w of this.waiters.values()) if (w.type === type) waiting += 1;
+    const waiting = this.waitingFor(type);
     if (waiting > 0) {
       const claimed = await this.store.claim({ type, owner: this.instanceId, affinity: this.instanceId, limit: waiting, maxConcurrent: l.max_concurrent, leaseMs: this.options.leaseMs });
       for (const task of claimed) {
@@ -429,6 +428,12 @@ export class TaskQueue {
       this.hold(task, false);
       void this.runAsync(task, handler);
     }
+  }
+
+  private waitingFor(type: TaskType): number {
+    let waiting = 0;
+    for (const w of this.waiters.values()) if (w.type === type) waiting += 1;
+    return waiting;
   }
 
   /**
@@ -602,11 +607,7 @@ export class TaskQueue {
   }
 
   private async poll(): Promise<void> {
-    for (const t of TASK_TYPES) {
-      let waiting = false;
-      for (const w of this.waiters.values()) if (w.type === t) waiting = true;
-      if (waiting || this.handlers[t]) this.kick(t);
-    }
+    for (const t of TASK_TYPES) if (this.waitingFor(t) > 0 || this.handlers[t]) this.kick(t);
     // A waiter whose task was cancelled by another process (`POST /api/queue/clear` on another instance).
     if (this.waiters.size > 0) {
       const statuses = await this.store.statuses([...this.waiters.keys()]);
@@ -692,13 +693,16 @@ export class TaskQueue {
   private async snapshot(fresh = false): Promise<{ counts: StatusCounts; oldest: Record<TaskType, number | null>; dbOk: boolean }> {
     try {
       const now = Date.now();
-      if (fresh || !this.finishedCounts || now - this.finishedCounts.at > FINISHED_COUNTS_TTL_MS[this.store.kind]) {
-        this.finishedCounts = { at: now, counts: await this.store.counts() };
+      const full = fresh || !this.finishedCounts || now - this.finishedCounts.at > FINISHED_COUNTS_TTL_MS[this.store.kind];
+      // A full count is current for pending and processing too; otherwise only those are counted afresh.
+      const [counted, oldest] = await Promise.all([this.store.counts(!full), this.store.oldestPending()]);
+      if (full) {
+        this.finishedCounts = { at: now, counts: counted };
+        return { counts: counted, oldest, dbOk: true };
       }
-      const [active, oldest] = await Promise.all([this.store.counts(true), this.store.oldestPending()]);
       const counts = emptyCounts();
       for (const t of TASK_TYPES) {
-        counts[t] = { ...this.finishedCounts.counts[t], pending: active[t].pending, processing: active[t].processing };
+        counts[t] = { ...this.finishedCounts!.counts[t], pending: counted[t].pending, processing: counted[t].processing };
       }
       return { counts, oldest, dbOk: true };
     } catch (err) {
@@ -731,8 +735,7 @@ export class TaskQueue {
     for (const t of TASK_TYPES) {
       let d = { wait: [] as number[], run: [] as number[] };
       if (dbOk) d = await this.store.durations(t, window, 1000).catch(() => d);
-      let waitingHere = 0;
-      for (const w of this.waiters.values()) if (w.type === t) waitingHere += 1;
+      const waitingHere = this.waitingFor(t);
       let runningHere = 0;
       for (const r of this.running.values()) if (r.type === t) runningHere += 1;
       types[t] = {

@@ -1,6 +1,8 @@
 /** The two kinds of work of the operations guide. */
 export const TASK_TYPES = ['search', 'analysis'] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
+/** What users and operators call each type. */
+export const TASK_TYPE_NAMES: Record<TaskType, string> = { search: '검색', analysis: '사건 분석' };
 
 export const TASK_STATUSES = ['pending', 'processing', 'completed', 'failed', 'timeout', 'cancelled'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];

@@ -1,10 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { createLogger } from '../../ops/index.js';
-import { openQueueStore, TASK_STATUSES, TASK_TYPES, type QueueStore, type TaskRecord, type TaskType } from '../../queue/index.js';
+import { openQueueStore, TASK_STATUSES, TASK_TYPE_NAMES as TYPE_KO, TASK_TYPES, taskTypeOf, type QueueStore, type TaskRecord, type TaskType } from '../../queue/index.js';
 import { CliError, cliConfig, EXIT, type GlobalOptions } from '../context.js';
 
-const TYPE_KO: Record<TaskType, string> = { search: '검색', analysis: '사건 분석' };
 
 async function withStore<T>(g: GlobalOptions, run: (store: QueueStore) => Promise<T>): Promise<T> {
   const config = cliConfig(g);
@@ -63,9 +62,8 @@ export async function runQueueStatus(opts: GlobalOptions & { json?: boolean; lim
 export async function runQueueClear(opts: GlobalOptions & { type?: string; yes?: boolean; json?: boolean }): Promise<number> {
   let type: TaskType | null = null;
   if (opts.type !== undefined) {
-    const t = opts.type === 'case_analysis' ? 'analysis' : opts.type;
-    if (!(TASK_TYPES as readonly string[]).includes(t)) throw new CliError(`--type은 search, analysis(또는 case_analysis) 중 하나여야 합니다 (받은 값: ${opts.type}).`, EXIT.usage);
-    type = t as TaskType;
+    type = taskTypeOf(opts.type) ?? null;
+    if (!type) throw new CliError(`--type은 search, analysis(또는 case_analysis) 중 하나여야 합니다 (받은 값: ${opts.type}).`, EXIT.usage);
   }
   return withStore(opts, async (store) => {
     const counts = await store.counts(true);

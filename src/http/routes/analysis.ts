@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import type { ServerServices } from '../../app/index.js';
 import { AlawError } from '../../errors.js';
 import { ErrorBody } from '../schemas.js';
+import { taskError } from './queue.js';
 
 const CaseTypeParam = Type.Union(['민사', '형사', '행정', '가사', '특허'].map((t) => Type.Literal(t)) as [ReturnType<typeof Type.Literal<string>>], {
   description: '유사 판례를 이 사건 종류로 한정',
@@ -35,6 +36,15 @@ const AnalysisStatus = Type.Object({
  * a case analysis runs as an `analysis` task on the queue.
  */
 export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }> = async (app, { services }) => {
+  /** The analysis task with this id, or 404. */
+  const findAnalysis = async (id: string) => {
+    const t = await services.queue.task(id);
+    if (!t || t.type !== 'analysis') {
+      throw new AlawError('ALAW_ERR_ANALYSIS_NOT_FOUND', 404, `id가 ${id}인 분석이 없습니다 (보존 기간 7일이 지나 삭제되었을 수 있습니다).`, { id });
+    }
+    return t;
+  };
+
   app.post(
     '/api/analysis',
     {
@@ -75,8 +85,7 @@ export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerService
     },
     async (request) => {
       const { id } = request.params;
-      const t = await services.queue.task(id);
-      if (!t || t.type !== 'analysis') throw new AlawError('ALAW_ERR_ANALYSIS_NOT_FOUND', 404, `id가 ${id}인 분석이 없습니다.`, { id });
+      const t = await findAnalysis(id);
       const outcome = await services.queue.cancel(id, `DELETE ${request.ip}`);
       if (outcome === 'running_elsewhere') {
         throw new AlawError('ALAW_ERR_ANALYSIS_RUNNING_ELSEWHERE', 409, '다른 서버 인스턴스에서 실행 중인 분석이어서 여기서 취소할 수 없습니다. 곧 끝납니다 (제한 시간 안에).', { id });
@@ -101,8 +110,7 @@ export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerService
     },
     async (request, reply) => {
       const { id } = request.params;
-      const first = await services.queue.task(id);
-      if (!first || first.type !== 'analysis') throw new AlawError('ALAW_ERR_ANALYSIS_NOT_FOUND', 404, `id가 ${id}인 분석이 없습니다.`, { id });
+      const first = await findAnalysis(id);
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, {
@@ -133,7 +141,7 @@ export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerService
           break;
         }
         if (t.status === 'failed' || t.status === 'timeout' || t.status === 'cancelled') {
-          send('failed', { status: t.status, error: { code: t.error_code, message: t.error } });
+          send('failed', { status: t.status, error: taskError(t) });
           break;
         }
         if (Date.now() - lastBeat > 15_000) {
@@ -160,10 +168,7 @@ export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerService
       },
     },
     async (request) => {
-      const t = await services.queue.task(request.params.id);
-      if (!t || t.type !== 'analysis') {
-        throw new AlawError('ALAW_ERR_ANALYSIS_NOT_FOUND', 404, `id가 ${request.params.id}인 분석이 없습니다 (보존 기간 7일이 지나 삭제되었을 수 있습니다).`, { id: request.params.id });
-      }
+      const t = await findAnalysis(request.params.id);
       return {
         id: t.id,
         status: t.status,
@@ -174,7 +179,7 @@ export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerService
         started_at: t.started_at,
         finished_at: t.finished_at,
         result: t.status === 'completed' ? t.result : null,
-        error: t.error === null || t.status === 'completed' ? null : { code: t.error_code, message: t.error },
+        error: t.status === 'completed' ? null : taskError(t),
       };
     },
   );

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { ServerServices } from '../../app/index.js';
 import { AlawError } from '../../errors.js';
-import { TASK_STATUSES, taskTypeOf } from '../../queue/index.js';
+import { TASK_STATUSES, taskTypeOf, type TaskRecord } from '../../queue/index.js';
 import { TokenAuth } from '../auth.js';
 import { ErrorBody } from '../schemas.js';
 
@@ -37,6 +37,11 @@ const TaskSchema = Type.Object({
   result: Type.Unknown(),
   error: Type.Union([Type.Object({ code: Type.Union([Type.String(), Type.Null()]), message: Type.String() }), Type.Null()]),
 });
+
+/** A task's error as the API shows it (`null` when it has none). */
+export function taskError(t: Pick<TaskRecord, 'error' | 'error_code'>): { code: string | null; message: string } | null {
+  return t.error === null ? null : { code: t.error_code, message: t.error };
+}
 
 /** The operations guide's queue endpoints and task lookup. */
 export const queueRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }> = async (app, { services }) => {
@@ -150,7 +155,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }
         owner: t.owner,
         origin: t.origin,
         result: t.result,
-        error: t.error === null ? null : { code: t.error_code, message: t.error },
+        error: taskError(t),
       };
     },
   );
