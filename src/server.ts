@@ -1,7 +1,8 @@
 import { analysisHandler, openServices } from './app/index.js';
-import { ConfigError, loadConfig, type LoadConfigOptions } from './config/index.js';
+import { ConfigError, loadConfig, tokenList, type LoadConfigOptions } from './config/index.js';
 import { buildApp } from './http/index.js';
-import { createLogger } from './ops/index.js';
+import { createLogger, type Logger } from './ops/index.js';
+import type { ServerServices } from './app/index.js';
 import type { TaskHandler, TaskType } from './queue/index.js';
 
 export interface ServeOptions extends LoadConfigOptions {
@@ -70,6 +71,7 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
     await services.close();
     process.exit(1);
   }
+  await logAccessMode(services, logger);
   // Build the case-number and id lookup tables now, not on the first request that needs them.
   setImmediate(() => services.search.engine.warm());
   stopWatching = services.search.watch(config.search.reloadCheckSeconds);
@@ -87,4 +89,19 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
     },
     `ALaw AI-Backend가 http://${config.server.host}:${port} 에서 요청을 받습니다 (API 문서: /docs)`,
   );
+}
+
+/** Says at start-up whether /api needs a key, or is open to this machine only because no key exists. */
+async function logAccessMode(services: ServerServices, logger: Logger): Promise<void> {
+  const auth = services.config.auth;
+  const env = tokenList(auth.adminTokens).length + tokenList(auth.userTokens).length;
+  const stored = await services.queue.store.keys.countActive().catch(() => 0);
+  if (env + stored === 0) {
+    logger.warn(
+      { auth: 'open-loopback' },
+      'API 키가 없어 인증 없이 열려 있습니다: 같은 컴퓨터(127.0.0.1)에서 온 요청만 받고 다른 곳의 요청은 403으로 거절합니다. 키를 만들려면 `npx alaw keys create --name 이름`',
+    );
+  } else {
+    logger.info({ auth: 'keys', api_keys: { stored, env } }, `API 키 ${env + stored}개가 있어 /api 요청에는 키가 필요합니다 (헬스체크·/docs 제외)`);
+  }
 }

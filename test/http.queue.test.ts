@@ -23,6 +23,9 @@ afterAll(async () => {
 });
 
 const json = <T>(r: { body: string }): T => JSON.parse(r.body) as T;
+// Keys are configured here, so /api needs one (the rules themselves are tested in auth.test.ts).
+const asUser = { authorization: `Bearer ${USER}` };
+const asAdmin = { authorization: `Bearer ${ADMIN}` };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('queue endpoints', () => {
@@ -38,11 +41,11 @@ describe('queue endpoints', () => {
   });
 
   it('every search goes through the search queue and can be looked up as a task', async () => {
-    const r = await app.inject({ url: '/api/search', query: { q: '명의신탁 약정 무효' } });
+    const r = await app.inject({ url: '/api/search', query: { q: '명의신탁 약정 무효' }, headers: asUser });
     expect(r.statusCode).toBe(200);
     const taskId = r.headers['x-task-id'] as string;
     expect(taskId).toMatch(/^[0-9a-f-]{36}$/);
-    const t = await app.inject(`/api/queue/tasks/${taskId}`);
+    const t = await app.inject({ url: `/api/queue/tasks/${taskId}`, headers: asUser });
     expect(t.statusCode).toBe(200);
     const task = json<Record<string, unknown>>(t);
     const body = json<{ total: number; hits: { id: string }[] }>(r);
@@ -51,13 +54,13 @@ describe('queue endpoints', () => {
     // The request itself is not shown.
     expect(task).not.toHaveProperty('payload');
     // POST searches too.
-    const p = await app.inject({ method: 'POST', url: '/api/search', payload: { q: '취득시효' } });
+    const p = await app.inject({ method: 'POST', url: '/api/search', payload: { q: '취득시효' }, headers: asUser });
     expect(p.headers['x-task-id']).toBeTruthy();
   });
 
   it('a bad search is refused before it takes a queue slot', async () => {
     const before = (await services.queue.store.counts()).search;
-    const r = await app.inject({ url: '/api/search', query: { q: ' ' } });
+    const r = await app.inject({ url: '/api/search', query: { q: ' ' }, headers: asUser });
     expect(r.statusCode).toBe(400);
     expect(r.headers['x-task-id']).toBeUndefined();
     const after = (await services.queue.store.counts()).search;
@@ -65,7 +68,7 @@ describe('queue endpoints', () => {
   });
 
   it('GET /api/queue/status/json has limits, profile, counts, durations and instances', async () => {
-    await app.inject({ url: '/api/search', query: { q: '손해배상' } });
+    await app.inject({ url: '/api/search', query: { q: '손해배상' }, headers: asUser });
     const s = json<Record<string, any>>(await app.inject('/api/queue/status/json')); // eslint-disable-line @typescript-eslint/no-explicit-any
     expect(s).toMatchObject({ status: 'healthy', is_running: true, instance_id: services.instanceId, backend: { kind: 'sqlite' } });
     expect(s.profile).toMatchObject({ mode: 'conservative', active: 'conservative', optimized_when: { memory_percent_below: 60, cpu_percent_below: 50 } });
@@ -104,7 +107,7 @@ describe('queue endpoints', () => {
     const r = await app.inject({ method: 'POST', url: '/api/queue/clear?type=case_analysis', headers: { authorization: `bearer ${ADMIN}` } });
     expect(r.statusCode).toBe(200);
     expect(json(r)).toEqual({ removed: 2, by_type: { search: 0, analysis: 2 }, ids: [a.id, b.id], type: 'analysis' });
-    const t = json<{ status: string; error: { code: string; message: string } }>(await app.inject(`/api/queue/tasks/${a.id}`));
+    const t = json<{ status: string; error: { code: string; message: string } }>(await app.inject({ url: `/api/queue/tasks/${a.id}`, headers: asAdmin }));
     expect(t.status).toBe('cancelled');
     expect(t.error.code).toBe('ALAW_ERR_QUEUE_CANCELLED');
     expect(t.error.message).toContain('admin:');
@@ -113,10 +116,10 @@ describe('queue endpoints', () => {
   it('GET /api/queue/tasks/{id} shows a waiting task with its place in line', async () => {
     const a = await services.queue.submit('analysis', {});
     const b = await services.queue.submit('analysis', {});
-    const t = json<{ status: string; position: number; estimated_wait_s: number }>(await app.inject(`/api/queue/tasks/${b.id}`));
+    const t = json<{ status: string; position: number; estimated_wait_s: number }>(await app.inject({ url: `/api/queue/tasks/${b.id}`, headers: asAdmin }));
     expect(t).toMatchObject({ status: 'pending', position: 2 });
     expect(t.estimated_wait_s).toBeGreaterThanOrEqual(1);
-    const missing = await app.inject('/api/queue/tasks/no-such-task');
+    const missing = await app.inject({ url: '/api/queue/tasks/no-such-task', headers: asAdmin });
     expect(missing.statusCode).toBe(404);
     expect(json<{ error: { code: string } }>(missing).error.code).toBe('ALAW_ERR_TASK_NOT_FOUND');
     await services.queue.clear(null, 'test');

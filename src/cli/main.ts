@@ -2,6 +2,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runAnalyze } from './commands/analyze.js';
 import { runImport } from './commands/import.js';
+import { runKeysCreate, runKeysList, runKeysRevoke } from './commands/keys.js';
 import { runQueueClear, runQueueStatus } from './commands/queue.js';
 import { runIndex } from './commands/indexCmd.js';
 import { runSearch } from './commands/search.js';
@@ -97,6 +98,36 @@ queue
   .option('--queue-db <path>', '큐 SQLite 파일 (기본 data/queue.db)')
   .action(async (opts: { type?: string; yes?: boolean; json?: boolean; queueDb?: string }) => {
     process.exitCode = await runQueueClear({ ...opts, ...globalOverrides(program) });
+  });
+
+const keys = program.command('keys').description('API 키를 만들고, 보고, 폐기합니다 (작업 큐 데이터베이스에 해시로 저장, 모든 인스턴스가 공유).');
+keys
+  .command('create')
+  .description('새 API 키를 만들어 한 번만 보여 줍니다.')
+  .option('--name <name>', '키 이름 (누구의, 어디에 쓰는 키인지)')
+  .option('--role <role>', 'user(기본) 또는 admin (대기열 비우기 등 관리 작업, 모든 분석 열람)')
+  .option('--json', 'JSON으로 출력')
+  .option('--queue-db <path>', '큐 SQLite 파일 (기본 data/queue.db)')
+  .action(async (opts: { name?: string; role?: string; json?: boolean; queueDb?: string }) => {
+    process.exitCode = await runKeysCreate({ ...opts, ...globalOverrides(program) });
+  });
+keys
+  .command('list')
+  .description('API 키 목록 (키 자체는 보여 주지 않습니다)')
+  .option('--all', '폐기된 키도')
+  .option('--json', 'JSON으로 출력')
+  .option('--queue-db <path>', '큐 SQLite 파일 (기본 data/queue.db)')
+  .action(async (opts: { all?: boolean; json?: boolean; queueDb?: string }) => {
+    process.exitCode = await runKeysList({ ...opts, ...globalOverrides(program) });
+  });
+keys
+  .command('revoke')
+  .description('API 키를 폐기합니다.')
+  .argument('<id>', '키 id (alaw keys list)')
+  .option('--json', 'JSON으로 출력')
+  .option('--queue-db <path>', '큐 SQLite 파일 (기본 data/queue.db)')
+  .action(async (id: string, opts: { json?: boolean; queueDb?: string }) => {
+    process.exitCode = await runKeysRevoke(id, { ...opts, ...globalOverrides(program) });
   });
 
 program

@@ -140,10 +140,12 @@ export const ConfigSchema = Type.Object(
     ),
     auth: Type.Object(
       {
-        /** Admin bearer tokens (comma-separated, each ≥ 16 characters): POST /api/queue/clear. Env ALAW_ADMIN_TOKEN. */
+        /** Admin keys from the environment (comma-separated, each ≥ 16 characters), besides `alaw keys create --role admin`. Env ALAW_ADMIN_TOKEN. */
         adminTokens: Type.String({ default: '' }),
-        /** Non-admin bearer tokens (comma-separated). */
+        /** User keys from the environment (comma-separated). Env ALAW_USER_TOKENS. */
         userTokens: Type.String({ default: '' }),
+        /** How long a key lookup (and whether any key exists) is cached, seconds: a revoked key stops working within this time. */
+        keyCacheSeconds: Type.Number({ minimum: 0, maximum: 300, default: 5 }),
       },
       { additionalProperties: false, default: {} },
     ),

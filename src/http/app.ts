@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { ServerServices } from '../app/index.js';
+import { KeyAuth } from './auth.js';
 import { registerErrorHandling } from './errors.js';
 import { recoverRawUrl } from './rawUrl.js';
 import { analysisRoutes } from './routes/analysis.js';
@@ -38,6 +39,8 @@ export async function buildApp(services: ServerServices): Promise<FastifyInstanc
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   registerErrorHandling(app);
+  const auth = new KeyAuth(services.queue.store.keys, services.config.auth, services.logger, services.config.server.trustProxy);
+  auth.register(app);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -57,7 +60,13 @@ export async function buildApp(services: ServerServices): Promise<FastifyInstanc
         { name: '분석', description: '사건 설명으로 유사 판례 기반 분석 (비동기 작업)' },
         { name: '운영', description: '서비스·색인·작업 큐 상태' },
       ],
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: '관리자 토큰 (ALAW_ADMIN_TOKEN)' } } },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'API 키 (`alaw keys create`로 발급, 또는 ALAW_ADMIN_TOKEN/ALAW_USER_TOKENS). 키가 하나도 없으면 같은 컴퓨터의 요청만 키 없이 받습니다.' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'Authorization 헤더 대신 쓸 수 있습니다.' },
+        },
+      },
+      security: [{ bearer: [] }, { apiKey: [] }],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });

@@ -1,56 +1,174 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { tokenList, type Config } from '../config/index.js';
 import { AlawError } from '../errors.js';
+import type { Logger } from '../ops/index.js';
+import { keyDigest, type ApiKeyStore, type Role } from '../queue/index.js';
 
-export type Role = 'admin' | 'user';
-
-const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+export type { Role };
 
 /**
- * Bearer tokens from the configuration (`ALAW_ADMIN_TOKEN`, `ALAW_USER_TOKENS`).
- * Only SHA-256 digests are kept, compared in constant time.
+ * Who a request acts as. `key_…`: a key from `alaw keys create`; `env:…`: a
+ * key from ALAW_ADMIN_TOKEN / ALAW_USER_TOKENS; `local`: an anonymous request
+ * from this machine while no key exists at all.
  */
-export class TokenAuth {
-  private readonly tokens: { digest: Buffer; role: Role }[];
+export interface Principal {
+  id: string;
+  role: Role;
+  name: string;
+}
 
-  constructor(auth: Readonly<Config['auth']>) {
-    this.tokens = [
-      ...tokenList(auth.adminTokens).map((t) => ({ digest: digest(t), role: 'admin' as const })),
-      ...tokenList(auth.userTokens).map((t) => ({ digest: digest(t), role: 'user' as const })),
-    ];
-  }
+/**
+ * What a route needs, in its `config.access`:
+ * - `public`: nothing (`/`, /docs, health);
+ * - `local`: nothing from this machine, a key from elsewhere (the guide's `curl localhost:8997/api/queue/status/json`);
+ * - `key` (the default): any valid key; with no key configured, requests from this machine only;
+ * - `admin`: an admin key.
+ */
+export type Access = 'public' | 'local' | 'key' | 'admin';
 
-  get hasAdmin(): boolean {
-    return this.tokens.some((t) => t.role === 'admin');
-  }
-
-  roleOf(token: string): Role | null {
-    const d = digest(token);
-    let role: Role | null = null;
-    for (const t of this.tokens) if (timingSafeEqual(t.digest, d) && role !== 'admin') role = t.role;
-    return role;
-  }
-
-  /** Throws 401 without a valid bearer token, 403 when the token is not an admin's. Returns a label for logs. */
-  requireAdmin(request: FastifyRequest): string {
-    const header = request.headers.authorization;
-    const m = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    if (!m) {
-      throw new AlawError(
-        'ALAW_ERR_AUTH_REQUIRED',
-        401,
-        this.hasAdmin
-          ? '관리자 토큰이 필요합니다. Authorization: Bearer <토큰> 헤더를 보내 주세요.'
-          : '관리자 토큰이 필요합니다. 서버에 관리자 토큰이 설정되어 있지 않으니 ALAW_ADMIN_TOKEN(16자 이상)을 설정하고 다시 시작하세요. 서버에 접속할 수 있다면 `npx alaw queue clear --yes`로도 비울 수 있습니다.',
-      ).withHeaders({ 'WWW-Authenticate': 'Bearer realm="alaw"' });
-    }
-    const role = this.roleOf(m[1]!);
-    if (role === null) {
-      throw new AlawError('ALAW_ERR_AUTH_INVALID', 401, '토큰이 올바르지 않습니다.').withHeaders({ 'WWW-Authenticate': 'Bearer realm="alaw", error="invalid_token"' });
-    }
-    if (role !== 'admin') throw new AlawError('ALAW_ERR_AUTH_FORBIDDEN', 403, '이 작업은 관리자 토큰으로만 할 수 있습니다.');
-    // A short fingerprint identifies which token acted without logging the token.
-    return `admin:${digest(m[1]!).toString('hex').slice(0, 8)}`;
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
   }
 }
+
+const LOCAL: Principal = { id: 'local', role: 'user', name: '로컬 (키 없음)' };
+const NEGATIVE_CACHE_LIMIT = 10_000;
+
+const isLoopback = (ip: string): boolean => ip === '127.0.0.1' || ip === '::1' || ip === '::ffff:127.0.0.1' || ip.startsWith('127.');
+
+/** The key a request presents: `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
+function presentedKey(request: FastifyRequest): string | null {
+  const header = request.headers.authorization;
+  if (typeof header === 'string') {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    return m ? m[1]! : header; // a malformed Authorization header is an invalid key, not a missing one
+  }
+  const x = request.headers['x-api-key'];
+  return typeof x === 'string' && x.length > 0 ? x.trim() : null;
+}
+
+/**
+ * API keys: those created with `alaw keys create` (stored hashed in the queue
+ * database, shared by every instance) and those given in the environment.
+ * Lookups are cached for `auth.keyCacheSeconds` so a request costs no database
+ * round trip; a revoked key stops working within that time.
+ */
+export class KeyAuth {
+  private readonly envKeys = new Map<string, Principal>();
+  private readonly cache = new Map<string, { principal: Principal | null; at: number }>();
+  private anyKey: { value: boolean; at: number } | null = null;
+  private readonly ttlMs: number;
+
+  constructor(
+    private readonly store: ApiKeyStore,
+    auth: Readonly<Config['auth']>,
+    private readonly logger?: Logger,
+    /** Trusted proxies rewrite request.ip; otherwise a forwarded request is not treated as local. */
+    private readonly trustProxy: boolean = false,
+  ) {
+    this.ttlMs = auth.keyCacheSeconds * 1000;
+    for (const [list, role] of [
+      [auth.adminTokens, 'admin'],
+      [auth.userTokens, 'user'],
+    ] as const) {
+      for (const t of tokenList(list)) {
+        const d = keyDigest(t);
+        const id = `env:${d.slice(0, 8)}`;
+        if (!this.envKeys.has(d) || role === 'admin') this.envKeys.set(d, { id, role, name: role === 'admin' ? 'ALAW_ADMIN_TOKEN' : 'ALAW_USER_TOKENS' });
+      }
+    }
+  }
+
+  /** Whether any key exists (environment or database); without one the service is open to this machine only. */
+  async hasKeys(): Promise<boolean> {
+    if (this.envKeys.size > 0) return true;
+    const now = Date.now();
+    if (this.anyKey && now - this.anyKey.at < this.ttlMs) return this.anyKey.value;
+    const value = (await this.store.countActive()) > 0;
+    this.anyKey = { value, at: now };
+    return value;
+  }
+
+  /** The principal of a key, or null when it is unknown or revoked. */
+  async resolve(token: string): Promise<Principal | null> {
+    const d = keyDigest(token);
+    const env = this.envKeys.get(d);
+    if (env) return env;
+    const now = Date.now();
+    const hit = this.cache.get(d);
+    if (hit && now - hit.at < this.ttlMs) return hit.principal;
+    const key = await this.store.findActive(d);
+    const principal = key ? { id: key.id, role: key.role, name: key.name } : null;
+    if (this.cache.size >= NEGATIVE_CACHE_LIMIT) this.cache.clear();
+    this.cache.set(d, { principal, at: now });
+    if (key) {
+      this.store.touch(key.id, new Date(now)).catch((err: unknown) => this.logger?.warn({ err, key: key.id }, 'API 키 마지막 사용 시각을 기록하지 못했습니다'));
+    }
+    return principal;
+  }
+
+  private isLocal(request: FastifyRequest): boolean {
+    if (!isLoopback(request.ip)) return false;
+    // Behind a reverse proxy that the server does not trust, every request comes from 127.0.0.1: not local.
+    return this.trustProxy || (request.headers['x-forwarded-for'] === undefined && request.headers.forwarded === undefined);
+  }
+
+  /** Decides a request; throws 401/403 (or 503 when the key database cannot be read). */
+  async authorize(request: FastifyRequest, access: Access): Promise<Principal | null> {
+    if (access === 'public') return null;
+    const token = presentedKey(request);
+    let principal: Principal | null;
+    try {
+      if (token !== null) {
+        principal = await this.resolve(token);
+        if (!principal) {
+          throw new AlawError('ALAW_ERR_AUTH_INVALID', 401, 'API 키가 올바르지 않거나 폐기되었습니다. 관리자에게 새 키를 받으세요.').withHeaders({
+            'WWW-Authenticate': 'Bearer realm="alaw", error="invalid_token"',
+          });
+        }
+      } else if (this.isLocal(request) && (access === 'local' || !(await this.hasKeys()))) {
+        principal = LOCAL;
+      } else if (access !== 'local' && !(await this.hasKeys())) {
+        throw new AlawError(
+          'ALAW_ERR_AUTH_NOT_CONFIGURED',
+          403,
+          'API 키가 하나도 없어 이 서버는 같은 컴퓨터(127.0.0.1)에서 온 요청만 받습니다. 서버에서 `npx alaw keys create --name 이름`으로 키를 만든 뒤 Authorization: Bearer <키> 헤더로 요청하세요.',
+        );
+      } else {
+        throw new AlawError('ALAW_ERR_AUTH_REQUIRED', 401, 'API 키가 필요합니다. Authorization: Bearer <키> (또는 X-API-Key: <키>) 헤더를 보내 주세요. 키는 관리자가 서버에서 `npx alaw keys create`로 만듭니다.').withHeaders({
+          'WWW-Authenticate': 'Bearer realm="alaw"',
+        });
+      }
+    } catch (err) {
+      if (err instanceof AlawError) throw err;
+      request.log.error({ err }, 'API key lookup failed');
+      throw new AlawError('ALAW_ERR_AUTH_UNAVAILABLE', 503, 'API 키를 확인할 데이터베이스에 접근할 수 없습니다. 잠시 후 다시 시도하세요.');
+    }
+    if (access === 'admin' && principal.role !== 'admin') {
+      if (principal === LOCAL) {
+        throw new AlawError(
+          'ALAW_ERR_AUTH_REQUIRED',
+          401,
+          '관리자 키가 필요합니다. 서버에서 `npx alaw keys create --role admin --name 이름`으로 관리자 키를 만들거나 ALAW_ADMIN_TOKEN(16자 이상)을 설정하고 Authorization: Bearer <키> 헤더로 요청하세요. 서버에 접속할 수 있다면 `npx alaw queue clear --yes`로도 비울 수 있습니다.',
+        ).withHeaders({ 'WWW-Authenticate': 'Bearer realm="alaw"' });
+      }
+      throw new AlawError('ALAW_ERR_AUTH_FORBIDDEN', 403, '이 작업은 관리자 키로만 할 수 있습니다.');
+    }
+    return principal;
+  }
+
+  /** Checks every routed request against its route's `config.access` (default: `key` under /api/, `public` elsewhere: `/`, /docs). */
+  register(app: FastifyInstance): void {
+    app.decorateRequest('principal', null);
+    app.addHook('onRequest', async (request) => {
+      const url = request.routeOptions.url;
+      if (url === undefined) return; // no such route: 404, not 401
+      const access = (request.routeOptions.config as { access?: Access }).access ?? (url.startsWith('/api/') ? 'key' : 'public');
+      request.principal = await this.authorize(request, access);
+    });
+  }
+}
+
+/** A label for logs and task records that says which key acted, without the key. */
+export const actorOf = (p: Principal): string => `${p.role}:${p.id}`;

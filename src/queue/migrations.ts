@@ -201,5 +201,31 @@ const addProgress: Migration = {
 SQLITE['0003_progress'] = addProgress;
 POSTGRES['0003_progress'] = addProgress;
 
+/**
+ * API keys (issue 4). They live in the queue database because that is the one
+ * database every instance shares (PostgreSQL in a multi-instance setup), so a
+ * key created or revoked on one machine holds on all of them. Only the SHA-256
+ * of a key is stored; `prefix` (the first characters) lets a person tell keys apart.
+ */
+function createApiKeys(d: Dialect): Migration {
+  const t = (type: string) => sql.raw(type);
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await sql`CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('admin','user')),
+        token_hash TEXT NOT NULL UNIQUE,
+        prefix TEXT NOT NULL,
+        created_at ${t(d.requiredTime)},
+        last_used_at ${t(d.time)},
+        revoked_at ${t(d.time)}
+      )`.execute(db);
+    },
+  };
+}
+SQLITE['0004_api_keys'] = createApiKeys(SQLITE_TYPES);
+POSTGRES['0004_api_keys'] = createApiKeys(POSTGRES_TYPES);
+
 export const sqliteQueueMigrations: MigrationProvider = { getMigrations: () => Promise.resolve(SQLITE) };
 export const postgresQueueMigrations: MigrationProvider = { getMigrations: () => Promise.resolve(POSTGRES) };

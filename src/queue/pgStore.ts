@@ -1,5 +1,6 @@
 import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { ApiKeyStore } from './apiKeys.js';
 import { postgresQueueMigrations } from './migrations.js';
 import {
   emptyCounts,
@@ -46,6 +47,7 @@ export class PgQueueStore implements QueueStore {
   private constructor(
     readonly location: string,
     private readonly pool: pg.Pool,
+    readonly keys: ApiKeyStore,
   ) {}
 
   static async open(url: string, onPoolError: (err: Error) => void = () => undefined): Promise<PgQueueStore> {
@@ -63,7 +65,7 @@ export class PgQueueStore implements QueueStore {
       await pool.end().catch(() => undefined);
       throw Object.assign(new Error(`작업 큐 PostgreSQL 마이그레이션 실패: ${(error as Error).message}`), { code: 'ALAW_ERR_QUEUE_MIGRATION' });
     }
-    return new PgQueueStore(redactUrl(url), pool);
+    return new PgQueueStore(redactUrl(url), pool, new ApiKeyStore(k));
   }
 
   private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { ApiKeyStore } from './apiKeys.js';
 import { sqliteQueueMigrations } from './migrations.js';
 import {
   emptyCounts,
@@ -46,6 +47,7 @@ export class SqliteQueueStore implements QueueStore {
   private constructor(
     readonly location: string,
     private readonly db: Database.Database,
+    readonly keys: ApiKeyStore,
   ) {
     this.st = this.prepare();
     this.tx = db.transaction((fn: () => unknown) => fn());
@@ -63,8 +65,8 @@ export class SqliteQueueStore implements QueueStore {
       db.close();
       throw Object.assign(new Error(`작업 큐 데이터베이스(${file}) 마이그레이션 실패: ${(error as Error).message}`), { code: 'ALAW_ERR_QUEUE_MIGRATION' });
     }
-    // Kysely's destroy() would close the shared connection; the store owns it.
-    return new SqliteQueueStore(file, db);
+    // Kysely's destroy() would close the shared connection; the store owns it (and keeps Kysely for the key table).
+    return new SqliteQueueStore(file, db, new ApiKeyStore(k));
   }
 
   private prepare() {

@@ -1,3 +1,5 @@
+import type { ApiKeyStore } from './apiKeys.js';
+
 /** The two kinds of work of the operations guide. */
 export const TASK_TYPES = ['search', 'analysis'] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
@@ -137,6 +139,8 @@ export interface QueueStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Where the queue lives, for logs and status (no password). */
   readonly location: string;
+  /** API keys, kept in this (shared) database. */
+  readonly keys: ApiKeyStore;
   admit(req: AdmitRequest): Promise<AdmitResult>;
   claim(req: ClaimRequest): Promise<ClaimedTask[]>;
   /** Sets a task's final status if `owner` still holds this attempt; false when it lost the task. */

@@ -5,10 +5,11 @@ import { openQueueStore, TASK_STATUSES, TASK_TYPE_NAMES as TYPE_KO, TASK_TYPES, 
 import { CliError, cliConfig, EXIT, type GlobalOptions } from '../context.js';
 
 
-async function withStore<T>(g: GlobalOptions, run: (store: QueueStore) => Promise<T>): Promise<T> {
+/** Opens the queue database (`data/queue.db` or DATABASE_URL) for a command; `create`: make the SQLite file when it does not exist yet. */
+export async function withStore<T>(g: GlobalOptions, run: (store: QueueStore) => Promise<T>, create = false): Promise<T> {
   const config = cliConfig(g);
   const logger = createLogger(g.verbose ? 'info' : 'warn', 2);
-  if (!config.queue.databaseUrl && !fs.existsSync(config.paths.queueDatabase)) {
+  if (!create && !config.queue.databaseUrl && !fs.existsSync(config.paths.queueDatabase)) {
     throw new CliError(
       `작업 큐 파일 ${config.paths.queueDatabase}이(가) 없습니다. 서버를 한 번도 시작하지 않았거나 경로가 다릅니다 (--queue-db, ALAW_QUEUE_DB_PATH, DATABASE_URL).`,
       EXIT.failure,

@@ -2,8 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { ServerServices } from '../../app/index.js';
 import { AlawError } from '../../errors.js';
+import type { Principal } from '../auth.js';
 import { ErrorBody } from '../schemas.js';
-import { taskError } from './queue.js';
+import { canSee, taskError } from './queue.js';
 
 const CaseTypeParam = Type.Union(['민사', '형사', '행정', '가사', '특허'].map((t) => Type.Literal(t)) as [ReturnType<typeof Type.Literal<string>>], {
   description: '유사 판례를 이 사건 종류로 한정',
@@ -36,10 +37,10 @@ const AnalysisStatus = Type.Object({
  * a case analysis runs as an `analysis` task on the queue.
  */
 export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }> = async (app, { services }) => {
-  /** The analysis task with this id, or 404. */
-  const findAnalysis = async (id: string) => {
+  /** The analysis task with this id, or 404 (also when another key created it). */
+  const findAnalysis = async (id: string, principal: Principal | null) => {
     const t = await services.queue.task(id);
-    if (!t || t.type !== 'analysis') {
+    if (!t || t.type !== 'analysis' || !canSee(principal, t)) {
       throw new AlawError('ALAW_ERR_ANALYSIS_NOT_FOUND', 404, `id가 ${id}인 분석이 없습니다 (보존 기간 7일이 지나 삭제되었을 수 있습니다).`, { id });
     }
     return t;
@@ -65,7 +66,7 @@ export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerService
     },
     async (request, reply) => {
       const { description, case_type, options } = request.body;
-      const t = await services.queue.submit('analysis', { description, case_type, limit: options?.limit });
+      const t = await services.queue.submit('analysis', { description, case_type, limit: options?.limit, submitted_by: request.principal?.id ?? 'local' });
       const statusUrl = `/api/analysis/${t.id}`;
       return reply.status(202).header('location', statusUrl).send({ id: t.id, status: 'pending' as const, status_url: statusUrl, position: t.position, estimated_wait_s: t.estimated_wait_s });
     },
@@ -85,7 +86,7 @@ export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerService
     },
     async (request) => {
       const { id } = request.params;
-      const t = await findAnalysis(id);
+      const t = await findAnalysis(id, request.principal);
       const outcome = await services.queue.cancel(id, `DELETE ${request.ip}`);
       if (outcome === 'running_elsewhere') {
         throw new AlawError('ALAW_ERR_ANALYSIS_RUNNING_ELSEWHERE', 409, '다른 서버 인스턴스에서 실행 중인 분석이어서 여기서 취소할 수 없습니다. 곧 끝납니다 (제한 시간 안에).', { id });
@@ -110,7 +111,7 @@ export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerService
     },
     async (request, reply) => {
       const { id } = request.params;
-      const first = await findAnalysis(id);
+      const first = await findAnalysis(id, request.principal);
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, {
@@ -168,7 +169,7 @@ export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerService
       },
     },
     async (request) => {
-      const t = await findAnalysis(request.params.id);
+      const t = await findAnalysis(request.params.id, request.principal);
       return {
         id: t.id,
         status: t.status,

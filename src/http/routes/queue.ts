@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import type { ServerServices } from '../../app/index.js';
 import { AlawError } from '../../errors.js';
 import { TASK_STATUSES, taskTypeOf, type TaskRecord } from '../../queue/index.js';
-import { TokenAuth } from '../auth.js';
+import { actorOf, type Principal } from '../auth.js';
 import { ErrorBody } from '../schemas.js';
 
 const TypeStats = Type.Object({ pending: Type.Integer(), processing: Type.Integer(), completed: Type.Integer() });
@@ -43,14 +43,25 @@ export function taskError(t: Pick<TaskRecord, 'error' | 'error_code'>): { code: 
   return t.error === null ? null : { code: t.error_code, message: t.error };
 }
 
+/** Who submitted a task: the principal id kept in its payload (`local` for tasks from before keys, or without one). */
+export function submitterOf(t: Pick<TaskRecord, 'payload'>): string {
+  const by = (t.payload as { submitted_by?: unknown } | null)?.submitted_by;
+  return typeof by === 'string' ? by : 'local';
+}
+
+/** A task is visible to the key that submitted it and to admin keys; to others it does not exist (404, not 403: ids are not confirmed). */
+export function canSee(principal: Principal | null, t: Pick<TaskRecord, 'payload'>): boolean {
+  return principal === null || principal.role === 'admin' || submitterOf(t) === principal.id;
+}
+
 /** The operations guide's queue endpoints and task lookup. */
 export const queueRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }> = async (app, { services }) => {
   const queue = services.queue;
-  const auth = new TokenAuth(services.config.auth);
 
   app.get(
     '/api/queue/health',
     {
+      config: { access: 'public' },
       schema: {
         summary: '큐 헬스체크',
         description:
@@ -69,6 +80,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }
   app.get(
     '/api/queue/status/json',
     {
+      config: { access: 'local' },
       schema: {
         summary: '큐 상세 상태',
         description: '종류별 제한과 현재 프로필(conservative/optimized), 상태별 작업 수, 가장 오래 기다린 작업, 최근 15분 대기·실행 시간 p50/p95, 거절 수, 인스턴스 목록, 상태 판정 이유.',
@@ -85,11 +97,11 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }
   app.post(
     '/api/queue/clear',
     {
-      config: { paramErrorCodes: { type: 'ALAW_ERR_QUEUE_TYPE_INVALID' } },
+      config: { access: 'admin', paramErrorCodes: { type: 'ALAW_ERR_QUEUE_TYPE_INVALID' } },
       schema: {
         summary: '대기 중인 작업 비우기 (관리자)',
         description:
-          '대기(pending) 중인 작업을 취소합니다. 실행 중인 작업은 건드리지 않습니다. `Authorization: Bearer <관리자 토큰>` 필요 (없으면 401, 관리자가 아닌 토큰은 403). `?type=search|analysis`(또는 case_analysis)로 한 종류만 비울 수 있습니다. 취소된 검색 요청은 503(ALAW_ERR_QUEUE_CANCELLED)을 받습니다.',
+          '대기(pending) 중인 작업을 취소합니다. 실행 중인 작업은 건드리지 않습니다. 관리자 키 필요: `Authorization: Bearer <관리자 키>` (없으면 401, 관리자가 아닌 키는 403). `?type=search|analysis`(또는 case_analysis)로 한 종류만 비울 수 있습니다. 취소된 검색 요청은 503(ALAW_ERR_QUEUE_CANCELLED)을 받습니다.',
         tags: ['운영'],
         security: [{ bearer: [] }],
         querystring: Type.Object({ type: Type.Optional(Type.Union([Type.Literal('search'), Type.Literal('analysis'), Type.Literal('case_analysis')])) }),
@@ -108,7 +120,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }
       },
     },
     async (request) => {
-      const actor = auth.requireAdmin(request);
+      const actor = actorOf(request.principal!);
       const type = request.query.type ? taskTypeOf(request.query.type)! : null;
       let out;
       try {
@@ -127,7 +139,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }
       config: { paramErrorCodes: { id: 'ALAW_ERR_TASK_ID_INVALID' } },
       schema: {
         summary: '작업 상태',
-        description: '작업의 상태, 대기 순서와 예상 대기 시간, 결과 또는 오류. 요청 내용(payload)은 보여 주지 않습니다.',
+        description: '작업의 상태, 대기 순서와 예상 대기 시간, 결과 또는 오류. 요청 내용(payload)은 보여 주지 않습니다. 다른 키로 만든 작업은 관리자 키가 아니면 404입니다.',
         tags: ['운영'],
         params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) }),
         response: { 200: TaskSchema, 400: ErrorBody, 404: ErrorBody },
@@ -138,7 +150,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }
         request.log.error({ err }, 'task lookup failed');
         throw new AlawError('ALAW_ERR_QUEUE_UNAVAILABLE', 503, '작업 큐 데이터베이스에 접근할 수 없습니다.');
       });
-      if (!t) throw new AlawError('ALAW_ERR_TASK_NOT_FOUND', 404, `id가 ${request.params.id}인 작업이 없습니다 (보존 기간이 지나 삭제되었을 수 있습니다).`, { id: request.params.id });
+      if (!t || !canSee(request.principal, t)) throw new AlawError('ALAW_ERR_TASK_NOT_FOUND', 404, `id가 ${request.params.id}인 작업이 없습니다 (보존 기간이 지나 삭제되었을 수 있습니다).`, { id: request.params.id });
       return {
         id: t.id,
         type: t.type,

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { ServerServices } from '../../app/index.js';
 import { AlawError } from '../../errors.js';
@@ -12,8 +12,9 @@ const SEARCH_DESCRIPTION = `판례 검색. 한 엔드포인트가 세 가지를 
 - 유사 판례: 사건 설명 문단(300~2,000자) — 가장 정보량이 큰 낱말로 비슷한 판례를 찾습니다 (mode=similar). 긴 글은 POST를 쓰세요.`;
 
 /** What the `tasks` row of a search keeps: the request without most of a long query (client case descriptions stay out of the queue table). */
-function taskPayload(req: SearchRequest): Record<string, unknown> {
+function taskPayload(req: SearchRequest, submittedBy: string): Record<string, unknown> {
   return {
+    submitted_by: submittedBy,
     q: req.q.length > 200 ? `${req.q.slice(0, 200)}…` : req.q,
     q_chars: req.q.length,
     page: req.page,
@@ -34,10 +35,10 @@ const taskResult = (r: SearchResponse): Record<string, unknown> => ({ total: r.t
 export const searchRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }> = async (app, { services }) => {
   const errors = { 400: ErrorBody, 429: ErrorBody, 503: ErrorBody, 504: ErrorBody };
   /** Validates first (a bad request never takes a queue slot), then runs the search as a `search` task. */
-  const search = (raw: RawSearchParams, reply: FastifyReply): Promise<SearchResponse> => {
+  const search = (raw: RawSearchParams, request: FastifyRequest, reply: FastifyReply): Promise<SearchResponse> => {
     const engine = services.search.engine;
     const req = parseSearchRequest(raw, engine.settings);
-    return services.queue.run('search', taskPayload(req), () => services.search.engine.run(req), {
+    return services.queue.run('search', taskPayload(req, request.principal?.id ?? 'local'), () => services.search.engine.run(req), {
       summarize: taskResult,
       // The task's id, for GET /api/queue/tasks/{id} and for matching a request to the queue table.
       onAdmitted: (id) => void reply.header('x-task-id', id),
@@ -49,7 +50,7 @@ export const searchRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices 
       config: { paramErrorCodes: SEARCH_PARAM_CODES },
       schema: { summary: '판례 검색', description: SEARCH_DESCRIPTION, tags: ['검색'], querystring: SearchQuerystring, response: { 200: SearchResponseSchema, ...errors } },
     },
-    async (request, reply) => search(request.query, reply),
+    async (request, reply) => search(request.query, request, reply),
   );
 
   app.post(
@@ -64,7 +65,7 @@ export const searchRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices 
         response: { 200: SearchResponseSchema, ...errors },
       },
     },
-    async (request, reply) => search(request.body, reply),
+    async (request, reply) => search(request.body, request, reply),
   );
 
   app.get(

@@ -1,0 +1,150 @@
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ServerServices } from '../src/app/index.js';
+import { buildApp } from '../src/http/index.js';
+import { sampleServices, tempDir } from './helpers.js';
+
+type ErrorReply = { error: { code: string; message: string } };
+const json = <T>(r: { body: string }): T => JSON.parse(r.body) as T;
+const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+const REMOTE = '203.0.113.7';
+const DESCRIPTION = '원고는 피고에게 2020. 3. 1. 1억 원을 빌려주었으나 피고가 변제기가 지나도 갚지 않아 대여금 반환을 청구한다.';
+
+async function open(overrides: Record<string, unknown> = {}): Promise<{ services: ServerServices; app: FastifyInstance; close: () => Promise<void> }> {
+  const tmp = tempDir();
+  const services = await sampleServices(tmp.dir, overrides);
+  const app = await buildApp(services);
+  return {
+    services,
+    app,
+    close: async () => {
+      await app.close();
+      await services.close();
+      tmp.cleanup();
+    },
+  };
+}
+
+describe('no API key at all: open to this machine only', () => {
+  let s: Awaited<ReturnType<typeof open>>;
+  beforeAll(async () => (s = await open()));
+  afterAll(async () => s.close());
+
+  it('serves requests from loopback without a key', async () => {
+    const r = await s.app.inject({ url: '/api/search', query: { q: '사기' } });
+    expect(r.statusCode).toBe(200);
+    const a = await s.app.inject({ method: 'POST', url: '/api/analysis', payload: { description: DESCRIPTION } });
+    expect(a.statusCode).toBe(202);
+    expect((await s.app.inject(`/api/analysis/${json<{ id: string }>(a).id}`)).statusCode).toBe(200);
+  });
+
+  it('refuses other machines with 403 and says how to make a key', async () => {
+    const r = await s.app.inject({ url: '/api/search', query: { q: '사기' }, remoteAddress: REMOTE });
+    expect(r.statusCode).toBe(403);
+    const e = json<ErrorReply>(r).error;
+    expect(e.code).toBe('ALAW_ERR_AUTH_NOT_CONFIGURED');
+    expect(e.message).toContain('alaw keys create');
+    // A proxy on this machine that the server does not trust makes every request look local: not trusted either.
+    const proxied = await s.app.inject({ url: '/api/search', query: { q: '사기' }, headers: { 'x-forwarded-for': REMOTE } });
+    expect(proxied.statusCode).toBe(403);
+  });
+
+  it('keeps health, the service root and the API docs public, and unknown routes 404', async () => {
+    for (const url of ['/api/queue/health', '/', '/docs/json']) expect((await s.app.inject({ url, remoteAddress: REMOTE })).statusCode, url).toBe(200);
+    expect((await s.app.inject({ url: '/api/nothing-here', remoteAddress: REMOTE })).statusCode).toBe(404);
+  });
+
+  it('a key that is presented must be valid, even when none is needed', async () => {
+    const r = await s.app.inject({ url: '/api/search', query: { q: '사기' }, headers: bearer('alaw_not-a-real-key-000000000000') });
+    expect(r.statusCode).toBe(401);
+    expect(json<ErrorReply>(r).error.code).toBe('ALAW_ERR_AUTH_INVALID');
+  });
+
+  it('clearing the queue still needs an admin key, and says how to get one', async () => {
+    const r = await s.app.inject({ method: 'POST', url: '/api/queue/clear' });
+    expect(r.statusCode).toBe(401);
+    expect(json<ErrorReply>(r).error.message).toContain('alaw keys create --role admin');
+  });
+});
+
+describe('with API keys', () => {
+  const ENV_ADMIN = 'env-admin-token-0123456789';
+  let s: Awaited<ReturnType<typeof open>>;
+  let alice: string;
+  let bob: string;
+  let admin: string;
+  beforeAll(async () => {
+    s = await open({ 'auth.keyCacheSeconds': 0.3, 'auth.adminTokens': ENV_ADMIN });
+    const keys = s.services.queue.store.keys;
+    alice = (await keys.create('alice', 'user')).token;
+    bob = (await keys.create('bob', 'user')).token;
+    admin = (await keys.create('ops', 'admin')).token;
+  });
+  afterAll(async () => s.close());
+
+  it('needs a key for /api, from this machine too, as Bearer or X-API-Key', async () => {
+    const none = await s.app.inject({ url: '/api/search', query: { q: '사기' } });
+    expect(none.statusCode).toBe(401);
+    expect(json<ErrorReply>(none).error.code).toBe('ALAW_ERR_AUTH_REQUIRED');
+    expect(none.headers['www-authenticate']).toContain('Bearer');
+    expect((await s.app.inject({ url: '/api/search', query: { q: '사기' }, headers: bearer(alice), remoteAddress: REMOTE })).statusCode).toBe(200);
+    expect((await s.app.inject({ url: '/api/search', query: { q: '사기' }, headers: { 'x-api-key': bob } })).statusCode).toBe(200);
+    const wrong = await s.app.inject({ url: '/api/search', query: { q: '사기' }, headers: bearer(alice.slice(0, -1) + (alice.endsWith('A') ? 'B' : 'A')) });
+    expect(wrong.statusCode).toBe(401);
+    expect(json<ErrorReply>(wrong).error.code).toBe('ALAW_ERR_AUTH_INVALID');
+  });
+
+  it('leaves the queue status open to this machine (the guide curls it) and asks others for a key', async () => {
+    expect((await s.app.inject('/api/queue/status/json')).statusCode).toBe(200);
+    expect((await s.app.inject({ url: '/api/queue/status/json', remoteAddress: REMOTE })).statusCode).toBe(401);
+    expect((await s.app.inject({ url: '/api/queue/status/json', remoteAddress: REMOTE, headers: bearer(bob) })).statusCode).toBe(200);
+  });
+
+  it('an analysis belongs to the key that created it: another user key gets 404, admin keys see it', async () => {
+    const created = await s.app.inject({ method: 'POST', url: '/api/analysis', payload: { description: DESCRIPTION }, headers: bearer(alice) });
+    expect(created.statusCode).toBe(202);
+    const { id } = json<{ id: string }>(created);
+    const get = (key: string) => s.app.inject({ url: `/api/analysis/${id}`, headers: bearer(key) });
+    expect((await get(alice)).statusCode).toBe(200);
+    const other = await get(bob);
+    expect(other.statusCode).toBe(404);
+    expect(json<ErrorReply>(other).error.code).toBe('ALAW_ERR_ANALYSIS_NOT_FOUND');
+    expect((await s.app.inject({ url: `/api/analysis/${id}/events`, headers: bearer(bob) })).statusCode).toBe(404);
+    expect((await s.app.inject({ url: `/api/queue/tasks/${id}`, headers: bearer(bob) })).statusCode).toBe(404);
+    expect((await s.app.inject({ method: 'DELETE', url: `/api/analysis/${id}`, headers: bearer(bob) })).statusCode).toBe(404);
+    // Bob's attempt changed nothing; the stored key and the environment admin key both see it.
+    expect((await get(admin)).statusCode).toBe(200);
+    expect(json<{ status: string }>(await get(ENV_ADMIN)).status).toBe('pending');
+    expect((await s.app.inject({ url: `/api/queue/tasks/${id}`, headers: bearer(alice) })).statusCode).toBe(200);
+    const cancel = await s.app.inject({ method: 'DELETE', url: `/api/analysis/${id}`, headers: bearer(alice) });
+    expect(json(cancel)).toEqual({ id, status: 'cancelled' });
+  });
+
+  it('a search task is visible to its own key only', async () => {
+    const r = await s.app.inject({ url: '/api/search', query: { q: '명의신탁' }, headers: bearer(alice) });
+    const taskId = r.headers['x-task-id'] as string;
+    expect((await s.app.inject({ url: `/api/queue/tasks/${taskId}`, headers: bearer(alice) })).statusCode).toBe(200);
+    expect((await s.app.inject({ url: `/api/queue/tasks/${taskId}`, headers: bearer(bob) })).statusCode).toBe(404);
+  });
+
+  it('admin routes need an admin key: 403 for a user key, 200 for stored and environment admin keys', async () => {
+    const user = await s.app.inject({ method: 'POST', url: '/api/queue/clear', headers: bearer(bob) });
+    expect(user.statusCode).toBe(403);
+    expect(json<ErrorReply>(user).error.code).toBe('ALAW_ERR_AUTH_FORBIDDEN');
+    expect((await s.app.inject({ method: 'POST', url: '/api/queue/clear', headers: bearer(admin) })).statusCode).toBe(200);
+    expect((await s.app.inject({ method: 'POST', url: '/api/queue/clear', headers: bearer(ENV_ADMIN) })).statusCode).toBe(200);
+  });
+
+  it('records when a key was last used, and a revoked key stops working within the cache time', async () => {
+    const keys = s.services.queue.store.keys;
+    const { key, token } = await keys.create('temp', 'user');
+    expect((await s.app.inject({ url: '/api/search', query: { q: '사기' }, headers: bearer(token) })).statusCode).toBe(200);
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await keys.list()).find((k) => k.id === key.id)?.last_used_at).not.toBeNull();
+    await keys.revoke(key.id);
+    await new Promise((r) => setTimeout(r, 350));
+    const after = await s.app.inject({ url: '/api/search', query: { q: '사기' }, headers: bearer(token) });
+    expect(after.statusCode).toBe(401);
+    expect(json<ErrorReply>(after).error.code).toBe('ALAW_ERR_AUTH_INVALID');
+  });
+});
