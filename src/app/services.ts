@@ -45,6 +45,10 @@ export async function openServices(config: Readonly<Config>, logger: Logger, opt
   const instanceId = config.server.instanceId || `${os.hostname()}-${process.pid}`;
   let queue: TaskQueue | undefined;
   try {
+    // Before seeding: on an empty database this only records the rules' version, and the import derives the links itself.
+    const t0 = performance.now();
+    const relinked = store.ensureLinks();
+    if (relinked > 0) logger.info({ decisions: relinked, ms: Math.round(performance.now() - t0) }, `판례 ${relinked.toLocaleString('ko-KR')}건의 참조 판례·적용 법조문 목록을 다시 만들었습니다`);
     if (options.seed !== false) await seedIfEmpty(config, store, logger, options.onSeedProgress);
     const search = SearchService.open(config, store, logger, { force: options.forceIndex, onProgress: options.onIndexProgress });
     if (options.queue) {

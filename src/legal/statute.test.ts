@@ -67,6 +67,13 @@ describe('findStatutes on real sentences', () => {
     expect(cite('민법 제750조에 따라 피고는 1조 2천억 원을 배상하여야 한다')).toEqual(['민법 제750조']);
   });
 
+  it('leaves quotation marks and an opening bracket out of the law name', () => {
+    expect(cite('살피건대 검사는 당심에서 적용법조에 ‘형법 제35조’를 추가하고 공소')).toEqual(['형법 제35조']);
+    expect(cite('그리고 ‘ 하도급법 제14조와 동법 시행령 제')).toEqual(['하도급법 제14조']);
+    // law.go.kr texts cite in parentheses: `…반환할 의무가 있다(민법 제598조).`
+    expect(cite('피고는 원고에게 대여금을 반환할 의무가 있다(민법 제598조).')).toEqual(['민법 제598조']);
+  });
+
   it('reports offsets of the article reference', () => {
     const text = '민법 제750조의 불법행위';
     const [r] = findStatutes(text);

@@ -71,7 +71,8 @@ function lawBefore(before: string, previousLaw: string | null): LawName | 'none'
     const base = previousLaw.replace(/\s(?:시행령|시행규칙)$/u, '');
     return { law: suffix ? `${base} ${suffix}` : previousLaw, former: false, addendum };
   }
-  const words = text.trimEnd().split(/\s+/u);
+  // Quotation marks and opening brackets before a name (`‘도로교통법`, `있다(민법 제598조)`) are not part of it.
+  const words = text.replace(/[‘’“”"'「」『』《》〈〉<>([（]/gu, ' ').trimEnd().split(/\s+/u);
   // `가사소송법은 제2조 제1항에서 …`: the law as the topic of the sentence.
   let last = (words.pop() ?? '').replace(/^(.+(?:법률|법|령|규칙))은$|^(.+(?:법률|법|령|규칙))는$/u, '$1$2');
   // `도로교통법 시행령`: the decree of the law before it.

@@ -42,6 +42,42 @@ const MIGRATIONS: Record<string, Migration> = {
       await sql`INSERT INTO app_meta (key, value) VALUES ('corpus_generation', ${crypto.randomUUID()}), ('corpus_revision', '0')`.execute(db);
     },
   },
+  /**
+   * References between decisions and from decisions to statutes, derived from
+   * each record at import (src/legal/links.ts). Cited decisions are kept by
+   * case number, not id, and resolved when read, so a decision imported after
+   * the one citing it is found.
+   */
+  '0002_links': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('precedent_citations')
+        .addColumn('citing_id', 'text', (c) => c.notNull().references('precedents.id').onDelete('cascade'))
+        .addColumn('cited_key', 'text', (c) => c.notNull())
+        .addColumn('cited_court', 'text')
+        .addColumn('cited_date', 'text')
+        .addColumn('citation', 'text', (c) => c.notNull())
+        .addColumn('in_reference', 'integer', (c) => c.notNull())
+        .addColumn('mentions', 'integer', (c) => c.notNull())
+        .addColumn('context', 'text')
+        .addPrimaryKeyConstraint('precedent_citations_pk', ['citing_id', 'cited_key'])
+        .execute();
+      await db.schema.createIndex('precedent_citations_cited').on('precedent_citations').column('cited_key').execute();
+      await db.schema
+        .createTable('precedent_statutes')
+        .addColumn('precedent_id', 'text', (c) => c.notNull().references('precedents.id').onDelete('cascade'))
+        .addColumn('law', 'text', (c) => c.notNull())
+        .addColumn('law_key', 'text', (c) => c.notNull())
+        .addColumn('article', 'integer', (c) => c.notNull())
+        .addColumn('article_sub', 'integer', (c) => c.notNull())
+        .addColumn('in_reference', 'integer', (c) => c.notNull())
+        .addColumn('mentions', 'integer', (c) => c.notNull())
+        .addColumn('former', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('precedent_statutes_pk', ['precedent_id', 'law_key', 'article', 'article_sub'])
+        .execute();
+      await db.schema.createIndex('precedent_statutes_article').on('precedent_statutes').columns(['law_key', 'article', 'article_sub']).execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

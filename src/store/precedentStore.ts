@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, sql, SqliteDialect } from 'kysely';
 import { contentHash, recordCaseKeys, type CaseType, type Precedent } from '../corpus/index.js';
-import { normalizeCaseNumberKey, normalizeCourtName, parseCaseNumber } from '../legal/index.js';
+import { extractLinks, lawKey, LINKS_VERSION, normalizeCaseNumberKey, normalizeCourtName, parseCaseNumber, type LinkSource } from '../legal/index.js';
 import { migrationProvider } from './migrations.js';
 import type { AppDatabase } from './schema.js';
 
@@ -37,6 +37,29 @@ export interface SnippetSource {
 }
 
 export type PrecedentSummary = Pick<Precedent, 'id' | 'case_number' | 'court' | 'decision_date' | 'case_name' | 'case_type'>;
+
+/** How one decision refers to another (src/legal/links.ts). */
+export interface CitationInfo {
+  citation: string;
+  in_reference: boolean;
+  mentions: number;
+  context: string | null;
+}
+
+/** A decision this one cites, with the decisions of the corpus it resolves to (none when the corpus lacks it). */
+export interface OutgoingCitation extends CitationInfo {
+  case_number: string;
+  court: string | null;
+  decision_date: string | null;
+  resolved: PrecedentSummary[];
+}
+
+/** A decision that applies a statute article. */
+export interface StatuteApplication extends PrecedentSummary {
+  in_reference: boolean;
+  mentions: number;
+  former: boolean;
+}
 
 const SUMMARY_COLUMNS = ['id', 'case_number', 'court', 'decision_date', 'case_name', 'case_type'] as const;
 
@@ -104,6 +127,20 @@ export class PrecedentStore {
         'SELECT id, case_number, court, decision_date, case_name, case_type, holdings, summary, full_text FROM precedents ORDER BY rowid',
       ),
       snippetSource: s.prepare<[string], SnippetSource>('SELECT holdings, summary, full_text FROM precedents WHERE id = ?'),
+      setMeta: s.prepare<[string, string]>('INSERT INTO app_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      deleteCitations: s.prepare<[string]>('DELETE FROM precedent_citations WHERE citing_id = ?'),
+      deleteStatutes: s.prepare<[string]>('DELETE FROM precedent_statutes WHERE precedent_id = ?'),
+      insertCitation: s.prepare(
+        `INSERT INTO precedent_citations (citing_id, cited_key, cited_court, cited_date, citation, in_reference, mentions, context)
+         VALUES (@citing_id, @key, @court, @date, @citation, @in_reference, @mentions, @context)`,
+      ),
+      insertStatute: s.prepare(
+        `INSERT INTO precedent_statutes (precedent_id, law, law_key, article, article_sub, in_reference, mentions, former)
+         VALUES (@precedent_id, @law, @lawKey, @article, @articleSub, @in_reference, @mentions, @former)`,
+      ),
+      linkSourcesAfter: s.prepare<[number, number], LinkSource & { id: string; rowid: number }>(
+        'SELECT rowid, id, case_number, court, holdings, summary, full_text, statutes, cited_cases FROM precedents WHERE rowid > ? ORDER BY rowid LIMIT ?',
+      ),
     };
   }
 
@@ -141,10 +178,50 @@ export class PrecedentStore {
           counts.inserted++;
         }
         for (const key of recordCaseKeys(r)) st.insertKey.run(key, row.id);
+        this.writeLinks(row.id, row, target !== undefined);
       }
       if (counts.inserted + counts.updated > 0) st.bumpRevision.run();
     })();
     return counts;
+  }
+
+  /** Replaces the derived citations and statutes of one decision (inside the caller's transaction). */
+  private writeLinks(id: string, r: LinkSource, replace: boolean): void {
+    const st = this.statements;
+    if (replace) {
+      st.deleteCitations.run(id);
+      st.deleteStatutes.run(id);
+    }
+    const { citations, statutes } = extractLinks(r);
+    for (const c of citations) st.insertCitation.run({ ...c, citing_id: id, in_reference: c.inReference ? 1 : 0 });
+    for (const a of statutes) st.insertStatute.run({ ...a, precedent_id: id, in_reference: a.inReference ? 1 : 0, former: a.former ? 1 : 0 });
+  }
+
+  /**
+   * Makes sure the citation and statute tables were derived by the current
+   * rules (`LINKS_VERSION`); re-derives them for every decision otherwise
+   * (a database from before the tables existed, or after the rules changed).
+   * Returns how many decisions were processed (0 when already current).
+   */
+  ensureLinks(onProgress?: (done: number, total: number) => void): number {
+    const st = this.statements;
+    if (st.meta.get('links_version')?.value === LINKS_VERSION) return 0;
+    const total = this.count();
+    let done = 0;
+    this.sqlite.transaction(() => {
+      this.sqlite.exec('DELETE FROM precedent_citations; DELETE FROM precedent_statutes;');
+      // In pages: better-sqlite3 cannot write while an iterator is open, and the whole corpus would not fit in memory comfortably.
+      for (let after = 0; ; ) {
+        const rows = st.linkSourcesAfter.all(after, 500);
+        if (rows.length === 0) break;
+        for (const r of rows) this.writeLinks(r.id, r, false);
+        after = rows[rows.length - 1]!.rowid;
+        done += rows.length;
+        onProgress?.(done, total);
+      }
+      st.setMeta.run('links_version', LINKS_VERSION);
+    })();
+    return done;
   }
 
   /**
@@ -199,6 +276,113 @@ export class PrecedentStore {
     if (court) q = q.where('p.court', '=', normalizeCourtName(court));
     const rows = await q.execute();
     return rows.map((r) => ({ ...r, case_type: r.case_type as CaseType }));
+  }
+
+  /**
+   * The decisions one decision cites, each resolved against the corpus by
+   * case number and, when the citation names it, court (and date, when that
+   * tells two candidates apart).
+   */
+  async citationsFrom(id: string): Promise<OutgoingCitation[]> {
+    const rows = await this.db
+      .selectFrom('precedent_citations')
+      .selectAll()
+      .where('citing_id', '=', id)
+      .orderBy('in_reference', 'desc')
+      .orderBy('mentions', 'desc')
+      .orderBy('cited_key')
+      .execute();
+    if (rows.length === 0) return [];
+    const candidates = await this.db
+      .selectFrom('precedent_case_keys as k')
+      .innerJoin('precedents as p', 'p.id', 'k.precedent_id')
+      .select(['k.case_key', ...SUMMARY_COLUMNS.map((c) => `p.${c}` as const)])
+      .where('k.case_key', 'in', [...new Set(rows.map((r) => r.cited_key))])
+      .where('p.id', '<>', id)
+      .execute();
+    return rows.map((r) => {
+      let resolved = candidates.filter((c) => c.case_key === r.cited_key && (r.cited_court === null || c.court === r.cited_court));
+      const sameDay = resolved.filter((c) => r.cited_date !== null && c.decision_date === r.cited_date);
+      if (sameDay.length > 0) resolved = sameDay;
+      const unique = new Map(resolved.map(({ case_key: _k, ...p }) => [p.id, { ...p, case_type: p.case_type as CaseType }]));
+      return {
+        case_number: r.cited_key,
+        court: r.cited_court,
+        decision_date: r.cited_date,
+        citation: r.citation,
+        in_reference: r.in_reference === 1,
+        mentions: r.mentions,
+        context: r.context,
+        resolved: [...unique.values()],
+      };
+    });
+  }
+
+  /** The decisions that cite this one (by its case numbers, in its court when the citation names a court), newest first. */
+  async citedBy(target: Pick<Precedent, 'id' | 'court' | 'case_number'>): Promise<(PrecedentSummary & CitationInfo)[]> {
+    const rows = await this.db
+      .selectFrom('precedent_citations as c')
+      .innerJoin('precedents as p', 'p.id', 'c.citing_id')
+      .select([...SUMMARY_COLUMNS.map((c) => `p.${c}` as const), 'c.citation', 'c.in_reference', 'c.mentions', 'c.context'])
+      .where('c.cited_key', 'in', recordCaseKeys(target))
+      .where('c.citing_id', '<>', target.id)
+      .where((eb) => eb.or([eb('c.cited_court', 'is', null), eb('c.cited_court', '=', target.court)]))
+      .orderBy('p.decision_date', 'desc')
+      .orderBy('p.id')
+      .execute();
+    const seen = new Set<string>();
+    return rows
+      .filter((r) => !seen.has(r.id) && seen.add(r.id))
+      .map((r) => ({ ...r, case_type: r.case_type as CaseType, in_reference: r.in_reference === 1 }));
+  }
+
+  /**
+   * Decisions that apply one statute article, whatever spelling or short name
+   * they use for the law: listed in 참조조문 first, then by how often the text
+   * cites it, then newest. `law` is the spelling most decisions use.
+   */
+  async statuteApplications(name: string, article: number, sub: number, offset: number, limit: number): Promise<{ law: string | null; total: number; items: StatuteApplication[] }> {
+    const key = lawKey(name);
+    const where = this.db.selectFrom('precedent_statutes as s').where('s.law_key', '=', key).where('s.article', '=', article).where('s.article_sub', '=', sub);
+    const { n } = await where.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const rows = await where
+      .innerJoin('precedents as p', 'p.id', 's.precedent_id')
+      .select([...SUMMARY_COLUMNS.map((c) => `p.${c}` as const), 's.in_reference', 's.mentions', 's.former'])
+      .orderBy('s.in_reference', 'desc')
+      .orderBy('s.mentions', 'desc')
+      .orderBy('p.decision_date', 'desc')
+      .orderBy('p.id')
+      .offset(offset)
+      .limit(limit)
+      .execute();
+    const spelling = await this.db
+      .selectFrom('precedent_statutes')
+      .select(['law', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('law_key', '=', key)
+      .groupBy('law')
+      .orderBy('n', 'desc')
+      .orderBy('law')
+      .limit(1)
+      .executeTakeFirst();
+    return {
+      law: spelling?.law ?? null,
+      total: Number(n),
+      items: rows.map((r) => ({ ...r, case_type: r.case_type as CaseType, in_reference: r.in_reference === 1, former: r.former === 1 })),
+    };
+  }
+
+  /** Law names the corpus cites that contain `fragment` (spaces ignored), most cited first: suggestions for a name with no match. */
+  async lawNamesLike(fragment: string, limit: number): Promise<string[]> {
+    const escaped = lawKey(fragment).replace(/[\\%_]/g, (c) => `\\${c}`);
+    const rows = await this.db
+      .selectFrom('precedent_statutes')
+      .select(['law_key', (eb) => eb.fn.max('law').as('law'), (eb) => eb.fn.countAll<number>().as('n')])
+      .where(sql<boolean>`law_key LIKE ${`%${escaped}%`} ESCAPE '\\'`)
+      .groupBy('law_key')
+      .orderBy('n', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.law as string);
   }
 
   async close(): Promise<void> {

@@ -25,6 +25,28 @@ export interface PrecedentCaseKeysTable {
   precedent_id: string;
 }
 
+export interface PrecedentCitationsTable {
+  citing_id: string;
+  cited_key: string;
+  cited_court: string | null;
+  cited_date: string | null;
+  citation: string;
+  in_reference: number;
+  mentions: number;
+  context: string | null;
+}
+
+export interface PrecedentStatutesTable {
+  precedent_id: string;
+  law: string;
+  law_key: string;
+  article: number;
+  article_sub: number;
+  in_reference: number;
+  mentions: number;
+  former: number;
+}
+
 export interface AppMetaTable {
   key: string;
   value: string;
@@ -34,4 +56,6 @@ export interface AppDatabase {
   precedents: PrecedentsTable;
   precedent_case_keys: PrecedentCaseKeysTable;
   app_meta: AppMetaTable;
+  precedent_citations: PrecedentCitationsTable;
+  precedent_statutes: PrecedentStatutesTable;
 }

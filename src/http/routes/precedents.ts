@@ -2,9 +2,52 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Services } from '../../app/index.js';
 import { AlawError } from '../../errors.js';
+import { articleLabel, parseArticle } from '../../legal/index.js';
 import { ErrorBody, PrecedentSchema, PrecedentSummarySchema } from '../schemas.js';
 
-/** `GET /api/precedents/{id}` and `GET /api/precedents?case_number=…`. */
+const CitationInfo = {
+  citation: Type.String({ description: '인용 표현 그대로 (처음 나온 것)' }),
+  in_reference: Type.Boolean({ description: '참조판례 항목에 있음' }),
+  mentions: Type.Integer({ description: '본문(판시사항·판결요지·이유)에서 인용한 횟수' }),
+  context: Type.Union([Type.String(), Type.Null()], { description: '본문에서 처음 인용한 곳의 앞뒤 문장' }),
+};
+
+const CitationsResponse = Type.Object({
+  id: Type.String(),
+  case_number: Type.String(),
+  court: Type.String(),
+  cites: Type.Array(
+    Type.Object({
+      case_number: Type.String(),
+      court: Type.Union([Type.String(), Type.Null()]),
+      decision_date: Type.Union([Type.String(), Type.Null()]),
+      ...CitationInfo,
+      resolved: Type.Array(PrecedentSummarySchema, { description: '이 데이터에 있는 해당 판례 (없으면 빈 배열)' }),
+    }),
+  ),
+  cited_by: Type.Array(Type.Object({ ...PrecedentSummarySchema.properties, ...CitationInfo })),
+});
+
+const StatuteResponse = Type.Object({
+  law: Type.String({ description: '판례들이 가장 많이 쓰는 법령 이름 (띄어쓰기가 다른 표기와 약칭은 같은 법령으로 봄)' }),
+  query: Type.String({ description: '요청한 법령 이름' }),
+  article: Type.String({ description: '제750조, 제47조의2' }),
+  total: Type.Integer(),
+  page: Type.Integer(),
+  size: Type.Integer(),
+  items: Type.Array(
+    Type.Object({
+      ...PrecedentSummarySchema.properties,
+      in_reference: Type.Boolean({ description: '참조조문 항목에 있음' }),
+      mentions: Type.Integer({ description: '본문에서 이 조문을 든 횟수' }),
+      former: Type.Boolean({ description: '구법(개정 전 조문)으로만 들었음' }),
+    }),
+  ),
+});
+
+const MAX_STATUTE_PAGE = 1000;
+
+/** `GET /api/precedents/{id}`, `…/{id}/citations`, `GET /api/precedents?case_number=…` and `GET /api/statutes/{law}/{article}/precedents`. */
 export const precedentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   app.get(
     '/api/precedents/:id',
@@ -52,6 +95,74 @@ export const precedentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
       }
       const items = await services.store.findByCaseNumber(input, request.query.court);
       return { case_number: input, total: items.length, items };
+    },
+  );
+
+  app.get(
+    '/api/precedents/:id/citations',
+    {
+      config: { paramErrorCodes: { id: 'ALAW_ERR_PRECEDENT_ID_INVALID' } },
+      schema: {
+        summary: '판례의 인용 관계',
+        description:
+          '이 판례가 인용한 판례(cites: 참조판례 항목과 본문의 "대법원 … 선고 … 판결" 인용)와 이 판례를 인용한 판례(cited_by). 인용은 가져올 때 추출해 두고, 조회할 때 사건번호·법원(·선고일)으로 이 데이터의 판례에 연결합니다. 데이터에 없는 판례는 resolved가 빈 배열입니다.',
+        tags: ['판례'],
+        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 100, description: '판례 id' }) }),
+        response: { 200: CitationsResponse, 404: ErrorBody },
+      },
+    },
+    async (request) => {
+      const p = await services.store.getById(request.params.id);
+      if (!p) throw new AlawError('ALAW_ERR_PRECEDENT_NOT_FOUND', 404, `id가 ${request.params.id}인 판례가 없습니다.`, { id: request.params.id });
+      const [cites, citedBy] = await Promise.all([services.store.citationsFrom(p.id), services.store.citedBy(p)]);
+      return { id: p.id, case_number: p.case_number, court: p.court, cites, cited_by: citedBy };
+    },
+  );
+
+  app.get(
+    '/api/statutes/:law/:article/precedents',
+    {
+      config: {
+        paramErrorCodes: { law: 'ALAW_ERR_STATUTE_LAW_INVALID', article: 'ALAW_ERR_STATUTE_ARTICLE_INVALID', page: 'ALAW_ERR_SEARCH_PAGE_INVALID', size: 'ALAW_ERR_SEARCH_SIZE_INVALID' },
+      },
+      schema: {
+        summary: '법조문을 적용한 판례',
+        description:
+          '법령 이름과 조문으로 그 조문을 든 판례를 찾습니다: 참조조문 항목에 있는 판례가 먼저, 그다음 본문에서 든 횟수, 선고일 순. 예: `/api/statutes/민법/750/precedents`, `/api/statutes/국세기본법/제47조의2/precedents`. 법령 이름은 판례에 쓰인 정식 이름(띄어쓰기 포함, URL 인코딩)입니다. 데이터에 없는 법령이면 404와 비슷한 이름을 알려 줍니다.',
+        tags: ['판례'],
+        params: Type.Object({
+          law: Type.String({ minLength: 1, maxLength: 100, description: '법령 이름 (예: 민법, 형법, 집회 및 시위에 관한 법률, 도로교통법 시행령)' }),
+          article: Type.String({ minLength: 1, maxLength: 20, description: '조문: 750, 제750조, 47의2, 제47조의2' }),
+        }),
+        querystring: Type.Object({
+          page: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_STATUTE_PAGE, default: 1 })),
+          size: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+        }),
+        response: { 200: StatuteResponse, 400: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (request) => {
+      const law = request.params.law.normalize('NFC').replace(/\s+/gu, ' ').trim();
+      if (!law || !/[가-힣]/u.test(law)) {
+        throw new AlawError('ALAW_ERR_STATUTE_LAW_INVALID', 400, `법령 이름이 아닙니다: ${JSON.stringify(request.params.law)}. 예: 민법, 형법, 도로교통법`, { parameter: 'law' });
+      }
+      const parsed = parseArticle(request.params.article);
+      if (!parsed) {
+        throw new AlawError('ALAW_ERR_STATUTE_ARTICLE_INVALID', 400, `조문 번호 형식이 아닙니다: ${JSON.stringify(request.params.article)}. 예: 750, 제750조, 47의2`, { parameter: 'article' });
+      }
+      const page = request.query.page ?? 1;
+      const size = request.query.size ?? 20;
+      const found = await services.store.statuteApplications(law, parsed.article, parsed.sub, (page - 1) * size, size);
+      if (found.law === null) {
+        const similar = await services.store.lawNamesLike(law.replace(/^구\s+/u, ''), 5);
+        throw new AlawError(
+          'ALAW_ERR_STATUTE_NOT_FOUND',
+          404,
+          `"${law}"을(를) 든 판례가 없습니다.${similar.length ? ` 비슷한 법령: ${similar.join(', ')}` : ' 법령의 정식 이름(예: 특정범죄 가중처벌 등에 관한 법률)이나 널리 쓰는 약칭(예: 특가법)으로 찾아 보세요.'}`,
+          { law, similar },
+        );
+      }
+      return { law: found.law, query: law, article: articleLabel(parsed.article, parsed.sub), total: found.total, page, size, items: found.items };
     },
   );
 };
