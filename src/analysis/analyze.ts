@@ -10,8 +10,7 @@ import { parseSearchRequest, type SearchEngine } from '../search/index.js';
  * 3. aggregate their legal issues (판시사항), the statutes they apply, and how they ended (주문);
  * 4. report: structured JSON and a Korean Markdown report, every claim linked to its decision.
  *
- * Work still to come for the issue (next sessions): the HTTP API on the `analysis` queue, API keys,
- * progress events, the optional LLM write-up and the citation graph.
+ * The optional model write-up comes after it (narrative.ts, run by app/analysisService.ts).
  */
 
 export interface AnalysisInput {

@@ -75,7 +75,8 @@ program
   .option('--json', '보고서 대신 분석 결과 JSON')
   .option('--case-type <type>', '유사 판례를 이 사건 종류로 한정 (민사, 형사, 행정, 가사, 특허)')
   .option('--limit <n>', '읽을 유사 판례 수 (기본 10, 최대 30)', positiveInt('--limit'))
-  .action(async (file: string, opts: { json?: boolean; caseType?: string; limit?: number }) => {
+  .option('--no-narrative', '언어 모델이 설정되어 있어도 종합 의견을 쓰지 않음')
+  .action(async (file: string, opts: { json?: boolean; caseType?: string; limit?: number; narrative?: boolean }) => {
     process.exitCode = await runAnalyze(file, opts, globalOverrides(program));
   });
 

@@ -26,6 +26,27 @@ describe('loadConfig', () => {
     fs.rmSync(dir, { recursive: true });
   });
 
+  it('checks the language model settings and reads the key from a file', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alaw-cfg-'));
+    const keyFile = path.join(dir, 'llm-key');
+    fs.writeFileSync(keyFile, 'sk-from-file\n');
+    const c = loadConfig({ env: { ALAW_LLM_BASE_URL: 'http://127.0.0.1:11434/v1', ALAW_LLM_MODEL: 'qwen2.5:14b', ALAW_LLM_API_KEY_FILE: keyFile } });
+    expect(c.llm).toMatchObject({ baseUrl: 'http://127.0.0.1:11434/v1', model: 'qwen2.5:14b', apiKey: 'sk-from-file', stream: true, timeoutSeconds: 40 });
+    const problems = (env: Record<string, string>): string => {
+      try {
+        loadConfig({ env });
+        return '';
+      } catch (err) {
+        return (err as ConfigError).message;
+      }
+    };
+    expect(problems({ ALAW_LLM_BASE_URL: 'http://127.0.0.1:11434/v1' })).toContain('llm.model (ALAW_LLM_MODEL)');
+    expect(problems({ ALAW_LLM_BASE_URL: 'localhost:11434', ALAW_LLM_MODEL: 'm' })).toContain('llm.baseUrl (ALAW_LLM_BASE_URL)');
+    expect(problems({ ALAW_LLM_API_KEY_FILE: path.join(dir, 'missing') })).toContain('ENOENT');
+    expect(problems({ ALAW_LLM_TIMEOUT_SECONDS: '0' })).toContain('llm.timeoutSeconds');
+    fs.rmSync(dir, { recursive: true });
+  });
+
   it('names the bad setting and its variable', () => {
     const attempt = (env: Record<string, string>): ConfigError => {
       try {

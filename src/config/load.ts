@@ -130,6 +130,18 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
     const weak = tokenList(config.auth[key]).filter((t) => t.length < MIN_TOKEN_CHARS);
     if (weak.length) problems.push(`auth.${key} (${envNameOf(`auth.${key}`)}): 토큰은 ${MIN_TOKEN_CHARS}자 이상이어야 합니다 (짧은 토큰 ${weak.length}개).`);
   }
+  if (config.llm.baseUrl) {
+    if (!/^https?:\/\/[^\s/]+/u.test(config.llm.baseUrl)) problems.push('llm.baseUrl (ALAW_LLM_BASE_URL): http:// 또는 https:// 로 시작하는 주소여야 합니다 (예: http://127.0.0.1:11434/v1).');
+    if (!config.llm.model) problems.push('llm.model (ALAW_LLM_MODEL): llm.baseUrl을 설정했으면 모델 이름도 필요합니다.');
+  }
+  if (config.llm.apiKeyFile) {
+    try {
+      config.llm.apiKey = fs.readFileSync(config.llm.apiKeyFile, 'utf8').trim();
+      if (!config.llm.apiKey) problems.push(`llm.apiKeyFile (ALAW_LLM_API_KEY_FILE): ${config.llm.apiKeyFile}이(가) 비어 있습니다.`);
+    } catch (err) {
+      problems.push(`llm.apiKeyFile (ALAW_LLM_API_KEY_FILE): ${config.llm.apiKeyFile}을(를) 읽을 수 없습니다 (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`);
+    }
+  }
   if (config.queue.databaseUrl && !/^postgres(ql)?:\/\//.test(config.queue.databaseUrl)) {
     problems.push('queue.databaseUrl (DATABASE_URL): postgres:// 또는 postgresql:// 로 시작해야 합니다.');
   }

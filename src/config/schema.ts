@@ -149,6 +149,30 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    llm: Type.Object(
+      {
+        /** OpenAI-compatible endpoint (vLLM, Ollama, commercial providers), e.g. http://127.0.0.1:11434/v1. Empty: no model, extractive report only. */
+        baseUrl: Type.String({ default: '' }),
+        /** Model name as the endpoint knows it. Required with baseUrl. */
+        model: Type.String({ default: '' }),
+        /** Bearer key for the endpoint; or apiKeyFile (a file holding the key, e.g. a mounted secret). */
+        apiKey: Type.String({ default: '' }),
+        apiKeyFile: Type.String({ default: '' }),
+        /** The whole write-up must finish within this many seconds (and before the analysis task's own timeout). */
+        timeoutSeconds: Type.Number({ minimum: 1, maximum: 600, default: 40 }),
+        /** Give up when the endpoint sends nothing for this long (before the first token or between tokens). */
+        idleTimeoutSeconds: Type.Number({ minimum: 1, maximum: 300, default: 15 }),
+        /** Retries of a request that failed before any text arrived (connection errors, 408/429/5xx), with backoff. */
+        maxRetries: Type.Integer({ minimum: 0, maximum: 5, default: 2 }),
+        temperature: Type.Number({ minimum: 0, maximum: 2, default: 0.2 }),
+        maxTokens: Type.Integer({ minimum: 64, maximum: 32_000, default: 1500 }),
+        /** Stream tokens (server-sent events from the endpoint); off for endpoints that cannot. */
+        stream: Type.Boolean({ default: true }),
+        /** Characters of each decision given to the model (판시사항, 판결요지, then the reasons). */
+        sourceChars: Type.Integer({ minimum: 200, maximum: 20_000, default: 1500 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     log: Type.Object(
       {
         level: Type.Union(

@@ -227,5 +227,14 @@ function createApiKeys(d: Dialect): Migration {
 SQLITE['0004_api_keys'] = createApiKeys(SQLITE_TYPES);
 POSTGRES['0004_api_keys'] = createApiKeys(POSTGRES_TYPES);
 
+/** Output a running task reported so far: a model's text while it is written, for event streams on any instance. */
+const addPartial: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await sql`ALTER TABLE tasks ADD COLUMN partial TEXT`.execute(db);
+  },
+};
+SQLITE['0005_partial'] = addPartial;
+POSTGRES['0005_partial'] = addPartial;
+
 export const sqliteQueueMigrations: MigrationProvider = { getMigrations: () => Promise.resolve(SQLITE) };
 export const postgresQueueMigrations: MigrationProvider = { getMigrations: () => Promise.resolve(POSTGRES) };

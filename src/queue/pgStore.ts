@@ -138,7 +138,7 @@ export class PgQueueStore implements QueueStore {
 
   async retry(id: string, owner: string, attempt: number, error: string, errorCode: string): Promise<boolean> {
     const r = await this.pool.query(
-      `UPDATE tasks SET status = 'pending', owner = NULL, lease_expires_at = NULL, started_at = NULL, error = $1, error_code = $2
+      `UPDATE tasks SET status = 'pending', partial = NULL, owner = NULL, lease_expires_at = NULL, started_at = NULL, error = $1, error_code = $2
        WHERE id = $3 AND owner = $4 AND attempts = $5 AND status = 'processing'`,
       [error, errorCode, id, owner, attempt],
     );
@@ -159,7 +159,7 @@ export class PgQueueStore implements QueueStore {
   async release(owner: string, ids: string[]): Promise<number> {
     if (ids.length === 0) return 0;
     const r = await this.pool.query(
-      `UPDATE tasks SET status = 'pending', owner = NULL, lease_expires_at = NULL, started_at = NULL, wait_ms = NULL, attempts = greatest(attempts - 1, 0)
+      `UPDATE tasks SET status = 'pending', partial = NULL, owner = NULL, lease_expires_at = NULL, started_at = NULL, wait_ms = NULL, attempts = greatest(attempts - 1, 0)
        WHERE id = ANY($1::text[]) AND owner = $2 AND status = 'processing'`,
       [ids, owner],
     );
@@ -183,7 +183,7 @@ export class PgQueueStore implements QueueStore {
          WHERE status = 'processing' AND lease_expires_at < clock_timestamp() AND affinity IS NULL AND attempts >= max_attempts`,
       );
       const requeued = await c.query(
-        `UPDATE tasks SET status = 'pending', lease_expires_at = NULL, started_at = NULL, owner = NULL,
+        `UPDATE tasks SET status = 'pending', partial = NULL, lease_expires_at = NULL, started_at = NULL, owner = NULL,
            error = '이전 시도(' || attempts || '회차, ' || coalesce(owner, '?') || ')의 임대가 만료되어 다시 대기열에 넣었습니다.', error_code = 'ALAW_ERR_QUEUE_LEASE_EXPIRED'
          WHERE status = 'processing' AND lease_expires_at < clock_timestamp() AND affinity IS NULL AND attempts < max_attempts`,
       );
@@ -199,8 +199,11 @@ export class PgQueueStore implements QueueStore {
     return r.rowCount === 1;
   }
 
-  async setProgress(id: string, owner: string, attempt: number, stage: string): Promise<boolean> {
-    const r = await this.pool.query(`UPDATE tasks SET progress = $1 WHERE id = $2 AND owner = $3 AND attempts = $4 AND status = 'processing'`, [stage, id, owner, attempt]);
+  async setProgress(id: string, owner: string, attempt: number, stage: string, partial?: string): Promise<boolean> {
+    const r = await this.pool.query(
+      `UPDATE tasks SET progress = $1, partial = coalesce($5, partial) WHERE id = $2 AND owner = $3 AND attempts = $4 AND status = 'processing'`,
+      [stage, id, owner, attempt, partial ?? null],
+    );
     return r.rowCount === 1;
   }
 
@@ -268,6 +271,7 @@ export class PgQueueStore implements QueueStore {
       wait_ms: row.wait_ms as number | null,
       run_ms: row.run_ms as number | null,
       progress: (row.progress as string | null) ?? null,
+      partial: (row.partial as string | null) ?? null,
     };
   }
 

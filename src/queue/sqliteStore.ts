@@ -92,12 +92,12 @@ export class SqliteQueueStore implements QueueStore {
          WHERE id = @id AND owner = @owner AND attempts = @attempt AND status = 'processing'`,
       ),
       retry: d.prepare(
-        `UPDATE tasks SET status = 'pending', owner = NULL, lease_expires_at = NULL, started_at = NULL, error = @error, error_code = @error_code
+        `UPDATE tasks SET status = 'pending', partial = NULL, owner = NULL, lease_expires_at = NULL, started_at = NULL, error = @error, error_code = @error_code
          WHERE id = @id AND owner = @owner AND attempts = @attempt AND status = 'processing'`,
       ),
       renew: d.prepare<[string, string, string, number]>(`UPDATE tasks SET lease_expires_at = ? WHERE id = ? AND owner = ? AND attempts = ? AND status = 'processing'`),
       release: d.prepare<[string, string]>(
-        `UPDATE tasks SET status = 'pending', owner = NULL, lease_expires_at = NULL, started_at = NULL, wait_ms = NULL, attempts = max(attempts - 1, 0)
+        `UPDATE tasks SET status = 'pending', partial = NULL, owner = NULL, lease_expires_at = NULL, started_at = NULL, wait_ms = NULL, attempts = max(attempts - 1, 0)
          WHERE id = ? AND owner = ? AND status = 'processing'`,
       ),
       expireDeadlines: d.prepare<[string, string]>(
@@ -115,14 +115,16 @@ export class SqliteQueueStore implements QueueStore {
          WHERE status = 'processing' AND lease_expires_at < ? AND affinity IS NULL AND attempts >= max_attempts`,
       ),
       requeue: d.prepare<[string]>(
-        `UPDATE tasks SET status = 'pending', lease_expires_at = NULL, started_at = NULL,
+        `UPDATE tasks SET status = 'pending', partial = NULL, lease_expires_at = NULL, started_at = NULL,
            error = '이전 시도(' || attempts || '회차, ' || coalesce(owner, '?') || ')의 임대가 만료되어 다시 대기열에 넣었습니다.', error_code = 'ALAW_ERR_QUEUE_LEASE_EXPIRED', owner = NULL
          WHERE status = 'processing' AND lease_expires_at < ? AND affinity IS NULL AND attempts < max_attempts`,
       ),
       expireOne: d.prepare<[string, string, string, string]>(
         `UPDATE tasks SET status = 'timeout', finished_at = ?, error = ?, error_code = ? WHERE id = ? AND status = 'pending'`,
       ),
-      progress: d.prepare<[string, string, string, number]>(`UPDATE tasks SET progress = ? WHERE id = ? AND owner = ? AND attempts = ? AND status = 'processing'`),
+      progress: d.prepare<[string, string | null, string, string, number]>(
+        `UPDATE tasks SET progress = ?, partial = coalesce(?, partial) WHERE id = ? AND owner = ? AND attempts = ? AND status = 'processing'`,
+      ),
       cancelOne: d.prepare<[string, string, string]>(
         `UPDATE tasks SET status = 'cancelled', finished_at = ?, error = ?, error_code = 'ALAW_ERR_TASK_CANCELLED' WHERE id = ? AND status = 'pending'`,
       ),
@@ -262,8 +264,8 @@ export class SqliteQueueStore implements QueueStore {
     return this.write(false, () => this.st.expireOne.run(iso(Date.now()), error, errorCode, id).changes === 1);
   }
 
-  async setProgress(id: string, owner: string, attempt: number, stage: string): Promise<boolean> {
-    return this.write(false, () => this.st.progress.run(stage, id, owner, attempt).changes === 1);
+  async setProgress(id: string, owner: string, attempt: number, stage: string, partial?: string): Promise<boolean> {
+    return this.write(false, () => this.st.progress.run(stage, partial ?? null, id, owner, attempt).changes === 1);
   }
 
   async cancelOne(id: string, reason: string): Promise<boolean> {

@@ -25,8 +25,13 @@ export interface TaskContext {
   attempt: number;
   /** Aborted when the task exceeds its timeout, loses its lease, is cancelled, or the server stops. */
   signal: AbortSignal;
-  /** Reports the stage the task has reached (shown by status views and event streams); best effort. */
-  progress(stage: string): Promise<void>;
+  /** Epoch ms at which the task's timeout aborts it (work with its own timeout can finish before). */
+  deadlineMs: number;
+  /**
+   * Reports the stage the task has reached and, optionally, the output produced so far (a model's text
+   * as it is written), shown by status views and event streams; best effort.
+   */
+  progress(stage: string, partial?: string): Promise<void>;
 }
 
 /** Runs one asynchronous task; the resolved value is stored as the task's result. */
@@ -502,12 +507,12 @@ export class TaskQueue {
     const timer = setTimeout(() => controller.abort(new TaskAbort('timeout', `제한 시간 ${timeoutS}초 초과`)), timeoutS * 1000);
     try {
       // Cancelled (or lost) while waiting for its turn on the event loop: do not start it at all.
-      const progress = (stage: string): Promise<void> =>
-        this.store.setProgress(task.id, this.instanceId, task.attempt, stage).then(
+      const progress = (stage: string, partial?: string): Promise<void> =>
+        this.store.setProgress(task.id, this.instanceId, task.attempt, stage, partial).then(
           () => undefined,
           (err: unknown) => this.storeError(err),
         );
-      const run = controller.signal.aborted ? aborted : Promise.resolve().then(() => fn({ taskId: task.id, attempt: task.attempt, signal: controller.signal, progress }));
+      const run = controller.signal.aborted ? aborted : Promise.resolve().then(() => fn({ taskId: task.id, attempt: task.attempt, signal: controller.signal, deadlineMs: Date.now() + timeoutS * 1000, progress }));
       const value = await Promise.race([run, aborted]);
       return { ok: true, value, runMs: performance.now() - started };
     } catch (err) {

@@ -50,6 +50,8 @@ export interface TaskRecord {
   run_ms: number | null;
   /** The stage the running task last reported, if any. */
   progress: string | null;
+  /** Output the task reported so far (an analysis's model text while it is written). */
+  partial: string | null;
 }
 
 /** A task handed to a worker by `claim`. */
@@ -155,8 +157,8 @@ export interface QueueStore {
   reclaim(): Promise<ReclaimCounts>;
   /** Marks a pending task timed out, if it is still pending. */
   expirePending(id: string, error: string, errorCode: string): Promise<boolean>;
-  /** Records the stage a held task reports; false when `owner` no longer holds this attempt. */
-  setProgress(id: string, owner: string, attempt: number, stage: string): Promise<boolean>;
+  /** Records the stage a held task reports (and its partial output, when given); false when `owner` no longer holds this attempt. */
+  setProgress(id: string, owner: string, attempt: number, stage: string, partial?: string): Promise<boolean>;
   /** Cancels one task if it is still pending. */
   cancelOne(id: string, reason: string): Promise<boolean>;
   /** Cancels pending tasks (of one type or all); returns the ids. */

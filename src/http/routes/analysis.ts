@@ -14,7 +14,15 @@ const AnalysisBody = Type.Object(
   {
     description: Type.String({ minLength: 20, maxLength: 20_000, description: '의뢰인 사건 설명 (20~20,000자)' }),
     case_type: Type.Optional(CaseTypeParam),
-    options: Type.Optional(Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 30, description: '읽을 유사 판례 수 (기본 10)' })) }, { additionalProperties: false })),
+    options: Type.Optional(
+      Type.Object(
+        {
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 30, description: '읽을 유사 판례 수 (기본 10)' })),
+          narrative: Type.Optional(Type.Boolean({ description: '언어 모델이 설정되어 있을 때 종합 의견을 쓸지 (기본 true). false면 추출 보고서만' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -24,11 +32,12 @@ const AnalysisStatus = Type.Object({
   status: Type.String({ description: 'pending, processing, completed, failed, timeout, cancelled' }),
   position: Type.Union([Type.Integer(), Type.Null()]),
   estimated_wait_s: Type.Union([Type.Integer(), Type.Null()]),
-  progress: Type.Union([Type.String(), Type.Null()], { description: '실행 중 단계: extracting, retrieving, analyzing' }),
+  progress: Type.Union([Type.String(), Type.Null()], { description: '실행 중 단계: extracting, retrieving, analyzing, writing(언어 모델)' }),
+  partial_text: Type.Union([Type.String(), Type.Null()], { description: '언어 모델이 지금까지 쓴 글 (writing 단계에서만; 인용 검증 전)' }),
   created_at: Type.String(),
   started_at: Type.Union([Type.String(), Type.Null()]),
   finished_at: Type.Union([Type.String(), Type.Null()]),
-  result: Type.Unknown({ description: '완료되면 분석 결과 (extracted, similar, issues, statutes, outcomes, report_markdown)' }),
+  result: Type.Unknown({ description: '완료되면 분석 결과 (extracted, similar, issues, statutes, outcomes, narrative, report_markdown)' }),
   error: Type.Union([Type.Object({ code: Type.Union([Type.String(), Type.Null()]), message: Type.String() }), Type.Null()]),
 });
 
@@ -66,7 +75,7 @@ export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerService
     },
     async (request, reply) => {
       const { description, case_type, options } = request.body;
-      const t = await services.queue.submit('analysis', { description, case_type, limit: options?.limit, submitted_by: request.principal?.id ?? 'local' });
+      const t = await services.queue.submit('analysis', { description, case_type, limit: options?.limit, narrative: options?.narrative, submitted_by: request.principal?.id ?? 'local' });
       const statusUrl = `/api/analysis/${t.id}`;
       return reply.status(202).header('location', statusUrl).send({ id: t.id, status: 'pending' as const, status_url: statusUrl, position: t.position, estimated_wait_s: t.estimated_wait_s });
     },
@@ -103,7 +112,7 @@ export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerService
       schema: {
         summary: '사건 분석 진행 이벤트 (SSE)',
         description:
-          'text/event-stream. 상태가 바뀔 때마다 `event: progress` (data: {"status","progress","position"}), 끝나면 `event: done` (data: 결과) 또는 `event: failed` (data: {"status","error"})를 보내고 닫습니다. 단계: queued(pending) → extracting → retrieving → analyzing → done/failed.',
+          'text/event-stream. 상태가 바뀔 때마다 `event: progress` (data: {"status","progress","position"}), 언어 모델이 글을 쓰는 동안 `event: token` (data: {"text": 새로 쓴 부분}), 끝나면 `event: done` (data: 결과) 또는 `event: failed` (data: {"status","error"})를 보내고 닫습니다. 단계: queued(pending) → extracting → retrieving → analyzing → (writing) → done/failed.',
         tags: ['분석'],
         params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) }),
         response: { 404: ErrorBody },
@@ -127,17 +136,30 @@ export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerService
       let closed = false;
       request.raw.on('close', () => (closed = true));
       let last = '';
+      let streamed = '';
       let lastBeat = Date.now();
       const until = Date.now() + 10 * 60_000;
       for (let t: typeof first | null = first; !closed && Date.now() < until; ) {
         if (!t) break;
+        const terminal = t.status !== 'pending' && t.status !== 'processing';
+        // A finished task's last stage is history, not progress: it ends with done/failed below.
         const stage = t.status === 'pending' ? 'queued' : (t.progress ?? t.status);
         const key = `${t.status}|${stage}`;
-        if (key !== last) {
+        if (!terminal && key !== last) {
           last = key;
           send('progress', { status: t.status, progress: stage, position: t.position });
         }
+        // The model's text as it grows; a new attempt starts a new text.
+        const partial = t.status === 'processing' ? (t.partial ?? '') : '';
+        if (partial.length > streamed.length || (partial && !partial.startsWith(streamed))) {
+          const fresh = partial.startsWith(streamed);
+          send('token', fresh ? { text: partial.slice(streamed.length) } : { text: partial, reset: true });
+          streamed = partial;
+        }
         if (t.status === 'completed') {
+          // The rest of the model's text, so the token events always add up to the narrative.
+          const text = (t.result as { narrative?: { status?: string; text?: string | null } | null } | null)?.narrative?.text;
+          if (typeof text === 'string' && text.length > streamed.length && streamed.length > 0 && text.startsWith(streamed)) send('token', { text: text.slice(streamed.length) });
           send('done', t.result);
           break;
         }
@@ -149,7 +171,8 @@ export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerService
           res.write(': keep-alive\n\n');
           lastBeat = Date.now();
         }
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        const pollMs = t.progress === 'writing' ? 100 : 200;
+        await new Promise((resolve) => setTimeout(resolve, pollMs));
         t = await services.queue.task(id).catch(() => null);
       }
       res.end();
@@ -176,6 +199,7 @@ export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerService
         position: t.position,
         estimated_wait_s: t.estimated_wait_s,
         progress: t.progress,
+        partial_text: t.status === 'processing' && t.progress === 'writing' ? t.partial : null,
         created_at: t.created_at,
         started_at: t.started_at,
         finished_at: t.finished_at,
