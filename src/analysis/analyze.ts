@@ -1,6 +1,6 @@
 import type { Precedent } from '../corpus/index.js';
 import { AlawError } from '../errors.js';
-import { classifyDisposition, dispositionText, findCaseNumbers, findStatutes, type Outcome } from '../legal/index.js';
+import { classifyDisposition, dispositionText, findCaseNumbers, findStatutes, fullLawName, lawKey, type Outcome } from '../legal/index.js';
 import { parseSearchRequest, type SearchEngine } from '../search/index.js';
 
 /**
@@ -52,9 +52,12 @@ const PROCEDURAL: Record<string, readonly number[]> = {
   형법: [57, 62, 69, 70],
 };
 
+/** One group per provision however its law is spelled: the law key and the rest of the reference (`제5조의3`, `부칙 제2조`). */
+const groupOf = (law: string, key: string): string => `${lawKey(law)}|${key.slice(key.indexOf(law) + law.length).replace(/\s+/gu, '')}`;
+
 /** True for a cost, appeal-disposal or sentencing-mechanics provision (see {@link PROCEDURAL}). */
 export function isProceduralProvision(law: string, article: number): boolean {
-  return PROCEDURAL[law.replace(/\s+/gu, '')]?.includes(article) ?? false;
+  return PROCEDURAL[lawKey(law)]?.includes(article) ?? false;
 }
 
 const PARTY_ROLES = ['원고', '피고', '피고인', '피해자', '채권자', '채무자', '임대인', '임차인', '매도인', '매수인', '상속인', '근로자', '사용자', '신청인', '피신청인', '청구인'];
@@ -154,12 +157,18 @@ export async function analyzeCase(
 
   // Statutes the similar decisions apply, weighted by how similar each decision is (once per decision).
   const top = similar[0]?.score ?? 1;
-  // Grouped without spaces: decisions write `건축법시행령` and `건축법 시행령` for the same decree.
+  // Grouped by law key: decisions write `건축법시행령` and `건축법 시행령`, `특가법` and `특정범죄 가중처벌 등에 관한 법률`
+  // for the same law; a short name is shown by its full name.
   const byKey = new Map<string, { key: string; weight: number; decisions: string[]; procedural: boolean }>();
   for (const s of similar) {
     const p = loaded.get(s.id);
     const refs = findStatutes(`${p?.statutes ?? ''}\n${p?.full_text ?? ''}`);
-    const keys = new Map(refs.map((r) => [r.key.replace(/\s+/gu, ''), { key: r.key, procedural: !r.addendum && isProceduralProvision(r.law, r.article) }]));
+    const keys = new Map(
+      refs.map((r) => [
+        groupOf(r.law, r.key),
+        { key: r.key.replace(r.law, fullLawName(r.law)), procedural: !r.addendum && isProceduralProvision(r.law, r.article) },
+      ]),
+    );
     for (const [group, { key, procedural }] of keys) {
       const e = byKey.get(group) ?? { key, weight: 0, decisions: [], procedural };
       e.weight += s.score / top;
@@ -167,9 +176,9 @@ export async function analyzeCase(
       byKey.set(group, e);
     }
   }
-  const described = new Set(extractedStatutes.map((k) => k.replace(/\s+/gu, '')));
-  const statutes = [...byKey.values()]
-    .map(({ key, ...e }) => ({ key, weight: Math.round(e.weight * 100) / 100, decisions: e.decisions, in_description: described.has(key.replace(/\s+/gu, '')), procedural: e.procedural }))
+  const described = new Set(findStatutes(description).map((r) => groupOf(r.law, r.key)));
+  const statutes = [...byKey]
+    .map(([group, { key, ...e }]) => ({ key, weight: Math.round(e.weight * 100) / 100, decisions: e.decisions, in_description: described.has(group), procedural: e.procedural }))
     .sort((a, b) => Number(a.procedural) - Number(b.procedural) || b.weight - a.weight || a.key.localeCompare(b.key))
     .slice(0, 15);
 

@@ -74,6 +74,24 @@ describe('findStatutes on real sentences', () => {
     expect(cite('피고는 원고에게 대여금을 반환할 의무가 있다(민법 제598조).')).toEqual(['민법 제598조']);
   });
 
+  it('does not take the words of the sentence before a multi-word name into it', () => {
+    expect(cite('별도로 배상신청을 할 이익이 없다할 것인즉 소송촉진등에 관한 특례법 제26조')).toEqual(['소송촉진등에 관한 특례법 제26조']);
+    expect(cite('채무관계를 규율하는 준거법에 의하여 결정되어야 한편 소송촉진 등에 관한 특례법 제3조')).toEqual(['소송촉진 등에 관한 특례법 제3조']);
+    expect(cite('자본시장과 금융투자업에 관한 법률 제178조 제1항 제1호')).toEqual(['자본시장과 금융투자업에 관한 법률 제178조 제1항 제1호']);
+  });
+
+  it('reads 위 특례법 as the last special act named, not the last law', () => {
+    const sentence = '가집행의 선고에 관하여는 같은 법 제199조 위 특례법 제6조를 각 적용하여';
+    expect(cite(`민사분쟁사건처리특례법 제4조에 의하여, 소송비용의 부담에 관하여는 민사소송법 제89조를 ${sentence}`)).toEqual([
+      '민사분쟁사건처리특례법 제4조',
+      '민사소송법 제89조',
+      '민사소송법 제199조',
+      '민사분쟁사건처리특례법 제6조',
+    ]);
+    // With no special act before it, it names nothing.
+    expect(cite(`소송비용의 부담에 관하여는 민사소송법 제89조 제92조 제93조를 ${sentence}`)).not.toContain('민사소송법 제6조');
+  });
+
   it('reports offsets of the article reference', () => {
     const text = '민법 제750조의 불법행위';
     const [r] = findStatutes(text);

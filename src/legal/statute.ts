@@ -26,6 +26,10 @@ export interface StatuteRef {
 
 /** Words ending in 법 that are not laws. */
 const NOT_LAWS = new Set(['방법', '위법', '불법', '적법', '입법', '편법', '문법', '수법', '합법', '탈법', '용법', '어법', '사법', '법', '법률', '기법', '해법', '비법', '필법', '타법', '본법', '이법', '그법', '당해법', '해당법']);
+/** Words of the surrounding sentence that a cleaned text (punctuation lost) puts right before a multi-word name: `…으로 봄 즉 특정범죄 …`. */
+const NOT_NAME_WORDS = new Set(['즉', '봄', '위', '또한', '그리고', '그러나', '살피건대', '따라서', '다만', '한편', '결국', '이상', '이하', '같이', '각', '각각', '본건', '이건', '당해', '해당', '소정', '당시', '경우', '가장']);
+/** Words inside real names that end like a clause (`자본시장과 금융투자업에 관한 법률`). */
+const NAME_WORDS = new Set(['자본시장과', '출입국과']);
 const LAW_SUFFIX = /(?:법률|법|령|규칙|규정|조례)$/u;
 /** Endings of words that cannot be inside a multi-word law name (particles and verb endings of the surrounding sentence). */
 const CLAUSE_END = /(?:은|는|이|가|을|를|으로|로|와|과|에게|에서|께서|도|만|며|고|면|서|다|여|였|하여|하고|라|니|므로|바|할|될|된|수|것|때)$/u;
@@ -36,7 +40,8 @@ const CLAUSE_END = /(?:은|는|이|가|을|를|으로|로|와|과|에게|에서|
 const ARTICLE = /(?<![\d가-힣])(?:제\s*)?(\d+)\s*조(?!\s*(?:원|억|천|만|\d+\s*(?:천|억|만|원)))(?:\s*의\s*(\d+))?(?:\s*(?:제\s*)?(\d+)\s*항)?(?:\s*(?:제\s*)?(\d+)\s*호)?/gu;
 /** What may stand between two articles of one law: `, ` `및` `내지` `또는` `와/과` `~` (after the first one's 항/호). */
 const CONTINUATION = /^(?:[\s,·ㆍ~∼-]|및|내지|또는|와|과|부터|까지|각|본문|단서|전단|후단|(?:제\s*)?\d+\s*(?:항|호))*$/u;
-const REFERENCE = /(?:같은|동)\s?(?:법률|법)(\s?시행령|\s?시행규칙)?\s*$/u;
+/** `같은 법`, `동법 시행령`, `위 특례법`: a law named before. `위 특례법` is the last 특례법 named, not the last law. */
+const REFERENCE = /(?:같은|동|위)\s?(법률|특례법|특별법|법)(\s?시행령|\s?시행규칙)?\s*$/u;
 const PARENTHETICAL_TAIL = /\s*\([^()]*\)\s*$/u;
 
 function normalizeSpaces(s: string): string {
@@ -55,7 +60,7 @@ interface LawName {
  * then one word ending in 법/법률/령/규칙, possibly the tail of a multi-word name
  * (`… 및 …에 관한 법률`), possibly preceded by `구`.
  */
-function lawBefore(before: string, previousLaw: string | null): LawName | 'none' {
+function lawBefore(before: string, seen: readonly string[]): LawName | 'none' {
   let text = before;
   let addendum = false;
   const add = /\s*부칙\s*$/u.exec(text);
@@ -66,10 +71,12 @@ function lawBefore(before: string, previousLaw: string | null): LawName | 'none'
   while (PARENTHETICAL_TAIL.test(text)) text = text.replace(PARENTHETICAL_TAIL, '');
   const ref = REFERENCE.exec(text);
   if (ref) {
-    if (!previousLaw) return 'none';
-    const suffix = ref[1] ? ref[1].trim() : '';
-    const base = previousLaw.replace(/\s(?:시행령|시행규칙)$/u, '');
-    return { law: suffix ? `${base} ${suffix}` : previousLaw, former: false, addendum };
+    const kind = ref[1]!;
+    const named = kind === '특례법' || kind === '특별법' ? [...seen].reverse().find((l) => l.replace(/\s(?:시행령|시행규칙)$/u, '').endsWith(kind)) : seen[seen.length - 1];
+    if (!named) return 'none';
+    const suffix = ref[2] ? ref[2].trim() : '';
+    const base = named.replace(/\s(?:시행령|시행규칙)$/u, '');
+    return { law: suffix ? `${base} ${suffix}` : named, former: false, addendum };
   }
   // Quotation marks and opening brackets before a name (`‘도로교통법`, `있다(민법 제598조)`) are not part of it.
   const words = text.replace(/[‘’“”"'「」『』《》〈〉<>([（]/gu, ' ').trimEnd().split(/\s+/u);
@@ -97,10 +104,14 @@ function lawBefore(before: string, previousLaw: string | null): LawName | 'none'
     name.unshift(target);
     while (words.length > 0 && name.length < 10) {
       const w = words[words.length - 1]!;
-      if (w === '구' || (CLAUSE_END.test(w) && w !== '관한') || /한$/u.test(w) || /[\d.)\]]$/u.test(w)) break;
+      if (!NAME_WORDS.has(w) && (w === '구' || NOT_NAME_WORDS.has(w) || (CLAUSE_END.test(w) && w !== '관한') || /한$/u.test(w) || /[\d.)\]]$/u.test(w))) break;
+      // Verb forms of the sentence before the name: `…결정되어야`, `…함으로써`, `…것인데`, `…구하나`, `…적용법조에`.
+      if (/(?:어|아|야|써|데|즉|나|쳐|에)$/u.test(w) || /(?:조항|규정|조문)인$/u.test(w)) break;
       if (!/^[가-힣·ㆍ]+$/u.test(w)) break;
       name.unshift(words.pop()!);
     }
+    // A name does not start with a conjunction: what came before it was cut off.
+    while (name.length > 3 && (name[0] === '및' || name[0] === '등')) name.shift();
   } else if (NOT_LAWS.has(last)) {
     return 'none';
   }
@@ -112,7 +123,8 @@ function lawBefore(before: string, previousLaw: string | null): LawName | 'none'
 export function findStatutes(text: string): StatuteRef[] {
   const out: StatuteRef[] = [];
   let previous: StatuteRef | null = null;
-  let lastLaw: string | null = null;
+  /** Laws named so far, most recent last (each once). */
+  const seen: string[] = [];
   for (const m of text.matchAll(ARTICLE)) {
     const start = m.index;
     const end = start + m[0].length;
@@ -129,7 +141,7 @@ export function findStatutes(text: string): StatuteRef[] {
         before = before.replace(/\([^()]*\)/gu, ' ');
       }
       before = before.split(/[.。\n\][]|\s(?=[①-⑳])/u).pop() ?? '';
-      law = lawBefore(before, lastLaw);
+      law = lawBefore(before, seen);
     }
     if (law === 'none') {
       previous = null;
@@ -151,7 +163,11 @@ export function findStatutes(text: string): StatuteRef[] {
     };
     out.push(ref);
     previous = ref;
-    lastLaw = law.law;
+    if (seen[seen.length - 1] !== law.law) {
+      const at = seen.indexOf(law.law);
+      if (at >= 0) seen.splice(at, 1);
+      seen.push(law.law);
+    }
   }
   return out;
 }
