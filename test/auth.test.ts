@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerServices } from '../src/app/index.js';
 import { buildApp } from '../src/http/index.js';
+import { recoverRawUrl } from '../src/http/rawUrl.js';
 import { sampleServices, tempDir } from './helpers.js';
 
 type ErrorReply = { error: { code: string; message: string } };
@@ -60,10 +61,53 @@ describe('no API key at all: open to this machine only', () => {
     expect(json<ErrorReply>(r).error.code).toBe('ALAW_ERR_AUTH_INVALID');
   });
 
+  it('does not take a request with unencoded Korean in its URL (recovered from the raw bytes) for a local one', async () => {
+    // The parser rejects the raw UTF-8 request line; the recovery re-runs it through the router. The peer here is remote.
+    const rawRequest = (target: string): Promise<string> =>
+      new Promise((resolve) => {
+        let out = '';
+        const socket = {
+          writable: true,
+          remoteAddress: REMOTE,
+          end: (b: Buffer) => resolve((out += b.toString('utf8'))),
+          destroy: () => resolve(out),
+        };
+        const rawPacket = Buffer.concat([Buffer.from('GET '), Buffer.from(target, 'utf8'), Buffer.from(' HTTP/1.1\r\nhost: x\r\n\r\n')]);
+        const handled = recoverRawUrl(s.app, Object.assign(new Error('bad url'), { code: 'HPE_INVALID_URL', rawPacket }), socket as never);
+        expect(handled).toBe(true);
+      });
+    expect(await rawRequest('/api/search?q=사기')).toMatch(/^HTTP\/1\.1 403 [\s\S]*ALAW_ERR_AUTH_NOT_CONFIGURED/);
+    expect(await rawRequest('/api/queue/health?x=한')).toMatch(/^HTTP\/1\.1 200 /);
+  });
+
+  it('a remote client of the local-only status route is told no key exists, not to send one', async () => {
+    const r = await s.app.inject({ url: '/api/queue/status/json', remoteAddress: REMOTE });
+    expect(r.statusCode).toBe(403);
+    expect(json<ErrorReply>(r).error.code).toBe('ALAW_ERR_AUTH_NOT_CONFIGURED');
+  });
+
   it('clearing the queue still needs an admin key, and says how to get one', async () => {
     const r = await s.app.inject({ method: 'POST', url: '/api/queue/clear' });
     expect(r.statusCode).toBe(401);
     expect(json<ErrorReply>(r).error.message).toContain('alaw keys create --role admin');
+  });
+});
+
+describe('behind a trusted proxy', () => {
+  let s: Awaited<ReturnType<typeof open>>;
+  beforeAll(async () => (s = await open({ 'server.trustProxy': true, 'auth.keyCacheSeconds': 0 })));
+  afterAll(async () => s.close());
+
+  it('a client cannot pass as local by sending X-Forwarded-For: 127.0.0.1', async () => {
+    const spoofed = await s.app.inject({ url: '/api/search', query: { q: '사기' }, remoteAddress: '10.0.0.5', headers: { 'x-forwarded-for': '127.0.0.1, 203.0.113.7' } });
+    expect(spoofed.statusCode).toBe(403);
+    // The proxy itself on this machine forwarding a client: not local either.
+    const viaLocalProxy = await s.app.inject({ url: '/api/search', query: { q: '사기' }, headers: { 'x-forwarded-for': '127.0.0.1' } });
+    expect(viaLocalProxy.statusCode).toBe(403);
+    const { token } = await s.services.queue.store.keys.create('proxy', 'user');
+    const keyed = await s.app.inject({ url: '/api/queue/status/json', remoteAddress: '10.0.0.5', headers: { 'x-forwarded-for': '127.0.0.1' } });
+    expect(keyed.statusCode).toBe(401);
+    expect((await s.app.inject({ url: '/api/queue/status/json', remoteAddress: '10.0.0.5', headers: { 'x-forwarded-for': '127.0.0.1', authorization: `Bearer ${token}` } })).statusCode).toBe(200);
   });
 });
 
@@ -146,5 +190,27 @@ describe('with API keys', () => {
     const after = await s.app.inject({ url: '/api/search', query: { q: '사기' }, headers: bearer(token) });
     expect(after.statusCode).toBe(401);
     expect(json<ErrorReply>(after).error.code).toBe('ALAW_ERR_AUTH_INVALID');
+  });
+});
+
+describe('a queue database that cannot be read', () => {
+  it('answers 503 with a code, not 500: for key checks, and for analysis lookups with a key from the environment', async () => {
+    const ENV_KEY = 'env-user-key-0123456789';
+    const s = await open({ 'auth.userTokens': ENV_KEY });
+    try {
+      const { token } = await s.services.queue.store.keys.create('stored', 'user');
+      await s.services.queue.store.close();
+      const stored = await s.app.inject({ url: '/api/analysis/abc', headers: bearer(token) });
+      expect(stored.statusCode).toBe(503);
+      expect(json<ErrorReply>(stored).error.code).toBe('ALAW_ERR_AUTH_UNAVAILABLE');
+      for (const url of ['/api/analysis/abc', '/api/analysis/abc/events']) {
+        const r = await s.app.inject({ url, headers: bearer(ENV_KEY) });
+        expect(r.statusCode, url).toBe(503);
+        expect(json<ErrorReply>(r).error.code).toBe('ALAW_ERR_QUEUE_UNAVAILABLE');
+      }
+    } finally {
+      await s.app.close();
+      await s.services.store.close();
+    }
   });
 });

@@ -71,15 +71,32 @@ describe('NarrativeWriter against an OpenAI-protocol server', () => {
   it('retries 5xx before any text, within the bound, then succeeds or reports the failure', async () => {
     const ok = await write({ model: 'flaky' });
     expect(ok).toMatchObject({ status: 'completed', attempts: 3 });
-    const fail = await new NarrativeWriter(settings({ model: 'flaky', maxRetries: 0 })).write(MESSAGES, { signal: new AbortController().signal, deadlineMs: Date.now() + 60_000 });
-    // The counter of `flaky` is past its failures now, so use a fresh failure: a 400 is not retried.
-    expect(fail.status).toBe('completed');
+    const before = llm.requests.filter((r) => r.body.model === 'always-503').length;
+    const exhausted = await write({ model: 'always-503', maxRetries: 1 });
+    expect(exhausted).toMatchObject({ status: 'failed', attempts: 2, text: null, error: { code: 'ALAW_ERR_LLM_HTTP' } });
+    expect(exhausted.error!.message).toContain('오류 503');
+    expect(exhausted.error!.message).toContain('2번 시도');
+    expect(llm.requests.filter((r) => r.body.model === 'always-503').length - before).toBe(2);
+    // A 400 is not retried.
     const bad = await write({ model: 'bad-request' });
     expect(bad).toMatchObject({ status: 'failed', attempts: 1, text: null, error: { code: 'ALAW_ERR_LLM_HTTP' } });
     expect(bad.error!.message).toContain('오류 400');
     expect(bad.error!.message).toContain('too long');
     const auth = await write({ model: 'unauthorized' });
     expect(auth.error!.message).toContain('llm.apiKey를 확인하세요');
+  });
+
+  it('a cancel during the wait between retries ends it there, with no further request', async () => {
+    const controller = new AbortController();
+    const count = () => llm.requests.filter((r) => r.body.model === 'always-503').length;
+    const before = count();
+    const started = Date.now();
+    const pending = write({ model: 'always-503', maxRetries: 5 }, [], controller.signal);
+    setTimeout(() => controller.abort(new Error('취소됨')), 200); // during the first 500 ms backoff
+    await expect(pending).rejects.toThrow('취소됨');
+    expect(Date.now() - started).toBeLessThan(450);
+    await new Promise((r) => setTimeout(r, 700));
+    expect(count() - before).toBe(1);
   });
 
   it('gives up on a server that does not answer, one that stalls mid-text, and one slower than the time limit', async () => {
@@ -123,9 +140,12 @@ describe('NarrativeWriter against an OpenAI-protocol server', () => {
 
   it('stops at once when the task is cancelled, with the task’s reason', async () => {
     const controller = new AbortController();
+    const started = Date.now();
     const pending = write({ model: 'slow' }, [], controller.signal);
     setTimeout(() => controller.abort(new Error('취소됨')), 200);
     await expect(pending).rejects.toThrow('취소됨');
+    // Not at the end of the 20 s budget: the request itself was aborted.
+    expect(Date.now() - started).toBeLessThan(1500);
   });
 });
 
@@ -135,9 +155,10 @@ describe('analysis with a model', () => {
   let app: FastifyInstance;
   let base: string;
 
-  async function analyze(model: string, description: string, over: Partial<LlmSettings> = {}): Promise<{ events: { event: string; data: unknown }[]; result: FullAnalysis }> {
+  async function analyze(model: string, description: string, over: Partial<LlmSettings> = {}, limit?: number): Promise<{ events: { event: string; data: unknown }[]; result: FullAnalysis }> {
     services.queue.handle('analysis', analysisHandler(services, new NarrativeWriter(settings({ model, ...over }))));
-    const created = await fetch(`${base}/api/analysis`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ description }) });
+    const body = { description, ...(limit ? { options: { limit } } : {}) };
+    const created = await fetch(`${base}/api/analysis`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     expect(created.status).toBe(202);
     const { id } = (await created.json()) as { id: string };
     const res = await fetch(`${base}/api/analysis/${id}/events`);
@@ -203,7 +224,29 @@ describe('analysis with a model', () => {
     expect(failed.result.report_markdown).toContain('언어 모델(bad-request) 서술 없이 추출 보고서만 제공합니다: 언어 모델 서버가 오류 400');
     const slow = await analyze('slow', DESCRIPTION, { timeoutSeconds: 1 });
     expect(slow.result.narrative).toMatchObject({ status: 'failed', error: { code: 'ALAW_ERR_LLM_TIMEOUT' } });
-    expect(slow.events.some((e) => e.event === 'token')).toBe(true);
+    // Text was streamed, then taken back: the last token event resets to the (empty) narrative text.
+    const tokens = slow.events.filter((e) => e.event === 'token').map((e) => e.data as { text: string; reset?: boolean });
+    expect(tokens.length).toBeGreaterThan(1);
+    expect(tokens.at(-1)).toEqual({ text: '', reset: true });
+  });
+
+  it('gives the model the closest eight decisions only, and checks citations against exactly those', async () => {
+    const { result } = await analyze('cite-all', DESCRIPTION, {}, 12);
+    expect(result.similar.length).toBe(12);
+    const prompt = llm.requests.at(-1)!.body.messages[1]!.content;
+    expect(prompt).toContain('\n[8] ');
+    expect(prompt).not.toContain('\n[9] ');
+    const n = result.narrative!;
+    expect(n.citations.length).toBeGreaterThanOrEqual(7); // eight decisions, two may share a case number
+    expect(n.citations.every((c) => c.in_sources && c.in_corpus && c.mismatch === null)).toBe(true);
+    const given = new Set(result.similar.slice(0, 8).map((x) => x.case_number));
+    expect(n.citations.every((c) => given.has(c.case_number))).toBe(true);
+    // A decision retrieved but not given to the model (the 10th) is outside its sources.
+    const tenth = result.similar[9]!.case_number;
+    const outside = (await analyze(`cite:${tenth}`, DESCRIPTION, {}, 12)).result.narrative!;
+    expect(given.has(tenth)).toBe(false);
+    expect(outside.citations).toEqual([expect.objectContaining({ case_number: tenth, in_corpus: true, in_sources: false })]);
+    expect(outside.unverified).toEqual([tenth]);
   });
 
   it('leaves the model out when the request says so', async () => {

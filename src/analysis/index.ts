@@ -1,2 +1,2 @@
 export { analyzeCase, findAmounts, findDates, isProceduralProvision, reportMarkdown, type AnalysisInput, type AnalysisResult, type AnalysisStage, type DecisionRef } from './analyze.js';
-export { checkCitations, narrativeMarkdown, narrativeMessages, NarrativeWriter, type CitationCheck, type LlmSettings, type Narrative } from './narrative.js';
+export { checkCitations, NARRATIVE_SOURCES, narrativeMarkdown, narrativeMessages, NarrativeWriter, type CitationCheck, type LlmSettings, type Narrative } from './narrative.js';

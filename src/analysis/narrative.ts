@@ -46,8 +46,8 @@ export interface Narrative {
   finish_reason: string | null;
 }
 
-/** How many decisions the model reads (the closest ones). */
-const MAX_SOURCES = 8;
+/** How many decisions the model reads (the closest ones); the caller gives these, and checks citations against the same ones. */
+export const NARRATIVE_SOURCES = 8;
 /** Time kept back from the task's deadline for the extractive report and the task's own bookkeeping. */
 const DEADLINE_MARGIN_MS = 3000;
 
@@ -66,7 +66,7 @@ const citeLine = (p: Pick<Precedent, 'court' | 'decision_date' | 'case_number'>)
   return `${p.court} ${d ? `${Number(d.slice(0, 4))}. ${Number(d.slice(5, 7))}. ${Number(d.slice(8, 10))}. ` : ''}선고 ${p.case_number}`;
 };
 
-/** The messages: instructions, the client's description, and the numbered decisions, nothing else. */
+/** The messages: instructions, the client's description, and the numbered decisions (all of `sources`), nothing else. */
 export function narrativeMessages(description: string, analysis: Omit<AnalysisResult, 'report_markdown'>, sources: Precedent[], sourceChars: number): ChatCompletionMessageParam[] {
   const system = [
     '당신은 한국 변호사를 돕는 판례 분석 보조자입니다. 아래 [참고 판례]에 적힌 내용만 근거로 의뢰인의 사건을 분석하세요.',
@@ -77,7 +77,7 @@ export function narrativeMessages(description: string, analysis: Omit<AnalysisRe
     '4. 구성: ① 쟁점 ② 관련 판례의 판단 ③ 예상되는 결론과 위험 ④ 추가로 확인할 사실.',
     '5. 한국어로, 2,000자 이내로 쓰세요. 법률 자문이 아니라 검토 자료입니다.',
   ].join('\n');
-  const blocks = sources.slice(0, MAX_SOURCES).map((p, i) => {
+  const blocks = sources.map((p, i) => {
     const similar = analysis.similar.find((s) => s.id === p.id);
     const body = [
       p.holdings ? `판시사항: ${p.holdings}` : '',
@@ -182,8 +182,10 @@ export class NarrativeWriter {
       ms: Math.round(performance.now() - started),
       finish_reason: finish,
     });
+    const cancelled = (): Error => (opts.signal.reason instanceof Error ? opts.signal.reason : new Error(String(opts.signal.reason)));
     let attempts = 0;
     for (;;) {
+      if (opts.signal.aborted) throw cancelled();
       attempts += 1;
       let emitted = false;
       try {
@@ -194,11 +196,11 @@ export class NarrativeWriter {
         if (!text.trim()) throw new NarrativeError('ALAW_ERR_LLM_EMPTY', '언어 모델이 빈 답을 보냈습니다.');
         return result('completed', text, null, attempts, finish);
       } catch (err) {
-        if (opts.signal.aborted) throw opts.signal.reason instanceof Error ? opts.signal.reason : new Error(String(opts.signal.reason));
+        if (opts.signal.aborted) throw cancelled();
         const e = err instanceof NarrativeError ? err : new NarrativeError('ALAW_ERR_LLM_FAILED', `언어 모델 호출 실패: ${(err as Error).message}`);
         const backoff = Math.min(4000, 500 * 2 ** (attempts - 1));
         if (e.retryable && !emitted && attempts <= s.maxRetries && Date.now() + backoff < until) {
-          await new Promise((r) => setTimeout(r, backoff));
+          await sleep(backoff, opts.signal);
           continue;
         }
         return result('failed', null, { code: e.code, message: attempts > 1 ? `${e.message} (${attempts}번 시도)` : e.message }, attempts, null);
@@ -222,13 +224,17 @@ export class NarrativeWriter {
       controller.abort(e);
     };
     const onOuter = (): void => controller.abort(outer.reason);
+    if (outer.aborted) throw outer.reason instanceof Error ? outer.reason : new Error(String(outer.reason));
     outer.addEventListener('abort', onOuter, { once: true });
     const total = setTimeout(
       () => abort(new NarrativeError('ALAW_ERR_LLM_TIMEOUT', `언어 모델이 제한 시간(${budgetS}초) 안에 답을 마치지 못했습니다.`)),
       Math.max(0, until - Date.now()),
     );
+    // Streaming: nothing for idleTimeoutSeconds (before the first chunk or between chunks) is a failure. Without
+    // streaming the whole answer comes at once, so only the total budget applies.
     let idle: NodeJS.Timeout | undefined;
     const touch = (): void => {
+      if (!s.stream) return;
       clearTimeout(idle);
       idle = setTimeout(() => abort(new NarrativeError('ALAW_ERR_LLM_IDLE', `언어 모델이 ${s.idleTimeoutSeconds}초 동안 아무것도 보내지 않았습니다.`, true)), s.idleTimeoutSeconds * 1000);
     };
@@ -237,7 +243,7 @@ export class NarrativeWriter {
       if (until <= Date.now()) throw new NarrativeError('ALAW_ERR_LLM_TIMEOUT', '분석 작업의 남은 시간이 없어 언어 모델을 부르지 않았습니다.');
       const base = { model: s.model, messages, temperature: s.temperature, max_tokens: s.maxTokens };
       if (!s.stream) {
-        const r = await this.client.chat.completions.create({ ...base, stream: false }, { signal: controller.signal });
+        const r = await this.client.chat.completions.create({ ...base, stream: false }, { signal: controller.signal, timeout: Math.max(1, until - Date.now()) });
         const text = r.choices[0]?.message?.content ?? '';
         onText(text);
         return { text, finish: r.choices[0]?.finish_reason ?? null };
@@ -267,6 +273,19 @@ export class NarrativeWriter {
       outer.removeEventListener('abort', onOuter);
     }
   }
+}
+
+/** Waits `ms`, or less when `signal` aborts (the caller checks the signal next). */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 /** A client error as a coded, Korean, retryable-or-not failure. */

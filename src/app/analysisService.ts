@@ -1,4 +1,4 @@
-import { analyzeCase, checkCitations, narrativeMarkdown, narrativeMessages, NarrativeWriter, type AnalysisInput, type AnalysisResult, type Narrative } from '../analysis/index.js';
+import { analyzeCase, checkCitations, NARRATIVE_SOURCES, narrativeMarkdown, narrativeMessages, NarrativeWriter, type AnalysisInput, type AnalysisResult, type Narrative } from '../analysis/index.js';
 import type { Precedent } from '../corpus/index.js';
 import { AlawError } from '../errors.js';
 import type { TaskHandler } from '../queue/index.js';
@@ -38,7 +38,8 @@ export async function runAnalysis(services: Pick<Services, 'search' | 'store'>, 
   if (hooks.signal.aborted) throw hooks.signal.reason as Error;
 
   await hooks.onStage?.('writing');
-  const sources = (await Promise.all(result.similar.map((s) => load(s.id)))).filter((p): p is Precedent => p !== undefined);
+  // The closest decisions: the model gets these, and its citations are checked against the same ones.
+  const sources = (await Promise.all(result.similar.slice(0, NARRATIVE_SOURCES).map((s) => load(s.id)))).filter((p): p is Precedent => p !== undefined);
   const messages = narrativeMessages(input.description.trim(), result, sources, writer.settings.sourceChars);
   // The growing text goes to the task row at most every FLUSH_MS (one write in flight at a time), and once more at the end.
   let latest = '';

@@ -39,7 +39,7 @@ export async function buildApp(services: ServerServices): Promise<FastifyInstanc
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   registerErrorHandling(app);
-  const auth = new KeyAuth(services.queue.store.keys, services.config.auth, services.logger, services.config.server.trustProxy);
+  const auth = new KeyAuth(services.queue.store.keys, services.config.auth, services.logger);
   auth.register(app);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);

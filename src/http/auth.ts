@@ -35,7 +35,7 @@ declare module 'fastify' {
 const LOCAL: Principal = { id: 'local', role: 'user', name: '로컬 (키 없음)' };
 const NEGATIVE_CACHE_LIMIT = 10_000;
 
-const isLoopback = (ip: string): boolean => ip === '127.0.0.1' || ip === '::1' || ip === '::ffff:127.0.0.1' || ip.startsWith('127.');
+const isLoopback = (ip: string): boolean => ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
 
 /** The key a request presents: `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
 function presentedKey(request: FastifyRequest): string | null {
@@ -64,8 +64,6 @@ export class KeyAuth {
     private readonly store: ApiKeyStore,
     auth: Readonly<Config['auth']>,
     private readonly logger?: Logger,
-    /** Trusted proxies rewrite request.ip; otherwise a forwarded request is not treated as local. */
-    private readonly trustProxy: boolean = false,
   ) {
     this.ttlMs = auth.keyCacheSeconds * 1000;
     for (const [list, role] of [
@@ -108,10 +106,17 @@ export class KeyAuth {
     return principal;
   }
 
+  /**
+   * A request from this machine: the TCP peer (not `request.ip`, which a trusted proxy lets the client
+   * choose through X-Forwarded-For) is loopback, and no proxy header says it was forwarded. A proxy on
+   * this machine that adds no such header makes its clients look local: put keys in place before
+   * exposing the service through one (docs/OPERATIONS.md).
+   */
   private isLocal(request: FastifyRequest): boolean {
-    if (!isLoopback(request.ip)) return false;
-    // Behind a reverse proxy that the server does not trust, every request comes from 127.0.0.1: not local.
-    return this.trustProxy || (request.headers['x-forwarded-for'] === undefined && request.headers.forwarded === undefined);
+    const peer = request.socket?.remoteAddress ?? '';
+    if (!isLoopback(peer)) return false;
+    const h = request.headers;
+    return h['x-forwarded-for'] === undefined && h.forwarded === undefined && h['x-real-ip'] === undefined && h.via === undefined;
   }
 
   /** Decides a request; throws 401/403 (or 503 when the key database cannot be read). */
@@ -129,7 +134,7 @@ export class KeyAuth {
         }
       } else if (this.isLocal(request) && (access === 'local' || !(await this.hasKeys()))) {
         principal = LOCAL;
-      } else if (access !== 'local' && !(await this.hasKeys())) {
+      } else if (!(await this.hasKeys())) {
         throw new AlawError(
           'ALAW_ERR_AUTH_NOT_CONFIGURED',
           403,

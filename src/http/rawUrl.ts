@@ -37,7 +37,8 @@ export function recoverRawUrl(app: FastifyInstance, err: NodeJS.ErrnoException &
     if (i > 0) headers[h.slice(0, i).trim().toLowerCase()] = h.slice(i + 1).trim();
   }
   app
-    .inject({ method, url, headers })
+    // The client's address goes along: access rules that trust loopback must see the real peer, not inject()'s 127.0.0.1.
+    .inject({ method, url, headers, remoteAddress: socket.remoteAddress ?? '0.0.0.0' })
     .then((res) => {
       if (!socket.writable) return;
       let head = `HTTP/1.1 ${res.statusCode} ${STATUS_CODES[res.statusCode] ?? ''}\r\n`;

@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net';
  *
  * - `cite`: answers from the decisions in the prompt, citing the first one as written there;
  * - `invent`: the same, plus a case number no decision has and a real one with the wrong court;
- * - `flaky`: 503 for the first two requests, then `cite`;
+ * - `flaky`: 503 for the first two requests, then `cite`; `always-503`: 503 every time;
+ * - `cite-all`: cites every decision of the prompt; `cite:<case number>`: cites that case number;
  * - `bad-request` / `unauthorized`: 400 / 401 with an OpenAI error body;
  * - `slow-start`: no response for 5 s;
  * - `stall`: a few tokens, then silence;
@@ -37,6 +38,11 @@ function firstSource(body: RecordedRequest['body']): string {
 }
 
 function answer(model: string, body: RecordedRequest['body']): string {
+  if (model.startsWith('cite:')) return `참고: ${model.slice(5)} 판결도 같은 쟁점을 다룹니다.`;
+  if (model === 'cite-all') {
+    const user = body.messages.find((m) => m.role === 'user')?.content ?? '';
+    return [...user.matchAll(/^\[(\d+)\] (.+? 선고 \S+)/gmu)].map((m) => `[${m[1]}] ${m[2]} 판결 참조.`).join('\n');
+  }
   const source = firstSource(body);
   let text = `① 쟁점: 의뢰인 사건의 쟁점은 손해배상책임의 성립 여부입니다.\n② 관련 판례: [1] ${source} 판결은 비슷한 사실관계에서 판단하였습니다.\n③ 예상: 참고 판례만으로는 판단할 수 없습니다.\n④ 확인할 사실: 계약서와 증거.`;
   if (model === 'invent') text += '\n또한 대법원 2099. 1. 1. 선고 2099다99999 판결과 서울고등법원 2001. 1. 1. 선고 71다1194 판결도 같은 취지입니다.';
@@ -79,6 +85,8 @@ export async function startFakeLlm(): Promise<FakeLlm> {
           case 'flaky':
             if (n <= 2) return error(503, 'model is loading');
             break;
+          case 'always-503':
+            return error(503, 'model is loading');
           case 'bad-request':
             return error(400, 'messages: too long for this model');
           case 'unauthorized':

@@ -48,7 +48,10 @@ const AnalysisStatus = Type.Object({
 export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }> = async (app, { services }) => {
   /** The analysis task with this id, or 404 (also when another key created it). */
   const findAnalysis = async (id: string, principal: Principal | null) => {
-    const t = await services.queue.task(id);
+    const t = await services.queue.task(id).catch((err: unknown) => {
+      services.logger.error({ err, id }, 'analysis lookup failed');
+      throw new AlawError('ALAW_ERR_QUEUE_UNAVAILABLE', 503, '작업 큐 데이터베이스에 접근할 수 없습니다. 잠시 후 다시 시도하세요.');
+    });
     if (!t || t.type !== 'analysis' || !canSee(principal, t)) {
       throw new AlawError('ALAW_ERR_ANALYSIS_NOT_FOUND', 404, `id가 ${id}인 분석이 없습니다 (보존 기간 7일이 지나 삭제되었을 수 있습니다).`, { id });
     }
@@ -157,9 +160,13 @@ export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerService
           streamed = partial;
         }
         if (t.status === 'completed') {
-          // The rest of the model's text, so the token events always add up to the narrative.
-          const text = (t.result as { narrative?: { status?: string; text?: string | null } | null } | null)?.narrative?.text;
-          if (typeof text === 'string' && text.length > streamed.length && streamed.length > 0 && text.startsWith(streamed)) send('token', { text: text.slice(streamed.length) });
+          // Token events add up to the final narrative text: the rest of it, or, when it is not what was
+          // streamed (the model failed: no text; a retried attempt: another text), a reset to it.
+          if (streamed) {
+            const text = (t.result as { narrative?: { text?: string | null } | null } | null)?.narrative?.text ?? '';
+            if (!text.startsWith(streamed)) send('token', { text, reset: true });
+            else if (text.length > streamed.length) send('token', { text: text.slice(streamed.length) });
+          }
           send('done', t.result);
           break;
         }

@@ -49,9 +49,12 @@ export function submitterOf(t: Pick<TaskRecord, 'payload'>): string {
   return typeof by === 'string' ? by : 'local';
 }
 
-/** A task is visible to the key that submitted it and to admin keys; to others it does not exist (404, not 403: ids are not confirmed). */
+/**
+ * A task is visible to the key that submitted it and to admin keys; to others it does not exist (404, not
+ * 403: ids are not confirmed). No principal (a route that skipped the key check) sees nothing.
+ */
 export function canSee(principal: Principal | null, t: Pick<TaskRecord, 'payload'>): boolean {
-  return principal === null || principal.role === 'admin' || submitterOf(t) === principal.id;
+  return principal !== null && (principal.role === 'admin' || submitterOf(t) === principal.id);
 }
 
 /** The operations guide's queue endpoints and task lookup. */
