@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import type { Config } from '../config/index.js';
-import type { Logger } from '../ops/index.js';
+import { Metrics, type Logger } from '../ops/index.js';
 import { openQueue, type TaskQueue } from '../queue/index.js';
 import { PrecedentStore } from '../store/index.js';
 import { VERSION } from '../version.js';
@@ -18,11 +18,13 @@ export interface Services {
   startedAt: Date;
   /** The task queue (opened for the server; CLI commands that do not need it leave it out). */
   queue?: TaskQueue;
+  /** Prometheus metrics of the server process (with the queue; null when `metrics.enabled` is off). */
+  metrics?: Metrics | null;
   close(): Promise<void>;
 }
 
 /** What the HTTP server runs on: the services with the task queue. */
-export type ServerServices = Services & { queue: TaskQueue };
+export type ServerServices = Services & { queue: TaskQueue; metrics: Metrics | null };
 
 export interface OpenOptions {
   /** Import the bundled corpus into an empty database (the service does; CLI commands too). */
@@ -57,7 +59,20 @@ export async function openServices(config: Readonly<Config>, logger: Logger, opt
       logger.info({ queue: queue.store.location, backend: queue.store.kind, profile: queue.profile.mode }, `작업 큐를 시작했습니다 (${queue.store.kind}: ${queue.store.location})`);
     }
     const q = queue;
+    let metrics: Metrics | null = null;
+    if (queue && config.metrics.enabled) {
+      const qq = queue;
+      metrics = new Metrics({
+        queueCounts: () => qq.store.counts(true),
+        searchIndex: () => {
+          const st = search.status();
+          return { documents: st.documents, buildMs: st.build_ms, loadedInMs: st.loaded_in_ms };
+        },
+      });
+      queue.observe(metrics.queueObserver());
+    }
     return {
+      metrics,
       config,
       logger,
       store,

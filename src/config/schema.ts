@@ -149,6 +149,15 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    metrics: Type.Object(
+      {
+        /** Serve GET /metrics (Prometheus) and count requests. */
+        enabled: Type.Boolean({ default: true }),
+        /** Who may read /metrics: `local` (this machine without a key, others with any API key), `key` (any key), `public` (anyone: a private network only). */
+        access: Type.Union([Type.Literal('local'), Type.Literal('key'), Type.Literal('public')], { default: 'local' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     llm: Type.Object(
       {
         /** OpenAI-compatible endpoint (vLLM, Ollama, commercial providers), e.g. http://127.0.0.1:11434/v1. Empty: no model, extractive report only. */

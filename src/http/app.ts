@@ -8,6 +8,7 @@ import { KeyAuth } from './auth.js';
 import { registerErrorHandling } from './errors.js';
 import { recoverRawUrl } from './rawUrl.js';
 import { analysisRoutes } from './routes/analysis.js';
+import { metricsRoutes, recordRequests } from './routes/metrics.js';
 import { precedentRoutes } from './routes/precedents.js';
 import { queueRoutes } from './routes/queue.js';
 import { rootRoutes } from './routes/root.js';
@@ -41,6 +42,7 @@ export async function buildApp(services: ServerServices): Promise<FastifyInstanc
   registerErrorHandling(app);
   const auth = new KeyAuth(services.queue.store.keys, services.config.auth, services.logger);
   auth.register(app);
+  if (services.metrics) recordRequests(app, services.metrics);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -76,5 +78,6 @@ export async function buildApp(services: ServerServices): Promise<FastifyInstanc
   await app.register(precedentRoutes, { services });
   await app.register(queueRoutes, { services });
   await app.register(analysisRoutes, { services });
+  if (services.metrics) await app.register(metricsRoutes, { services, metrics: services.metrics });
   return app;
 }

@@ -11,6 +11,7 @@ import {
   type AdmitResult,
   type ClaimedTask,
   type FinishStatus,
+  type ReclaimCounts,
   type InstanceInfo,
   type QueueStore,
   type StatusCounts,
@@ -32,6 +33,18 @@ export interface TaskContext {
    * as it is written), shown by status views and event streams; best effort.
    */
   progress(stage: string, partial?: string): Promise<void>;
+}
+
+/** Hears what the queue does, for metrics (src/ops/metrics.ts). Each call must be cheap and must not throw. */
+export interface QueueObserver {
+  /** A task this instance ran ended; `waitMs` from creation to start of this attempt. */
+  finished(type: TaskType, status: FinishStatus, waitMs: number, runMs: number): void;
+  /** Admission refused: the type's queue was full. */
+  rejected(type: TaskType): void;
+  /** A task waited past its deadline (stage `wait`) or ran past its timeout (stage `run`). */
+  timedOut(type: TaskType, stage: 'wait' | 'run'): void;
+  /** Tasks of dead instances recovered by this instance. */
+  reclaimed(counts: ReclaimCounts): void;
 }
 
 /** Runs one asynchronous task; the resolved value is stored as the task's result. */
@@ -141,6 +154,7 @@ export class TaskQueue {
   private stopping?: Promise<{ finished: boolean; released: number }>;
   private lastStoreError = 0;
   private finishedCounts: { at: number; counts: StatusCounts } | null = null;
+  private observers: QueueObserver[] = [];
   readonly startedAt = new Date();
 
   constructor(
@@ -165,6 +179,11 @@ export class TaskQueue {
 
   limits(type: TaskType): TypeLimits {
     return this.profile.limits[type];
+  }
+
+  /** Adds an observer (metrics). */
+  observe(observer: QueueObserver): void {
+    this.observers.push(observer);
   }
 
   /** Registers the worker of an asynchronous task type; only then does this instance claim tasks of that type. */
@@ -250,6 +269,7 @@ export class TaskQueue {
     }
     if (!admitted.admitted) {
       this.rejected[req.type] += 1;
+      for (const o of this.observers) o.rejected(req.type);
       throw this.fullError(req.type, admitted.pending);
     }
     return admitted;
@@ -349,6 +369,7 @@ export class TaskQueue {
       if (this.waiters.get(id) !== w) return;
       this.waiters.delete(id);
       this.timedOut[type] += 1;
+      for (const o of this.observers) o.timedOut(type, 'wait');
       const l = this.limits(type);
       this.store.expirePending(id, '처리 순서를 기다리다 제한 시간을 넘겼습니다.', 'ALAW_ERR_QUEUE_WAIT_TIMEOUT').catch((err: unknown) => this.storeError(err));
       w.reject(
@@ -518,7 +539,10 @@ export class TaskQueue {
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
       const status: FinishStatus = error instanceof TaskAbort ? (error.reason === 'timeout' ? 'timeout' : 'cancelled') : 'failed';
-      if (status === 'timeout') this.timedOut[task.type] += 1;
+      if (status === 'timeout') {
+        this.timedOut[task.type] += 1;
+        for (const o of this.observers) o.timedOut(task.type, 'run');
+      }
       return { ok: false, status, error, runMs: performance.now() - started };
     } finally {
       clearTimeout(timer);
@@ -536,6 +560,8 @@ export class TaskQueue {
   }
 
   private async finish(task: ClaimedTask, status: FinishStatus, fields: { result?: unknown; error?: string; errorCode?: string }, runMs: number, durable: boolean): Promise<void> {
+    const waitMs = Math.max(0, Date.now() - runMs - task.createdAtMs);
+    for (const o of this.observers) o.finished(task.type, status, waitMs, runMs);
     try {
       const ok = await this.store.finish({ id: task.id, owner: this.instanceId, attempt: task.attempt, status, runMs, durable, ...fields });
       if (!ok) this.logger.warn({ task_id: task.id, type: task.type, attempt: task.attempt, status }, '작업을 다른 인스턴스가 넘겨받아 이 결과는 기록하지 않았습니다');
@@ -576,6 +602,7 @@ export class TaskQueue {
   private async reclaim(): Promise<void> {
     const r = await this.store.reclaim();
     if (r.requeued + r.failed + r.timedOut > 0) {
+      for (const o of this.observers) o.reclaimed(r);
       this.logger.warn({ ...r }, `중단된 작업을 정리했습니다: 다시 대기 ${r.requeued}건, 실패 처리 ${r.failed}건, 대기 시간 초과 ${r.timedOut}건`);
       for (const t of TASK_TYPES) this.kick(t);
     }

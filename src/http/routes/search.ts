@@ -38,7 +38,13 @@ export const searchRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices 
   const search = (raw: RawSearchParams, request: FastifyRequest, reply: FastifyReply): Promise<SearchResponse> => {
     const engine = services.search.engine;
     const req = parseSearchRequest(raw, engine.settings);
-    return services.queue.run('search', taskPayload(req, request.principal?.id ?? 'local'), () => services.search.engine.run(req), {
+    const metrics = services.metrics;
+    const run = (): SearchResponse => {
+      const r = services.search.engine.run(req);
+      metrics?.searchDuration.observe({ mode: r.mode }, r.took_ms / 1000);
+      return r;
+    };
+    return services.queue.run('search', taskPayload(req, request.principal?.id ?? 'local'), run, {
       summarize: taskResult,
       // The task's id, for GET /api/queue/tasks/{id} and for matching a request to the queue table.
       onAdmitted: (id) => void reply.header('x-task-id', id),

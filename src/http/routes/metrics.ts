@@ -1,0 +1,39 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { ServerServices } from '../../app/index.js';
+import type { Metrics } from '../../ops/index.js';
+
+/**
+ * `GET /metrics` in the Prometheus text format, and the request counter and
+ * histogram behind it: one `onResponse` hook labels each request with its
+ * route pattern (`/api/precedents/:id`), or `unmatched` for a URL no route
+ * serves, so ids and query strings never become label values.
+ */
+export const metricsRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices; metrics: Metrics }> = async (app, { services, metrics }) => {
+  app.get(
+    '/metrics',
+    {
+      config: { access: services.config.metrics.access },
+      schema: {
+        summary: 'Prometheus 메트릭',
+        description:
+          '운영 가이드의 app_requests_total{method,endpoint,status}, app_request_duration_seconds, app_memory_usage_bytes, app_cpu_usage_percent와 작업 큐(alaw_queue_*), 검색(alaw_search_*), Node.js 프로세스 기본 메트릭. 기본 설정(metrics.access=local)에서는 같은 컴퓨터에서 키 없이, 다른 곳에서는 API 키로 읽습니다.',
+        tags: ['운영'],
+        security: [{ bearer: [] }],
+      },
+    },
+    async (_request, reply) => {
+      reply.header('content-type', metrics.contentType).header('cache-control', 'no-store');
+      return metrics.text();
+    },
+  );
+};
+
+/** Counts every response by method, route pattern and status, and times it. */
+export function recordRequests(app: import('fastify').FastifyInstance, metrics: Metrics): void {
+  app.addHook('onResponse', async (request, reply) => {
+    const endpoint = request.routeOptions.url ?? 'unmatched';
+    const method = request.method;
+    metrics.requests.inc({ method, endpoint, status: String(reply.statusCode) });
+    metrics.requestDuration.observe({ method, endpoint }, reply.elapsedTime / 1000);
+  });
+}
