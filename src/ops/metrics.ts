@@ -54,13 +54,13 @@ export class Metrics {
         this.set(process.memoryUsage.rss());
       },
     });
-    const metrics = this;
+    const cpuPercent = (): number => this.cpuPercent();
     new Gauge({
       name: 'app_cpu_usage_percent',
       help: 'CPU used by the process since the previous scrape, percent of one core (as psutil cpu_percent)',
       registers,
       collect() {
-        this.set(metrics.cpuPercent());
+        this.set(cpuPercent());
       },
     });
     new Gauge({ name: 'app_cpu_cores', help: 'CPU cores available to the process', registers }).set(os.availableParallelism());
