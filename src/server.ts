@@ -1,7 +1,7 @@
 import { analysisHandler, openServices } from './app/index.js';
 import { ConfigError, loadConfig, tokenList, type LoadConfigOptions } from './config/index.js';
 import { buildApp } from './http/index.js';
-import { createLogger, type Logger } from './ops/index.js';
+import { createServerLogging, type Logger } from './ops/index.js';
 import type { ServerServices } from './app/index.js';
 import type { TaskHandler, TaskType } from './queue/index.js';
 
@@ -26,9 +26,10 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger(config.log.level);
+  const logging = createServerLogging(config.log);
+  const logger = logging.logger;
   const t0 = performance.now();
-  const services = await openServices(config, logger, { seed: true, queue: true });
+  const services = await openServices(config, logger, { seed: true, queue: true, logging });
   // The analysis worker (tests may bring their own).
   for (const [type, handler] of Object.entries({ analysis: analysisHandler(services), ...options.handlers })) services.queue.handle(type as TaskType, handler);
   const t1 = performance.now();
@@ -48,6 +49,10 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
     services.queue.beginDrain();
     Promise.all([app.close(), services.queue.stop()])
       .then(() => services.close())
+      .then(() => {
+        logger.flush();
+        logging.files?.close();
+      })
       .then(() => process.exit(0))
       .catch((err: unknown) => {
         logger.error({ err }, '종료 중 오류');
@@ -56,6 +61,11 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  // logrotate's `postrotate kill -HUP`: reopen the log files by name (the guide's /etc/logrotate.d/alaw-ai).
+  process.on('SIGHUP', () => {
+    logging.files?.reopen();
+    logger.info({ signal: 'SIGHUP', dir: config.log.dir }, 'SIGHUP: 로그 파일을 다시 열었습니다');
+  });
 
   try {
     await app.listen({ host: config.server.host, port: config.server.port });
@@ -69,6 +79,8 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
           : (err as Error).message;
     logger.fatal({ err, port: config.server.port }, reason);
     await services.close();
+    logger.flush();
+    logging.files?.close();
     process.exit(1);
   }
   await logAccessMode(services, logger);

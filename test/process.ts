@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 /** Runs a TypeScript entry point in a real Node process (through tsx), as `npm start`/`alaw` would. */
@@ -35,7 +37,9 @@ export interface ServerProcess {
 /** Starts the service and resolves once it logs that it is listening. */
 export function startServer(env: Record<string, string>, timeoutMs = 60_000, entry = 'src/main.ts'): Promise<ServerProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, nodeArgs(entry), { env: { ...process.env, ALAW_PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Log files go to a directory of their own unless the test names one (never the checkout's logs/).
+    const logDir = env.ALAW_LOG_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'alaw-logs-'));
+    const child = spawn(process.execPath, nodeArgs(entry), { env: { ...process.env, ALAW_PORT: '0', ALAW_LOG_DIR: logDir, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');

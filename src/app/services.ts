@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import type { Config } from '../config/index.js';
-import { Metrics, type Logger } from '../ops/index.js';
+import { Metrics, type Logger, type ServerLogging } from '../ops/index.js';
 import { openQueue, type TaskQueue } from '../queue/index.js';
 import { PrecedentStore } from '../store/index.js';
 import { VERSION } from '../version.js';
@@ -20,6 +20,8 @@ export interface Services {
   queue?: TaskQueue;
   /** Prometheus metrics of the server process (with the queue; null when `metrics.enabled` is off). */
   metrics?: Metrics | null;
+  /** The server's log files (access.log, performance.log …); absent for CLI commands and tests that log nowhere. */
+  logging?: ServerLogging;
   close(): Promise<void>;
 }
 
@@ -34,6 +36,8 @@ export interface OpenOptions {
   forceIndex?: boolean;
   /** Open and start the task queue (`data/queue.db` or DATABASE_URL). */
   queue?: boolean;
+  /** The server's log files, kept with the services (slow tasks go to performance.log). */
+  logging?: ServerLogging;
 }
 
 /**
@@ -71,8 +75,23 @@ export async function openServices(config: Readonly<Config>, logger: Logger, opt
       });
       queue.observe(metrics.queueObserver());
     }
+    const perf = options.logging?.performance;
+    if (queue && perf) {
+      const slowMs = config.log.slowTaskMs;
+      queue.observe({
+        finished: (type, status, waitMs, runMs, task) => {
+          if (waitMs + runMs < slowMs) return;
+          const requestId = (task.payload as { request_id?: unknown } | null)?.request_id;
+          perf.warn({ kind: 'task', task_id: task.id, type, status, wait_ms: Math.round(waitMs), run_ms: Math.round(runMs), request_id: typeof requestId === 'string' ? requestId : undefined }, 'slow task');
+        },
+        rejected: () => undefined,
+        timedOut: () => undefined,
+        reclaimed: () => undefined,
+      });
+    }
     return {
       metrics,
+      logging: options.logging,
       config,
       logger,
       store,

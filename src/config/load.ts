@@ -19,6 +19,7 @@ const ALIASES: Record<string, string> = {
   ALAW_DB_PATH: 'paths.database',
   ALAW_INDEX_DIR: 'paths.indexDir',
   ALAW_LOG_LEVEL: 'log.level',
+  ALAW_LOG_DIR: 'log.dir',
   INSTANCE_ID: 'server.instanceId',
   DATABASE_URL: 'queue.databaseUrl',
   ALAW_QUEUE_DB_PATH: 'paths.queueDatabase',

@@ -188,6 +188,38 @@ export const ConfigSchema = Type.Object(
           [Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')],
           { default: 'info' },
         ),
+        /** Directory of app.log, access.log, error.log, performance.log and archive/. */
+        dir: Type.String({ minLength: 1, default: 'logs' }),
+        /** Write the log files (the server; CLI commands log to stderr only). */
+        files: Type.Boolean({ default: true }),
+        /** Also write the application log to standard output (docker logs, journald). */
+        stdout: Type.Boolean({ default: true }),
+        /** Rotation size of each file, megabytes (the guide: app 50, error 10). */
+        maxMegabytes: Type.Object(
+          {
+            app: Type.Number({ minimum: 0.001, maximum: 10_000, default: 50 }),
+            access: Type.Number({ minimum: 0.001, maximum: 10_000, default: 50 }),
+            error: Type.Number({ minimum: 0.001, maximum: 10_000, default: 10 }),
+            performance: Type.Number({ minimum: 0.001, maximum: 10_000, default: 10 }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+        /** Rotated files kept in archive/, compressed (the guide: app 5, error 10). */
+        keep: Type.Object(
+          {
+            app: Type.Integer({ minimum: 1, maximum: 1000, default: 5 }),
+            access: Type.Integer({ minimum: 1, maximum: 1000, default: 5 }),
+            error: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
+            performance: Type.Integer({ minimum: 1, maximum: 1000, default: 5 }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+        /** Requests slower than this go to performance.log, milliseconds. */
+        slowRequestMs: Type.Integer({ minimum: 0, maximum: 600_000, default: 1000 }),
+        /** Tasks whose wait plus run exceed this go to performance.log, milliseconds. */
+        slowTaskMs: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 5000 }),
+        /** Write access.log (one line per request). */
+        access: Type.Boolean({ default: true }),
       },
       { additionalProperties: false, default: {} },
     ),

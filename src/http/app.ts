@@ -9,6 +9,7 @@ import { registerErrorHandling } from './errors.js';
 import { recoverRawUrl } from './rawUrl.js';
 import { analysisRoutes } from './routes/analysis.js';
 import { metricsRoutes, recordRequests } from './routes/metrics.js';
+import { logRequests } from './accessLog.js';
 import { precedentRoutes } from './routes/precedents.js';
 import { queueRoutes } from './routes/queue.js';
 import { rootRoutes } from './routes/root.js';
@@ -43,6 +44,7 @@ export async function buildApp(services: ServerServices): Promise<FastifyInstanc
   const auth = new KeyAuth(services.queue.store.keys, services.config.auth, services.logger);
   auth.register(app);
   if (services.metrics) recordRequests(app, services.metrics);
+  if (services.logging) logRequests(app, services.logging, services.config.log.slowRequestMs);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

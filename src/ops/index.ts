@@ -1,2 +1,3 @@
-export { createLogger, type Logger } from './logger.js';
+export { createLogger, createServerLogging, type Logger, type ServerLogging } from './logger.js';
+export { LogFiles, RotatingLogFile, LOG_NAMES, type LogName } from './logFiles.js';
 export { Metrics, type MetricsSources } from './metrics.js';

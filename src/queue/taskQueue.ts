@@ -38,7 +38,7 @@ export interface TaskContext {
 /** Hears what the queue does, for metrics (src/ops/metrics.ts). Each call must be cheap and must not throw. */
 export interface QueueObserver {
   /** A task this instance ran ended; `waitMs` from creation to start of this attempt. */
-  finished(type: TaskType, status: FinishStatus, waitMs: number, runMs: number): void;
+  finished(type: TaskType, status: FinishStatus, waitMs: number, runMs: number, task: { id: string; payload: unknown }): void;
   /** Admission refused: the type's queue was full. */
   rejected(type: TaskType): void;
   /** A task waited past its deadline (stage `wait`) or ran past its timeout (stage `run`). */
@@ -561,7 +561,7 @@ export class TaskQueue {
 
   private async finish(task: ClaimedTask, status: FinishStatus, fields: { result?: unknown; error?: string; errorCode?: string }, runMs: number, durable: boolean): Promise<void> {
     const waitMs = Math.max(0, Date.now() - runMs - task.createdAtMs);
-    for (const o of this.observers) o.finished(task.type, status, waitMs, runMs);
+    for (const o of this.observers) o.finished(task.type, status, waitMs, runMs, task);
     try {
       const ok = await this.store.finish({ id: task.id, owner: this.instanceId, attempt: task.attempt, status, runMs, durable, ...fields });
       if (!ok) this.logger.warn({ task_id: task.id, type: task.type, attempt: task.attempt, status }, '작업을 다른 인스턴스가 넘겨받아 이 결과는 기록하지 않았습니다');

@@ -78,7 +78,7 @@ export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerService
     },
     async (request, reply) => {
       const { description, case_type, options } = request.body;
-      const t = await services.queue.submit('analysis', { description, case_type, limit: options?.limit, narrative: options?.narrative, submitted_by: request.principal?.id ?? 'local' });
+      const t = await services.queue.submit('analysis', { description, case_type, limit: options?.limit, narrative: options?.narrative, submitted_by: request.principal?.id ?? 'local', request_id: String(request.id) });
       const statusUrl = `/api/analysis/${t.id}`;
       return reply.status(202).header('location', statusUrl).send({ id: t.id, status: 'pending' as const, status_url: statusUrl, position: t.position, estimated_wait_s: t.estimated_wait_s });
     },

@@ -60,6 +60,7 @@ export function canSee(principal: Principal | null, t: Pick<TaskRecord, 'payload
 /** The operations guide's queue endpoints and task lookup. */
 export const queueRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }> = async (app, { services }) => {
   const queue = services.queue;
+  const logProblems = (): string[] => services.logging?.files?.problems ?? [];
 
   app.get(
     '/api/queue/health',
@@ -75,6 +76,8 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }
     },
     async (_request, reply) => {
       const h = await queue.health();
+      // Log files that fell back to stdout do not stop the service, but an operator must hear of it.
+      if (h.status === 'healthy' && logProblems().length > 0) h.status = 'degraded';
       reply.header('cache-control', 'no-store');
       return reply.status(h.status === 'unhealthy' ? 503 : 200).send(h);
     },
@@ -93,7 +96,13 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }
     },
     async (_request, reply) => {
       reply.header('cache-control', 'no-store');
-      return queue.status();
+      const st = (await queue.status()) as Record<string, unknown> & { status: string; reasons?: string[] };
+      const problems = logProblems();
+      if (problems.length > 0) {
+        if (st.status === 'healthy') st.status = 'degraded';
+        st.reasons = [...(st.reasons ?? []), ...problems.map((p) => `로그 파일에 쓸 수 없어 표준 출력으로 기록 중: ${p}`)];
+      }
+      return { ...st, logs: services.logging?.files ? { dir: services.logging.files.dir, problems } : null };
     },
   );
 

@@ -12,9 +12,10 @@ const SEARCH_DESCRIPTION = `판례 검색. 한 엔드포인트가 세 가지를 
 - 유사 판례: 사건 설명 문단(300~2,000자) — 가장 정보량이 큰 낱말로 비슷한 판례를 찾습니다 (mode=similar). 긴 글은 POST를 쓰세요.`;
 
 /** What the `tasks` row of a search keeps: the request without most of a long query (client case descriptions stay out of the queue table). */
-function taskPayload(req: SearchRequest, submittedBy: string): Record<string, unknown> {
+function taskPayload(req: SearchRequest, submittedBy: string, requestId: string): Record<string, unknown> {
   return {
     submitted_by: submittedBy,
+    request_id: requestId,
     q: req.q.length > 200 ? `${req.q.slice(0, 200)}…` : req.q,
     q_chars: req.q.length,
     page: req.page,
@@ -44,7 +45,7 @@ export const searchRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices 
       metrics?.searchDuration.observe({ mode: r.mode }, r.took_ms / 1000);
       return r;
     };
-    return services.queue.run('search', taskPayload(req, request.principal?.id ?? 'local'), run, {
+    return services.queue.run('search', taskPayload(req, request.principal?.id ?? 'local', String(request.id)), run, {
       summarize: taskResult,
       // The task's id, for GET /api/queue/tasks/{id} and for matching a request to the queue table.
       onAdmitted: (id) => void reply.header('x-task-id', id),

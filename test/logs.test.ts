@@ -1,0 +1,155 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { RotatingLogFile } from '../src/ops/index.js';
+import { SAMPLE, tempDir } from './helpers.js';
+import { startServer, type ServerProcess } from './process.js';
+
+const tmp = tempDir('alaw-logs-test-');
+const servers: ServerProcess[] = [];
+afterAll(async () => {
+  for (const s of servers) await s.stop();
+  tmp.cleanup();
+});
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(check: () => boolean, ms = 5000): Promise<void> {
+  for (const end = Date.now() + ms; !check(); ) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await sleep(20);
+  }
+}
+const lines = (file: string): Record<string, unknown>[] =>
+  fs.existsSync(file)
+    ? fs
+        .readFileSync(file, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+    : [];
+
+describe('RotatingLogFile', () => {
+  it('rotates by size into archive/*.gz without losing or splitting a line, keeping the newest N', async () => {
+    const dir = path.join(tmp.dir, 'rotate');
+    const f = new RotatingLogFile(dir, 'app', { maxBytes: 4000, keep: 100 });
+    const n = 500;
+    for (let i = 0; i < n; i++) {
+      f.write(`${JSON.stringify({ i, msg: '판례 검색 요청을 처리했습니다' })}\n`);
+      if (i % 50 === 49) await sleep(20); // a service writes over time; rotations happen in between
+    }
+    await until(() => f.rotations >= 3).catch((e: unknown) => {
+      throw new Error(`${String(e)}: rotations ${f.rotations}, problem ${f.problem}`);
+    });
+    f.close();
+    await sleep(100);
+    const archives = fs.readdirSync(path.join(dir, 'archive')).filter((x) => x.endsWith('.gz'));
+    expect(archives.length).toBeGreaterThanOrEqual(3);
+    expect(archives.every((x) => /^app\.log\.\d{8}-\d{6}(-\d+)?\.gz$/u.test(x))).toBe(true);
+    const seen = [
+      ...archives.flatMap((a) => zlib.gunzipSync(fs.readFileSync(path.join(dir, 'archive', a))).toString('utf8').split('\n').filter(Boolean)),
+      ...fs.readFileSync(path.join(dir, 'app.log'), 'utf8').split('\n').filter(Boolean),
+    ].map((l) => (JSON.parse(l) as { i: number }).i);
+    expect(seen.sort((a, b) => a - b)).toEqual([...Array(n).keys()]);
+
+    const kept = new RotatingLogFile(path.join(tmp.dir, 'keep'), 'error', { maxBytes: 1000, keep: 2 });
+    for (let i = 0; i < 800; i++) {
+      kept.write(`${JSON.stringify({ i })}\n`);
+      if (i % 50 === 49) await sleep(20);
+    }
+    await until(() => kept.rotations >= 4);
+    kept.close();
+    expect(fs.readdirSync(path.join(tmp.dir, 'keep', 'archive')).filter((x) => x.startsWith('error.log.')).length).toBe(2);
+  });
+
+  it('reopens the file by name after it was moved away (logrotate), and falls back to stdout when the directory cannot be written', async () => {
+    const dir = path.join(tmp.dir, 'reopen');
+    const f = new RotatingLogFile(dir, 'access', { maxBytes: 1e9, keep: 5 });
+    f.write('{"n":1}\n');
+    await sleep(50);
+    fs.renameSync(path.join(dir, 'access.log'), path.join(dir, 'access.log.1'));
+    f.reopen();
+    await until(() => fs.existsSync(path.join(dir, 'access.log')));
+    f.write('{"n":2}\n');
+    f.close();
+    await sleep(50);
+    expect(lines(path.join(dir, 'access.log.1'))).toEqual([{ n: 1 }]);
+    expect(lines(path.join(dir, 'access.log'))).toEqual([{ n: 2 }]);
+
+    const notADir = path.join(tmp.dir, 'plain-file');
+    fs.writeFileSync(notADir, 'x');
+    const problems: string[] = [];
+    const broken = new RotatingLogFile(notADir, 'access', { maxBytes: 1e9, keep: 5 }, (file) => problems.push(file.problem!));
+    expect(broken.problem).toMatch(/access\.log: E(NOTDIR|EXIST)/u);
+    expect(problems).toHaveLength(1);
+    const written: string[] = [];
+    const original = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string) => (written.push(String(chunk)), true)) as typeof process.stdout.write;
+    try {
+      expect(() => broken.write('{"fallback":true}\n')).not.toThrow();
+    } finally {
+      process.stdout.write = original;
+    }
+    expect(written).toEqual(['{"fallback":true}\n']);
+  });
+});
+
+describe('the server’s log files', () => {
+  const env = (logDir: string, extra: Record<string, string> = {}) => ({
+    ALAW_DB_PATH: path.join(tmp.dir, 'alaw.db'),
+    ALAW_INDEX_DIR: path.join(tmp.dir, 'index'),
+    ALAW_QUEUE_DB_PATH: path.join(tmp.dir, 'queue.db'),
+    ALAW_PATHS_SEED_CORPUS: SAMPLE,
+    ALAW_LOG_DIR: logDir,
+    ...extra,
+  });
+
+  it('writes app, access, error and performance logs, with the request id from X-Request-Id, and reopens them on SIGHUP', async () => {
+    const logDir = path.join(tmp.dir, 'logs');
+    const server = await startServer(env(logDir, { ALAW_LOG_SLOW_REQUEST_MS: '0' }));
+    servers.push(server);
+    const base = `http://127.0.0.1:${server.port}`;
+    const search = await fetch(`${base}/api/search?q=${encodeURIComponent('사기')}`, { headers: { 'x-request-id': 'req-from-client-1' } });
+    expect(search.status).toBe(200);
+    expect(search.headers.get('x-request-id')).toBe('req-from-client-1');
+    await fetch(`${base}/api/precedents/no-such-id`);
+    await until(() => lines(path.join(logDir, 'access.log')).length >= 2);
+
+    const access = lines(path.join(logDir, 'access.log'));
+    expect(access[0]).toMatchObject({ method: 'GET', route: '/api/search', path: '/api/search', status: 200, request_id: 'req-from-client-1', ip: '127.0.0.1', key: 'local' });
+    expect(typeof access[0]!.duration_ms).toBe('number');
+    expect(access[0]!.bytes).toBeGreaterThan(100);
+    expect(JSON.stringify(access)).not.toContain('사기'); // the query string stays out
+    expect(access[1]).toMatchObject({ route: '/api/precedents/:id', path: '/api/precedents/no-such-id', status: 404 });
+    expect(lines(path.join(logDir, 'app.log')).some((l) => String(l.msg).includes('요청을 받습니다'))).toBe(true);
+    expect(lines(path.join(logDir, 'performance.log')).some((l) => l.kind === 'request' && l.request_id === 'req-from-client-1')).toBe(true);
+    // error.log holds errors only.
+    expect(lines(path.join(logDir, 'error.log')).every((l) => Number(l.level) >= 50)).toBe(true);
+
+    // logrotate: move the files away, then `kill -HUP`.
+    fs.renameSync(path.join(logDir, 'access.log'), path.join(logDir, 'access.log.1'));
+    fs.renameSync(path.join(logDir, 'app.log'), path.join(logDir, 'app.log.1'));
+    server.child.kill('SIGHUP');
+    await until(() => lines(path.join(logDir, 'app.log')).some((l) => String(l.msg).includes('SIGHUP')));
+    await fetch(`${base}/api/search?q=x`, { headers: { 'x-request-id': 'after-hup' } });
+    await until(() => lines(path.join(logDir, 'access.log')).some((l) => l.request_id === 'after-hup'));
+    expect(lines(path.join(logDir, 'access.log.1')).some((l) => l.request_id === 'after-hup')).toBe(false);
+    expect(server.child.exitCode).toBeNull(); // SIGHUP does not stop the server
+  });
+
+  it('keeps serving when the log directory cannot be written: logs on stdout, health degraded with the reason', async () => {
+    const notADir = path.join(tmp.dir, 'logs-is-a-file');
+    fs.writeFileSync(notADir, '');
+    const server = await startServer(env(notADir));
+    servers.push(server);
+    const base = `http://127.0.0.1:${server.port}`;
+    expect(server.logs()).toContain('로그 파일');
+    expect(server.logs()).toContain('표준 출력');
+    const health = await fetch(`${base}/api/queue/health`);
+    expect(health.status).toBe(200);
+    expect(((await health.json()) as { status: string }).status).toBe('degraded');
+    const status = (await (await fetch(`${base}/api/queue/status/json`)).json()) as { reasons: string[]; logs: { problems: string[] } };
+    expect(status.logs.problems.length).toBe(4);
+    expect(status.reasons.some((r) => r.includes('로그 파일에 쓸 수 없어'))).toBe(true);
+    expect((await fetch(`${base}/api/search?q=x`)).status).toBe(200);
+  });
+});
