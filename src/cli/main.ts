@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { runAnalyze } from './commands/analyze.js';
 import { runImport } from './commands/import.js';
 import { runKeysCreate, runKeysList, runKeysRevoke } from './commands/keys.js';
+import { runLogsReport } from './commands/logs.js';
 import { runQueueClear, runQueueStatus } from './commands/queue.js';
 import { runIndex } from './commands/indexCmd.js';
 import { runSearch } from './commands/search.js';
@@ -129,6 +130,17 @@ keys
   .option('--queue-db <path>', '큐 SQLite 파일 (기본 data/queue.db)')
   .action(async (id: string, opts: { json?: boolean; queueDb?: string }) => {
     process.exitCode = await runKeysRevoke(id, { ...opts, ...globalOverrides(program) });
+  });
+
+const logs = program.command('logs').description('로그 파일(logs/)을 분석합니다.');
+logs
+  .command('report')
+  .description('지난 N시간의 오류 유형 상위 10개(번호·id·시각을 정규화), 오류 수, 시간대별 요청 수, 경로별 응답 시간 백분위, 가장 느린 경로 (회전·압축된 archive/ 포함)')
+  .option('--hours <n>', '기간(시간)', '24')
+  .option('--dir <dir>', '로그 디렉터리 (기본 logs, ALAW_LOG_DIR)')
+  .option('--json', 'JSON으로 출력')
+  .action(async (opts: { hours: string; dir?: string; json?: boolean }) => {
+    process.exitCode = await runLogsReport({ ...opts, ...globalOverrides(program) });
   });
 
 program

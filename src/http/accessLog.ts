@@ -10,7 +10,8 @@ import type { ServerLogging } from '../ops/index.js';
 export function logRequests(app: FastifyInstance, logging: ServerLogging, slowRequestMs: number): void {
   const { access, performance } = logging;
   if (!access && !performance) return;
-  app.addHook('onResponse', async (request, reply) => {
+  // A callback hook, not an async one: no promise per request on the hot path.
+  app.addHook('onResponse', (request, reply, done) => {
     const ms = Math.round(reply.elapsedTime * 10) / 10;
     const length = reply.getHeader('content-length');
     const line = {
@@ -26,5 +27,6 @@ export function logRequests(app: FastifyInstance, logging: ServerLogging, slowRe
     };
     access?.info(line);
     if (performance && ms >= slowRequestMs) performance.warn({ kind: 'request', ...line }, 'slow request');
+    done();
   });
 }

@@ -7,6 +7,7 @@ import type { ServerServices } from '../app/index.js';
 import { KeyAuth } from './auth.js';
 import { registerErrorHandling } from './errors.js';
 import { recoverRawUrl } from './rawUrl.js';
+import { adminRoutes } from './routes/admin.js';
 import { analysisRoutes } from './routes/analysis.js';
 import { metricsRoutes, recordRequests } from './routes/metrics.js';
 import { logRequests } from './accessLog.js';
@@ -80,6 +81,7 @@ export async function buildApp(services: ServerServices): Promise<FastifyInstanc
   await app.register(precedentRoutes, { services });
   await app.register(queueRoutes, { services });
   await app.register(analysisRoutes, { services });
+  await app.register(adminRoutes, { services });
   if (services.metrics) await app.register(metricsRoutes, { services, metrics: services.metrics });
   return app;
 }

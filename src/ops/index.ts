@@ -1,3 +1,4 @@
 export { createLogger, createServerLogging, type Logger, type ServerLogging } from './logger.js';
 export { LogFiles, RotatingLogFile, LOG_NAMES, type LogName } from './logFiles.js';
 export { Metrics, type MetricsSources } from './metrics.js';
+export { buildLogReport, formatLogReport, normalizeError, type LogReport } from './logReport.js';

@@ -34,6 +34,7 @@ export class Metrics {
   private readonly timeouts: Counter<'type' | 'stage'>;
   private readonly recovered: Counter<'kind'>;
   private cpuMark = { usage: process.cpuUsage(), at: process.hrtime.bigint() };
+  private readonly requestChildren = new Map<string, { count: { inc(): void }; duration: { observe(v: number): void } }>();
 
   constructor(sources: MetricsSources = {}) {
     const registers = [this.registry];
@@ -116,6 +117,21 @@ export class Metrics {
         },
       });
     }
+  }
+
+  /**
+   * One HTTP response. The labelled children are cached per method/route/status: prom-client would
+   * otherwise hash the label object on every call.
+   */
+  recordRequest(method: string, endpoint: string, status: number, seconds: number): void {
+    const key = `${method} ${endpoint} ${status}`;
+    let c = this.requestChildren.get(key);
+    if (!c) {
+      c = { count: this.requests.labels({ method, endpoint, status: String(status) }), duration: this.requestDuration.labels({ method, endpoint }) };
+      this.requestChildren.set(key, c);
+    }
+    c.count.inc();
+    c.duration.observe(seconds);
   }
 
   /** Process CPU since the previous call, percent of one core. */
