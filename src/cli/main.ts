@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runAnalyze } from './commands/analyze.js';
+import { runCapacity, type CapacityOptions } from './commands/capacity.js';
 import { runImport } from './commands/import.js';
 import { runKeysCreate, runKeysList, runKeysRevoke } from './commands/keys.js';
 import { runLogsReport } from './commands/logs.js';
@@ -141,6 +142,23 @@ logs
   .option('--json', 'JSON으로 출력')
   .action(async (opts: { hours: string; dir?: string; json?: boolean }) => {
     process.exitCode = await runLogsReport({ ...opts, ...globalOverrides(program) });
+  });
+
+program
+  .command('capacity')
+  .description('동시 사용자 수별 CPU·메모리 추정: 운영 가이드의 공식, --measured 면 이 컴퓨터에서 잰 검색·분석 비용으로')
+  .option('--users <list>', '동시 사용자 수 (쉼표로 여러 개)', '10,50,100,200')
+  .option('--measured', '판례 데이터로 검색과 분석을 실제로 돌려 잰 값으로 추정')
+  .option('--search-every <s>', '(--measured) 사용자 한 명이 검색하는 간격, 초', '10')
+  .option('--analysis-every <s>', '(--measured) 사용자 한 명이 사건 분석하는 간격, 초', '300')
+  .option('--samples <n>', '(--measured) 잴 판례 수', '200')
+  .option('--cpu-per-user <cores>', '가이드 공식의 사용자당 CPU')
+  .option('--memory-per-user <mb>', '가이드 공식의 사용자당 메모리 MB')
+  .option('--base-cpu <cores>', '가이드 공식의 기본 CPU')
+  .option('--base-memory <mb>', '가이드 공식의 기본 메모리 MB')
+  .option('--json', 'JSON으로 출력')
+  .action(async (opts: Omit<CapacityOptions, keyof import('./context.js').GlobalOptions>) => {
+    process.exitCode = await runCapacity({ ...opts, ...globalOverrides(program) });
   });
 
 program
