@@ -7,7 +7,6 @@ import { loadConfig } from '../../config/index.js';
 import { buildApp } from '../../http/index.js';
 import { createLogger } from '../../ops/index.js';
 import { DEFAULT_USAGE, GUIDE_CONSTANTS, guideEstimate, measuredEstimate, type GuideConstants, type Measurements } from '../../ops/capacity.js';
-import { parseSearchRequest } from '../../search/index.js';
 import { CliError, cliConfig, EXIT, type GlobalOptions } from '../context.js';
 
 export interface CapacityOptions extends GlobalOptions {
