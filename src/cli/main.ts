@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runAnalyze } from './commands/analyze.js';
+import { runBackup, runBackupVerify, runRestore } from './commands/backup.js';
 import { runCapacity, type CapacityOptions } from './commands/capacity.js';
 import { runImport } from './commands/import.js';
 import { runKeysCreate, runKeysList, runKeysRevoke } from './commands/keys.js';
@@ -142,6 +143,39 @@ logs
   .option('--json', 'JSON으로 출력')
   .action(async (opts: { hours: string; dir?: string; json?: boolean }) => {
     process.exitCode = await runLogsReport({ ...opts, ...globalOverrides(program) });
+  });
+
+const backup = program
+  .command('backup')
+  .description('데이터베이스(SQLite 온라인 백업, PostgreSQL pg_dump)를 backups/에 백업하고 체크섬과 행 수를 manifest에 남깁니다. 30일 지난 백업은 지웁니다.')
+  .option('--dir <dir>', '백업 디렉터리 (기본 backups, ALAW_BACKUP_DIR)')
+  .option('--with-index', '검색 색인도 (다시 만들 수 있지만 서버 이전을 빠르게)')
+  .option('--with-config', '설정 파일(--config, ALAW_CONFIG_FILE)도')
+  .option('--keep-days <n>', '이보다 오래된 백업을 지움 (0: 지우지 않음, 기본 30)')
+  .option('--json', 'JSON으로 출력')
+  .action(async (opts: { dir?: string; withIndex?: boolean; withConfig?: boolean; keepDays?: string; json?: boolean }) => {
+    process.exitCode = await runBackup({ ...opts, ...globalOverrides(program) });
+  });
+backup
+  .command('verify')
+  .description('백업의 체크섬을 확인하고, 임시 데이터베이스에 복원해 행 수를 비교합니다.')
+  .argument('<backup>', 'manifest 파일 경로 또는 시각 이름 (예: 20261129_021500)')
+  .option('--dir <dir>', '백업 디렉터리')
+  .option('--json', 'JSON으로 출력')
+  .action(async (ref: string, opts: { dir?: string; json?: boolean }) => {
+    process.exitCode = await runBackupVerify(ref, { ...opts, ...globalOverrides(program) });
+  });
+
+program
+  .command('restore')
+  .description('백업으로 데이터베이스를 되돌립니다. 먼저 지금 상태를 백업하고, 복원 후 행 수를 확인합니다. 서버를 멈춘 뒤 실행하세요.')
+  .argument('<backup>', 'manifest 파일 경로 또는 시각 이름')
+  .option('--dir <dir>', '백업 디렉터리')
+  .option('--yes', '확인 없이 실행 (없으면 무엇을 바꿀지만 알리고 종료 코드 2)')
+  .option('--force', '실행 중인 서버가 있어도')
+  .option('--json', 'JSON으로 출력')
+  .action(async (ref: string, opts: { dir?: string; yes?: boolean; force?: boolean; json?: boolean }) => {
+    process.exitCode = await runRestore(ref, { ...opts, ...globalOverrides(program) });
   });
 
 program

@@ -20,6 +20,7 @@ const ALIASES: Record<string, string> = {
   ALAW_INDEX_DIR: 'paths.indexDir',
   ALAW_LOG_LEVEL: 'log.level',
   ALAW_LOG_DIR: 'log.dir',
+  ALAW_BACKUP_DIR: 'backup.dir',
   INSTANCE_ID: 'server.instanceId',
   DATABASE_URL: 'queue.databaseUrl',
   ALAW_QUEUE_DB_PATH: 'paths.queueDatabase',

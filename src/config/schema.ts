@@ -149,6 +149,15 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    backup: Type.Object(
+      {
+        /** Where `alaw backup` writes (the guide: /backups/postgres). */
+        dir: Type.String({ minLength: 1, default: 'backups' }),
+        /** Backups older than this many days are deleted by the next backup (the guide: 30); 0 keeps all. */
+        keepDays: Type.Integer({ minimum: 0, maximum: 36_500, default: 30 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     metrics: Type.Object(
       {
         /** Serve GET /metrics (Prometheus) and count requests. */

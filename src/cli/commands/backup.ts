@@ -1,0 +1,89 @@
+import { BackupError, createBackup, readManifest, restoreBackup, verifyBackup } from '../../ops/backup.js';
+import { createLogger } from '../../ops/index.js';
+import { openQueueStore } from '../../queue/index.js';
+import fs from 'node:fs';
+import { CliError, cliConfig, EXIT, type GlobalOptions } from '../context.js';
+
+type Common = GlobalOptions & { dir?: string; json?: boolean };
+
+const configFileOf = (g: GlobalOptions): string | null => g.config ?? process.env.ALAW_CONFIG_FILE ?? null;
+
+function wrap(err: unknown): never {
+  if (err instanceof BackupError) throw new CliError(`${err.message} [${err.code}]`, EXIT.failure);
+  throw err;
+}
+
+const kb = (n: number): string => (n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${(n / 1024).toFixed(1)} KB`);
+
+/** `alaw backup`: the databases (SQLite online backup, PostgreSQL pg_dump), optionally config and index; old runs pruned. */
+export async function runBackup(opts: Common & { withIndex?: boolean; withConfig?: boolean; keepDays?: string }): Promise<number> {
+  const config = cliConfig(opts);
+  let keepDays = config.backup.keepDays;
+  if (opts.keepDays !== undefined) {
+    if (!/^\d{1,5}$/u.test(opts.keepDays)) throw new CliError(`--keep-days는 0 이상의 정수여야 합니다 (받은 값: ${opts.keepDays}).`, EXIT.usage);
+    keepDays = Number(opts.keepDays);
+  }
+  const configFile = opts.withConfig ? configFileOf(opts) : null;
+  if (opts.withConfig && !configFile) throw new CliError('--with-config: 설정 파일이 없습니다 (--config 또는 ALAW_CONFIG_FILE). 환경 변수만 쓰는 설정은 배포 도구에 있습니다.', EXIT.usage);
+  const dir = opts.dir ?? config.backup.dir;
+  const r = await createBackup(config, { dir, withIndex: opts.withIndex, configFile, keepDays }).catch(wrap);
+  if (opts.json) {
+    process.stdout.write(JSON.stringify({ manifest_file: r.manifestFile, ...r.manifest, pruned: r.pruned }, null, 2) + '\n');
+    return EXIT.ok;
+  }
+  const lines = [`백업 완료: ${r.manifestFile}`];
+  for (const f of r.manifest.files) lines.push(`  ${f.file}  ${kb(f.bytes)}  sha256 ${f.sha256.slice(0, 12)}…${f.rows ? `  ${Object.entries(f.rows).map(([t, n]) => `${t} ${n}`).join(', ')}` : ''}`);
+  if (r.pruned.length) lines.push(`${keepDays}일보다 오래된 백업 파일 ${r.pruned.length}개를 지웠습니다.`);
+  lines.push(`검증: alaw backup verify ${r.manifest.stamp}   복원: alaw restore ${r.manifest.stamp} --yes`);
+  process.stdout.write(lines.join('\n') + '\n');
+  return EXIT.ok;
+}
+
+/** `alaw backup verify REF`: checksums, and each database restored into a scratch copy with equal row counts. */
+export async function runBackupVerify(ref: string, opts: Common): Promise<number> {
+  const config = cliConfig(opts);
+  const r = await verifyBackup(ref, opts.dir ?? config.backup.dir, config).catch(wrap);
+  if (opts.json) process.stdout.write(JSON.stringify({ ok: true, ...r }, null, 2) + '\n');
+  else {
+    const lines = [`백업 ${r.stamp}: 정상 (체크섬 일치, 임시 복원 후 행 수 일치)`];
+    for (const f of r.files) lines.push(`  ${f.file}${f.rows ? `  ${Object.entries(f.rows).map(([t, n]) => `${t} ${n}`).join(', ')}` : ''}`);
+    process.stdout.write(lines.join('\n') + '\n');
+  }
+  return EXIT.ok;
+}
+
+/** `alaw restore REF --yes [--force]`: refuses without --yes, and while a server is running unless --force. */
+export async function runRestore(ref: string, opts: Common & { yes?: boolean; force?: boolean }): Promise<number> {
+  const config = cliConfig(opts);
+  const dir = opts.dir ?? config.backup.dir;
+  let manifest;
+  try {
+    manifest = readManifest(ref, dir).manifest;
+  } catch (err) {
+    wrap(err);
+  }
+  const targets = manifest.files.map((f) => `${f.kind}(${f.file})`).join(', ');
+  if (!opts.yes) {
+    throw new CliError(`백업 ${manifest.stamp}(${manifest.created_at})로 지금 데이터를 바꿉니다: ${targets}. 먼저 지금 상태를 자동으로 백업합니다. 실행하려면 --yes를 붙이세요.`, EXIT.usage);
+  }
+  if (!opts.force && (config.queue.databaseUrl || fs.existsSync(config.paths.queueDatabase))) {
+    const store = await openQueueStore(config, createLogger('silent', 2)).catch(() => null);
+    const live = store ? await store.instances(90_000).catch(() => []) : [];
+    await store?.close();
+    if (live.length > 0) {
+      throw new CliError(
+        `실행 중인 서버가 있습니다 (${live.map((i) => i.instance_id).join(', ')}). 서버를 멈춘 뒤 복원하세요 (sudo systemctl stop alaw-ai-backend). 그래도 하려면 --force.`,
+        EXIT.failure,
+      );
+    }
+  }
+  const r = await restoreBackup(ref, dir, config, { configFile: configFileOf(opts) }).catch(wrap);
+  if (opts.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+  else {
+    const lines = [`복원 완료: 백업 ${r.stamp}`, `  복원 전 상태의 백업: ${r.safety_backup}`];
+    for (const x of r.restored) lines.push(`  ${x.kind} → ${x.target}${x.rows ? `  ${Object.entries(x.rows).map(([t, n]) => `${t} ${n}`).join(', ')}` : ''}`);
+    lines.push('서버를 시작하면 검색 색인이 복원된 데이터와 다르면 다시 만들어집니다.');
+    process.stdout.write(lines.join('\n') + '\n');
+  }
+  return EXIT.ok;
+}

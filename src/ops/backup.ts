@@ -1,0 +1,383 @@
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import zlib from 'node:zlib';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import type { Config } from '../config/index.js';
+import { redactUrl } from '../queue/index.js';
+
+/**
+ * Backups of what cannot be derived: the application database (decisions,
+ * citations, statutes), the queue database (tasks, API keys) — a SQLite file
+ * or PostgreSQL — and optionally the configuration file and the search index
+ * (derived, but taking it along makes a move to a new machine fast).
+ *
+ * One run writes files sharing a time stamp (the guide's `backup_YYYYMMDD_HHMMSS.sql.gz`
+ * for PostgreSQL) and a manifest with each file's SHA-256 and the row counts
+ * of its tables, taken from the same snapshot as the copy: SQLite through its
+ * online backup API (consistent while the service writes), PostgreSQL with
+ * `pg_dump --snapshot` of a repeatable-read transaction that also counts.
+ */
+
+export const MANIFEST_FORMAT = 'alaw-backup/1';
+
+export type BackupKind = 'app' | 'queue' | 'config' | 'index';
+
+export interface BackupEntry {
+  kind: BackupKind;
+  /** sqlite: a gzipped SQLite file; postgres: a gzipped plain pg_dump; file: a copy (gzipped for the index). */
+  format: 'sqlite' | 'postgres' | 'file';
+  file: string;
+  bytes: number;
+  sha256: string;
+  /** Where it came from (a path, or the database URL without password). */
+  source: string;
+  rows?: Record<string, number>;
+}
+
+export interface Manifest {
+  format: typeof MANIFEST_FORMAT;
+  stamp: string;
+  created_at: string;
+  tag: string | null;
+  files: BackupEntry[];
+}
+
+export class BackupError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const APP_TABLES = ['precedents', 'precedent_case_keys', 'precedent_citations', 'precedent_statutes', 'app_meta'];
+const QUEUE_TABLES = ['tasks', 'api_keys', 'queue_instances'];
+
+/** `20261129_021500` (UTC), the guide's `date +%Y%m%d_%H%M%S`. */
+export function backupStamp(d: Date): string {
+  return d.toISOString().replace(/[-:]/gu, '').replace('T', '_').slice(0, 15);
+}
+
+async function sha256(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of fs.createReadStream(file)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+async function gzipFile(from: string, to: string): Promise<void> {
+  await pipeline(fs.createReadStream(from), zlib.createGzip({ level: 6 }), fs.createWriteStream(to));
+}
+
+async function gunzipFile(from: string, to: string): Promise<void> {
+  await pipeline(fs.createReadStream(from), zlib.createGunzip(), fs.createWriteStream(to));
+}
+
+function sqliteCounts(file: string, tables: string[]): Record<string, number> {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const present = new Set((db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).pluck().all() as string[]));
+    return Object.fromEntries(tables.filter((t) => present.has(t)).map((t) => [t, Number(db.prepare(`SELECT count(*) FROM "${t}"`).pluck().get())]));
+  } finally {
+    db.close();
+  }
+}
+
+function integrityCheck(file: string): void {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const r = db.pragma('integrity_check', { simple: true });
+    if (r !== 'ok') throw new BackupError('ALAW_ERR_BACKUP_CORRUPT', `${file}: SQLite 무결성 검사 실패 (${String(r)})`);
+  } finally {
+    db.close();
+  }
+}
+
+/** A consistent copy of a live SQLite file (online backup API), gzipped, with its row counts. */
+async function backupSqlite(kind: BackupKind, source: string, target: string, tables: string[]): Promise<BackupEntry> {
+  if (!fs.existsSync(source)) throw new BackupError('ALAW_ERR_BACKUP_SOURCE_MISSING', `${source}이(가) 없습니다.`);
+  const tmp = `${target}.tmp-${randomBytes(4).toString('hex')}`;
+  const db = new Database(source, { readonly: true, fileMustExist: true });
+  try {
+    await db.backup(tmp);
+  } finally {
+    db.close();
+  }
+  try {
+    const rows = sqliteCounts(tmp, tables);
+    await gzipFile(tmp, target);
+    return { kind, format: 'sqlite', file: path.basename(target), bytes: fs.statSync(target).size, sha256: await sha256(target), source: path.resolve(source), rows };
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
+/** Runs a program with stdin/stdout piped as given; rejects with its stderr when it fails or cannot start. */
+function runTool(cmd: string, args: string[], io: { stdin?: NodeJS.ReadableStream; stdout?: NodeJS.WritableStream }, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: [io.stdin ? 'pipe' : 'ignore', io.stdout ? 'pipe' : 'ignore', 'pipe'], env });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', (err: NodeJS.ErrnoException) =>
+      reject(new BackupError('ALAW_ERR_BACKUP_TOOL', err.code === 'ENOENT' ? `${cmd}이(가) 설치되어 있지 않습니다 (PostgreSQL 클라이언트: apt-get install postgresql-client).` : `${cmd}: ${err.message}`)),
+    );
+    if (io.stdin) io.stdin.pipe(child.stdin!);
+    const out = io.stdout ? pipeline(child.stdout!, io.stdout) : Promise.resolve();
+    child.on('close', (code) => {
+      out.then(
+        () => (code === 0 ? resolve() : reject(new BackupError('ALAW_ERR_BACKUP_TOOL', `${cmd}이(가) 실패했습니다 (종료 코드 ${code}): ${stderr.trim().slice(0, 500)}`))),
+        reject,
+      );
+    });
+  });
+}
+
+async function pgCounts(client: pg.ClientBase, tables: string[]): Promise<Record<string, number>> {
+  const present = new Set((await client.query<{ t: string }>(`SELECT tablename AS t FROM pg_tables WHERE schemaname = current_schema()`)).rows.map((r) => r.t));
+  const out: Record<string, number> = {};
+  for (const t of tables.filter((x) => present.has(x))) out[t] = Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM "${t}"`)).rows[0]!.n);
+  return out;
+}
+
+/** pg_dump of the queue database, gzipped, with row counts from the very snapshot it dumps. */
+async function backupPostgres(url: string, target: string): Promise<BackupEntry> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect().catch((err: Error) => {
+    throw new BackupError('ALAW_ERR_BACKUP_SOURCE_MISSING', `PostgreSQL(${redactUrl(url)})에 연결할 수 없습니다: ${err.message}`);
+  });
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const snapshot = (await client.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0]!.s;
+    const rows = await pgCounts(client, QUEUE_TABLES);
+    const gz = zlib.createGzip({ level: 6 });
+    const out = fs.createWriteStream(target);
+    const written = pipeline(gz, out);
+    await runTool('pg_dump', ['--no-owner', '--no-privileges', '--clean', '--if-exists', `--snapshot=${snapshot}`, `--dbname=${url}`], { stdout: gz });
+    await written;
+    await client.query('COMMIT');
+    return { kind: 'queue', format: 'postgres', file: path.basename(target), bytes: fs.statSync(target).size, sha256: await sha256(target), source: redactUrl(url), rows };
+  } catch (err) {
+    fs.rmSync(target, { force: true });
+    throw err;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+export interface BackupOptions {
+  dir: string;
+  withIndex?: boolean;
+  /** The configuration file to include (ALAW_CONFIG_FILE), if any. */
+  configFile?: string | null;
+  tag?: string | null;
+  /** Delete backups older than this many days (0: keep everything). */
+  keepDays?: number;
+  now?: Date;
+}
+
+/** One backup run: every database, optionally config and index, then the manifest; old backups pruned. */
+export async function createBackup(config: Readonly<Config>, options: BackupOptions): Promise<{ manifest: Manifest; manifestFile: string; pruned: string[] }> {
+  const now = options.now ?? new Date();
+  let stamp = backupStamp(now);
+  fs.mkdirSync(options.dir, { recursive: true });
+  // Two runs in the same second (a safety backup right before a restore) get distinct names.
+  for (let i = 1; fs.existsSync(path.join(options.dir, `manifest_${stamp}.json`)); i++) stamp = `${backupStamp(now)}-${i}`;
+  const at = (name: string): string => path.join(options.dir, name);
+  const files: BackupEntry[] = [];
+  try {
+    files.push(await backupSqlite('app', config.paths.database, at(`alaw_${stamp}.db.gz`), APP_TABLES));
+    if (config.queue.databaseUrl) files.push(await backupPostgres(config.queue.databaseUrl, at(`backup_${stamp}.sql.gz`)));
+    else if (fs.existsSync(config.paths.queueDatabase)) files.push(await backupSqlite('queue', config.paths.queueDatabase, at(`queue_${stamp}.db.gz`), QUEUE_TABLES));
+    if (options.configFile) {
+      const target = at(`config_${stamp}${path.extname(options.configFile) || '.json'}`);
+      fs.copyFileSync(options.configFile, target);
+      files.push({ kind: 'config', format: 'file', file: path.basename(target), bytes: fs.statSync(target).size, sha256: await sha256(target), source: path.resolve(options.configFile) });
+    }
+    if (options.withIndex) {
+      const index = path.join(config.paths.indexDir, 'search.idx');
+      if (!fs.existsSync(index)) throw new BackupError('ALAW_ERR_BACKUP_SOURCE_MISSING', `검색 색인 ${index}이(가) 없습니다 (alaw index로 만드세요).`);
+      const target = at(`index_${stamp}.idx.gz`);
+      await gzipFile(index, target);
+      files.push({ kind: 'index', format: 'file', file: path.basename(target), bytes: fs.statSync(target).size, sha256: await sha256(target), source: path.resolve(index) });
+    }
+  } catch (err) {
+    for (const f of files) fs.rmSync(at(f.file), { force: true });
+    throw err;
+  }
+  const manifest: Manifest = { format: MANIFEST_FORMAT, stamp, created_at: now.toISOString(), tag: options.tag ?? null, files };
+  const manifestFile = at(`manifest_${stamp}.json`);
+  fs.writeFileSync(manifestFile, JSON.stringify(manifest, null, 2) + '\n');
+  const pruned = options.keepDays ? pruneBackups(options.dir, options.keepDays, now) : [];
+  return { manifest, manifestFile, pruned };
+}
+
+/** Deletes backup runs (manifest and its files) whose stamp is older than `days`. */
+export function pruneBackups(dir: string, days: number, now: Date = new Date()): string[] {
+  const cutoff = backupStamp(new Date(now.getTime() - days * 86_400_000));
+  const removed: string[] = [];
+  for (const f of fs.readdirSync(dir)) {
+    const m = /^(?:alaw|queue|backup|config|index|manifest)_(\d{8}_\d{6})(?:-\d+)?\./u.exec(f);
+    if (m && m[1]! < cutoff) {
+      fs.rmSync(path.join(dir, f), { force: true });
+      removed.push(f);
+    }
+  }
+  return removed;
+}
+
+/** Reads a manifest by its path or its stamp in `dir`. */
+export function readManifest(ref: string, dir: string): { manifest: Manifest; dir: string } {
+  const file = fs.existsSync(ref) ? ref : path.join(dir, `manifest_${ref}.json`);
+  if (!fs.existsSync(file)) throw new BackupError('ALAW_ERR_BACKUP_NOT_FOUND', `백업 ${ref}을(를) 찾을 수 없습니다 (manifest 파일 경로나 ${dir}의 시각 이름, 예: 20261129_021500).`);
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(fs.readFileSync(file, 'utf8')) as Manifest;
+  } catch (err) {
+    throw new BackupError('ALAW_ERR_BACKUP_CORRUPT', `${file}을(를) 읽을 수 없습니다: ${(err as Error).message}`);
+  }
+  if (manifest.format !== MANIFEST_FORMAT || !Array.isArray(manifest.files)) throw new BackupError('ALAW_ERR_BACKUP_CORRUPT', `${file}은(는) ALaw 백업 manifest가 아닙니다.`);
+  return { manifest, dir: path.dirname(file) };
+}
+
+/** Every file is there and has the checksum the manifest recorded. */
+export async function checkFiles(manifest: Manifest, dir: string): Promise<void> {
+  for (const f of manifest.files) {
+    const file = path.join(dir, f.file);
+    if (!fs.existsSync(file)) throw new BackupError('ALAW_ERR_BACKUP_CORRUPT', `백업 파일 ${f.file}이(가) 없습니다.`);
+    const sum = await sha256(file);
+    if (sum !== f.sha256) throw new BackupError('ALAW_ERR_BACKUP_CORRUPT', `백업 파일 ${f.file}의 체크섬이 다릅니다 (손상되었거나 바뀜).`);
+  }
+}
+
+function sameRows(expected: Record<string, number> | undefined, got: Record<string, number>, what: string): void {
+  const diff = Object.entries(expected ?? {}).filter(([t, n]) => got[t] !== n);
+  if (diff.length) throw new BackupError('ALAW_ERR_BACKUP_MISMATCH', `${what}의 행 수가 백업과 다릅니다: ${diff.map(([t, n]) => `${t} ${got[t] ?? '없음'} (백업 ${n})`).join(', ')}`);
+}
+
+/** A scratch database on the server of `url` (needs CREATEDB), dropped afterwards. */
+async function withScratchPg<T>(url: string, run: (scratchUrl: string) => Promise<T>): Promise<T> {
+  const name = `alaw_verify_${randomBytes(5).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } catch (err) {
+    await admin.end();
+    throw new BackupError('ALAW_ERR_BACKUP_VERIFY', `검증용 임시 데이터베이스를 만들 수 없습니다 (CREATEDB 권한 필요): ${(err as Error).message}`);
+  }
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  try {
+    return await run(u.toString());
+  } finally {
+    await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [name]).catch(() => undefined);
+    await admin.query(`DROP DATABASE IF EXISTS ${name}`).catch(() => undefined);
+    await admin.end();
+  }
+}
+
+async function restorePg(file: string, url: string): Promise<Record<string, number>> {
+  await runTool('psql', ['--quiet', '--no-psqlrc', '-v', 'ON_ERROR_STOP=1', '--single-transaction', `--dbname=${url}`], { stdin: fs.createReadStream(file).pipe(zlib.createGunzip()) }, { ...process.env, PGOPTIONS: '--client-min-messages=warning' });
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await pgCounts(c, QUEUE_TABLES);
+  } finally {
+    await c.end();
+  }
+}
+
+export interface VerifyReport {
+  stamp: string;
+  files: { file: string; kind: BackupKind; rows: Record<string, number> | null }[];
+}
+
+/** Checksums, then each database restored into a scratch copy: integrity and row counts equal to the manifest. */
+export async function verifyBackup(ref: string, backupDir: string, config: Readonly<Config>): Promise<VerifyReport> {
+  const { manifest, dir } = readManifest(ref, backupDir);
+  await checkFiles(manifest, dir);
+  const out: VerifyReport['files'] = [];
+  for (const f of manifest.files) {
+    const file = path.join(dir, f.file);
+    if (f.format === 'sqlite') {
+      const tmp = path.join(dir, `.verify-${randomBytes(4).toString('hex')}.db`);
+      try {
+        await gunzipFile(file, tmp);
+        integrityCheck(tmp);
+        const rows = sqliteCounts(tmp, f.kind === 'app' ? APP_TABLES : QUEUE_TABLES);
+        sameRows(f.rows, rows, f.file);
+        out.push({ file: f.file, kind: f.kind, rows });
+      } finally {
+        fs.rmSync(tmp, { force: true });
+      }
+    } else if (f.format === 'postgres') {
+      const url = config.queue.databaseUrl;
+      if (!url) throw new BackupError('ALAW_ERR_BACKUP_VERIFY', `${f.file}은(는) PostgreSQL 백업이라 검증하려면 DATABASE_URL(검증용 임시 데이터베이스를 만들 서버)이 필요합니다.`);
+      const rows = await withScratchPg(url, (scratch) => restorePg(file, scratch));
+      sameRows(f.rows, rows, f.file);
+      out.push({ file: f.file, kind: f.kind, rows });
+    } else {
+      out.push({ file: f.file, kind: f.kind, rows: null });
+    }
+  }
+  return { stamp: manifest.stamp, files: out };
+}
+
+export interface RestoreReport {
+  stamp: string;
+  safety_backup: string;
+  restored: { kind: BackupKind; target: string; rows: Record<string, number> | null }[];
+}
+
+/**
+ * Restores a backup over the current databases (and index/config when the
+ * backup has them): checksums first, a safety backup of the current state,
+ * then each database replaced and its row counts checked. SQLite files are
+ * written beside their target and renamed over it.
+ */
+export async function restoreBackup(ref: string, backupDir: string, config: Readonly<Config>, options: { configFile?: string | null; now?: Date } = {}): Promise<RestoreReport> {
+  const { manifest, dir } = readManifest(ref, backupDir);
+  await checkFiles(manifest, dir);
+  const safety = await createBackup(config, { dir: backupDir, tag: `restore ${manifest.stamp} 직전`, now: options.now, configFile: options.configFile, keepDays: 0 });
+  const restored: RestoreReport['restored'] = [];
+  for (const f of manifest.files) {
+    const file = path.join(dir, f.file);
+    if (f.format === 'sqlite') {
+      const target = f.kind === 'app' ? config.paths.database : config.paths.queueDatabase;
+      if (f.kind === 'queue' && config.queue.databaseUrl) throw new BackupError('ALAW_ERR_BACKUP_MISMATCH', `${f.file}은(는) SQLite 큐 백업인데 지금 설정은 PostgreSQL(DATABASE_URL) 큐입니다.`);
+      fs.mkdirSync(path.dirname(path.resolve(target)), { recursive: true });
+      const tmp = `${target}.restore-${randomBytes(4).toString('hex')}`;
+      await gunzipFile(file, tmp);
+      try {
+        integrityCheck(tmp);
+        sameRows(f.rows, sqliteCounts(tmp, f.kind === 'app' ? APP_TABLES : QUEUE_TABLES), f.file);
+        for (const suffix of ['-wal', '-shm']) fs.rmSync(`${target}${suffix}`, { force: true });
+        fs.renameSync(tmp, target);
+      } finally {
+        fs.rmSync(tmp, { force: true });
+      }
+      restored.push({ kind: f.kind, target: path.resolve(target), rows: sqliteCounts(target, f.kind === 'app' ? APP_TABLES : QUEUE_TABLES) });
+    } else if (f.format === 'postgres') {
+      const url = config.queue.databaseUrl;
+      if (!url) throw new BackupError('ALAW_ERR_BACKUP_MISMATCH', `${f.file}은(는) PostgreSQL 백업인데 DATABASE_URL이 설정되어 있지 않습니다.`);
+      const rows = await restorePg(file, url);
+      sameRows(f.rows, rows, `복원한 ${redactUrl(url)}`);
+      restored.push({ kind: f.kind, target: redactUrl(url), rows });
+    } else if (f.kind === 'index') {
+      const target = path.join(config.paths.indexDir, 'search.idx');
+      fs.mkdirSync(config.paths.indexDir, { recursive: true });
+      const tmp = `${target}.restore-${randomBytes(4).toString('hex')}`;
+      await gunzipFile(file, tmp);
+      fs.renameSync(tmp, target);
+      restored.push({ kind: 'index', target: path.resolve(target), rows: null });
+    } else if (f.kind === 'config' && options.configFile) {
+      fs.copyFileSync(file, options.configFile);
+      restored.push({ kind: 'config', target: path.resolve(options.configFile), rows: null });
+    }
+  }
+  return { stamp: manifest.stamp, safety_backup: safety.manifestFile, restored };
+}
