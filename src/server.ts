@@ -1,7 +1,8 @@
 import { analysisHandler, openServices } from './app/index.js';
 import { ConfigError, loadConfig, tokenList, type LoadConfigOptions } from './config/index.js';
 import { buildApp } from './http/index.js';
-import { createServerLogging, type Logger } from './ops/index.js';
+import { Alerter, AlertMonitor, createServerLogging, type Logger } from './ops/index.js';
+import { TASK_TYPES } from './queue/index.js';
 import type { ServerServices } from './app/index.js';
 import type { TaskHandler, TaskType } from './queue/index.js';
 
@@ -36,6 +37,27 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
   const app = await buildApp(services);
   const t2 = performance.now();
 
+  // Alerts about this server's own state (webhook, e-mail); silent when no channel is configured.
+  const alerter = new Alerter(config.alerts, services.instanceId, logger);
+  const seenRejected = Object.fromEntries(TASK_TYPES.map((t) => [t, services.queue.rejectedTotal(t)]));
+  const monitor = new AlertMonitor(alerter, config.alerts, async () => {
+    const h = await services.queue.health();
+    const saturated = TASK_TYPES.filter((t) => {
+      const turnedAway = services.queue.rejectedTotal(t) > seenRejected[t]!;
+      seenRejected[t] = services.queue.rejectedTotal(t);
+      const max = services.queue.limits(t).max_queue_size;
+      return turnedAway || (max > 0 && h.queue_stats[t].pending >= max);
+    });
+    return {
+      health: h.status,
+      reasons: h.status === 'unhealthy' ? ((await services.queue.status()) as { reasons?: string[] }).reasons ?? [] : [],
+      saturated,
+      memoryPercent: h.resource_usage.memory_percent,
+      requests: services.traffic.requests,
+      errors5xx: services.traffic.errors5xx,
+    };
+  }, logger);
+
   let closing = false;
   let stopWatching = (): void => undefined;
   const shutdown = (signal: string): void => {
@@ -43,6 +65,7 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
     closing = true;
     logger.info({ signal, grace_s: config.queue.shutdownGraceSeconds }, '종료 신호를 받아 새 요청을 받지 않고, 처리 중인 작업을 마친 뒤 서버를 닫습니다');
     stopWatching();
+    monitor.stop();
     // Health turns 503 at once so a load balancer stops sending; admitted work gets the grace period.
     // The queue's stop runs alongside the HTTP close: after the grace it cancels waiting searches and
     // aborts running ones, which is what lets their HTTP requests (and so app.close()) finish in time.
@@ -84,6 +107,8 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
     process.exit(1);
   }
   await logAccessMode(services, logger);
+  monitor.start();
+  if (alerter.configured.length) logger.info({ alerts: alerter.configured }, `알림 채널: ${alerter.configured.join(', ')}`);
   // Build the case-number and id lookup tables now, not on the first request that needs them.
   setImmediate(() => services.search.engine.warm());
   stopWatching = services.search.watch(config.search.reloadCheckSeconds);

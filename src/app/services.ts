@@ -20,13 +20,21 @@ export interface Services {
   queue?: TaskQueue;
   /** Prometheus metrics of the server process (with the queue; null when `metrics.enabled` is off). */
   metrics?: Metrics | null;
+  /** Requests and 5xx answered (the server). */
+  traffic?: Traffic;
   /** The server's log files (access.log, performance.log …); absent for CLI commands and tests that log nowhere. */
   logging?: ServerLogging;
   close(): Promise<void>;
 }
 
+/** Requests answered and 5xx among them since start (alerts compute the error rate from it). */
+export interface Traffic {
+  requests: number;
+  errors5xx: number;
+}
+
 /** What the HTTP server runs on: the services with the task queue. */
-export type ServerServices = Services & { queue: TaskQueue; metrics: Metrics | null };
+export type ServerServices = Services & { queue: TaskQueue; metrics: Metrics | null; traffic: Traffic };
 
 export interface OpenOptions {
   /** Import the bundled corpus into an empty database (the service does; CLI commands too). */
@@ -91,6 +99,7 @@ export async function openServices(config: Readonly<Config>, logger: Logger, opt
     }
     return {
       metrics,
+      traffic: { requests: 0, errors5xx: 0 },
       logging: options.logging,
       config,
       logger,

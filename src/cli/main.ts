@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { runAlertTest } from './commands/alert.js';
 import { runAnalyze } from './commands/analyze.js';
 import { runBackup, runBackupVerify, runRestore } from './commands/backup.js';
 import { runCapacity, type CapacityOptions } from './commands/capacity.js';
@@ -143,6 +144,15 @@ logs
   .option('--json', 'JSON으로 출력')
   .action(async (opts: { hours: string; dir?: string; json?: boolean }) => {
     process.exitCode = await runLogsReport({ ...opts, ...globalOverrides(program) });
+  });
+
+const alert = program.command('alert').description('알림 (Mattermost/Slack 웹훅, 이메일)');
+alert
+  .command('test')
+  .description('설정된 모든 알림 채널로 시험 알림을 보냅니다.')
+  .option('--json', 'JSON으로 출력')
+  .action(async (opts: { json?: boolean }) => {
+    process.exitCode = await runAlertTest({ ...opts, ...globalOverrides(program) });
   });
 
 const backup = program

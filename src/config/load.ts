@@ -136,6 +136,22 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
     if (!/^https?:\/\/[^\s/]+/u.test(config.llm.baseUrl)) problems.push('llm.baseUrl (ALAW_LLM_BASE_URL): http:// 또는 https:// 로 시작하는 주소여야 합니다 (예: http://127.0.0.1:11434/v1).');
     if (!config.llm.model) problems.push('llm.model (ALAW_LLM_MODEL): llm.baseUrl을 설정했으면 모델 이름도 필요합니다.');
   }
+  // Secrets may come from files (mounted secrets) instead of the environment.
+  for (const [key, fileKey, env] of [
+    ['webhookUrl', 'webhookUrlFile', 'ALAW_ALERTS_WEBHOOK_URL_FILE'],
+    ['smtpPassword', 'smtpPasswordFile', 'ALAW_ALERTS_SMTP_PASSWORD_FILE'],
+  ] as const) {
+    const file = config.alerts[fileKey];
+    if (!file) continue;
+    try {
+      config.alerts[key] = fs.readFileSync(file, 'utf8').trim();
+    } catch (err) {
+      problems.push(`alerts.${fileKey} (${env}): ${file}을(를) 읽을 수 없습니다 (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`);
+    }
+  }
+  if (config.alerts.webhookUrl && !/^https?:\/\/[^\s/]+/u.test(config.alerts.webhookUrl)) problems.push('alerts.webhookUrl (ALAW_ALERTS_WEBHOOK_URL): http:// 또는 https:// 주소여야 합니다.');
+  if (config.alerts.smtpHost && !config.alerts.to.trim()) problems.push('alerts.to (ALAW_ALERTS_TO): alerts.smtpHost를 설정했으면 받는 사람도 필요합니다.');
+  if (config.alerts.to && config.alerts.to.split(',').some((a) => !/^[^\s@]+@[^\s@]+$/u.test(a.trim()))) problems.push('alerts.to (ALAW_ALERTS_TO): 쉼표로 구분한 이메일 주소여야 합니다.');
   if (config.llm.apiKeyFile) {
     try {
       config.llm.apiKey = fs.readFileSync(config.llm.apiKeyFile, 'utf8').trim();

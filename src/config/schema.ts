@@ -149,6 +149,43 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    alerts: Type.Object(
+      {
+        /** Mattermost/Slack-compatible incoming webhook URL (or webhookUrlFile: a file holding it). */
+        webhookUrl: Type.String({ default: '' }),
+        webhookUrlFile: Type.String({ default: '' }),
+        webhookChannel: Type.String({ default: 'alerts' }),
+        webhookUsername: Type.String({ default: 'monitoring-bot' }),
+        /** SMTP relay for e-mail alerts; empty host: no e-mail. */
+        smtpHost: Type.String({ default: '' }),
+        smtpPort: Type.Integer({ minimum: 1, maximum: 65_535, default: 587 }),
+        /** true: TLS from the start (port 465); false: STARTTLS when the server offers it (port 587). */
+        smtpSecure: Type.Boolean({ default: false }),
+        smtpUser: Type.String({ default: '' }),
+        smtpPassword: Type.String({ default: '' }),
+        smtpPasswordFile: Type.String({ default: '' }),
+        from: Type.String({ default: 'alerts@alaw.ai' }),
+        /** Recipients, comma-separated. */
+        to: Type.String({ default: '' }),
+        /** How often the server checks its own state, seconds. */
+        checkSeconds: Type.Number({ minimum: 0.01, maximum: 3600, default: 15 }),
+        /** A queue full (or turning requests away) this long is an alert, seconds. */
+        queueSaturatedSeconds: Type.Number({ minimum: 0, maximum: 86_400, default: 60 }),
+        /** Memory above this percent … */
+        memoryPercent: Type.Number({ minimum: 1, maximum: 100, default: 90 }),
+        /** … for this long is an alert, seconds. */
+        memorySeconds: Type.Number({ minimum: 0, maximum: 86_400, default: 120 }),
+        /** Share of 5xx responses above this percent … */
+        errorRatePercent: Type.Number({ minimum: 0.01, maximum: 100, default: 5 }),
+        /** … over this window … */
+        errorRateWindowSeconds: Type.Number({ minimum: 1, maximum: 86_400, default: 300 }),
+        /** … with at least this many requests in it, is an alert. */
+        errorRateMinRequests: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 20 }),
+        /** While a condition lasts, repeat its alert at most this often, minutes. */
+        repeatMinutes: Type.Number({ minimum: 0.001, maximum: 10_080, default: 30 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     backup: Type.Object(
       {
         /** Where `alaw backup` writes (the guide: /backups/postgres). */

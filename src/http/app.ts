@@ -45,6 +45,12 @@ export async function buildApp(services: ServerServices): Promise<FastifyInstanc
   const auth = new KeyAuth(services.queue.store.keys, services.config.auth, services.logger);
   auth.register(app);
   if (services.metrics) recordRequests(app, services.metrics);
+  const traffic = services.traffic;
+  app.addHook('onResponse', (_request, reply, done) => {
+    traffic.requests += 1;
+    if (reply.statusCode >= 500) traffic.errors5xx += 1;
+    done();
+  });
   if (services.logging) logRequests(app, services.logging, services.config.log.slowRequestMs);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);

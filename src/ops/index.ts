@@ -2,3 +2,4 @@ export { createLogger, createServerLogging, type Logger, type ServerLogging } fr
 export { LogFiles, RotatingLogFile, LOG_NAMES, type LogName } from './logFiles.js';
 export { Metrics, type MetricsSources } from './metrics.js';
 export { buildLogReport, formatLogReport, normalizeError, type LogReport } from './logReport.js';
+export { Alerter, AlertMonitor, type AlertMessage, type ChannelResult, type MonitorState } from './alerts.js';

@@ -181,6 +181,11 @@ export class TaskQueue {
     return this.profile.limits[type];
   }
 
+  /** Requests of a type this instance turned away because the queue was full, since it started. */
+  rejectedTotal(type: TaskType): number {
+    return this.rejected[type];
+  }
+
   /** Adds an observer (metrics). */
   observe(observer: QueueObserver): void {
     this.observers.push(observer);

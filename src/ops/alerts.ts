@@ -1,0 +1,234 @@
+import os from 'node:os';
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { Config } from '../config/index.js';
+import type { Logger } from './logger.js';
+
+/**
+ * Alerts of the operations guide: a Mattermost/Slack-compatible incoming
+ * webhook (`{"text","channel","username"}`, the guide's alert.sh) and e-mail
+ * over SMTP (nodemailer; the guide's email_alert.py), each configured by
+ * environment or file. `AlertMonitor` turns the server's own state into
+ * alerts: health turning unhealthy (and a recovery notice when it comes
+ * back), a saturated queue, high memory, a high rate of 5xx responses —
+ * each raised once when its condition has lasted long enough, repeated at
+ * most every `repeatMinutes` while it lasts, and cleared with a notice.
+ */
+
+export type AlertSeverity = 'critical' | 'warning' | 'resolved' | 'test';
+
+export interface AlertMessage {
+  key: string;
+  severity: AlertSeverity;
+  title: string;
+  detail: string;
+}
+
+export interface ChannelResult {
+  channel: string;
+  ok: boolean;
+  error?: string;
+}
+
+interface Channel {
+  readonly name: string;
+  send(m: AlertMessage): Promise<void>;
+}
+
+const ICON: Record<AlertSeverity, string> = { critical: '🚨', warning: '⚠️', resolved: '✅', test: '🔔' };
+
+function text(m: AlertMessage, instance: string): string {
+  return `${ICON[m.severity]} ${m.title}\n${m.detail}\n(인스턴스 ${instance}, ${os.hostname()}, ${new Date().toISOString()})`;
+}
+
+class WebhookChannel implements Channel {
+  readonly name = 'webhook';
+  constructor(
+    private readonly url: string,
+    private readonly channel: string,
+    private readonly username: string,
+    private readonly instance: string,
+  ) {}
+
+  async send(m: AlertMessage): Promise<void> {
+    const res = await fetch(this.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: text(m, this.instance), channel: this.channel, username: this.username }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!res.ok) throw new Error(`웹훅이 HTTP ${res.status}을(를) 돌려주었습니다: ${(await res.text()).slice(0, 200)}`);
+  }
+}
+
+class EmailChannel implements Channel {
+  readonly name = 'email';
+  private readonly transport: Transporter;
+  constructor(
+    private readonly a: Readonly<Config['alerts']>,
+    private readonly instance: string,
+  ) {
+    this.transport = nodemailer.createTransport({
+      host: a.smtpHost,
+      port: a.smtpPort,
+      secure: a.smtpSecure,
+      auth: a.smtpUser ? { user: a.smtpUser, pass: a.smtpPassword } : undefined,
+      connectionTimeout: 10_000,
+      greetingTimeout: 10_000,
+      socketTimeout: 20_000,
+    });
+  }
+
+  async send(m: AlertMessage): Promise<void> {
+    await this.transport.sendMail({
+      from: this.a.from,
+      to: this.a.to.split(',').map((x) => x.trim()),
+      subject: `[ALaw AI] ${m.title}`,
+      text: text(m, this.instance),
+    });
+  }
+}
+
+/** The configured channels; an alert goes to all of them, and one failing does not stop the others. */
+export class Alerter {
+  private readonly channels: Channel[] = [];
+
+  constructor(
+    a: Readonly<Config['alerts']>,
+    private readonly instance: string,
+    private readonly logger?: Logger,
+  ) {
+    if (a.webhookUrl) this.channels.push(new WebhookChannel(a.webhookUrl, a.webhookChannel, a.webhookUsername, instance));
+    if (a.smtpHost) this.channels.push(new EmailChannel(a, instance));
+  }
+
+  get configured(): string[] {
+    return this.channels.map((c) => c.name);
+  }
+
+  async send(m: AlertMessage): Promise<ChannelResult[]> {
+    return Promise.all(
+      this.channels.map(async (c) => {
+        try {
+          await c.send(m);
+          this.logger?.warn({ alert: m.key, severity: m.severity, channel: c.name }, `알림을 보냈습니다: ${m.title}`);
+          return { channel: c.name, ok: true };
+        } catch (err) {
+          const error = (err as Error).message;
+          this.logger?.error({ alert: m.key, channel: c.name, err }, `알림을 보내지 못했습니다 (${c.name}): ${error}`);
+          return { channel: c.name, ok: false, error };
+        }
+      }),
+    );
+  }
+}
+
+/** What the monitor looks at, each time it checks. */
+export interface MonitorState {
+  health: 'healthy' | 'degraded' | 'unhealthy';
+  reasons: string[];
+  /** Per type: is the queue full (pending ≥ max_queue_size) or turning requests away since the last check? */
+  saturated: string[];
+  memoryPercent: number;
+  /** Requests and 5xx responses counted so far (monotonic). */
+  requests: number;
+  errors5xx: number;
+}
+
+interface Condition {
+  since: number | null;
+  raised: boolean;
+  lastSent: number;
+}
+
+/** Turns the server's state into alerts: raised after their duration, repeated at most every repeatMinutes, cleared with a notice. */
+export class AlertMonitor {
+  private readonly conditions = new Map<string, Condition>();
+  private readonly window: { at: number; requests: number; errors: number }[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private checking = false;
+
+  constructor(
+    private readonly alerter: Alerter,
+    private readonly a: Readonly<Config['alerts']>,
+    private readonly read: () => Promise<MonitorState>,
+    private readonly logger?: Logger,
+  ) {}
+
+  start(): void {
+    if (this.alerter.configured.length === 0 || this.timer) return;
+    this.timer = setInterval(() => void this.check(), this.a.checkSeconds * 1000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** One evaluation (the timer calls it; tests may too). */
+  async check(now = Date.now()): Promise<void> {
+    if (this.checking) return;
+    this.checking = true;
+    try {
+      let s: MonitorState;
+      try {
+        s = await this.read();
+      } catch (err) {
+        s = { health: 'unhealthy', reasons: [`상태를 읽을 수 없습니다: ${(err as Error).message}`], saturated: [], memoryPercent: 0, requests: 0, errors5xx: 0 };
+      }
+      this.window.push({ at: now, requests: s.requests, errors: s.errors5xx });
+      while (this.window.length > 1 && this.window[1]!.at <= now - this.a.errorRateWindowSeconds * 1000) this.window.shift();
+      const first = this.window[0]!;
+      const requests = s.requests - first.requests;
+      const errors = s.errors5xx - first.errors;
+      const rate = requests > 0 ? (errors / requests) * 100 : 0;
+
+      await this.evaluate(now, 'unhealthy', s.health === 'unhealthy', 0, {
+        severity: 'critical',
+        title: 'ALaw AI-Backend 서비스 장애 감지',
+        detail: `헬스체크가 unhealthy입니다: ${s.reasons.join('; ') || '이유 없음'}`,
+        resolved: 'ALaw AI-Backend 서비스 복구',
+      });
+      await this.evaluate(now, 'queue_saturated', s.saturated.length > 0, this.a.queueSaturatedSeconds, {
+        severity: 'warning',
+        title: 'ALaw AI-Backend 작업 큐 포화',
+        detail: `${s.saturated.join(', ')} 대기열이 ${this.a.queueSaturatedSeconds}초 넘게 가득 차 요청을 거절하고 있습니다 (429). /api/queue/status/json을 확인하세요.`,
+        resolved: 'ALaw AI-Backend 작업 큐 정상화',
+      });
+      await this.evaluate(now, 'memory_high', s.memoryPercent >= this.a.memoryPercent, this.a.memorySeconds, {
+        severity: 'warning',
+        title: 'ALaw AI-Backend 메모리 사용량 높음',
+        detail: `메모리 사용률 ${s.memoryPercent.toFixed(1)}%가 ${this.a.memorySeconds}초 넘게 ${this.a.memoryPercent}% 이상입니다.`,
+        resolved: 'ALaw AI-Backend 메모리 사용량 정상화',
+      });
+      await this.evaluate(now, 'error_rate', requests >= this.a.errorRateMinRequests && rate >= this.a.errorRatePercent, 0, {
+        severity: 'critical',
+        title: 'ALaw AI-Backend 오류율 높음',
+        detail: `최근 ${this.a.errorRateWindowSeconds}초 요청 ${requests}건 중 ${errors}건(${rate.toFixed(1)}%)이 5xx입니다 (기준 ${this.a.errorRatePercent}%). logs/error.log를 확인하세요.`,
+        resolved: 'ALaw AI-Backend 오류율 정상화',
+      });
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  private async evaluate(now: number, key: string, active: boolean, forSeconds: number, m: { severity: AlertSeverity; title: string; detail: string; resolved: string }): Promise<void> {
+    const c = this.conditions.get(key) ?? { since: null, raised: false, lastSent: 0 };
+    this.conditions.set(key, c);
+    if (!active) {
+      if (c.raised) {
+        c.raised = false;
+        await this.alerter.send({ key, severity: 'resolved', title: m.resolved, detail: `${m.title} 상태가 끝났습니다.` });
+      }
+      c.since = null;
+      return;
+    }
+    c.since ??= now;
+    if (now - c.since < forSeconds * 1000) return;
+    if (!c.raised || now - c.lastSent >= this.a.repeatMinutes * 60_000) {
+      c.raised = true;
+      c.lastSent = now;
+      await this.alerter.send({ key, severity: m.severity, title: m.title, detail: m.detail });
+    }
+  }
+}

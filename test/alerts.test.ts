@@ -1,0 +1,179 @@
+import { simpleParser } from 'mailparser';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/index.js';
+import { Alerter, AlertMonitor, type MonitorState } from '../src/ops/index.js';
+import { SqliteQueueStore } from '../src/queue/index.js';
+import { SAMPLE, tempDir } from './helpers.js';
+import { holdSlot } from './support/queue.js';
+import { run, startServer } from './process.js';
+import { startSmtp, startWebhook } from './support/alert-receivers.js';
+
+/** Alerts through a real local webhook receiver and a real local SMTP server, with the real client code. */
+let webhook: Awaited<ReturnType<typeof startWebhook>>;
+let smtp: Awaited<ReturnType<typeof startSmtp>>;
+beforeAll(async () => {
+  webhook = await startWebhook();
+  smtp = await startSmtp();
+});
+afterAll(async () => {
+  await webhook.close();
+  await smtp.close();
+});
+
+const env = () => ({
+  ALAW_ALERTS_WEBHOOK_URL: webhook.url,
+  ALAW_ALERTS_SMTP_HOST: '127.0.0.1',
+  ALAW_ALERTS_SMTP_PORT: String(smtp.port),
+  ALAW_ALERTS_SMTP_USER: 'alerts',
+  ALAW_ALERTS_SMTP_PASSWORD: 'smtp-secret',
+  ALAW_ALERTS_TO: 'admin@alaw.ai, oncall@alaw.ai',
+});
+const config = (over: Record<string, unknown> = {}) => loadConfig({ env: env(), overrides: over });
+const texts = () => webhook.posts.map((p) => String(p.text));
+
+describe('alert channels', () => {
+  it('sends the guide’s webhook body and an e-mail with the Korean alert text', async () => {
+    webhook.posts.length = 0;
+    smtp.mails.length = 0;
+    const results = await new Alerter(config().alerts, 'api-1').send({ key: 'unhealthy', severity: 'critical', title: 'ALaw AI-Backend 서비스 장애 감지', detail: '작업 큐 데이터베이스에 접근할 수 없습니다' });
+    expect(results).toEqual([
+      { channel: 'webhook', ok: true },
+      { channel: 'email', ok: true },
+    ]);
+    expect(webhook.posts[0]).toMatchObject({ channel: 'alerts', username: 'monitoring-bot' });
+    expect(texts()[0]).toMatch(/^🚨 ALaw AI-Backend 서비스 장애 감지\n작업 큐 데이터베이스에 접근할 수 없습니다\n\(인스턴스 api-1, /u);
+    const mail = smtp.mails[0]!;
+    expect(mail).toMatchObject({ from: 'alerts@alaw.ai', to: ['admin@alaw.ai', 'oncall@alaw.ai'], user: 'alerts' });
+    const parsed = await simpleParser(mail.raw);
+    expect(parsed.subject).toBe('[ALaw AI] ALaw AI-Backend 서비스 장애 감지');
+    expect(parsed.text).toContain('작업 큐 데이터베이스에 접근할 수 없습니다');
+  });
+
+  it('reports a failing channel without stopping the others', async () => {
+    webhook.failWith = 500;
+    try {
+      const results = await new Alerter(config({ 'alerts.smtpPassword': 'wrong' }).alerts, 'api-1').send({ key: 'x', severity: 'warning', title: 't', detail: 'd' });
+      expect(results[0]).toMatchObject({ channel: 'webhook', ok: false });
+      expect(results[0]!.error).toContain('HTTP 500');
+      expect(results[1]).toMatchObject({ channel: 'email', ok: false });
+    } finally {
+      webhook.failWith = null;
+    }
+  });
+
+  it('alaw alert test sends to every channel; without a channel it says how to configure one', async () => {
+    webhook.posts.length = 0;
+    smtp.mails.length = 0;
+    const r = await run('src/cli/main.ts', ['alert', 'test'], env());
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('✓ webhook: 보냈습니다');
+    expect(r.stdout).toContain('✓ email: 보냈습니다');
+    expect(texts()[0]).toContain('ALaw AI-Backend 알림 시험');
+    expect(smtp.mails).toHaveLength(1);
+    const none = await run('src/cli/main.ts', ['alert', 'test'], {});
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('ALAW_ALERTS_WEBHOOK_URL');
+    const failing = await run('src/cli/main.ts', ['alert', 'test'], { ALAW_ALERTS_WEBHOOK_URL: 'http://127.0.0.1:1/none' });
+    expect(failing.code).toBe(1);
+    expect(failing.stdout).toContain('✗ webhook');
+    const badTo = await run('src/cli/main.ts', ['alert', 'test'], { ALAW_ALERTS_SMTP_HOST: 'x', ALAW_ALERTS_TO: 'not-an-address' });
+    expect(badTo.code).toBe(2);
+  });
+});
+
+describe('AlertMonitor', () => {
+  const state: MonitorState = { health: 'healthy', reasons: [], saturated: [], memoryPercent: 30, requests: 0, errors5xx: 0 };
+  const monitor = () =>
+    new AlertMonitor(new Alerter(config({ 'alerts.smtpHost': '' }).alerts, 'api-1'), config({ 'alerts.queueSaturatedSeconds': 30, 'alerts.memorySeconds': 60, 'alerts.repeatMinutes': 10, 'alerts.errorRateWindowSeconds': 300 }).alerts, async () => ({ ...state }));
+
+  it('alerts once when health turns unhealthy, repeats only after repeatMinutes, and sends a recovery notice', async () => {
+    webhook.posts.length = 0;
+    const m = monitor();
+    const t0 = 1_000_000;
+    await m.check(t0);
+    state.health = 'unhealthy';
+    state.reasons = ['작업 큐 데이터베이스(postgres)에 접근할 수 없습니다'];
+    await m.check(t0 + 15_000);
+    await m.check(t0 + 30_000);
+    await m.check(t0 + 5 * 60_000);
+    expect(texts()).toHaveLength(1);
+    expect(texts()[0]).toContain('🚨 ALaw AI-Backend 서비스 장애 감지');
+    expect(texts()[0]).toContain('postgres');
+    await m.check(t0 + 11 * 60_000);
+    expect(texts()).toHaveLength(2);
+    state.health = 'healthy';
+    await m.check(t0 + 12 * 60_000);
+    expect(texts().at(-1)).toContain('✅ ALaw AI-Backend 서비스 복구');
+    await m.check(t0 + 13 * 60_000);
+    expect(texts()).toHaveLength(3);
+  });
+
+  it('waits for a saturated queue and high memory to last, and computes the 5xx rate over its window', async () => {
+    webhook.posts.length = 0;
+    const m = monitor();
+    const t0 = 5_000_000;
+    state.saturated = ['search'];
+    await m.check(t0);
+    await m.check(t0 + 20_000);
+    expect(texts()).toHaveLength(0); // not yet 30 s
+    await m.check(t0 + 31_000);
+    expect(texts()[0]).toContain('작업 큐 포화');
+    state.saturated = [];
+    state.memoryPercent = 95;
+    await m.check(t0 + 40_000); // recovery of the queue, memory just started
+    expect(texts()[1]).toContain('작업 큐 정상화');
+    await m.check(t0 + 101_000);
+    expect(texts()[2]).toContain('메모리 사용량 높음');
+    state.memoryPercent = 30;
+    // 100 requests, 10 of them 5xx, within the window: 10 % ≥ 5 %.
+    state.requests = 100;
+    state.errors5xx = 10;
+    await m.check(t0 + 110_000);
+    expect(texts().some((t) => t.includes('오류율 높음') && t.includes('요청 100건 중 10건(10.0%)'))).toBe(true);
+  });
+});
+
+describe('a running server', () => {
+  it('alerts through its webhook when its search queue turns requests away, and when that ends', async () => {
+    const tmp = tempDir('alaw-alert-server-');
+    webhook.posts.length = 0;
+    const queueDb = path.join(tmp.dir, 'queue.db');
+    const server = await startServer({
+      ALAW_DB_PATH: path.join(tmp.dir, 'alaw.db'),
+      ALAW_INDEX_DIR: path.join(tmp.dir, 'index'),
+      ALAW_QUEUE_DB_PATH: queueDb,
+      ALAW_PATHS_SEED_CORPUS: SAMPLE,
+      ALAW_QUEUE_PROFILE: 'conservative',
+      ALAW_QUEUE_LIMITS_SEARCH_MAX_CONCURRENT: '1',
+      ALAW_QUEUE_LIMITS_SEARCH_MAX_QUEUE_SIZE: '0',
+      ALAW_ALERTS_WEBHOOK_URL: webhook.url,
+      ALAW_ALERTS_CHECK_SECONDS: '0.2',
+      ALAW_ALERTS_QUEUE_SATURATED_SECONDS: '0',
+    });
+    const store = await SqliteQueueStore.open(queueDb);
+    try {
+      expect(server.logs()).toContain('알림 채널: webhook');
+      // Another instance holds the only search slot and nothing may wait: searches get 429.
+      await holdSlot(store, 'held-by-test', { owner: 'other-instance' });
+      const r = await fetch(`http://127.0.0.1:${server.port}/api/search?q=x`);
+      expect(r.status).toBe(429);
+      await until(() => texts().some((t) => t.includes('작업 큐 포화') && t.includes('search')));
+      // The slot is freed and no request is turned away any more: a recovery notice.
+      await store.cancelPending(null, 'test');
+      await store.finish({ id: 'held-by-test', owner: 'other-instance', attempt: 1, status: 'completed', runMs: 1, durable: false });
+      await until(() => texts().some((t) => t.includes('작업 큐 정상화')));
+    } finally {
+      await store.close();
+      await server.stop();
+      tmp.cleanup();
+    }
+  });
+});
+
+async function until(check: () => boolean, ms = 8000): Promise<void> {
+  for (const end = Date.now() + ms; !check(); ) {
+    if (Date.now() > end) throw new Error(`timed out waiting; webhook got: ${JSON.stringify(texts())}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
