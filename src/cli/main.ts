@@ -2,6 +2,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runAlertTest } from './commands/alert.js';
 import { runAnalyze } from './commands/analyze.js';
+import { runWatchdog, type WatchdogOptions } from './commands/watchdog.js';
 import { runBackup, runBackupVerify, runRestore } from './commands/backup.js';
 import { runCapacity, type CapacityOptions } from './commands/capacity.js';
 import { runImport } from './commands/import.js';
@@ -144,6 +145,21 @@ logs
   .option('--json', 'JSON으로 출력')
   .action(async (opts: { hours: string; dir?: string; json?: boolean }) => {
     process.exitCode = await runLogsReport({ ...opts, ...globalOverrides(program) });
+  });
+
+program
+  .command('watchdog')
+  .description('헬스체크가 실패하면 재시작 명령, 그래도 안 되면 재배포 명령을 실행하고, 그래도 안 되면 알림을 보냅니다 (가이드의 auto_recovery.sh). 단계마다 복구 로그에 남깁니다.')
+  .option('--once', '한 번만 확인하고 끝냄 (cron용: 정상·복구 0, 수동 개입 필요 1)')
+  .option('--url <url>', '감시할 서비스 (기본 http://127.0.0.1:8997)')
+  .option('--interval <s>', '확인 간격, 초 (기본 300)')
+  .option('--restart-cmd <cmd>', '1차: 재시작 명령 (예: "systemctl restart alaw-ai-backend")')
+  .option('--restart-wait <s>', '재시작 후 정상이 되기를 기다릴 최대 시간, 초 (기본 30)')
+  .option('--redeploy-cmd <cmd>', '2차: 재배포 명령 (예: "cd /srv/alaw && docker compose up -d --build")')
+  .option('--redeploy-wait <s>', '재배포 후 기다릴 최대 시간, 초 (기본 60)')
+  .option('--log-file <file>', '복구 로그 (기본 logs/recovery.log)')
+  .action(async (opts: Omit<WatchdogOptions, keyof import('./context.js').GlobalOptions>) => {
+    process.exitCode = await runWatchdog({ ...opts, ...globalOverrides(program) });
   });
 
 const alert = program.command('alert').description('알림 (Mattermost/Slack 웹훅, 이메일)');

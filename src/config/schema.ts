@@ -186,6 +186,26 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    watchdog: Type.Object(
+      {
+        /** The service to watch (the guide's SERVICE_URL). */
+        url: Type.String({ minLength: 1, default: 'http://127.0.0.1:8997' }),
+        /** Seconds between checks when running continuously (the guide's cron: every 5 minutes). */
+        intervalSeconds: Type.Number({ minimum: 1, maximum: 86_400, default: 300 }),
+        /** A health check that takes longer than this fails, seconds. */
+        timeoutSeconds: Type.Number({ minimum: 0.1, maximum: 300, default: 10 }),
+        /** First step (the guide: `docker restart alaw-ai-backend`). Run with sh -c. */
+        restartCommand: Type.String({ default: '' }),
+        /** Up to this long for the service to be healthy after the restart, seconds (the guide: sleep 30). */
+        restartWaitSeconds: Type.Number({ minimum: 1, maximum: 3600, default: 30 }),
+        /** Second step (the guide: `docker-compose down && docker-compose up -d --build`). */
+        redeployCommand: Type.String({ default: '' }),
+        redeployWaitSeconds: Type.Number({ minimum: 1, maximum: 3600, default: 60 }),
+        /** Every step is appended here (the guide: /var/log/alaw-ai-recovery.log). */
+        logFile: Type.String({ minLength: 1, default: 'logs/recovery.log' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     backup: Type.Object(
       {
         /** Where `alaw backup` writes (the guide: /backups/postgres). */

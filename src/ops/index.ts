@@ -2,4 +2,5 @@ export { createLogger, createServerLogging, type Logger, type ServerLogging } fr
 export { LogFiles, RotatingLogFile, LOG_NAMES, type LogName } from './logFiles.js';
 export { Metrics, type MetricsSources } from './metrics.js';
 export { buildLogReport, formatLogReport, normalizeError, type LogReport } from './logReport.js';
+export { Watchdog, type WatchdogOutcome } from './watchdog.js';
 export { Alerter, AlertMonitor, type AlertMessage, type ChannelResult, type MonitorState } from './alerts.js';

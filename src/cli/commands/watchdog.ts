@@ -1,0 +1,70 @@
+import os from 'node:os';
+import { loadConfig, ConfigError } from '../../config/index.js';
+import { Alerter, Watchdog } from '../../ops/index.js';
+import { CliError, EXIT, type GlobalOptions } from '../context.js';
+
+export interface WatchdogOptions extends GlobalOptions {
+  once?: boolean;
+  url?: string;
+  interval?: string;
+  restartCmd?: string;
+  redeployCmd?: string;
+  restartWait?: string;
+  redeployWait?: string;
+  logFile?: string;
+}
+
+/**
+ * `alaw watchdog`: the guide's auto_recovery.sh. `--once` is one round (for cron: exit 0 when healthy or
+ * recovered, 1 when manual intervention is needed); without it, a round every `--interval` seconds until SIGTERM.
+ */
+export async function runWatchdog(opts: WatchdogOptions): Promise<number> {
+  const overrides: Record<string, unknown> = {};
+  if (opts.db) overrides['paths.database'] = opts.db;
+  for (const [flag, key] of [
+    ['url', 'watchdog.url'],
+    ['interval', 'watchdog.intervalSeconds'],
+    ['restartCmd', 'watchdog.restartCommand'],
+    ['redeployCmd', 'watchdog.redeployCommand'],
+    ['restartWait', 'watchdog.restartWaitSeconds'],
+    ['redeployWait', 'watchdog.redeployWaitSeconds'],
+    ['logFile', 'watchdog.logFile'],
+  ] as const) {
+    const v = opts[flag];
+    if (v !== undefined) overrides[key] = v;
+  }
+  let config;
+  try {
+    config = loadConfig({ file: opts.config, overrides });
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message, EXIT.usage);
+    throw err;
+  }
+  if (!/^https?:\/\/[^\s/]+/u.test(config.watchdog.url)) throw new CliError(`--url은 http:// 또는 https:// 주소여야 합니다 (받은 값: ${config.watchdog.url}).`, EXIT.usage);
+  const alerter = new Alerter(config.alerts, `watchdog@${os.hostname()}`);
+  const dog = new Watchdog({ settings: config.watchdog, alerter });
+  const report = (outcome: string): void => void process.stdout.write(`${outcome}\n`);
+  if (opts.once) {
+    const outcome = await dog.checkAndRecover();
+    report(outcome);
+    return outcome === 'failed' ? EXIT.failure : EXIT.ok;
+  }
+  dog.log(`감시 시작: ${config.watchdog.url}, ${config.watchdog.intervalSeconds}초마다 (알림 채널: ${alerter.configured.join(', ') || '없음'})`);
+  let stopping = false;
+  let wake: (() => void) | null = null;
+  const stop = (): void => {
+    stopping = true;
+    wake?.();
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  while (!stopping) {
+    report(await dog.checkAndRecover());
+    await new Promise<void>((resolve) => {
+      wake = resolve;
+      setTimeout(resolve, config.watchdog.intervalSeconds * 1000).unref();
+    });
+  }
+  dog.log('감시 종료');
+  return EXIT.ok;
+}

@@ -1,0 +1,124 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../config/index.js';
+import type { Alerter } from './alerts.js';
+
+/**
+ * The guide's `auto_recovery.sh`: check `/api/queue/health`; when it fails,
+ * run the restart command and wait for health, then the redeploy command and
+ * wait again, then alert that manual intervention is needed. Every step is
+ * appended to the recovery log (`YYYY-MM-DD HH:MM:SS - message`, as the
+ * script writes it). Waiting polls health every second up to the wait, so a
+ * service back in five seconds is seen in five seconds, not thirty.
+ */
+
+export type WatchdogOutcome = 'healthy' | 'recovered_by_restart' | 'recovered_by_redeploy' | 'failed';
+
+export interface WatchdogDeps {
+  settings: Readonly<Config['watchdog']>;
+  alerter?: Alerter | null;
+  /** Defaults to a fetch of `${url}/api/queue/health` (2xx is healthy). */
+  check?: () => Promise<{ ok: boolean; detail: string }>;
+  now?: () => Date;
+}
+
+const pad = (n: number): string => String(n).padStart(2, '0');
+const localStamp = (d: Date): string => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+
+export class Watchdog {
+  private readonly s: Readonly<Config['watchdog']>;
+
+  constructor(private readonly deps: WatchdogDeps) {
+    this.s = deps.settings;
+  }
+
+  /** `YYYY-MM-DD HH:MM:SS - message` appended to the recovery log (and returned). */
+  log(message: string): string {
+    const line = `${localStamp(this.deps.now?.() ?? new Date())} - ${message}`;
+    try {
+      fs.mkdirSync(path.dirname(path.resolve(this.s.logFile)), { recursive: true });
+      fs.appendFileSync(this.s.logFile, `${line}\n`);
+    } catch (err) {
+      process.stderr.write(`복구 로그 ${this.s.logFile}에 쓸 수 없습니다: ${(err as Error).message}\n`);
+    }
+    return line;
+  }
+
+  async health(): Promise<{ ok: boolean; detail: string }> {
+    if (this.deps.check) return this.deps.check();
+    const url = `${this.s.url.replace(/\/+$/u, '')}/api/queue/health`;
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(this.s.timeoutSeconds * 1000) });
+      const body = await res.text();
+      let status = '';
+      try {
+        status = (JSON.parse(body) as { status?: string }).status ?? '';
+      } catch {
+        // not our JSON: the status code decides
+      }
+      return { ok: res.ok, detail: `HTTP ${res.status}${status ? ` (${status})` : ''}` };
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause?.code;
+      return { ok: false, detail: (err as Error).name === 'TimeoutError' ? `${this.s.timeoutSeconds}초 안에 응답 없음` : `연결 실패${cause ? ` (${cause})` : ''}` };
+    }
+  }
+
+  /** Polls health every second for up to `seconds`. */
+  private async waitHealthy(seconds: number): Promise<boolean> {
+    const end = Date.now() + seconds * 1000;
+    for (;;) {
+      if ((await this.health()).ok) return true;
+      if (Date.now() >= end) return false;
+      await new Promise((r) => setTimeout(r, Math.min(1000, Math.max(0, end - Date.now()))));
+    }
+  }
+
+  private run(command: string): Promise<{ code: number | null; output: string }> {
+    return new Promise((resolve) => {
+      const child = spawn('sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+      child.on('error', (err) => resolve({ code: null, output: err.message }));
+      child.on('close', (code) => resolve({ code, output: output.trim().slice(-500) }));
+    });
+  }
+
+  /** One round of the guide's check_and_recover. */
+  async checkAndRecover(): Promise<WatchdogOutcome> {
+    this.log('헬스체크 시작');
+    const first = await this.health();
+    if (first.ok) {
+      this.log('서비스 정상');
+      return 'healthy';
+    }
+    this.log(`서비스 장애 감지, 복구 시작 (${this.s.url}: ${first.detail})`);
+    const steps: [string, string, number, WatchdogOutcome, string][] = [
+      ['재시작', this.s.restartCommand, this.s.restartWaitSeconds, 'recovered_by_restart', '재시작으로 복구 완료'],
+      ['재배포', this.s.redeployCommand, this.s.redeployWaitSeconds, 'recovered_by_redeploy', '완전 재배포로 복구 완료'],
+    ];
+    for (const [name, command, wait, outcome, done] of steps) {
+      if (!command) {
+        this.log(`${name} 명령이 설정되지 않아 건너뜁니다`);
+        continue;
+      }
+      this.log(`${name}: ${command}`);
+      const r = await this.run(command);
+      if (r.code !== 0) this.log(`${name} 명령 실패 (종료 코드 ${r.code ?? '실행 불가'})${r.output ? `: ${r.output}` : ''}`);
+      if (await this.waitHealthy(wait)) {
+        this.log(done);
+        return outcome;
+      }
+      this.log(`${name} 후 ${wait}초 안에 정상이 되지 않았습니다 (${(await this.health()).detail})`);
+    }
+    this.log('자동 복구 실패, 수동 개입 필요');
+    await this.deps.alerter?.send({
+      key: 'watchdog_failed',
+      severity: 'critical',
+      title: 'ALaw AI-Backend 자동 복구 실패, 수동 개입 필요',
+      detail: `${this.s.url} 헬스체크 실패(${first.detail}) 후 재시작·재배포로도 복구되지 않았습니다. 복구 로그: ${path.resolve(this.s.logFile)}`,
+    });
+    return 'failed';
+  }
+}

@@ -1,0 +1,98 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SAMPLE, tempDir } from './helpers.js';
+import { nodeArgs, run, startServer } from './process.js';
+import { startWebhook } from './support/alert-receivers.js';
+
+/**
+ * `alaw watchdog` against a real server process that is killed, with a
+ * restart command that really starts it again; and a service that stays down,
+ * which ends in the "manual intervention" alert through a real webhook.
+ */
+const tmp = tempDir('alaw-watchdog-');
+const pids: number[] = [];
+afterAll(() => {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  tmp.cleanup();
+});
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+const logLines = (file: string): string[] => fs.readFileSync(file, 'utf8').trim().split('\n');
+
+describe('alaw watchdog', () => {
+  it('says healthy when the service is; restarts a dead service with the restart command and sees it come back', async () => {
+    const port = await freePort();
+    const env: Record<string, string> = {
+      ALAW_PORT: String(port),
+      ALAW_DB_PATH: path.join(tmp.dir, 'alaw.db'),
+      ALAW_INDEX_DIR: path.join(tmp.dir, 'index'),
+      ALAW_QUEUE_DB_PATH: path.join(tmp.dir, 'queue.db'),
+      ALAW_PATHS_SEED_CORPUS: SAMPLE,
+      ALAW_LOG_DIR: path.join(tmp.dir, 'logs'),
+    };
+    const server = await startServer(env);
+    const log = path.join(tmp.dir, 'recovery.log');
+    const url = `http://127.0.0.1:${port}`;
+    const healthy = await run('src/cli/main.ts', ['watchdog', '--once', '--url', url, '--log-file', log], {});
+    expect(healthy.code).toBe(0);
+    expect(healthy.stdout.trim()).toBe('healthy');
+    expect(logLines(log).map((l) => l.slice(22))).toEqual(['헬스체크 시작', '서비스 정상']);
+    expect(logLines(log)[0]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d - /u);
+
+    server.child.kill('SIGKILL');
+    await new Promise((r) => server.child.once('exit', r));
+    // The restart command starts the service again, in the background, as systemd or docker would.
+    const pidFile = path.join(tmp.dir, 'restarted.pid');
+    const envs = Object.entries(env).map(([k, v]) => `${k}='${v}'`).join(' ');
+    const restart = `cd '${process.cwd()}' && ${envs} nohup '${process.execPath}' ${nodeArgs('src/main.ts').map((a) => `'${a}'`).join(' ')} > '${path.join(tmp.dir, 'restarted.out')}' 2>&1 & echo $! > '${pidFile}'`;
+    const r = await run('src/cli/main.ts', ['watchdog', '--once', '--url', url, '--restart-cmd', restart, '--restart-wait', '60', '--log-file', log], {});
+    if (fs.existsSync(pidFile)) pids.push(Number(fs.readFileSync(pidFile, 'utf8')));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('recovered_by_restart');
+    const steps = logLines(log).slice(2).map((l) => l.slice(22));
+    expect(steps[0]).toBe('헬스체크 시작');
+    expect(steps[1]).toMatch(/^서비스 장애 감지, 복구 시작 \(http:\/\/127\.0\.0\.1:\d+: 연결 실패 \(ECONNREFUSED\)\)$/u);
+    expect(steps[2]).toMatch(/^재시작: cd /u);
+    expect(steps[3]).toBe('재시작으로 복구 완료');
+    expect((await fetch(`${url}/api/queue/health`)).status).toBe(200);
+  });
+
+  it('runs the redeploy command when the restart does not help, then alerts that manual intervention is needed', async () => {
+    const webhook = await startWebhook();
+    try {
+      const log = path.join(tmp.dir, 'recovery-failed.log');
+      const port = await freePort();
+      const r = await run(
+        'src/cli/main.ts',
+        ['watchdog', '--once', '--url', `http://127.0.0.1:${port}`, '--restart-cmd', 'true', '--restart-wait', '1', '--redeploy-cmd', 'echo 빌드 실패 >&2; exit 3', '--redeploy-wait', '1', '--log-file', log],
+        { ALAW_ALERTS_WEBHOOK_URL: webhook.url },
+      );
+      expect(r.code).toBe(1);
+      expect(r.stdout.trim()).toBe('failed');
+      const steps = logLines(log).map((l) => l.slice(22));
+      expect(steps).toContain('재시작: true');
+      expect(steps.some((s) => s.startsWith('재시작 후 1초 안에 정상이 되지 않았습니다'))).toBe(true);
+      expect(steps).toContain('재배포 명령 실패 (종료 코드 3): 빌드 실패');
+      expect(steps.at(-1)).toBe('자동 복구 실패, 수동 개입 필요');
+      expect(String(webhook.posts[0]?.text)).toContain('🚨 ALaw AI-Backend 자동 복구 실패, 수동 개입 필요');
+      const bad = await run('src/cli/main.ts', ['watchdog', '--once', '--url', 'localhost:8997'], {});
+      expect(bad.code).toBe(2);
+    } finally {
+      await webhook.close();
+    }
+  });
+});
