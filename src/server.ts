@@ -29,6 +29,12 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
   }
   const logging = createServerLogging(config.log);
   const logger = logging.logger;
+  // logrotate's `postrotate kill -HUP`: reopen the log files by name (the guide's /etc/logrotate.d/alaw-ai).
+  // Registered first thing: SIGHUP's default action would end the process, even during the first start's import.
+  process.on('SIGHUP', () => {
+    logging.files?.reopen();
+    logger.info({ signal: 'SIGHUP', dir: config.log.dir }, 'SIGHUP: 로그 파일을 다시 열었습니다');
+  });
   const t0 = performance.now();
   const services = await openServices(config, logger, { seed: true, queue: true, logging });
   // The analysis worker (tests may bring their own).
@@ -84,11 +90,7 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
-  // logrotate's `postrotate kill -HUP`: reopen the log files by name (the guide's /etc/logrotate.d/alaw-ai).
-  process.on('SIGHUP', () => {
-    logging.files?.reopen();
-    logger.info({ signal: 'SIGHUP', dir: config.log.dir }, 'SIGHUP: 로그 파일을 다시 열었습니다');
-  });
+
 
   try {
     await app.listen({ host: config.server.host, port: config.server.port });

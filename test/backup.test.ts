@@ -102,6 +102,23 @@ describe('backup and restore on SQLite', () => {
     expect((await alaw(dir, ['restore', 'no-such-backup', '--yes'])).stderr).toContain('찾을 수 없습니다');
   });
 
+  it('changes nothing when a restore cannot complete, and restores onto a machine that has no data yet', async () => {
+    const services = await sampleServices(dir);
+    const { manifest } = await createBackup(services.config, { dir: path.join(dir, 'backups') });
+    const config = services.config;
+    await services.close();
+    // The backup holds a SQLite queue, the configuration names PostgreSQL: refused before anything is replaced.
+    const appBefore = fs.readFileSync(path.join(dir, 'alaw.db'));
+    await expect(restoreBackup(manifest.stamp, path.join(dir, 'backups'), { ...config, queue: { ...config.queue, databaseUrl: 'postgres://x@127.0.0.1:1/none' } })).rejects.toThrow(/아무것도 바꾸지 않았습니다/u);
+    expect(fs.readFileSync(path.join(dir, 'alaw.db')).equals(appBefore)).toBe(true);
+
+    const fresh = path.join(tmp.dir, 'fresh');
+    const freshConfig = { ...config, paths: { ...config.paths, database: path.join(fresh, 'alaw.db'), queueDatabase: path.join(fresh, 'queue.db'), indexDir: path.join(fresh, 'index') } };
+    const r = await restoreBackup(manifest.stamp, path.join(dir, 'backups'), freshConfig);
+    expect(r.restored.find((x) => x.kind === 'app')!.rows).toMatchObject({ precedents: 300 });
+    expect(fs.existsSync(path.join(fresh, 'queue.db'))).toBe(true);
+  });
+
   it('prunes runs older than the retention, and nothing newer', () => {
     const b = path.join(tmp.dir, 'prune');
     fs.mkdirSync(b);

@@ -28,6 +28,9 @@ function writeLogs(dir: string): void {
     ]) + 'not json at all\n',
   );
   fs.writeFileSync(path.join(dir, 'archive', 'error.log.20261129-100000.gz'), zlib.gzipSync(jsonl([err(130, '분석 9f9f9f9f-1c2d-4e5f-8a9b-0123456789ab 실패: 120000 ms 초과')])));
+  // A broken archive, and one being compressed right now (its uncompressed copy): neither may break or skew the report.
+  fs.writeFileSync(path.join(dir, 'archive', 'access.log.20261129-110000.gz'), 'this is not gzip');
+  fs.writeFileSync(path.join(dir, 'archive', 'access.log.20261129-113000'), jsonl([{ time: at(1), method: 'GET', route: '/dup', status: 200, duration_ms: 1 }]));
   const old = path.join(dir, 'archive', 'error.log.20261120-000000.gz');
   fs.writeFileSync(old, zlib.gzipSync(jsonl([err(60 * 24 * 9, '아주 오래된 오류')])));
   fs.utimesSync(old, new Date(NOW - 9 * 86_400_000), new Date(NOW - 9 * 86_400_000));
@@ -58,6 +61,8 @@ describe('log report', () => {
     ]);
     expect(r.errors.top[0]).toMatchObject({ first_seen: at(130), last_seen: at(15) });
     expect(r.unreadable_lines).toBe(1);
+    expect(r.unreadable_files).toEqual([expect.stringContaining('access.log.20261129-110000.gz')]);
+    expect(r.routes.some((x) => x.route.includes('/dup'))).toBe(false);
     // The old archive is not even opened.
     expect(r.files_read.some((f) => f.includes('20261120'))).toBe(false);
 

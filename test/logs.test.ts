@@ -61,6 +61,21 @@ describe('RotatingLogFile', () => {
     expect(fs.readdirSync(path.join(tmp.dir, 'keep', 'archive')).filter((x) => x.startsWith('error.log.')).length).toBe(2);
   });
 
+  it('keeps rotating when someone removed the archive directory', async () => {
+    const dir = path.join(tmp.dir, 'no-archive');
+    const f = new RotatingLogFile(dir, 'app', { maxBytes: 1000, keep: 5 });
+    fs.rmSync(path.join(dir, 'archive'), { recursive: true });
+    for (let i = 0; i < 100; i++) {
+      f.write(`${JSON.stringify({ i, pad: 'x'.repeat(40) })}\n`);
+      if (i % 20 === 19) await sleep(20);
+    }
+    await until(() => f.rotations >= 2);
+    expect(f.problem).toBeNull();
+    expect(f.archiveProblem).toBeNull();
+    expect(fs.readdirSync(path.join(dir, 'archive')).some((x) => x.endsWith('.gz'))).toBe(true);
+    f.close();
+  });
+
   it('reopens the file by name after it was moved away (logrotate), and falls back to stdout when the directory cannot be written', async () => {
     const dir = path.join(tmp.dir, 'reopen');
     const f = new RotatingLogFile(dir, 'access', { maxBytes: 1e9, keep: 5 });

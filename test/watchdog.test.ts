@@ -53,6 +53,19 @@ describe('alaw watchdog', () => {
     expect(logLines(log).map((l) => l.slice(22))).toEqual(['헬스체크 시작', '서비스 정상']);
     expect(logLines(log)[0]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d - /u);
 
+    // Running continuously: a round every --interval seconds until SIGTERM.
+    const loopLog = path.join(tmp.dir, 'loop.log');
+    const { spawn } = await import('node:child_process');
+    const loop = spawn(process.execPath, nodeArgs('src/cli/main.ts', ['watchdog', '--url', url, '--interval', '1', '--log-file', loopLog]), { stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 3500));
+    expect(loop.exitCode).toBeNull(); // still watching
+    loop.kill('SIGTERM');
+    const code = await new Promise((r) => loop.once('exit', r));
+    expect(code).toBe(0);
+    const rounds = logLines(loopLog).map((l) => l.slice(22));
+    expect(rounds.filter((l) => l === '서비스 정상').length).toBeGreaterThanOrEqual(3);
+    expect(rounds.at(-1)).toBe('감시 종료');
+
     server.child.kill('SIGKILL');
     await new Promise((r) => server.child.once('exit', r));
     // The restart command starts the service again, in the background, as systemd or docker would.

@@ -201,6 +201,8 @@ export const ConfigSchema = Type.Object(
         /** Second step (the guide: `docker-compose down && docker-compose up -d --build`). */
         redeployCommand: Type.String({ default: '' }),
         redeployWaitSeconds: Type.Number({ minimum: 1, maximum: 3600, default: 60 }),
+        /** A restart or redeploy command still running after this long is killed, seconds. */
+        commandTimeoutSeconds: Type.Number({ minimum: 1, maximum: 7200, default: 600 }),
         /** Every step is appended here (the guide: /var/log/alaw-ai-recovery.log). */
         logFile: Type.String({ minLength: 1, default: 'logs/recovery.log' }),
       },

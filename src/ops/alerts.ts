@@ -171,16 +171,20 @@ export class AlertMonitor {
     this.checking = true;
     try {
       let s: MonitorState;
+      let readOk = true;
       try {
         s = await this.read();
       } catch (err) {
+        readOk = false;
         s = { health: 'unhealthy', reasons: [`상태를 읽을 수 없습니다: ${(err as Error).message}`], saturated: [], memoryPercent: 0, requests: 0, errors5xx: 0 };
       }
-      this.window.push({ at: now, requests: s.requests, errors: s.errors5xx });
+      // Only real counter readings go into the error-rate window (a failed read has none).
+      if (readOk) this.window.push({ at: now, requests: s.requests, errors: s.errors5xx });
+      if (this.window.length === 0) this.window.push({ at: now, requests: 0, errors: 0 });
       while (this.window.length > 1 && this.window[1]!.at <= now - this.a.errorRateWindowSeconds * 1000) this.window.shift();
       const first = this.window[0]!;
-      const requests = s.requests - first.requests;
-      const errors = s.errors5xx - first.errors;
+      const requests = readOk ? s.requests - first.requests : 0;
+      const errors = readOk ? s.errors5xx - first.errors : 0;
       const rate = requests > 0 ? (errors / requests) * 100 : 0;
 
       await this.evaluate(now, 'unhealthy', s.health === 'unhealthy', 0, {

@@ -116,6 +116,18 @@ async function backupSqlite(kind: BackupKind, source: string, target: string, ta
   }
 }
 
+/**
+ * The URL for pg_dump/psql without its password, and the environment that carries it (PGPASSWORD):
+ * a password in the arguments would be visible to every user of the machine in `ps`.
+ */
+function pgToolTarget(url: string): { dbname: string; env: NodeJS.ProcessEnv } {
+  const u = new URL(url);
+  const password = u.password ? decodeURIComponent(u.password) : (u.searchParams.get('password') ?? '');
+  u.password = '';
+  u.searchParams.delete('password');
+  return { dbname: u.toString(), env: password ? { ...process.env, PGPASSWORD: password } : process.env };
+}
+
 /** Runs a program with stdin/stdout piped as given; rejects with its stderr when it fails or cannot start. */
 function runTool(cmd: string, args: string[], io: { stdin?: NodeJS.ReadableStream; stdout?: NodeJS.WritableStream }, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -156,11 +168,14 @@ async function backupPostgres(url: string, target: string): Promise<BackupEntry>
     const gz = zlib.createGzip({ level: 6 });
     const out = fs.createWriteStream(target);
     const written = pipeline(gz, out);
-    await runTool('pg_dump', ['--no-owner', '--no-privileges', '--clean', '--if-exists', `--snapshot=${snapshot}`, `--dbname=${url}`], { stdout: gz });
+    const target_ = pgToolTarget(url);
+    await runTool('pg_dump', ['--no-owner', '--no-privileges', '--clean', '--if-exists', `--snapshot=${snapshot}`, `--dbname=${target_.dbname}`], { stdout: gz }, target_.env);
     await written;
     await client.query('COMMIT');
     return { kind: 'queue', format: 'postgres', file: path.basename(target), bytes: fs.statSync(target).size, sha256: await sha256(target), source: redactUrl(url), rows };
   } catch (err) {
+    // The write stream may still be opening; remove the partial file once it has.
+    await new Promise((r) => setTimeout(r, 50));
     fs.rmSync(target, { force: true });
     throw err;
   } finally {
@@ -177,6 +192,8 @@ export interface BackupOptions {
   /** Delete backups older than this many days (0: keep everything). */
   keepDays?: number;
   now?: Date;
+  /** Leave out databases that do not exist yet (the safety backup before a restore on a fresh machine). */
+  skipMissing?: boolean;
 }
 
 /** One backup run: every database, optionally config and index, then the manifest; old backups pruned. */
@@ -189,7 +206,7 @@ export async function createBackup(config: Readonly<Config>, options: BackupOpti
   const at = (name: string): string => path.join(options.dir, name);
   const files: BackupEntry[] = [];
   try {
-    files.push(await backupSqlite('app', config.paths.database, at(`alaw_${stamp}.db.gz`), APP_TABLES));
+    if (!options.skipMissing || fs.existsSync(config.paths.database)) files.push(await backupSqlite('app', config.paths.database, at(`alaw_${stamp}.db.gz`), APP_TABLES));
     if (config.queue.databaseUrl) files.push(await backupPostgres(config.queue.databaseUrl, at(`backup_${stamp}.sql.gz`)));
     else if (fs.existsSync(config.paths.queueDatabase)) files.push(await backupSqlite('queue', config.paths.queueDatabase, at(`queue_${stamp}.db.gz`), QUEUE_TABLES));
     if (options.configFile) {
@@ -281,7 +298,8 @@ async function withScratchPg<T>(url: string, run: (scratchUrl: string) => Promis
 }
 
 async function restorePg(file: string, url: string): Promise<Record<string, number>> {
-  await runTool('psql', ['--quiet', '--no-psqlrc', '-v', 'ON_ERROR_STOP=1', '--single-transaction', `--dbname=${url}`], { stdin: fs.createReadStream(file).pipe(zlib.createGunzip()) }, { ...process.env, PGOPTIONS: '--client-min-messages=warning' });
+  const t = pgToolTarget(url);
+  await runTool('psql', ['--quiet', '--no-psqlrc', '-v', 'ON_ERROR_STOP=1', '--single-transaction', `--dbname=${t.dbname}`], { stdin: fs.createReadStream(file).pipe(zlib.createGunzip()) }, { ...t.env, PGOPTIONS: '--client-min-messages=warning' });
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
@@ -335,49 +353,71 @@ export interface RestoreReport {
 
 /**
  * Restores a backup over the current databases (and index/config when the
- * backup has them): checksums first, a safety backup of the current state,
- * then each database replaced and its row counts checked. SQLite files are
- * written beside their target and renamed over it.
+ * backup has them). Nothing is changed until everything has been checked:
+ * checksums, the backend of each database, every SQLite file unpacked beside
+ * its target with its integrity and row counts checked, psql present. Then a
+ * safety backup of the current state, then PostgreSQL first (one transaction:
+ * a failure there changes nothing), then the SQLite files renamed into place.
  */
 export async function restoreBackup(ref: string, backupDir: string, config: Readonly<Config>, options: { configFile?: string | null; now?: Date } = {}): Promise<RestoreReport> {
   const { manifest, dir } = readManifest(ref, backupDir);
   await checkFiles(manifest, dir);
-  const safety = await createBackup(config, { dir: backupDir, tag: `restore ${manifest.stamp} 직전`, now: options.now, configFile: options.configFile, keepDays: 0 });
-  const restored: RestoreReport['restored'] = [];
-  for (const f of manifest.files) {
-    const file = path.join(dir, f.file);
-    if (f.format === 'sqlite') {
-      const target = f.kind === 'app' ? config.paths.database : config.paths.queueDatabase;
-      if (f.kind === 'queue' && config.queue.databaseUrl) throw new BackupError('ALAW_ERR_BACKUP_MISMATCH', `${f.file}은(는) SQLite 큐 백업인데 지금 설정은 PostgreSQL(DATABASE_URL) 큐입니다.`);
-      fs.mkdirSync(path.dirname(path.resolve(target)), { recursive: true });
-      const tmp = `${target}.restore-${randomBytes(4).toString('hex')}`;
-      await gunzipFile(file, tmp);
-      try {
+  const url = config.queue.databaseUrl;
+  const staged: { f: BackupEntry; tmp: string | null; target: string }[] = [];
+  try {
+    for (const f of manifest.files) {
+      const file = path.join(dir, f.file);
+      if (f.format === 'sqlite') {
+        if (f.kind === 'queue' && url) throw new BackupError('ALAW_ERR_BACKUP_MISMATCH', `${f.file}은(는) SQLite 큐 백업인데 지금 설정은 PostgreSQL(DATABASE_URL) 큐입니다. 아무것도 바꾸지 않았습니다.`);
+        const target = f.kind === 'app' ? config.paths.database : config.paths.queueDatabase;
+        fs.mkdirSync(path.dirname(path.resolve(target)), { recursive: true });
+        const tmp = `${target}.restore-${randomBytes(4).toString('hex')}`;
+        staged.push({ f, tmp, target });
+        await gunzipFile(file, tmp);
         integrityCheck(tmp);
         sameRows(f.rows, sqliteCounts(tmp, f.kind === 'app' ? APP_TABLES : QUEUE_TABLES), f.file);
-        for (const suffix of ['-wal', '-shm']) fs.rmSync(`${target}${suffix}`, { force: true });
-        fs.renameSync(tmp, target);
-      } finally {
-        fs.rmSync(tmp, { force: true });
+        const fd = fs.openSync(tmp, 'r+');
+        fs.fsyncSync(fd);
+        fs.closeSync(fd);
+      } else if (f.format === 'postgres') {
+        if (!url) throw new BackupError('ALAW_ERR_BACKUP_MISMATCH', `${f.file}은(는) PostgreSQL 백업인데 DATABASE_URL이 설정되어 있지 않습니다. 아무것도 바꾸지 않았습니다.`);
+        await runTool('psql', ['--version'], {});
+        staged.push({ f, tmp: null, target: redactUrl(url) });
+      } else if (f.kind === 'index') {
+        const target = path.join(config.paths.indexDir, 'search.idx');
+        fs.mkdirSync(config.paths.indexDir, { recursive: true });
+        const tmp = `${target}.restore-${randomBytes(4).toString('hex')}`;
+        staged.push({ f, tmp, target });
+        await gunzipFile(file, tmp);
+      } else if (f.kind === 'config' && options.configFile) {
+        staged.push({ f, tmp: null, target: options.configFile });
       }
-      restored.push({ kind: f.kind, target: path.resolve(target), rows: sqliteCounts(target, f.kind === 'app' ? APP_TABLES : QUEUE_TABLES) });
-    } else if (f.format === 'postgres') {
-      const url = config.queue.databaseUrl;
-      if (!url) throw new BackupError('ALAW_ERR_BACKUP_MISMATCH', `${f.file}은(는) PostgreSQL 백업인데 DATABASE_URL이 설정되어 있지 않습니다.`);
-      const rows = await restorePg(file, url);
-      sameRows(f.rows, rows, `복원한 ${redactUrl(url)}`);
-      restored.push({ kind: f.kind, target: redactUrl(url), rows });
-    } else if (f.kind === 'index') {
-      const target = path.join(config.paths.indexDir, 'search.idx');
-      fs.mkdirSync(config.paths.indexDir, { recursive: true });
-      const tmp = `${target}.restore-${randomBytes(4).toString('hex')}`;
-      await gunzipFile(file, tmp);
-      fs.renameSync(tmp, target);
-      restored.push({ kind: 'index', target: path.resolve(target), rows: null });
-    } else if (f.kind === 'config' && options.configFile) {
-      fs.copyFileSync(file, options.configFile);
-      restored.push({ kind: 'config', target: path.resolve(options.configFile), rows: null });
     }
+    const safety = await createBackup(config, { dir: backupDir, tag: `restore ${manifest.stamp} 직전`, now: options.now, configFile: options.configFile, keepDays: 0, skipMissing: true });
+    const restored: RestoreReport['restored'] = [];
+    try {
+      for (const s of staged.filter((x) => x.f.format === 'postgres')) {
+        const rows = await restorePg(path.join(dir, s.f.file), url);
+        sameRows(s.f.rows, rows, `복원한 ${s.target}`);
+        restored.push({ kind: s.f.kind, target: s.target, rows });
+      }
+      for (const s of staged.filter((x) => x.f.format !== 'postgres')) {
+        if (s.tmp) {
+          for (const suffix of ['-wal', '-shm']) fs.rmSync(`${s.target}${suffix}`, { force: true });
+          fs.renameSync(s.tmp, s.target);
+          s.tmp = null;
+        } else {
+          fs.copyFileSync(path.join(dir, s.f.file), s.target);
+        }
+        const rows = s.f.format === 'sqlite' ? sqliteCounts(s.target, s.f.kind === 'app' ? APP_TABLES : QUEUE_TABLES) : null;
+        restored.push({ kind: s.f.kind, target: path.resolve(s.target), rows });
+      }
+    } catch (err) {
+      const e = err instanceof BackupError ? err : new BackupError('ALAW_ERR_BACKUP_RESTORE', (err as Error).message);
+      throw new BackupError(e.code, `${e.message} 복원 전 상태는 ${safety.manifestFile}에 백업되어 있습니다 (되돌리려면 alaw restore ${safety.manifest.stamp} --yes).`);
+    }
+    return { stamp: manifest.stamp, safety_backup: safety.manifestFile, restored };
+  } finally {
+    for (const s of staged) if (s.tmp) fs.rmSync(s.tmp, { force: true });
   }
-  return { stamp: manifest.stamp, safety_backup: safety.manifestFile, restored };
 }

@@ -19,6 +19,7 @@ type Destination = ReturnType<typeof pino.destination>;
 
 const BATCH_BYTES = 4096;
 const FLUSH_MS = 1000;
+const RETRY_MS = 30_000;
 
 /**
  * One log file, rotated by size into `<dir>/archive/<name>.log.<UTC time>.gz`
@@ -42,10 +43,15 @@ export class RotatingLogFile {
   private bytes = 0;
   private rotating = false;
   private flusher: NodeJS.Timeout | null = null;
+  /** While the file cannot be written, it is tried again every RETRY_MS (a full disk freed, a directory restored). */
+  private retry: NodeJS.Timeout | null = null;
+  private closed = false;
   /** Why this file is not written (lines go to stdout instead); null while it works. */
   problem: string | null = null;
   /** Rotations finished (compressed and pruned), for tests and status. */
   rotations = 0;
+  /** Why the last rotated file could not be compressed or old archives pruned (the live file is fine); null when they could. */
+  archiveProblem: string | null = null;
 
   constructor(
     dir: string,
@@ -57,6 +63,11 @@ export class RotatingLogFile {
   ) {
     this.file = path.join(dir, `${name}.log`);
     this.archive = path.join(dir, 'archive');
+    this.open();
+  }
+
+  /** Opens (or, after a failure, tries again to open) the file for appending. */
+  private open(): boolean {
     try {
       fs.mkdirSync(this.archive, { recursive: true });
       // Fail now, not on the first asynchronous write, when the file cannot be opened for appending.
@@ -64,12 +75,18 @@ export class RotatingLogFile {
       this.bytes = fs.statSync(this.file).size;
       // Lines are written in batches of 4 KB (one write system call for ~15 access lines under load) and
       // at least once a second, so a quiet service's lines still reach the file promptly.
-      this.dest = pino.destination({ dest: this.file, sync: false, mkdir: true, minLength: BATCH_BYTES });
-      this.dest.on('error', (err: Error) => this.fail(err));
+      const dest = pino.destination({ dest: this.file, sync: false, mkdir: true, minLength: BATCH_BYTES });
+      dest.on('error', (err: Error) => this.fail(err));
+      this.dest = dest;
+      this.problem = null;
+      if (this.retry) clearInterval(this.retry);
+      this.retry = null;
       this.flusher = setInterval(() => this.flushSoon(), FLUSH_MS);
       this.flusher.unref();
+      return true;
     } catch (err) {
       this.fail(err as Error);
+      return false;
     }
   }
 
@@ -99,29 +116,43 @@ export class RotatingLogFile {
     if (!dest || this.rotating) return;
     this.rotating = true;
     const stamp = new Date().toISOString().replace(/[-:]/gu, '').replace('T', '-').replace(/\..*$/u, '');
-    let target = path.join(this.archive, `${this.name}.log.${stamp}`);
-    for (let i = 1; fs.existsSync(`${target}.gz`) || fs.existsSync(target); i++) target = path.join(this.archive, `${this.name}.log.${stamp}-${i}`);
+    let target: string;
     try {
+      // The archive directory may have been removed since start-up.
+      fs.mkdirSync(this.archive, { recursive: true });
+      target = path.join(this.archive, `${this.name}.log.${stamp}`);
+      for (let i = 1; fs.existsSync(`${target}.gz`) || fs.existsSync(target); i++) target = path.join(this.archive, `${this.name}.log.${stamp}-${i}`);
       fs.renameSync(this.file, target);
     } catch {
-      target = ''; // moved away by someone else (logrotate): nothing of ours to compress
+      target = ''; // moved away by someone else (logrotate), or no archive: keep writing, compress nothing
     }
-    const reopened = new Promise<void>((resolve) => dest.once('ready', () => resolve()));
     this.bytes = 0;
     try {
+      const reopened = new Promise<void>((resolve, reject) => {
+        dest.once('ready', () => resolve());
+        dest.once('error', reject);
+      });
       dest.reopen();
       await reopened;
+    } catch (err) {
+      // The log file itself cannot be reopened (its directory is gone, the disk is full): stdout from now on.
+      this.rotating = false;
+      this.fail(err as Error);
+      return;
+    }
+    // Compressing and pruning old archives concern only the archive: a failure there never stops the live file.
+    try {
       if (target) {
         await pipeline(fs.createReadStream(target), zlib.createGzip(), fs.createWriteStream(`${target}.gz`));
         fs.unlinkSync(target);
       }
       this.prune();
-      this.rotations += 1;
+      this.archiveProblem = null;
     } catch (err) {
-      this.fail(err as Error);
-    } finally {
-      this.rotating = false;
+      this.archiveProblem = `${this.archive}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
     }
+    this.rotations += 1;
+    this.rotating = false;
     // Lines written meanwhile may already fill the new file.
     if (this.dest && this.bytes >= this.limits.maxBytes) await this.rotate();
   }
@@ -148,6 +179,10 @@ export class RotatingLogFile {
       // already broken
     }
     this.onProblem(this);
+    if (!this.retry && !this.closed) {
+      this.retry = setInterval(() => void this.open(), RETRY_MS);
+      this.retry.unref();
+    }
   }
 
   /** Writes what is buffered, without blocking. */
@@ -170,6 +205,9 @@ export class RotatingLogFile {
   }
 
   close(): void {
+    this.closed = true;
+    if (this.retry) clearInterval(this.retry);
+    this.retry = null;
     if (this.flusher) clearInterval(this.flusher);
     this.flusher = null;
     this.flush();
@@ -197,7 +235,7 @@ export class LogFiles {
 
   /** Files that fell back to standard output, and why. */
   get problems(): string[] {
-    return LOG_NAMES.map((n) => this.files[n].problem).filter((p): p is string => p !== null);
+    return LOG_NAMES.flatMap((n) => [this.files[n].problem, this.files[n].archiveProblem]).filter((p): p is string => p !== null);
   }
 
   reopen(): void {

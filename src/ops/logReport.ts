@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
+import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 
 /**
@@ -43,6 +44,8 @@ export interface LogReport {
   slowest: RouteTimes[];
   /** Lines that were not JSON (another writer, a truncated line): counted, not fatal. */
   unreadable_lines: number;
+  /** Files that could not be read (permissions, a broken archive), with the reason. */
+  unreadable_files: string[];
 }
 
 const NORMALIZERS: [RegExp, string][] = [
@@ -73,10 +76,15 @@ function filesOf(dir: string, name: string, sinceMs: number): string[] {
   const archive = path.join(dir, 'archive');
   if (fs.existsSync(archive)) {
     for (const f of fs.readdirSync(archive).sort()) {
-      if (!f.startsWith(`${name}.log.`)) continue;
+      // Finished archives only: while a rotation compresses, the uncompressed copy and the growing .gz both exist.
+      if (!f.startsWith(`${name}.log.`) || !f.endsWith('.gz')) continue;
       const full = path.join(archive, f);
-      // An archive was last written when it was rotated: older than the window means nothing in it counts.
-      if (fs.statSync(full).mtimeMs >= sinceMs) out.push(full);
+      try {
+        // An archive was last written when it was rotated: older than the window means nothing in it counts.
+        if (fs.statSync(full).mtimeMs >= sinceMs) out.push(full);
+      } catch {
+        // pruned meanwhile
+      }
     }
   }
   const current = path.join(dir, `${name}.log`);
@@ -86,7 +94,13 @@ function filesOf(dir: string, name: string, sinceMs: number): string[] {
 
 async function* jsonLines(file: string, bad: { n: number }): AsyncGenerator<Record<string, unknown>> {
   const raw = fs.createReadStream(file);
-  const input = file.endsWith('.gz') ? raw.pipe(zlib.createGunzip()) : raw;
+  let input: NodeJS.ReadableStream = raw;
+  if (file.endsWith('.gz')) {
+    const gunzip = zlib.createGunzip();
+    // pipeline: an error of either stream (unreadable file, broken gzip) reaches the reader, never the process.
+    pipeline(raw, gunzip).catch((err: unknown) => gunzip.destroy(err as Error));
+    input = gunzip;
+  }
   const rl = readline.createInterface({ input, crlfDelay: Infinity });
   for await (const line of rl) {
     if (!line.trim()) continue;
@@ -109,9 +123,20 @@ export async function buildLogReport(dir: string, hours: number, now = Date.now(
 
   const patterns = new Map<string, ErrorPattern>();
   let totalErrors = 0;
-  for (const file of filesOf(dir, 'error', sinceMs)) {
-    read.push(file);
-    for await (const l of jsonLines(file, bad)) {
+  const unreadable: string[] = [];
+  /** The lines of each file; a file that cannot be read is reported, not fatal. */
+  async function* linesOf(files: string[]): AsyncGenerator<Record<string, unknown>> {
+    for (const file of files) {
+      try {
+        for await (const l of jsonLines(file, bad)) yield l;
+        read.push(file);
+      } catch (err) {
+        unreadable.push(`${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+    }
+  }
+  {
+    for await (const l of linesOf(filesOf(dir, 'error', sinceMs))) {
       const t = timeOf(l);
       if (!(t >= sinceMs && t <= now) || Number(l.level) < 50) continue;
       const err = l.err as { message?: unknown; type?: unknown } | undefined;
@@ -131,9 +156,8 @@ export async function buildLogReport(dir: string, hours: number, now = Date.now(
   const byHour = new Map<string, number>();
   const byStatus: Record<string, number> = {};
   let requests = 0;
-  for (const file of filesOf(dir, 'access', sinceMs)) {
-    read.push(file);
-    for await (const l of jsonLines(file, bad)) {
+  {
+    for await (const l of linesOf(filesOf(dir, 'access', sinceMs))) {
       const t = timeOf(l);
       if (!(t >= sinceMs && t <= now)) continue;
       requests += 1;
@@ -174,6 +198,7 @@ export async function buildLogReport(dir: string, hours: number, now = Date.now(
     routes,
     slowest: [...routes].filter((r) => r.count >= 1).sort((a, b) => b.p99_ms - a.p99_ms).slice(0, 5),
     unreadable_lines: bad.n,
+    unreadable_files: unreadable,
   };
 }
 
@@ -194,6 +219,7 @@ export function formatLogReport(r: LogReport): string {
     out.push('', `가장 느린 경로 (p99): ${r.slowest.map((x) => `${x.route} ${x.p99_ms.toFixed(1)} ms`).join(', ')}`);
   }
   if (r.unreadable_lines) out.push('', `JSON이 아닌 줄 ${r.unreadable_lines}개는 건너뛰었습니다.`);
+  if (r.unreadable_files.length) out.push('', `읽지 못한 파일 ${r.unreadable_files.length}개: ${r.unreadable_files.join(', ')}`);
   out.push('', `읽은 파일: ${r.files_read.length ? r.files_read.join(', ') : '없음 (로그 디렉터리를 확인하세요)'}`);
   return out.join('\n');
 }

@@ -80,7 +80,9 @@ export class Metrics {
         labelNames: ['type', 'status'],
         registers,
         async collect() {
-          const counts = await read();
+          // An unreachable queue database must not fail the whole scrape (that is when metrics matter most).
+          const counts = await read().catch(() => null);
+          if (!counts) return;
           for (const type of Object.keys(counts) as TaskType[]) {
             this.set({ type, status: 'pending' }, counts[type].pending);
             this.set({ type, status: 'processing' }, counts[type].processing);

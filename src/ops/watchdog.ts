@@ -21,6 +21,8 @@ export interface WatchdogDeps {
   /** Defaults to a fetch of `${url}/api/queue/health` (2xx is healthy). */
   check?: () => Promise<{ ok: boolean; detail: string }>;
   now?: () => Date;
+  /** While the service stays down, the manual-intervention alert is repeated at most this often. */
+  repeatMinutes?: number;
 }
 
 const pad = (n: number): string => String(n).padStart(2, '0');
@@ -28,9 +30,12 @@ const localStamp = (d: Date): string => `${d.getFullYear()}-${pad(d.getMonth() +
 
 export class Watchdog {
   private readonly s: Readonly<Config['watchdog']>;
+  private alertedAt: number | null = null;
+  private readonly repeatMs: number;
 
   constructor(private readonly deps: WatchdogDeps) {
     this.s = deps.settings;
+    this.repeatMs = (deps.repeatMinutes ?? 30) * 60_000;
   }
 
   /** `YYYY-MM-DD HH:MM:SS - message` appended to the recovery log (and returned). */
@@ -74,14 +79,29 @@ export class Watchdog {
     }
   }
 
+  /** Runs a recovery command; one that hangs is killed after `commandTimeoutSeconds`. */
   private run(command: string): Promise<{ code: number | null; output: string }> {
     return new Promise((resolve) => {
-      const child = spawn('sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       let output = '';
+      const timer = setTimeout(() => {
+        output += `\n${this.s.commandTimeoutSeconds}초 안에 끝나지 않아 중단했습니다`;
+        try {
+          process.kill(-child.pid!, 'SIGKILL'); // the shell and what it started
+        } catch {
+          child.kill('SIGKILL');
+        }
+      }, this.s.commandTimeoutSeconds * 1000);
       child.stdout.on('data', (d: Buffer) => (output += d.toString()));
       child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-      child.on('error', (err) => resolve({ code: null, output: err.message }));
-      child.on('close', (code) => resolve({ code, output: output.trim().slice(-500) }));
+      child.on('error', (err) => {
+        clearTimeout(timer);
+        resolve({ code: null, output: err.message });
+      });
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, output: output.trim().slice(-500) });
+      });
     });
   }
 
@@ -91,6 +111,7 @@ export class Watchdog {
     const first = await this.health();
     if (first.ok) {
       this.log('서비스 정상');
+      this.alertedAt = null;
       return 'healthy';
     }
     this.log(`서비스 장애 감지, 복구 시작 (${this.s.url}: ${first.detail})`);
@@ -99,6 +120,7 @@ export class Watchdog {
       ['재배포', this.s.redeployCommand, this.s.redeployWaitSeconds, 'recovered_by_redeploy', '완전 재배포로 복구 완료'],
     ];
     for (const [name, command, wait, outcome, done] of steps) {
+      if (this.alertedAt !== null && Date.now() - this.alertedAt < this.repeatMs) break; // already given up on this outage: only watch
       if (!command) {
         this.log(`${name} 명령이 설정되지 않아 건너뜁니다`);
         continue;
@@ -113,6 +135,10 @@ export class Watchdog {
       this.log(`${name} 후 ${wait}초 안에 정상이 되지 않았습니다 (${(await this.health()).detail})`);
     }
     this.log('자동 복구 실패, 수동 개입 필요');
+    // Running continuously, one outage is one alert (repeated at most every alerts.repeatMinutes).
+    const now = Date.now();
+    if (this.alertedAt !== null && now - this.alertedAt < this.repeatMs) return 'failed';
+    this.alertedAt = now;
     await this.deps.alerter?.send({
       key: 'watchdog_failed',
       severity: 'critical',

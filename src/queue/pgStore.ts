@@ -26,6 +26,7 @@ export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     u.password = '';
+    if (u.searchParams.has('password')) u.searchParams.set('password', '***');
     return u.toString();
   } catch {
     return 'postgres://(잘못된 URL)';

@@ -42,7 +42,7 @@ export async function runWatchdog(opts: WatchdogOptions): Promise<number> {
   }
   if (!/^https?:\/\/[^\s/]+/u.test(config.watchdog.url)) throw new CliError(`--url은 http:// 또는 https:// 주소여야 합니다 (받은 값: ${config.watchdog.url}).`, EXIT.usage);
   const alerter = new Alerter(config.alerts, `watchdog@${os.hostname()}`);
-  const dog = new Watchdog({ settings: config.watchdog, alerter });
+  const dog = new Watchdog({ settings: config.watchdog, alerter, repeatMinutes: config.alerts.repeatMinutes });
   const report = (outcome: string): void => void process.stdout.write(`${outcome}\n`);
   if (opts.once) {
     const outcome = await dog.checkAndRecover();
@@ -51,18 +51,22 @@ export async function runWatchdog(opts: WatchdogOptions): Promise<number> {
   }
   dog.log(`감시 시작: ${config.watchdog.url}, ${config.watchdog.intervalSeconds}초마다 (알림 채널: ${alerter.configured.join(', ') || '없음'})`);
   let stopping = false;
+  let timer: NodeJS.Timeout | null = null;
   let wake: (() => void) | null = null;
   const stop = (): void => {
     stopping = true;
+    if (timer) clearTimeout(timer);
     wake?.();
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   while (!stopping) {
     report(await dog.checkAndRecover());
+    if (stopping) break;
+    // A referenced timer: it is what keeps the process alive between rounds.
     await new Promise<void>((resolve) => {
       wake = resolve;
-      setTimeout(resolve, config.watchdog.intervalSeconds * 1000).unref();
+      timer = setTimeout(resolve, config.watchdog.intervalSeconds * 1000);
     });
   }
   dog.log('감시 종료');
