@@ -1,3 +1,4 @@
+import { formatCitation } from '../src/legal/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeCase, findAmounts, findDates, isProceduralProvision } from '../src/analysis/index.js';
 import type { ServerServices } from '../src/app/index.js';
@@ -56,7 +57,8 @@ describe('analyzeCase over the 300-decision sample', () => {
     expect(r.outcomes.reduce((n, o) => n + o.count, 0)).toBeGreaterThan(0);
     // The report cites decisions by court, date and case number.
     const first = r.similar[0]!;
-    expect(r.report_markdown).toContain(`${first.court} ${first.decision_date ?? '(선고일 미상)'} 선고 ${first.case_number}`);
+    expect(r.report_markdown).toContain(formatCitation(first));
+    expect(formatCitation({ court: '대법원', decision_date: '2019-05-30', case_number: '2016다276177' })).toBe('대법원 2019. 5. 30. 선고 2016다276177');
     expect(r.report_markdown).toContain('## 비슷한 사건의 결과');
   });
 

@@ -1,6 +1,6 @@
 import type { Precedent } from '../corpus/index.js';
 import { AlawError } from '../errors.js';
-import { classifyDisposition, dispositionText, findCaseNumbers, findStatutes, fullLawName, lawKey, type Outcome } from '../legal/index.js';
+import { classifyDisposition, dispositionText, findCaseNumbers, findStatutes, formatCitation, fullLawName, lawKey, type Outcome } from '../legal/index.js';
 import { parseSearchRequest, type SearchEngine } from '../search/index.js';
 
 /**
@@ -107,7 +107,7 @@ const ref = (p: Precedent, score: number): DecisionRef => ({
   score,
 });
 
-const cite = (d: DecisionRef): string => `${d.court} ${d.decision_date ?? '(선고일 미상)'} 선고 ${d.case_number}`;
+const cite = (d: DecisionRef): string => formatCitation(d);
 
 export type AnalysisStage = 'extracting' | 'retrieving' | 'analyzing';
 

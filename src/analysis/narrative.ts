@@ -2,7 +2,7 @@ import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUse
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { Config } from '../config/index.js';
 import type { Precedent } from '../corpus/index.js';
-import { caseNumberKeys, findCaseNumbers, findCitations, normalizeCourtName } from '../legal/index.js';
+import { caseNumberKeys, findCaseNumbers, findCitations, formatCitation, normalizeCourtName } from '../legal/index.js';
 import type { AnalysisResult } from './analyze.js';
 
 /**
@@ -61,11 +61,6 @@ class NarrativeError extends Error {
   }
 }
 
-const citeLine = (p: Pick<Precedent, 'court' | 'decision_date' | 'case_number'>): string => {
-  const d = p.decision_date;
-  return `${p.court} ${d ? `${Number(d.slice(0, 4))}. ${Number(d.slice(5, 7))}. ${Number(d.slice(8, 10))}. ` : ''}선고 ${p.case_number}`;
-};
-
 /** The messages: instructions, the client's description, and the numbered decisions (all of `sources`), nothing else. */
 export function narrativeMessages(description: string, analysis: Omit<AnalysisResult, 'report_markdown'>, sources: Precedent[], sourceChars: number): ChatCompletionMessageParam[] {
   const system = [
@@ -87,7 +82,7 @@ export function narrativeMessages(description: string, analysis: Omit<AnalysisRe
     ]
       .filter(Boolean)
       .join('\n');
-    return `[${i + 1}] ${citeLine(p)} ${p.case_name} (${p.case_type}${similar?.outcomes.length ? `, 결과: ${similar.outcomes.join('·')}` : ''})\n${body.length > sourceChars ? `${body.slice(0, sourceChars)}…` : body}`;
+    return `[${i + 1}] ${formatCitation(p)} ${p.case_name} (${p.case_type}${similar?.outcomes.length ? `, 결과: ${similar.outcomes.join('·')}` : ''})\n${body.length > sourceChars ? `${body.slice(0, sourceChars)}…` : body}`;
   });
   const statutes = analysis.statutes.filter((s) => !s.procedural).slice(0, 8).map((s) => s.key);
   const user = [

@@ -1,3 +1,4 @@
+import { formatCitation } from '../legal/index.js';
 import type { SearchHit, SearchResponse } from '../search/index.js';
 
 const ENTITIES: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'" };
@@ -12,11 +13,8 @@ export function terminalSnippet(html: string, color: boolean): string {
     .replace(/&(amp|lt|gt|quot|#39);/g, (e) => ENTITIES[e] ?? e);
 }
 
-/** `대법원 1993. 5. 25. 선고 92다41054 판결` style header of a hit. */
-export function citationLine(h: Pick<SearchHit, 'court' | 'decision_date' | 'case_number'>): string {
-  const date = h.decision_date ? `${Number(h.decision_date.slice(0, 4))}. ${Number(h.decision_date.slice(5, 7))}. ${Number(h.decision_date.slice(8, 10))}. ` : '';
-  return `${h.court} ${date}선고 ${h.case_number}`;
-}
+/** `대법원 1993. 5. 25. 선고 92다41054` style header of a hit. */
+export const citationLine = (h: Pick<SearchHit, 'court' | 'decision_date' | 'case_number'>): string => formatCitation(h);
 
 /** The human-readable result list of `alaw search`. */
 export function formatSearch(r: SearchResponse, color: boolean): string {

@@ -68,3 +68,10 @@ export function findCitations(text: string): Citation[] {
   }
   return out;
 }
+
+/** `대법원 2019. 5. 30. 선고 2016다276177`: how Korean lawyers cite a decision (a missing date is said so). */
+export function formatCitation(p: { court: string; decision_date: string | null; case_number: string }): string {
+  const d = p.decision_date;
+  const date = d && /^\d{4}-\d{2}-\d{2}$/u.test(d) ? `${Number(d.slice(0, 4))}. ${Number(d.slice(5, 7))}. ${Number(d.slice(8, 10))}.` : '(선고일 미상)';
+  return `${p.court} ${date} 선고 ${p.case_number}`;
+}
