@@ -1,9 +1,6 @@
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ServerServices } from '../src/app/index.js';
-import { buildApp } from '../src/http/index.js';
 import { recoverRawUrl } from '../src/http/rawUrl.js';
-import { sampleServices, tempDir } from './helpers.js';
+import { sampleApp } from './helpers.js';
 
 type ErrorReply = { error: { code: string; message: string } };
 const json = <T>(r: { body: string }): T => JSON.parse(r.body) as T;
@@ -11,20 +8,7 @@ const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 const REMOTE = '203.0.113.7';
 const DESCRIPTION = '원고는 피고에게 2020. 3. 1. 1억 원을 빌려주었으나 피고가 변제기가 지나도 갚지 않아 대여금 반환을 청구한다.';
 
-async function open(overrides: Record<string, unknown> = {}): Promise<{ services: ServerServices; app: FastifyInstance; close: () => Promise<void> }> {
-  const tmp = tempDir();
-  const services = await sampleServices(tmp.dir, overrides);
-  const app = await buildApp(services);
-  return {
-    services,
-    app,
-    close: async () => {
-      await app.close();
-      await services.close();
-      tmp.cleanup();
-    },
-  };
-}
+const open = sampleApp;
 
 describe('no API key at all: open to this machine only', () => {
   let s: Awaited<ReturnType<typeof open>>;

@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -37,4 +38,21 @@ export async function sampleServices(dir: string, overrides: Record<string, unkn
     },
   });
   return openServices(config, createLogger('silent'), { seed: true, queue: true });
+}
+
+/** The HTTP app over fresh sample services in a directory of its own; `close()` removes everything. */
+export async function sampleApp(overrides: Record<string, unknown> = {}): Promise<{ services: ServerServices; app: FastifyInstance; close: () => Promise<void> }> {
+  const tmp = tempDir();
+  const services = await sampleServices(tmp.dir, overrides);
+  const { buildApp } = await import('../src/http/index.js');
+  const app = await buildApp(services);
+  return {
+    services,
+    app,
+    close: async () => {
+      await app.close();
+      await services.close();
+      tmp.cleanup();
+    },
+  };
 }

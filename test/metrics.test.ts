@@ -1,8 +1,5 @@
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ServerServices } from '../src/app/index.js';
-import { buildApp } from '../src/http/index.js';
-import { sampleServices, tempDir } from './helpers.js';
+import { sampleApp } from './helpers.js';
 import { holdSlot } from './support/queue.js';
 
 /** The value of one sample in Prometheus text format, or undefined. Labels must match exactly (in any order). */
@@ -16,20 +13,7 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
   return undefined;
 }
 
-async function open(overrides: Record<string, unknown> = {}): Promise<{ services: ServerServices; app: FastifyInstance; close: () => Promise<void> }> {
-  const tmp = tempDir();
-  const services = await sampleServices(tmp.dir, overrides);
-  const app = await buildApp(services);
-  return {
-    services,
-    app,
-    close: async () => {
-      await app.close();
-      await services.close();
-      tmp.cleanup();
-    },
-  };
-}
+const open = sampleApp;
 
 describe('GET /metrics', () => {
   let s: Awaited<ReturnType<typeof open>>;
