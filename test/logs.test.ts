@@ -112,6 +112,28 @@ describe('RotatingLogFile', () => {
   });
 });
 
+describe('log context', () => {
+  it('a task runs with the id of the request that created it, and its own id, for every line it logs', async () => {
+    const { sampleServices } = await import('./helpers.js');
+    const { logContext } = await import('../src/context.js');
+    const pino = (await import('pino')).default;
+    const seen: Record<string, unknown>[] = [];
+    const logger = pino({ mixin: () => ({ ...logContext.getStore() }) }, { write: (l: string) => void seen.push(JSON.parse(l) as Record<string, unknown>) });
+    const services = await sampleServices(path.join(tmp.dir, 'ctx'));
+    try {
+      services.queue.handle('analysis', async () => {
+        logger.info('분석 중');
+        return { ok: true };
+      });
+      const t = await services.queue.submit('analysis', { description: 'x', request_id: 'req-77' });
+      await until(() => seen.length > 0);
+      expect(seen[0]).toMatchObject({ msg: '분석 중', request_id: 'req-77', task_id: t.id });
+    } finally {
+      await services.close();
+    }
+  });
+});
+
 describe('the server’s log files', () => {
   const env = (logDir: string, extra: Record<string, string> = {}) => ({
     ALAW_DB_PATH: path.join(tmp.dir, 'alaw.db'),
@@ -124,23 +146,30 @@ describe('the server’s log files', () => {
 
   it('writes app, access, error and performance logs, with the request id from X-Request-Id, and reopens them on SIGHUP', async () => {
     const logDir = path.join(tmp.dir, 'logs');
-    const server = await startServer(env(logDir, { ALAW_LOG_SLOW_REQUEST_MS: '0' }));
+    const ADMIN = 'admin-token-for-logs-0123456789';
+    const server = await startServer(env(logDir, { ALAW_LOG_SLOW_REQUEST_MS: '0', ALAW_ADMIN_TOKEN: ADMIN }));
     servers.push(server);
     const base = `http://127.0.0.1:${server.port}`;
-    const search = await fetch(`${base}/api/search?q=${encodeURIComponent('사기')}`, { headers: { 'x-request-id': 'req-from-client-1' } });
+    const auth = { authorization: `Bearer ${ADMIN}` };
+    const search = await fetch(`${base}/api/search?q=${encodeURIComponent('사기')}`, { headers: { 'x-request-id': 'req-from-client-1', ...auth } });
     expect(search.status).toBe(200);
     expect(search.headers.get('x-request-id')).toBe('req-from-client-1');
-    await fetch(`${base}/api/precedents/no-such-id`);
+    await fetch(`${base}/api/precedents/no-such-id`, { headers: auth });
     await until(() => lines(path.join(logDir, 'access.log')).length >= 2);
 
     const access = lines(path.join(logDir, 'access.log'));
-    expect(access[0]).toMatchObject({ method: 'GET', route: '/api/search', path: '/api/search', status: 200, request_id: 'req-from-client-1', ip: '127.0.0.1', key: 'local' });
+    expect(access[0]).toMatchObject({ method: 'GET', route: '/api/search', path: '/api/search', status: 200, request_id: 'req-from-client-1', ip: '127.0.0.1' });
+    expect(access[0]!.key).toMatch(/^env:[0-9a-f]{8}$/u);
     expect(typeof access[0]!.duration_ms).toBe('number');
     expect(access[0]!.bytes).toBeGreaterThan(100);
     expect(JSON.stringify(access)).not.toContain('사기'); // the query string stays out
     expect(access[1]).toMatchObject({ route: '/api/precedents/:id', path: '/api/precedents/no-such-id', status: 404 });
     expect(lines(path.join(logDir, 'app.log')).some((l) => String(l.msg).includes('요청을 받습니다'))).toBe(true);
     expect(lines(path.join(logDir, 'performance.log')).some((l) => l.kind === 'request' && l.request_id === 'req-from-client-1')).toBe(true);
+    // A line the queue writes while serving a request carries that request's id, with no logger passed down.
+    expect((await fetch(`${base}/api/queue/clear`, { method: 'POST', headers: { 'x-request-id': 'clear-req-1', ...auth } })).status).toBe(200);
+    await until(() => lines(path.join(logDir, 'app.log')).some((l) => String(l.msg).includes('queue clear')));
+    expect(lines(path.join(logDir, 'app.log')).find((l) => String(l.msg).includes('queue clear'))).toMatchObject({ request_id: 'clear-req-1' });
     // error.log holds errors only.
     expect(lines(path.join(logDir, 'error.log')).every((l) => Number(l.level) >= 50)).toBe(true);
 
@@ -149,7 +178,7 @@ describe('the server’s log files', () => {
     fs.renameSync(path.join(logDir, 'app.log'), path.join(logDir, 'app.log.1'));
     server.child.kill('SIGHUP');
     await until(() => lines(path.join(logDir, 'app.log')).some((l) => String(l.msg).includes('SIGHUP')));
-    await fetch(`${base}/api/search?q=x`, { headers: { 'x-request-id': 'after-hup' } });
+    await fetch(`${base}/api/search?q=x`, { headers: { 'x-request-id': 'after-hup', ...auth } });
     await until(() => lines(path.join(logDir, 'access.log')).some((l) => l.request_id === 'after-hup'));
     expect(lines(path.join(logDir, 'access.log.1')).some((l) => l.request_id === 'after-hup')).toBe(false);
     expect(server.child.exitCode).toBeNull(); // SIGHUP does not stop the server

@@ -3,6 +3,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import { logContext } from '../context.js';
 import type { ServerServices } from '../app/index.js';
 import { KeyAuth } from './auth.js';
 import { registerErrorHandling } from './errors.js';
@@ -42,6 +43,8 @@ export async function buildApp(services: ServerServices): Promise<FastifyInstanc
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   registerErrorHandling(app);
+  // The rest of the request (hooks, handler, the queue, the store) runs inside its log context.
+  app.addHook('onRequest', (request, _reply, done) => logContext.run({ request_id: String(request.id) }, done));
   const auth = new KeyAuth(services.queue.store.keys, services.config.auth, services.logger);
   auth.register(app);
   if (services.metrics) recordRequests(app, services.metrics);

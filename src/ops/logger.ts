@@ -1,5 +1,6 @@
 import pino, { type Logger } from 'pino';
 import type { Config } from '../config/index.js';
+import { logContext } from '../context.js';
 import { LogFiles, LOG_NAMES, type LogName } from './logFiles.js';
 
 export type { Logger } from 'pino';
@@ -53,7 +54,8 @@ export function createServerLogging(log: Readonly<Config['log']>): ServerLogging
     { level: 'error', stream: files.files.error },
   ];
   if (log.stdout) streams.push({ level: 'trace', stream: pino.destination({ fd: 1, sync: false }) });
-  logger = pino({ level: log.level, base: BASE, timestamp: pino.stdTimeFunctions.isoTime }, pino.multistream(streams));
+  // Every line written while serving a request or running its task carries the request id (and task id).
+  logger = pino({ level: log.level, base: BASE, timestamp: pino.stdTimeFunctions.isoTime, mixin: () => ({ ...logContext.getStore() }) }, pino.multistream(streams));
   const plain = { base: null, timestamp: pino.stdTimeFunctions.isoTime, level: 'info' as const };
   return {
     logger,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { Logger } from 'pino';
+import { logContext } from '../context.js';
 import { AlawError } from '../errors.js';
 import { ProfileController, ResourceMonitor, type ProfileSettings, type ResourceUsage } from './profile.js';
 import {
@@ -538,7 +539,12 @@ export class TaskQueue {
           () => undefined,
           (err: unknown) => this.storeError(err),
         );
-      const run = controller.signal.aborted ? aborted : Promise.resolve().then(() => fn({ taskId: task.id, attempt: task.attempt, signal: controller.signal, deadlineMs: Date.now() + timeoutS * 1000, progress }));
+      // The task's log lines carry its id and the id of the request that created it.
+      const requestId = (task.payload as { request_id?: unknown } | null)?.request_id;
+      const context = { ...logContext.getStore(), task_id: task.id, ...(typeof requestId === 'string' ? { request_id: requestId } : {}) };
+      const run = controller.signal.aborted
+        ? aborted
+        : logContext.run(context, () => Promise.resolve().then(() => fn({ taskId: task.id, attempt: task.attempt, signal: controller.signal, deadlineMs: Date.now() + timeoutS * 1000, progress })));
       const value = await Promise.race([run, aborted]);
       return { ok: true, value, runMs: performance.now() - started };
     } catch (err) {
