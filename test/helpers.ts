@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { openServices, type ServerServices } from '../src/app/index.js';
 import { loadConfig } from '../src/config/index.js';
+import { buildApp } from '../src/http/index.js';
 import { createLogger } from '../src/ops/index.js';
 
 export const SAMPLE = path.resolve('test/fixtures/precedents-sample.jsonl');
@@ -44,7 +45,6 @@ export async function sampleServices(dir: string, overrides: Record<string, unkn
 export async function sampleApp(overrides: Record<string, unknown> = {}): Promise<{ services: ServerServices; app: FastifyInstance; close: () => Promise<void> }> {
   const tmp = tempDir();
   const services = await sampleServices(tmp.dir, overrides);
-  const { buildApp } = await import('../src/http/index.js');
   const app = await buildApp(services);
   return {
     services,

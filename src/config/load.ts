@@ -137,29 +137,25 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
     if (!config.llm.model) problems.push('llm.model (ALAW_LLM_MODEL): llm.baseUrl을 설정했으면 모델 이름도 필요합니다.');
   }
   // Secrets may come from files (mounted secrets) instead of the environment.
-  for (const [key, fileKey, env] of [
-    ['webhookUrl', 'webhookUrlFile', 'ALAW_ALERTS_WEBHOOK_URL_FILE'],
-    ['smtpPassword', 'smtpPasswordFile', 'ALAW_ALERTS_SMTP_PASSWORD_FILE'],
-  ] as const) {
-    const file = config.alerts[fileKey];
-    if (!file) continue;
+  const secrets: [Record<string, unknown>, string, string, string][] = [
+    [config.alerts, 'alerts', 'webhookUrl', 'webhookUrlFile'],
+    [config.alerts, 'alerts', 'smtpPassword', 'smtpPasswordFile'],
+    [config.llm, 'llm', 'apiKey', 'apiKeyFile'],
+  ];
+  for (const [section, name, key, fileKey] of secrets) {
+    const file = section[fileKey];
+    if (typeof file !== 'string' || !file) continue;
+    const setting = `${name}.${fileKey} (${envNameOf(`${name}.${fileKey}`)})`;
     try {
-      config.alerts[key] = fs.readFileSync(file, 'utf8').trim();
+      section[key] = fs.readFileSync(file, 'utf8').trim();
+      if (!section[key]) problems.push(`${setting}: ${file}이(가) 비어 있습니다.`);
     } catch (err) {
-      problems.push(`alerts.${fileKey} (${env}): ${file}을(를) 읽을 수 없습니다 (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`);
+      problems.push(`${setting}: ${file}을(를) 읽을 수 없습니다 (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`);
     }
   }
   if (config.alerts.webhookUrl && !/^https?:\/\/[^\s/]+/u.test(config.alerts.webhookUrl)) problems.push('alerts.webhookUrl (ALAW_ALERTS_WEBHOOK_URL): http:// 또는 https:// 주소여야 합니다.');
   if (config.alerts.smtpHost && !config.alerts.to.trim()) problems.push('alerts.to (ALAW_ALERTS_TO): alerts.smtpHost를 설정했으면 받는 사람도 필요합니다.');
   if (config.alerts.to && config.alerts.to.split(',').some((a) => !/^[^\s@]+@[^\s@]+$/u.test(a.trim()))) problems.push('alerts.to (ALAW_ALERTS_TO): 쉼표로 구분한 이메일 주소여야 합니다.');
-  if (config.llm.apiKeyFile) {
-    try {
-      config.llm.apiKey = fs.readFileSync(config.llm.apiKeyFile, 'utf8').trim();
-      if (!config.llm.apiKey) problems.push(`llm.apiKeyFile (ALAW_LLM_API_KEY_FILE): ${config.llm.apiKeyFile}이(가) 비어 있습니다.`);
-    } catch (err) {
-      problems.push(`llm.apiKeyFile (ALAW_LLM_API_KEY_FILE): ${config.llm.apiKeyFile}을(를) 읽을 수 없습니다 (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`);
-    }
-  }
   if (config.queue.databaseUrl && !/^postgres(ql)?:\/\//.test(config.queue.databaseUrl)) {
     problems.push('queue.databaseUrl (DATABASE_URL): postgres:// 또는 postgresql:// 로 시작해야 합니다.');
   }

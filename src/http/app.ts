@@ -10,8 +10,8 @@ import { registerErrorHandling } from './errors.js';
 import { recoverRawUrl } from './rawUrl.js';
 import { adminRoutes } from './routes/admin.js';
 import { analysisRoutes } from './routes/analysis.js';
-import { metricsRoutes, recordRequests } from './routes/metrics.js';
-import { logRequests } from './accessLog.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { observeResponses } from './responses.js';
 import { precedentRoutes } from './routes/precedents.js';
 import { queueRoutes } from './routes/queue.js';
 import { rootRoutes } from './routes/root.js';
@@ -47,14 +47,7 @@ export async function buildApp(services: ServerServices): Promise<FastifyInstanc
   app.addHook('onRequest', (request, _reply, done) => logContext.run({ request_id: String(request.id) }, done));
   const auth = new KeyAuth(services.queue.store.keys, services.config.auth, services.logger);
   auth.register(app);
-  if (services.metrics) recordRequests(app, services.metrics);
-  const traffic = services.traffic;
-  app.addHook('onResponse', (_request, reply, done) => {
-    traffic.requests += 1;
-    if (reply.statusCode >= 500) traffic.errors5xx += 1;
-    done();
-  });
-  if (services.logging) logRequests(app, services.logging, services.config.log.slowRequestMs);
+  observeResponses(app, services);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

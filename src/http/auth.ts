@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { tokenList, type Config } from '../config/index.js';
 import { AlawError } from '../errors.js';
 import type { Logger } from '../ops/index.js';
-import { keyDigest, type ApiKeyStore, type Role } from '../queue/index.js';
+import { envKeyId, keyDigest, type ApiKeyStore, type Role } from '../queue/index.js';
 
 export type { Role };
 
@@ -72,8 +72,7 @@ export class KeyAuth {
     ] as const) {
       for (const t of tokenList(list)) {
         const d = keyDigest(t);
-        const id = `env:${d.slice(0, 8)}`;
-        if (!this.envKeys.has(d) || role === 'admin') this.envKeys.set(d, { id, role, name: role === 'admin' ? 'ALAW_ADMIN_TOKEN' : 'ALAW_USER_TOKENS' });
+        if (!this.envKeys.has(d) || role === 'admin') this.envKeys.set(d, { id: envKeyId(t), role, name: role === 'admin' ? 'ALAW_ADMIN_TOKEN' : 'ALAW_USER_TOKENS' });
       }
     }
   }

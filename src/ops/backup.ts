@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import type { Config } from '../config/index.js';
 import { redactUrl } from '../queue/index.js';
+import { gunzipFile, gunzipStream, gzipFile } from './gzipFiles.js';
 
 /**
  * Backups of what cannot be derived: the application database (decisions,
@@ -67,14 +68,6 @@ async function sha256(file: string): Promise<string> {
   const h = createHash('sha256');
   for await (const chunk of fs.createReadStream(file)) h.update(chunk as Buffer);
   return h.digest('hex');
-}
-
-async function gzipFile(from: string, to: string): Promise<void> {
-  await pipeline(fs.createReadStream(from), zlib.createGzip({ level: 6 }), fs.createWriteStream(to));
-}
-
-async function gunzipFile(from: string, to: string): Promise<void> {
-  await pipeline(fs.createReadStream(from), zlib.createGunzip(), fs.createWriteStream(to));
 }
 
 function sqliteCounts(file: string, tables: string[]): Record<string, number> {
@@ -299,7 +292,7 @@ async function withScratchPg<T>(url: string, run: (scratchUrl: string) => Promis
 
 async function restorePg(file: string, url: string): Promise<Record<string, number>> {
   const t = pgToolTarget(url);
-  await runTool('psql', ['--quiet', '--no-psqlrc', '-v', 'ON_ERROR_STOP=1', '--single-transaction', `--dbname=${t.dbname}`], { stdin: fs.createReadStream(file).pipe(zlib.createGunzip()) }, { ...t.env, PGOPTIONS: '--client-min-messages=warning' });
+  await runTool('psql', ['--quiet', '--no-psqlrc', '-v', 'ON_ERROR_STOP=1', '--single-transaction', `--dbname=${t.dbname}`], { stdin: gunzipStream(file) }, { ...t.env, PGOPTIONS: '--client-min-messages=warning' });
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {

@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import zlib from 'node:zlib';
 import pino from 'pino';
+import { gzipFile } from './gzipFiles.js';
 
 /** The log files of the operations guide (`logs/app.log`, `access.log`, `error.log`, `performance.log`). */
 export const LOG_NAMES = ['app', 'access', 'error', 'performance'] as const;
@@ -143,7 +142,7 @@ export class RotatingLogFile {
     // Compressing and pruning old archives concern only the archive: a failure there never stops the live file.
     try {
       if (target) {
-        await pipeline(fs.createReadStream(target), zlib.createGzip(), fs.createWriteStream(`${target}.gz`));
+        await gzipFile(target, `${target}.gz`);
         fs.unlinkSync(target);
       }
       this.prune();

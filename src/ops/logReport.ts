@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import { pipeline } from 'node:stream/promises';
-import zlib from 'node:zlib';
+import { gunzipStream } from './gzipFiles.js';
 
 /**
  * The operations guide's `log_analyzer.py`, done properly: over the last N
@@ -93,14 +92,7 @@ function filesOf(dir: string, name: string, sinceMs: number): string[] {
 }
 
 async function* jsonLines(file: string, bad: { n: number }): AsyncGenerator<Record<string, unknown>> {
-  const raw = fs.createReadStream(file);
-  let input: NodeJS.ReadableStream = raw;
-  if (file.endsWith('.gz')) {
-    const gunzip = zlib.createGunzip();
-    // pipeline: an error of either stream (unreadable file, broken gzip) reaches the reader, never the process.
-    pipeline(raw, gunzip).catch((err: unknown) => gunzip.destroy(err as Error));
-    input = gunzip;
-  }
+  const input: NodeJS.ReadableStream = file.endsWith('.gz') ? gunzipStream(file) : fs.createReadStream(file);
   const rl = readline.createInterface({ input, crlfDelay: Infinity });
   for await (const line of rl) {
     if (!line.trim()) continue;

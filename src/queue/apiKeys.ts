@@ -33,6 +33,9 @@ interface KeysDatabase {
 /** SHA-256 of a key, hex: what is stored and looked up. Keys are 192 random bits, so a fast hash is enough (as for GitHub tokens). */
 export const keyDigest = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
 
+/** The id a key given in the environment (ALAW_ADMIN_TOKEN, ALAW_USER_TOKENS) is known by: `env:` and 8 hex digits of its digest. */
+export const envKeyId = (token: string): string => `env:${keyDigest(token).slice(0, 8)}`;
+
 const KEY_PREFIX = 'alaw_';
 const iso = (v: string | Date | null): string | null => (v === null ? null : v instanceof Date ? v.toISOString() : new Date(v).toISOString());
 

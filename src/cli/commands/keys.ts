@@ -1,4 +1,4 @@
-import { keyDigest, ROLES, type ApiKeyRecord, type Role } from '../../queue/index.js';
+import { envKeyId, ROLES, type ApiKeyRecord, type Role } from '../../queue/index.js';
 import { tokenList } from '../../config/index.js';
 import { CliError, cliConfig, EXIT, type GlobalOptions } from '../context.js';
 import { withStore } from './queue.js';
@@ -56,7 +56,7 @@ function envKeys(g: GlobalOptions): ApiKeyRecord[] {
     [auth.adminTokens, 'admin', 'ALAW_ADMIN_TOKEN'],
     [auth.userTokens, 'user', 'ALAW_USER_TOKENS'],
   ] as const) {
-    for (const t of tokenList(list)) out.push({ id: `env:${keyDigest(t).slice(0, 8)}`, name: `${name} (환경 변수)`, role, prefix: '-', created_at: '-', last_used_at: null, revoked_at: null });
+    for (const t of tokenList(list)) out.push({ id: envKeyId(t), name: `${name} (환경 변수)`, role, prefix: '-', created_at: '-', last_used_at: null, revoked_at: null });
   }
   return out;
 }

@@ -3,10 +3,10 @@ import type { ServerServices } from '../../app/index.js';
 import type { Metrics } from '../../ops/index.js';
 
 /**
- * `GET /metrics` in the Prometheus text format, and the request counter and
- * histogram behind it: one `onResponse` hook labels each request with its
- * route pattern (`/api/precedents/:id`), or `unmatched` for a URL no route
- * serves, so ids and query strings never become label values.
+ * `GET /metrics` in the Prometheus text format. Requests are counted in the
+ * one response hook (src/http/responses.ts), labelled with their route pattern
+ * (`/api/precedents/:id`), or `unmatched` for a URL no route serves, so ids
+ * and query strings never become label values.
  */
 export const metricsRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices; metrics: Metrics }> = async (app, { services, metrics }) => {
   app.get(
@@ -27,12 +27,3 @@ export const metricsRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices
     },
   );
 };
-
-/** Counts every response by method, route pattern and status, and times it. */
-export function recordRequests(app: import('fastify').FastifyInstance, metrics: Metrics): void {
-  // A callback hook, not an async one: no promise per request on the hot path.
-  app.addHook('onResponse', (request, reply, done) => {
-    metrics.recordRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
-    done();
-  });
-}
