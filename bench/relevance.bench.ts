@@ -4,7 +4,11 @@
  * Recall@10 for our engine and the peers (SQLite FTS5 bm25, MiniSearch), all
  * given the same tokens.
  *
- *   npx tsx bench/relevance.bench.ts [--set eval|tune] [--n 500] [--peers fts5,minisearch]
+ *   npx tsx bench/relevance.bench.ts [--set eval|tune] [--n 500] [--peers fts5,minisearch] [--ceiling]
+ *
+ * `--ceiling` adds what bounds any re-ranking of our candidates: Recall@K (the
+ * MRR@10 a perfect re-ranker of our top K would reach) and how many queries
+ * lose to a decision whose own 판시사항 is nearly the same text.
  *
  * Two disjoint query sets are drawn by sha256(id): `tune` (for choosing
  * parameters) and `eval` (for the reported numbers), so the reported numbers
@@ -96,4 +100,44 @@ console.log('| engine | MRR@10 | Recall@10 | our MRR@10 relative to it |');
 console.log('| --- | ---: | ---: | ---: |');
 for (const [name, s] of Object.entries(results)) {
   console.log(`| ${name} | ${s.mrr.toFixed(4)} | ${s.recall.toFixed(4)} | ${name.startsWith('ours (auto') ? '—' : `${((ours.mrr / s.mrr - 1) * 100).toFixed(1)} %`} |`);
+}
+
+if (process.argv.includes('--ceiling')) {
+  // A perfect re-ranker of our top K puts the withheld decision first whenever it is among them,
+  // so its MRR@10 is our Recall@K. Reaching +10 % over a peer needs at least 1.1 × its MRR@10.
+  const Ks = [1, 10, 30, 100, 1000];
+  const found = new Map(Ks.map((k) => [k, 0]));
+  let lostToTwin = 0;
+  let notFirst = 0;
+  const deep = new SearchEngine(index, { ...settings, maxPageSize: 1000 });
+  const tokenSet = (s: string): Set<string> => new Set(indexTokens(normalizeText(s)));
+  for (const q of queries) {
+    const ranked = deep.search({ q: q.holdings!, size: 1000, snippets: 'false' }).hits;
+    const pos = ranked.findIndex((h) => h.id === q.id);
+    for (const k of Ks) if (pos >= 0 && pos < k) found.set(k, found.get(k)! + 1);
+    if (pos === 0) continue;
+    notFirst++;
+    // A "twin": a decision ranked above whose own 판시사항 shares ≥ 70 % of its tokens with the query.
+    const qt = tokenSet(q.holdings!);
+    const above = ranked.slice(0, pos < 0 ? 10 : Math.min(pos, 10));
+    const twin = above.some((h) => {
+      const other = corpus[docNo.get(h.id)!]!.holdings;
+      if (!other) return false;
+      const ot = tokenSet(other);
+      let inter = 0;
+      for (const t of qt) if (ot.has(t)) inter++;
+      return inter / (qt.size + ot.size - inter) >= 0.7;
+    });
+    if (twin) lostToTwin++;
+  }
+  const best = Math.max(...Object.entries(results).filter(([n]) => !n.startsWith('ours')).map(([, s]) => s.mrr), 0);
+  console.log(`\nCeiling of re-ranking our candidates (${set} set)\n`);
+  console.log('| our top K | Recall@K = MRR@10 of a perfect re-ranker | relative to the best peer |');
+  console.log('| ---: | ---: | ---: |');
+  for (const k of Ks) {
+    const r = found.get(k)! / queries.length;
+    console.log(`| ${k} | ${r.toFixed(4)} | ${best > 0 ? `${((r / best - 1) * 100).toFixed(1)} %` : '—'} |`);
+  }
+  if (best > 0) console.log(`\nMRR@10 needed for +10 % over the best peer: ${(best * 1.1).toFixed(4)}`);
+  console.log(`Queries whose decision is not ranked first: ${notFirst}; of these, a decision with a near-identical 판시사항 (token Jaccard ≥ 0.7) is ranked above it: ${lostToTwin}`);
 }
