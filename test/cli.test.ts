@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LAWGO_FIXTURE, SAMPLE, tempDir } from './helpers.js';
 import { run } from './process.js';
@@ -31,6 +32,19 @@ describe('alaw CLI', () => {
     const report = JSON.parse(again.stdout);
     expect(report).toMatchObject({ inserted: 0, unchanged: 2, rejected: 2, index: null });
     expect(report.problems.map((p: { line: number }) => p.line)).toEqual([2, 4]);
+  });
+
+  it('import of a file that breaks off: exit 1, what was kept, and how to finish', async () => {
+    const gz = zlib.gzipSync(fs.readFileSync(SAMPLE));
+    const file = path.join(tmp.dir, 'cut.jsonl.gz');
+    fs.writeFileSync(file, gz.subarray(0, Math.floor(gz.length / 2)));
+    // A database of its own: the other tests expect the whole sample.
+    const r = await run('src/cli/main.ts', ['import', file, '--no-index'], { ...env, ALAW_DB_PATH: path.join(tmp.dir, 'cut.db') });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/가져오기 중단: .*번째 줄 뒤에서 파일을 더 읽을 수 없습니다 \(gzip 파일이 중간에 잘렸습니다\)/u);
+    expect(r.stderr).toMatch(/변경 없음 \d+건/u);
+    expect(r.stderr).toContain('온전한 파일로 다시 가져오세요');
+    expect(r.stderr).not.toMatch(/\n\s+at /u);
   });
 
   it('import reads standard input', async () => {

@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importFile } from '../src/app/index.js';
+import { ImportIncompleteError, importFile } from '../src/app/index.js';
 import { PrecedentStore } from '../src/store/index.js';
-import { LAWGO_FIXTURE, SAMPLE, tempDir } from './helpers.js';
+import { LAWGO_FIXTURE, SAMPLE, sampleServices, tempDir } from './helpers.js';
 
 const tmp = tempDir();
 let store: PrecedentStore;
@@ -88,5 +88,77 @@ describe('importFile', () => {
     const before = store.corpusVersion();
     await expect(importFile(store, path.join(tmp.dir, 'nope.jsonl'))).rejects.toThrow();
     expect(store.corpusVersion()).toBe(before);
+  });
+});
+
+describe('a file that breaks off', () => {
+  /** The sample gzip-compressed, cut after `fraction` of its bytes. */
+  function truncatedSample(name: string, fraction: number): string {
+    const gz = zlib.gzipSync(fs.readFileSync(SAMPLE));
+    const file = path.join(tmp.dir, name);
+    fs.writeFileSync(file, gz.subarray(0, Math.floor(gz.length * fraction)));
+    return file;
+  }
+
+  it('keeps every valid line before the break (also those of an unfinished batch), says where, and a full import completes it', async () => {
+    const dir = tempDir();
+    const own = await PrecedentStore.open(path.join(dir.dir, 'alaw.db'));
+    try {
+      const cut = truncatedSample('cut.jsonl.gz', 0.5);
+      const err = await importFile(own, cut, { batchSize: 1000 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ImportIncompleteError);
+      const e = err as ImportIncompleteError;
+      expect(e.code).toBe('ALAW_ERR_IMPORT_READ');
+      expect(e.message).toMatch(/\d+번째 줄 뒤에서 파일을 더 읽을 수 없습니다 \(gzip 파일이 중간에 잘렸습니다\)/u);
+      // batchSize 1000 > the lines read: nothing was flushed by the loop, all by the break.
+      expect(e.report.inserted).toBeGreaterThan(50);
+      expect(e.report.inserted).toBeLessThan(300);
+      expect(own.count()).toBe(e.report.inserted);
+      expect(e.readError.afterLine).toBeGreaterThanOrEqual(e.report.inserted);
+
+      const full = await importFile(own, SAMPLE);
+      expect(full).toMatchObject({ inserted: 300 - e.report.inserted, unchanged: e.report.inserted, rejected: 0 });
+      expect(own.count()).toBe(300);
+    } finally {
+      await own.close();
+      dir.cleanup();
+    }
+  });
+
+  it('a damaged gzip stream is a read error, not a crash', async () => {
+    const gz = Buffer.from(zlib.gzipSync(fs.readFileSync(SAMPLE)));
+    for (let i = Math.floor(gz.length / 2); i < Math.floor(gz.length / 2) + 64; i++) gz[i] = gz[i]! ^ 0xff;
+    const file = path.join(tmp.dir, 'damaged.jsonl.gz');
+    fs.writeFileSync(file, gz);
+    const dir = tempDir();
+    const own = await PrecedentStore.open(path.join(dir.dir, 'alaw.db'));
+    try {
+      const err = await importFile(own, file).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ImportIncompleteError);
+      expect((err as ImportIncompleteError).message).toMatch(/gzip/u);
+    } finally {
+      await own.close();
+      dir.cleanup();
+    }
+  });
+
+  it('a seed corpus that breaks off stops the start with a clear error, and the next start finishes the import', async () => {
+    const dir = tempDir();
+    try {
+      const cut = truncatedSample('seed-cut.jsonl.gz', 0.5);
+      const err = await sampleServices(dir.dir, { 'paths.seedCorpus': cut }).catch((e: unknown) => e);
+      expect((err as { code?: string }).code).toBe('ALAW_ERR_SEED_INCOMPLETE');
+      expect((err as Error).message).toContain('다음 시작 때 이어서 가져옵니다');
+      // The database is no longer empty, but the next start still imports the seed to its end.
+      const services = await sampleServices(dir.dir);
+      try {
+        expect(services.store.count()).toBe(300);
+        expect(services.store.getMeta('seed_import_pending')).toBeUndefined();
+      } finally {
+        await services.close();
+      }
+    } finally {
+      dir.cleanup();
+    }
   });
 });

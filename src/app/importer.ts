@@ -1,4 +1,4 @@
-import { readRecordFile, type Precedent, type RecordProblem } from '../corpus/index.js';
+import { readRecordFile, RecordFileReadError, type Precedent, type RecordProblem } from '../corpus/index.js';
 import type { ImportCounts, PrecedentStore } from '../store/index.js';
 
 export interface LineProblem extends RecordProblem {
@@ -25,6 +25,23 @@ export interface ImportOptions {
   onProblem?: (problem: LineProblem) => void;
   /** Most problems kept in the report. */
   maxProblems?: number;
+}
+
+/**
+ * The file broke off before its end (see {@link RecordFileReadError}). Every
+ * valid line read before the break was imported; `report` counts them, so the
+ * caller can say what is in the database now. Importing the repaired file
+ * again is safe (imports are idempotent).
+ */
+export class ImportIncompleteError extends Error {
+  readonly code = 'ALAW_ERR_IMPORT_READ';
+  constructor(
+    readonly report: ImportReport,
+    readonly readError: RecordFileReadError,
+  ) {
+    super(readError.message, { cause: readError });
+    this.name = 'ImportIncompleteError';
+  }
 }
 
 /**
@@ -60,26 +77,35 @@ export async function importFile(store: PrecedentStore, file: string, options: I
   };
   let lastBytes = 0;
   let lastTotal = 0;
-  for await (const item of readRecordFile(file, {
+  const lines = readRecordFile(file, {
     onProgress: (read, total) => {
       lastBytes = read;
       lastTotal = total;
     },
-  })) {
-    report.lines++;
-    if ('problem' in item) {
-      report.rejected++;
-      const p: LineProblem = { line: item.line, ...item.problem };
-      if (report.problems.length < maxProblems) report.problems.push(p);
-      else report.problemsTruncated = true;
-      options.onProblem?.(p);
-      continue;
+  });
+  try {
+    for await (const item of lines) {
+      report.lines++;
+      if ('problem' in item) {
+        report.rejected++;
+        const p: LineProblem = { line: item.line, ...item.problem };
+        if (report.problems.length < maxProblems) report.problems.push(p);
+        else report.problemsTruncated = true;
+        options.onProblem?.(p);
+        continue;
+      }
+      batch.push(item.record);
+      if (batch.length >= batchSize) {
+        flush();
+        options.onProgress?.(lastBytes, lastTotal, report);
+      }
     }
-    batch.push(item.record);
-    if (batch.length >= batchSize) {
-      flush();
-      options.onProgress?.(lastBytes, lastTotal, report);
-    }
+  } catch (err) {
+    if (!(err instanceof RecordFileReadError)) throw err;
+    // The lines before the break are as good as any: keep them, whatever the batch boundary.
+    flush();
+    report.ms = Math.round(performance.now() - started);
+    throw new ImportIncompleteError(report, err);
   }
   flush();
   options.onProgress?.(lastTotal || lastBytes, lastTotal, report);

@@ -5,8 +5,11 @@ import { Metrics, type Logger, type ServerLogging } from '../ops/index.js';
 import { openQueue, type TaskQueue } from '../queue/index.js';
 import { PrecedentStore } from '../store/index.js';
 import { VERSION } from '../version.js';
-import { importFile, type ImportReport } from './importer.js';
+import { ImportIncompleteError, importFile, type ImportReport } from './importer.js';
 import { SearchService } from './searchService.js';
+
+/** app_meta key present while the seed corpus import has not finished. */
+const SEED_PENDING = 'seed_import_pending';
 
 /** Everything the HTTP layer and the CLI work with. */
 export interface Services {
@@ -130,13 +133,30 @@ async function seedIfEmpty(
   onProgress?: OpenOptions['onSeedProgress'],
 ): Promise<void> {
   const seed = config.paths.seedCorpus;
-  if (!seed || store.count() > 0) return;
+  // A seed import that broke off (a damaged file, a crash) is finished at the next start,
+  // instead of serving a partial corpus forever because the database is no longer empty.
+  const unfinished = store.getMeta(SEED_PENDING);
+  if (!seed || (store.count() > 0 && unfinished === undefined)) return;
   if (!fs.existsSync(seed)) {
-    logger.warn({ seed }, `기본 판례 데이터 ${seed}이(가) 없어 빈 데이터베이스로 시작합니다`);
+    logger.warn({ seed }, `기본 판례 데이터 ${seed}이(가) 없어 ${unfinished === undefined ? '빈 데이터베이스로' : '끝나지 않은 기본 데이터 가져오기를 마치지 못한 채'} 시작합니다`);
     return;
   }
-  logger.info({ seed, database: config.paths.database }, '빈 데이터베이스에 기본 판례 데이터를 가져옵니다 (처음 한 번)');
-  const report = await importFile(store, seed, { onProgress });
+  logger.info(
+    { seed, database: config.paths.database },
+    unfinished === undefined ? '빈 데이터베이스에 기본 판례 데이터를 가져옵니다 (처음 한 번)' : '지난번에 끝나지 않은 기본 판례 데이터 가져오기를 마칩니다',
+  );
+  store.setMeta(SEED_PENDING, seed);
+  let report: ImportReport;
+  try {
+    report = await importFile(store, seed, { onProgress });
+  } catch (err) {
+    if (err instanceof ImportIncompleteError) {
+      const message = `기본 판례 데이터를 끝까지 가져오지 못했습니다: ${err.message} 파일을 다시 받으세요 (git checkout -- ${seed}). 다음 시작 때 이어서 가져옵니다.`;
+      throw Object.assign(new Error(message, { cause: err }), { code: 'ALAW_ERR_SEED_INCOMPLETE' });
+    }
+    throw err;
+  }
+  store.setMeta(SEED_PENDING, null);
   logger.info(
     { seed, inserted: report.inserted, rejected: report.rejected, ms: report.ms },
     `기본 판례 ${report.inserted.toLocaleString('ko-KR')}건을 가져왔습니다`,

@@ -9,4 +9,4 @@ export {
   type RecordProblem,
   type RecordResult,
 } from './record.js';
-export { readRecordFile, MAX_LINE_CHARS, type ReadLine, type ReadOptions } from './reader.js';
+export { readRecordFile, RecordFileReadError, MAX_LINE_CHARS, type ReadLine, type ReadOptions } from './reader.js';

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import readline from 'node:readline';
-import { Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import type { Precedent } from './model.js';
 import { parseRecordLine, type RecordProblem } from './record.js';
@@ -13,6 +13,30 @@ export interface ReadOptions {
   onProgress?: (bytesRead: number, totalBytes: number) => void;
   /** Recorded as `source` on records that do not carry one. */
   source?: string;
+}
+
+/**
+ * The file could not be read to its end (a truncated or damaged gzip file, a
+ * read error). Lines before `afterLine` were read and yielded; nothing after.
+ */
+export class RecordFileReadError extends Error {
+  readonly code = 'ALAW_ERR_IMPORT_READ';
+  constructor(
+    readonly file: string,
+    readonly afterLine: number,
+    readonly reason: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${file}: ${afterLine.toLocaleString('ko-KR')}번째 줄 뒤에서 파일을 더 읽을 수 없습니다 (${reason}).`, options);
+    this.name = 'RecordFileReadError';
+  }
+}
+
+/** A reader-facing Korean reason for a stream error. */
+function readFailureReason(err: NodeJS.ErrnoException, gz: boolean): string {
+  if (gz && (err.code === 'Z_BUF_ERROR' || /unexpected end of file/iu.test(err.message))) return 'gzip 파일이 중간에 잘렸습니다';
+  if (gz && err.code?.startsWith('Z_')) return 'gzip 데이터가 손상되었습니다';
+  return `읽기 오류: ${err.code ?? err.message}`;
 }
 
 /** Longest accepted line, characters; longer lines are rejected, not imported. */
@@ -36,7 +60,10 @@ export async function* readRecordFile(file: string, options: ReadOptions = {}): 
     total = stat.size;
     raw = fs.createReadStream(file);
   }
-  const input: Readable = gz ? raw.pipe(zlib.createGunzip()) : raw;
+  // pipeline, not pipe: an error of the file or of the decompression reaches
+  // the line reader below (and becomes a RecordFileReadError), never the
+  // process as an unhandled 'error' event.
+  const input: Readable = gz ? pipeline(raw, zlib.createGunzip(), () => {}) : raw;
   let read = 0;
   raw.on('data', (chunk: Buffer) => {
     read += chunk.length;
@@ -57,6 +84,10 @@ export async function* readRecordFile(file: string, options: ReadOptions = {}): 
       const result = parseRecordLine(line, source);
       yield result.ok ? { line: lineNo, record: result.record } : { line: lineNo, problem: result.problem };
     }
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (typeof e?.message !== 'string') throw err;
+    throw new RecordFileReadError(file === '-' ? '표준 입력' : file, lineNo, readFailureReason(e, gz), { cause: err });
   } finally {
     rl.close();
     raw.destroy();

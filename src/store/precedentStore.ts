@@ -128,6 +128,7 @@ export class PrecedentStore {
       ),
       snippetSource: s.prepare<[string], SnippetSource>('SELECT holdings, summary, full_text FROM precedents WHERE id = ?'),
       setMeta: s.prepare<[string, string]>('INSERT INTO app_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      deleteMeta: s.prepare<[string]>('DELETE FROM app_meta WHERE key = ?'),
       deleteCitations: s.prepare<[string]>('DELETE FROM precedent_citations WHERE citing_id = ?'),
       deleteStatutes: s.prepare<[string]>('DELETE FROM precedent_statutes WHERE precedent_id = ?'),
       insertCitation: s.prepare(
@@ -236,6 +237,17 @@ export class PrecedentStore {
 
   count(): number {
     return this.statements.count.get()!.n;
+  }
+
+  /** A value of the app_meta table (bookkeeping such as an unfinished seed import). */
+  getMeta(key: string): string | undefined {
+    return this.statements.meta.get(key)?.value;
+  }
+
+  /** Sets (or, with null, removes) an app_meta value. */
+  setMeta(key: string, value: string | null): void {
+    if (value === null) this.statements.deleteMeta.run(key);
+    else this.statements.setMeta.run(key, value);
   }
 
   /** Every decision in a stable order, streamed (the index builder's input). */
