@@ -32,6 +32,8 @@ const freePort = (): Promise<number> =>
     });
   });
 const logLines = (file: string): string[] => fs.readFileSync(file, 'utf8').trim().split('\n');
+/** Where the watchdogs of these tests keep their lock and alert state (not the checkout's data/). */
+const stateEnv = { ALAW_WATCHDOG_STATE_DIR: path.join(tmp.dir, 'state') };
 
 describe('alaw watchdog', () => {
   it('says healthy when the service is; restarts a dead service with the restart command and sees it come back', async () => {
@@ -47,7 +49,7 @@ describe('alaw watchdog', () => {
     const server = await startServer(env);
     const log = path.join(tmp.dir, 'recovery.log');
     const url = `http://127.0.0.1:${port}`;
-    const healthy = await run('src/cli/main.ts', ['watchdog', '--once', '--url', url, '--log-file', log], {});
+    const healthy = await run('src/cli/main.ts', ['watchdog', '--once', '--url', url, '--log-file', log], stateEnv);
     expect(healthy.code).toBe(0);
     expect(healthy.stdout.trim()).toBe('healthy');
     expect(logLines(log).map((l) => l.slice(22))).toEqual(['헬스체크 시작', '서비스 정상']);
@@ -56,7 +58,7 @@ describe('alaw watchdog', () => {
     // Running continuously: a round every --interval seconds until SIGTERM.
     const loopLog = path.join(tmp.dir, 'loop.log');
     const { spawn } = await import('node:child_process');
-    const loop = spawn(process.execPath, nodeArgs('src/cli/main.ts', ['watchdog', '--url', url, '--interval', '1', '--log-file', loopLog]), { stdio: 'ignore' });
+    const loop = spawn(process.execPath, nodeArgs('src/cli/main.ts', ['watchdog', '--url', url, '--interval', '1', '--log-file', loopLog]), { stdio: 'ignore', env: { ...process.env, ...stateEnv } });
     await new Promise((r) => setTimeout(r, 3500));
     expect(loop.exitCode).toBeNull(); // still watching
     loop.kill('SIGTERM');
@@ -72,7 +74,7 @@ describe('alaw watchdog', () => {
     const pidFile = path.join(tmp.dir, 'restarted.pid');
     const envs = Object.entries(env).map(([k, v]) => `${k}='${v}'`).join(' ');
     const restart = `cd '${process.cwd()}' && ${envs} nohup '${process.execPath}' ${nodeArgs('src/main.ts').map((a) => `'${a}'`).join(' ')} > '${path.join(tmp.dir, 'restarted.out')}' 2>&1 & echo $! > '${pidFile}'`;
-    const r = await run('src/cli/main.ts', ['watchdog', '--once', '--url', url, '--restart-cmd', restart, '--restart-wait', '60', '--log-file', log], {});
+    const r = await run('src/cli/main.ts', ['watchdog', '--once', '--url', url, '--restart-cmd', restart, '--restart-wait', '60', '--log-file', log], stateEnv);
     if (fs.existsSync(pidFile)) pids.push(Number(fs.readFileSync(pidFile, 'utf8')));
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe('recovered_by_restart');
@@ -92,7 +94,7 @@ describe('alaw watchdog', () => {
       const r = await run(
         'src/cli/main.ts',
         ['watchdog', '--once', '--url', `http://127.0.0.1:${port}`, '--restart-cmd', 'true', '--restart-wait', '1', '--redeploy-cmd', 'echo 빌드 실패 >&2; exit 3', '--redeploy-wait', '1', '--log-file', log],
-        { ALAW_ALERTS_WEBHOOK_URL: webhook.url },
+        { ALAW_ALERTS_WEBHOOK_URL: webhook.url, ...stateEnv },
       );
       expect(r.code).toBe(1);
       expect(r.stdout.trim()).toBe('failed');
@@ -102,10 +104,47 @@ describe('alaw watchdog', () => {
       expect(steps).toContain('재배포 명령 실패 (종료 코드 3): 빌드 실패');
       expect(steps.at(-1)).toBe('자동 복구 실패, 수동 개입 필요');
       expect(String(webhook.posts[0]?.text)).toContain('🚨 ALaw AI-Backend 자동 복구 실패, 수동 개입 필요');
+
+      // The next cron run, a new process, still knows this outage was alerted: no second alert,
+      // and no second restart/redeploy while the alert stands (alerts.repeatMinutes).
+      const again = await run(
+        'src/cli/main.ts',
+        ['watchdog', '--once', '--url', `http://127.0.0.1:${port}`, '--restart-cmd', 'true', '--restart-wait', '1', '--log-file', log],
+        { ALAW_ALERTS_WEBHOOK_URL: webhook.url, ...stateEnv },
+      );
+      expect(again.code).toBe(1);
+      expect(again.stdout.trim()).toBe('failed');
+      expect(logLines(log).filter((l) => l.endsWith(' - 재시작: true'))).toHaveLength(1);
+      expect(webhook.posts).toHaveLength(1);
       const bad = await run('src/cli/main.ts', ['watchdog', '--once', '--url', 'localhost:8997'], {});
       expect(bad.code).toBe(2);
     } finally {
       await webhook.close();
     }
+  });
+
+  it('one round at a time per service: a cron run during a recovery in progress is skipped', async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const log = path.join(tmp.dir, 'recovery-overlap.log');
+    const { spawn } = await import('node:child_process');
+    const first = spawn(process.execPath, nodeArgs('src/cli/main.ts', ['watchdog', '--once', '--url', url, '--restart-cmd', 'sleep 4', '--restart-wait', '1', '--log-file', log]), {
+      stdio: 'ignore',
+      env: { ...process.env, ...stateEnv },
+    });
+    const firstExit = new Promise((r) => first.once('exit', r));
+    // Wait until the first run is restarting the service.
+    const deadline = Date.now() + 20_000;
+    while (!(fs.existsSync(log) && fs.readFileSync(log, 'utf8').includes('재시작: sleep 4')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const second = await run('src/cli/main.ts', ['watchdog', '--once', '--url', url, '--restart-cmd', 'true', '--log-file', log], stateEnv);
+    expect(second.code).toBe(0);
+    expect(second.stdout.trim()).toBe('skipped');
+    expect(await firstExit).toBe(1);
+    const lines = logLines(log).map((l) => l.slice(22));
+    expect(lines).toContain('다른 watchdog이 이 서비스를 점검·복구하는 중이라 이번 회차는 건너뜁니다');
+    expect(lines).not.toContain('재시작: true');
+    // Released: the next round runs.
+    const third = await run('src/cli/main.ts', ['watchdog', '--once', '--url', url, '--log-file', log], stateEnv);
+    expect(third.stdout.trim()).toBe('failed');
   });
 });

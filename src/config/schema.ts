@@ -205,6 +205,11 @@ export const ConfigSchema = Type.Object(
         commandTimeoutSeconds: Type.Number({ minimum: 1, maximum: 7200, default: 600 }),
         /** Every step is appended here (the guide: /var/log/alaw-ai-recovery.log). */
         logFile: Type.String({ minLength: 1, default: 'logs/recovery.log' }),
+        /**
+         * Where watchdogs of one URL on this machine share a lock (one checks and recovers at a
+         * time: cron runs, the service) and when they last alerted (one alert per outage).
+         */
+        stateDir: Type.String({ minLength: 1, default: 'data' }),
       },
       { additionalProperties: false, default: {} },
     ),

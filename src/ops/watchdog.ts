@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import lockfile from 'proper-lockfile';
 import type { Config } from '../config/index.js';
 import type { Alerter } from './alerts.js';
 
@@ -13,7 +14,11 @@ import type { Alerter } from './alerts.js';
  * service back in five seconds is seen in five seconds, not thirty.
  */
 
-export type WatchdogOutcome = 'healthy' | 'recovered_by_restart' | 'recovered_by_redeploy' | 'failed';
+/** `skipped`: another watchdog of the same URL was checking or recovering it (see {@link Watchdog.round}). */
+export type WatchdogOutcome = 'healthy' | 'recovered_by_restart' | 'recovered_by_redeploy' | 'failed' | 'skipped';
+
+/** A lock not refreshed for this long belongs to a watchdog that died; it is taken over. */
+const LOCK_STALE_MS = 30_000;
 
 export interface WatchdogDeps {
   settings: Readonly<Config['watchdog']>;
@@ -105,7 +110,56 @@ export class Watchdog {
     });
   }
 
-  /** One round of the guide's check_and_recover. */
+  /**
+   * Where this URL's lock and alert state live: `watchdog-127.0.0.1-8997.lock`
+   * (a directory, proper-lockfile's) and `.state.json`.
+   */
+  private stateBase(): string {
+    const u = new URL(this.s.url);
+    const port = u.port || (u.protocol === 'https:' ? '443' : '80');
+    return path.join(this.s.stateDir, `watchdog-${`${u.hostname}-${port}`.replace(/[^A-Za-z0-9.-]/gu, '_')}`);
+  }
+
+  /**
+   * One round, as the only watchdog of this URL on this machine: cron's
+   * `--once` runs that overlap a long recovery, or a cron job beside the
+   * service, must not restart the service twice. A round that finds another
+   * one running is skipped. The time of the last "manual intervention" alert
+   * is kept in the state file, so one-shot runs alert once per outage too.
+   */
+  async round(): Promise<WatchdogOutcome> {
+    const base = this.stateBase();
+    const stateFile = `${base}.state.json`;
+    fs.mkdirSync(this.s.stateDir, { recursive: true });
+    let release: () => Promise<void>;
+    try {
+      release = await lockfile.lock(stateFile, {
+        realpath: false,
+        lockfilePath: `${base}.lock`,
+        stale: LOCK_STALE_MS,
+        update: LOCK_STALE_MS / 3,
+        // Losing the lock (its directory removed by hand, a frozen process) must not crash the watchdog.
+        onCompromised: (err) => void this.log(`점검 잠금을 잃었습니다 (${err.message})`),
+      });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
+      this.log('다른 watchdog이 이 서비스를 점검·복구하는 중이라 이번 회차는 건너뜁니다');
+      return 'skipped';
+    }
+    try {
+      this.alertedAt = readAlertedAt(stateFile);
+      return await this.checkAndRecover();
+    } finally {
+      try {
+        fs.writeFileSync(stateFile, JSON.stringify({ alerted_at: this.alertedAt === null ? null : new Date(this.alertedAt).toISOString() }) + '\n');
+      } catch (err) {
+        this.log(`상태 파일 ${stateFile}에 쓸 수 없습니다: ${(err as Error).message}`);
+      }
+      await release().catch(() => undefined);
+    }
+  }
+
+  /** One round of the guide's check_and_recover (without the lock: see {@link round}). */
   async checkAndRecover(): Promise<WatchdogOutcome> {
     this.log('헬스체크 시작');
     const first = await this.health();
@@ -146,5 +200,16 @@ export class Watchdog {
       detail: `${this.s.url} 헬스체크 실패(${first.detail}) 후 재시작·재배포로도 복구되지 않았습니다. 복구 로그: ${path.resolve(this.s.logFile)}`,
     });
     return 'failed';
+  }
+}
+
+/** The last alert's time from the state file; a missing or unreadable file means none. */
+function readAlertedAt(file: string): number | null {
+  try {
+    const v = (JSON.parse(fs.readFileSync(file, 'utf8')) as { alerted_at?: unknown }).alerted_at;
+    const t = typeof v === 'string' ? Date.parse(v) : NaN;
+    return Number.isFinite(t) ? t : null;
+  } catch {
+    return null;
   }
 }

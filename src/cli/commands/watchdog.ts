@@ -15,8 +15,9 @@ export interface WatchdogOptions extends GlobalOptions {
 }
 
 /**
- * `alaw watchdog`: the guide's auto_recovery.sh. `--once` is one round (for cron: exit 0 when healthy or
- * recovered, 1 when manual intervention is needed); without it, a round every `--interval` seconds until SIGTERM.
+ * `alaw watchdog`: the guide's auto_recovery.sh. `--once` is one round (for cron: exit 0 when healthy,
+ * recovered or skipped because another watchdog of the URL is at work, 1 when manual intervention is
+ * needed); without it, a round every `--interval` seconds until SIGTERM.
  */
 export async function runWatchdog(opts: WatchdogOptions): Promise<number> {
   const overrides: Record<string, unknown> = {};
@@ -45,7 +46,7 @@ export async function runWatchdog(opts: WatchdogOptions): Promise<number> {
   const dog = new Watchdog({ settings: config.watchdog, alerter, repeatMinutes: config.alerts.repeatMinutes });
   const report = (outcome: string): void => void process.stdout.write(`${outcome}\n`);
   if (opts.once) {
-    const outcome = await dog.checkAndRecover();
+    const outcome = await dog.round();
     report(outcome);
     return outcome === 'failed' ? EXIT.failure : EXIT.ok;
   }
@@ -61,7 +62,7 @@ export async function runWatchdog(opts: WatchdogOptions): Promise<number> {
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   while (!stopping) {
-    report(await dog.checkAndRecover());
+    report(await dog.round());
     if (stopping) break;
     // A referenced timer: it is what keeps the process alive between rounds.
     await new Promise<void>((resolve) => {
