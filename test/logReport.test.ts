@@ -118,4 +118,36 @@ describe('log report', () => {
       await services.close();
     }
   });
+
+  it('builds one report at a time: the same period joins the running one, another period gets 429', async () => {
+    const ADMIN = 'admin-token-0123456789abcdef';
+    const bigDir = path.join(tmp.dir, 'big-logs');
+    fs.mkdirSync(bigDir, { recursive: true });
+    // Enough access lines (about 25 MB) that the first report is still being built when the others arrive.
+    const line = (i: number): string =>
+      JSON.stringify({ level: 30, time: at(i % 600), method: 'GET', route: '/api/search', path: '/api/search', status: 200, ms: (i % 97) + 0.5, bytes: 1234, request_id: `r-${i}` });
+    fs.writeFileSync(path.join(bigDir, 'access.log'), Array.from({ length: 160_000 }, (_, i) => line(i)).join('\n') + '\n');
+    const own = tempDir();
+    const services = await sampleServices(own.dir, { 'auth.adminTokens': ADMIN, 'log.dir': bigDir });
+    const app = await buildApp(services);
+    try {
+      const get = (hours: number) => app.inject({ url: `/api/admin/logs/report?hours=${hours}`, headers: { authorization: `Bearer ${ADMIN}` } });
+      const [a, b, c] = await Promise.all([get(8760), get(8760), get(1)]);
+      expect(a.statusCode).toBe(200);
+      expect(b.statusCode).toBe(200);
+      expect(b.body).toBe(a.body);
+      expect(JSON.parse(a.body).requests.total).toBe(160_000);
+      expect(c.statusCode).toBe(429);
+      expect(JSON.parse(c.body).error.code).toBe('ALAW_ERR_LOGS_REPORT_BUSY');
+      expect(c.headers['retry-after']).toBe('5');
+      // Finished: the next request builds its own.
+      const d = await get(1);
+      expect(d.statusCode).toBe(200);
+      expect(JSON.parse(d.body).hours).toBe(1);
+    } finally {
+      await app.close();
+      await services.close();
+      own.cleanup();
+    }
+  });
 });
