@@ -128,6 +128,24 @@ describe('GET /api/search', () => {
     expect(dt.body.total).toBeLessThan(all.body.total);
   });
 
+  it('counts only decisions that pass the filters, and says so when none does', async () => {
+    // Every word matches somewhere, but no decision of this date range exists.
+    const none = await search({ q: '사기', date_from: '2090-01-01' });
+    expect(none.status).toBe(200);
+    expect(none.body.hits).toEqual([]);
+    expect(none.body.total).toBe(0);
+    expect(none.body.notices).toEqual(['이 조건에 맞는 판례가 없습니다. 법원·사건 종류·선고일 조건을 넓혀 보세요.']);
+    // A long (similar-case) query under a filter: the lower bound counts filtered decisions only.
+    const description = String(sample.find((r) => String(r.full_text).length > 1500)!.full_text).slice(200, 1200);
+    const res = await app.inject({ method: 'POST', url: '/api/search', payload: { q: description, size: 100, court_level: '고등법원' } });
+    const body = res.json<Result>();
+    expect(body.hits.every((h) => h.court_level === '고등법원')).toBe(true);
+    expect(body.total).toBe(body.hits.length < 100 ? body.hits.length : body.total);
+    expect(body.total).toBeGreaterThanOrEqual(body.hits.length);
+    const unfiltered = (await app.inject({ method: 'POST', url: '/api/search', payload: { q: description, size: 1 } })).json<Result>();
+    expect(body.total).toBeLessThan(unfiltered.total);
+  });
+
   it('sorts by date, newest or oldest first', async () => {
     const desc = await search({ q: '피고', sort: 'date', size: 30 });
     const dates = desc.body.hits.map((h) => h.decision_date!);

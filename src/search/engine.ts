@@ -103,7 +103,7 @@ export class SearchEngine {
       const k = byDate ? Math.min(this.settings.maxResultWindow, Math.max(want, DATE_SORT_POOL)) : want;
       const r = maxScoreTopK(ix, plan.terms, k, filter);
       ranked = r.hits;
-      total = r.evaluated;
+      total = r.matched;
       relation = 'gte';
     }
     ranked = ranked.filter((h) => !pinnedSet.has(h.doc));
@@ -130,7 +130,9 @@ export class SearchEngine {
       const words = plan.missingRequired.filter((t) => t.length > 2 || !/^[\uac00-\ud7a3]{2}$/u.test(t));
       if (words.length > 0) notices.push(`판례에 나오지 않는 낱말이 있습니다: ${words.slice(0, 5).join(', ')}`);
     }
-    if (relaxed) notices.push('모든 낱말을 포함한 판례가 없어, 일부 낱말만 일치하는 판례를 관련도순으로 보여 줍니다.');
+    if (all.length === 0 && unmatchedNumbers.length === 0) notices.push(filter ? '이 조건에 맞는 판례가 없습니다. 법원·사건 종류·선고일 조건을 넓혀 보세요.' : '검색어와 일치하는 판례가 없습니다.');
+    else if (relaxed)
+      notices.push(`${filter ? '이 조건에서 ' : ''}모든 낱말을 포함한 판례가 없어, 일부 낱말만 일치하는 판례를 ${byDate ? '선고일순' : '관련도순'}으로 보여 줍니다.`);
     if (plan.droppedTerms > 0) notices.push(`긴 검색어여서 정보량이 큰 검색어 조각 ${plan.terms.length}개로 유사 판례를 찾았습니다.`);
     const pageHits = all.slice(offset, offset + req.size);
     const hits = pageHits.map((h) => this.hit(h, pinnedSet.has(h.doc), plan, req.snippets));

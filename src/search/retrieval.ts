@@ -22,6 +22,11 @@ export interface RetrievalResult {
   hits: ScoredDoc[];
   /** Documents whose score was fully or partly computed (work done, for stats). */
   evaluated: number;
+  /**
+   * Documents seen that contain a query term and pass the filter: a lower
+   * bound of all such documents (pruning skips some without looking at them).
+   */
+  matched: number;
 }
 
 /**
@@ -81,7 +86,7 @@ export function impactOf(ix: SearchIndex, term: number, doc: number): number {
 export function maxScoreTopK(ix: SearchIndex, terms: readonly ScoringTerm[], k: number, filter?: DocFilter): RetrievalResult {
   const heap = new TopK(k);
   const T = terms.length;
-  if (T === 0 || k === 0) return { hits: [], evaluated: 0 };
+  if (T === 0 || k === 0) return { hits: [], evaluated: 0, matched: 0 };
   const docs = ix.postingDocs;
   const imps = ix.postingImpacts;
 
@@ -110,6 +115,7 @@ export function maxScoreTopK(ix: SearchIndex, terms: readonly ScoringTerm[], k: 
   let windowSize = FIRST_WINDOW;
   let firstEssential = 0;
   let evaluated = 0;
+  let matched = 0;
   let windowStart = 0;
   while (windowStart < N) {
     let theta = heap.threshold;
@@ -153,6 +159,7 @@ export function maxScoreTopK(ix: SearchIndex, terms: readonly ScoringTerm[], k: 
       mark[r] = 0;
       const d = windowStart + r;
       if (filter !== undefined && !filter(d)) continue;
+      matched++;
       let s = acc[r]!;
       let pruned = false;
       for (let j = firstEssential - 1; j >= 0; j--) {
@@ -171,7 +178,7 @@ export function maxScoreTopK(ix: SearchIndex, terms: readonly ScoringTerm[], k: 
     }
     windowStart = windowEnd;
   }
-  return { hits: heap.sorted(), evaluated };
+  return { hits: heap.sorted(), evaluated, matched };
 }
 
 export interface ConjunctiveResult extends RetrievalResult {
@@ -197,7 +204,7 @@ export function conjunctive(
   const docs = ix.postingDocs;
   const imps = ix.postingImpacts;
   const off = ix.postingOffsets;
-  if (required.length === 0) return { hits: [], evaluated: 0, total: 0, all: options.collectAll ? [] : undefined };
+  if (required.length === 0) return { hits: [], evaluated: 0, matched: 0, total: 0, all: options.collectAll ? [] : undefined };
   const req = [...required].sort((a, b) => off[a.id + 1]! - off[a.id]! - (off[b.id + 1]! - off[b.id]!));
   const R = req.length;
   const rPos = new Int32Array(R);
@@ -261,7 +268,7 @@ export function conjunctive(
     if (all) all.push({ doc: d, score: s });
     else if (s > theta) heap.offer(d, s);
   }
-  return { hits: all ? [] : heap.sorted(), evaluated, total, all };
+  return { hits: all ? [] : heap.sorted(), evaluated, matched: total, total, all };
 }
 
 /**
