@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerServices } from '../src/app/index.js';
 import { buildApp } from '../src/http/index.js';
+import { formatCitation } from '../src/legal/index.js';
 import { readSample, sampleServices, tempDir } from './helpers.js';
 
 let services: ServerServices;
@@ -94,6 +95,27 @@ describe('GET /api/search', () => {
       expect(body.hits[0]?.id, q).toBe('lawydot-003ed386129459ce');
       expect(body.hits[0]?.match).toBe('case_number');
     }
+  });
+
+  it('pins every case number of a list (92다41054, 93다42016), and says when a citation names another court or date', async () => {
+    const plain = sample.filter((r) => /^[0-9]{2,4}[가-힣]+[0-9]+$/u.test(String(r.case_number)));
+    const a = plain[0]!;
+    const b = plain.find((r) => String(r.case_number).replace(/[0-9]/gu, '') !== String(a.case_number).replace(/[0-9]/gu, ''))!;
+    for (const q of [`${a.case_number}, ${b.case_number}`, `${a.case_number},${b.case_number}`]) {
+      const { body } = await search({ q });
+      expect(body.hits.slice(0, 2).map((h) => h.id).sort(), q).toEqual([a.id, b.id].sort());
+      expect(body.notices, q).toEqual([]);
+    }
+    const listed = await app.inject({ method: 'GET', url: '/api/precedents', query: { case_number: `${a.case_number}, ${b.case_number}` } });
+    expect(listed.json().items.map((i: { id: string }) => i.id).sort()).toEqual([a.id, b.id].sort());
+
+    // 94나3943 is a 전주지방법원 decision of 1994. 9. 1.; the citation says 대법원 1995. 1. 17.
+    const cited = await search({ q: '대법원 1995. 1. 17. 선고 94나3943 판결' });
+    expect(cited.body.hits[0]?.id).toBe('lawydot-003ed386129459ce');
+    expect(cited.body.notices).toHaveLength(1);
+    expect(cited.body.notices[0]).toMatch(/^인용한 대법원 1995\. 1\. 17\. 94나3943 판례는 없고, 같은 사건번호의 전주지방법원 .* 선고 94나3943 판례를 보여 줍니다/u);
+    const right = await search({ q: `${formatCitation({ court: '전주지방법원', decision_date: cited.body.hits[0]!.decision_date, case_number: '94나3943' })} 판결` });
+    expect(right.body.notices).toEqual([]);
   });
 
   it('finds the decision a long case description was taken from (similar-case mode)', async () => {
@@ -274,6 +296,11 @@ describe('precedents', () => {
       const res = await app.inject({ method: 'GET', url: '/api/precedents', query: { case_number: bare } });
       expect(res.json().items.map((i: { id: string }) => i.id)).toContain(withPrefix.id);
     }
+    // Full-width digits, as some Korean input methods type them; a part of the court's name.
+    const wide = await app.inject({ method: 'GET', url: '/api/precedents', query: { case_number: '９４나３９４３', court: '전주' } });
+    expect(wide.json().items.map((i: { id: string }) => i.id)).toEqual(['lawydot-003ed386129459ce']);
+    const otherCourt = await app.inject({ method: 'GET', url: '/api/precedents', query: { case_number: '94나3943', court: '서울' } });
+    expect(otherCourt.json().total).toBe(0);
     const none = await app.inject({ method: 'GET', url: '/api/precedents', query: { case_number: '2099다1' } });
     expect(none.json()).toMatchObject({ total: 0, items: [] });
     const bad = await app.inject({ method: 'GET', url: '/api/precedents', query: { case_number: '손해배상' } });

@@ -28,10 +28,13 @@ const SERIAL = '([0-9]{1,7})(?![0-9])';
 // Parenthesised roles after a number: (본소), (반소), (병합), (참가) …
 const ROLE = '(?:\\s*\\((?:본소|반소|병합|참가|독립당사자참가|승계참가)\\))?';
 
+// A joined serial after a comma (`2009다78863, 78870`), but not the year of the next case number
+// in a list (`92다41054, 93다42016`: 93 is followed by a case code and a digit).
+const JOINED = `((?:\\s*,\\s*[0-9]{1,7}(?![0-9])(?!\\s*(?:${CODE_ALT})\\s*[0-9])${ROLE})*)`;
 /** Case numbers written tightly (as in decisions): `2016다276177`. */
-const TIGHT = new RegExp(`${YEAR}(${CODE_ALT})${SERIAL}${ROLE}((?:\\s*,\\s*[0-9]{1,7}(?![0-9])${ROLE})*)`, 'gu');
+const TIGHT = new RegExp(`${YEAR}(${CODE_ALT})${SERIAL}${ROLE}${JOINED}`, 'gu');
 /** Case numbers as people type them: `2016 다 276177`. */
-const LOOSE = new RegExp(`${YEAR}\\s*(${CODE_ALT})\\s*${SERIAL}${ROLE}((?:\\s*,\\s*[0-9]{1,7}(?![0-9])${ROLE})*)`, 'gu');
+const LOOSE = new RegExp(`${YEAR}\\s*(${CODE_ALT})\\s*${SERIAL}${ROLE}${JOINED}`, 'gu');
 
 function make(year: string, code: string, serial: string): CaseNumber | null {
   const category = caseCategoryOf(code);

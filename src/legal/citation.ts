@@ -19,7 +19,12 @@ export interface Citation {
 const COURT =
   '(대법원|헌법재판소|당원|본원|[가-힣]+(?:고등|지방|가정|행정|특허|회생)법원(?:\\s*[가-힣]+지원)?|[가-힣]+(?:고법|지법)(?:\\s*[가-힣]+지원)?)';
 const DATE = '(?:((?:19|20)[0-9]{2}|[0-9]{2})\\s*\\.\\s*([0-9]{1,2})\\s*\\.\\s*(?:([0-9]{1,2})\\s*\\.?)?)?';
-const CASE = `((?:19|20|42)[0-9]{2}|[0-9]{2})\\s*(${CASE_CODES.join('|')})\\s*([0-9]{1,7})((?:\\s*,\\s*[0-9]{1,7}(?![0-9]))*)`;
+const CODES = CASE_CODES.join('|');
+const YEAR = '(?:19|20|42)[0-9]{2}|[0-9]{2}';
+// After the first number: joined serials (`2009다78863, 78870`) or further full numbers
+// (`92다41054, 93다42016 판결`: cases decided together).
+const CASE = `(${YEAR})\\s*(${CODES})\\s*([0-9]{1,7})((?:\\s*,\\s*(?:(?:${YEAR})\\s*(?:${CODES})\\s*)?[0-9]{1,7}(?![0-9]))*)`;
+const FULL_NUMBER = new RegExp(`^(${YEAR})\\s*(${CODES})\\s*([0-9]{1,7})$`, 'u');
 const CITATION = new RegExp(
   `${COURT}\\s*${DATE}\\s*(선고|자)\\s*${CASE}\\s*(전원합의체\\s*)?(판결|결정|명령)`,
   'gu',
@@ -47,15 +52,22 @@ export function findCitations(text: string): Citation[] {
   CITATION.lastIndex = 0;
   for (let m = CITATION.exec(text); m !== null; m = CITATION.exec(text)) {
     const [, court, y, mo, d, , year, code, serial, joined, enBanc, kind] = m;
-    const category = caseCategoryOf(code!);
-    if (category === undefined) continue;
+    if (caseCategoryOf(code!) === undefined) continue;
     const numbers: CaseNumber[] = [];
-    const add = (s: string): void => {
+    const add = (y: string, c: string, s: string): void => {
+      const category = caseCategoryOf(c);
+      if (category === undefined) return;
       const clean = s.replace(/^0+(?=\d)/u, '');
-      numbers.push({ year: year!, code: code!, serial: clean, normalized: `${year}${code}${clean}`, category });
+      numbers.push({ year: y, code: c, serial: clean, normalized: `${y}${c}${clean}`, category });
     };
-    add(serial!);
-    for (const extra of (joined ?? '').matchAll(/[0-9]{1,7}/gu)) add(extra[0]);
+    add(year!, code!, serial!);
+    for (const piece of (joined ?? '').split(',')) {
+      const p = piece.trim();
+      if (!p) continue;
+      const full = FULL_NUMBER.exec(p);
+      if (full) add(full[1]!, full[2]!, full[3]!);
+      else add(year!, code!, p);
+    }
     out.push({
       start: m.index,
       end: m.index + m[0].length,
@@ -71,7 +83,11 @@ export function findCitations(text: string): Citation[] {
 
 /** `대법원 2019. 5. 30. 선고 2016다276177`: how Korean lawyers cite a decision (a missing date is said so). */
 export function formatCitation(p: { court: string; decision_date: string | null; case_number: string }): string {
-  const d = p.decision_date;
-  const date = d && /^\d{4}-\d{2}-\d{2}$/u.test(d) ? `${Number(d.slice(0, 4))}. ${Number(d.slice(5, 7))}. ${Number(d.slice(8, 10))}.` : '(선고일 미상)';
-  return `${p.court} ${date} 선고 ${p.case_number}`;
+  return `${p.court} ${formatKoreanDate(p.decision_date) ?? '(선고일 미상)'} 선고 ${p.case_number}`;
+}
+
+/** `2019-05-30` → `2019. 5. 30.` (as courts write dates); null for anything else. */
+export function formatKoreanDate(iso: string | null): string | null {
+  if (!iso || !/^\d{4}-\d{2}-\d{2}$/u.test(iso)) return null;
+  return `${Number(iso.slice(0, 4))}. ${Number(iso.slice(5, 7))}. ${Number(iso.slice(8, 10))}.`;
 }

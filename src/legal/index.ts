@@ -7,7 +7,7 @@ export {
   type CaseNumber,
   type CaseNumberMatch,
 } from './caseNumber.js';
-export { findCitations, formatCitation, type Citation } from './citation.js';
+export { findCitations, formatCitation, formatKoreanDate, type Citation } from './citation.js';
 export { COURT_LEVELS, courtLevelOf, normalizeCourtName, isCourtLevel, type CourtLevel } from './court.js';
 export { findStatutes, type StatuteRef } from './statute.js';
 export { OUTCOMES, classifyDisposition, dispositionText, findDisposition, type Outcome } from './disposition.js';

@@ -23,6 +23,17 @@ describe('parseCaseNumber', () => {
     expect(parseCaseNumber('2009다78863, 78870')?.map((n) => n.normalized)).toEqual(['2009다78863', '2009다78870']);
   });
 
+  it('tells a list of case numbers from joined serials: the next number\'s year is not a serial', () => {
+    const numbers = (t: string) => findCaseNumbers(t, { loose: true }).map((m) => m.numbers.map((n) => n.normalized));
+    expect(numbers('92다41054, 93다42016')).toEqual([['92다41054'], ['93다42016']]);
+    expect(numbers('92 다 41054,93 다 42016')).toEqual([['92다41054'], ['93다42016']]);
+    expect(numbers('2000다1, 2, 3 사건')).toEqual([['2000다1', '2000다2', '2000다3']]);
+    expect(numbers('2009다78863, 78870 다툼')).toEqual([['2009다78863', '2009다78870']]);
+    expect(parseCaseNumber('92다41054, 93다42016')).toBeNull(); // two numbers, not one
+    const c = findCitations('대법원 1994. 4. 12. 선고 92다41054, 93다42016 판결');
+    expect(c.map((x) => x.numbers.map((n) => n.normalized))).toEqual([['92다41054', '93다42016']]);
+  });
+
   it.each(['민법 제750조', '20년 이상', '94', '다276177', '2016다', 'abc'])('rejects %s', (input) => {
     expect(parseCaseNumber(input)).toBeNull();
   });

@@ -7,7 +7,7 @@ import { findStatutes } from './statute.js';
  * Version of the rules below. Stored with the derived tables; a database
  * whose links were made by other rules has them made again at start-up.
  */
-export const LINKS_VERSION = '2';
+export const LINKS_VERSION = '3';
 
 /** A decision cited by another: `대법원 2008. 4. 24. 선고 2006다30440 판결`. */
 export interface CitationLink {

@@ -1,5 +1,5 @@
 import { AlawError } from '../errors.js';
-import { COURT_LEVELS } from '../legal/index.js';
+import { COURT_LEVELS, formatCitation, formatKoreanDate } from '../legal/index.js';
 import { caseKeyIndex, intToDate, levelName } from './docTable.js';
 import type { SearchIndex } from './indexData.js';
 import type { SearcherSettings } from './params.js';
@@ -81,7 +81,7 @@ export class SearchEngine {
     const window = req.page * req.size;
     const byDate = req.sort !== 'relevance';
 
-    const { pinned, unmatchedNumbers } = this.pinned(plan, filter);
+    const { pinned, unmatchedNumbers, citationMismatches } = this.pinned(plan, filter);
     const pinnedSet = new Set(pinned.map((p) => p.doc));
     let ranked: ScoredDoc[];
     let total: number;
@@ -126,6 +126,7 @@ export class SearchEngine {
     }
     const notices: string[] = [];
     for (const n of unmatchedNumbers) notices.push(`사건번호 ${n}에 해당하는 판례가 ${filter ? '이 조건으로는 ' : ''}없습니다.`);
+    notices.push(...citationMismatches);
     if (plan.missingRequired.length > 0) {
       const words = plan.missingRequired.filter((t) => t.length > 2 || !/^[\uac00-\ud7a3]{2}$/u.test(t));
       if (words.length > 0) notices.push(`판례에 나오지 않는 낱말이 있습니다: ${words.slice(0, 5).join(', ')}`);
@@ -186,28 +187,43 @@ export class SearchEngine {
   }
 
   /** Decisions the query names by case number, best citation match first, and the numbers that named none. */
-  private pinned(plan: QueryPlan, filter: DocFilter | undefined): { pinned: ScoredDoc[]; unmatchedNumbers: string[] } {
-    if (plan.caseNumbers.length === 0) return { pinned: [], unmatchedNumbers: [] };
+  /**
+   * Decisions named by case number, best match of a citation's court and date
+   * first. A citation whose court or date fits none of them is reported: the
+   * user may have miscited, or the corpus holds a different decision under the
+   * same number.
+   */
+  private pinned(plan: QueryPlan, filter: DocFilter | undefined): { pinned: ScoredDoc[]; unmatchedNumbers: string[]; citationMismatches: string[] } {
+    if (plan.caseNumbers.length === 0) return { pinned: [], unmatchedNumbers: [], citationMismatches: [] };
     this.caseKeys ??= caseKeyIndex(this.index.docs.caseNumbers);
     const docs = this.index.docs;
     const out: { doc: number; quality: number; order: number }[] = [];
     const seen = new Set<number>();
     const unmatchedNumbers: string[] = [];
+    const citationMismatches: string[] = [];
+    const citable = (d: number) => ({ court: docs.courts[docs.courtIds[d]!]!, decision_date: intToDate(docs.dates[d]!), case_number: docs.caseNumbers[d]! });
     plan.caseNumbers.forEach((n, order) => {
       const citation = plan.citations.find((c) => c.numbers.some((x) => x.normalized === n));
       const matching = (this.caseKeys!.get(n) ?? []).filter((d) => !filter || filter(d));
       if (matching.length === 0) unmatchedNumbers.push(n);
+      let best: { doc: number; quality: number } | null = null;
       for (const d of matching) {
-        if (seen.has(d)) continue;
-        seen.add(d);
         let quality = 0;
         if (citation?.court && docs.courts[docs.courtIds[d]!] === citation.court) quality += 2;
         if (citation?.date && intToDate(docs.dates[d]!) === citation.date) quality += 1;
+        if (!best || quality > best.quality) best = { doc: d, quality };
+        if (seen.has(d)) continue;
+        seen.add(d);
         out.push({ doc: d, quality, order });
+      }
+      const wanted = (citation?.court ? 2 : 0) + (citation?.date ? 1 : 0);
+      if (citation && best && best.quality < wanted) {
+        const cited = [citation.court, formatKoreanDate(citation.date)].filter(Boolean).join(' ');
+        citationMismatches.push(`인용한 ${cited} ${n} 판례는 없고, 같은 사건번호의 ${formatCitation(citable(best.doc))} 판례를 보여 줍니다. 인용의 법원·선고일을 확인하세요.`);
       }
     });
     out.sort((a, b) => a.order - b.order || b.quality - a.quality || docs.dates[b.doc]! - docs.dates[a.doc]! || a.doc - b.doc);
-    return { pinned: out.map((p) => ({ doc: p.doc, score: this.scoreOf(p.doc, plan.terms) })), unmatchedNumbers };
+    return { pinned: out.map((p) => ({ doc: p.doc, score: this.scoreOf(p.doc, plan.terms) })), unmatchedNumbers, citationMismatches };
   }
 
   private sortByDate(hits: ScoredDoc[], ascending: boolean): ScoredDoc[] {

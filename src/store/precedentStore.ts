@@ -3,7 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, Migrator, sql, SqliteDialect } from 'kysely';
 import { contentHash, recordCaseKeys, type CaseType, type Precedent } from '../corpus/index.js';
-import { extractLinks, lawKey, LINKS_VERSION, normalizeCaseNumberKey, normalizeCourtName, parseCaseNumber, type LinkSource } from '../legal/index.js';
+import { extractLinks, findCaseNumbers, lawKey, LINKS_VERSION, normalizeCaseNumberKey, normalizeCourtName, parseCaseNumber, type LinkSource } from '../legal/index.js';
 import { migrationProvider } from './migrations.js';
 import type { AppDatabase } from './schema.js';
 
@@ -271,12 +271,15 @@ export class PrecedentStore {
 
   /**
    * Decisions with a case number, tolerant of spacing, court prefixes such as
-   * `(제주)` and joined numbers (`2009다78863` finds `2009다78863, 78870`).
-   * Optionally narrowed to one court (abbreviations accepted).
+   * `(제주)`, joined numbers (`2009다78863` finds `2009다78863, 78870`) and
+   * lists (`92다41054, 93다42016` finds both). Optionally narrowed to one court
+   * (abbreviations and parts of the name accepted: 전주지법, 전주).
    */
   async findByCaseNumber(input: string, court?: string): Promise<PrecedentSummary[]> {
-    const keys = new Set<string>([normalizeCaseNumberKey(input)]);
-    for (const n of parseCaseNumber(input) ?? []) keys.add(n.normalized);
+    const text = input.normalize('NFKC');
+    const keys = new Set<string>([normalizeCaseNumberKey(text)]);
+    const parsed = parseCaseNumber(text) ?? findCaseNumbers(text, { loose: true }).flatMap((m) => m.numbers);
+    for (const n of parsed) keys.add(n.normalized);
     let q = this.db
       .selectFrom('precedent_case_keys as k')
       .innerJoin('precedents as p', 'p.id', 'k.precedent_id')
@@ -285,7 +288,11 @@ export class PrecedentStore {
       .distinct()
       .orderBy('p.decision_date', 'desc')
       .orderBy('p.id');
-    if (court) q = q.where('p.court', '=', normalizeCourtName(court));
+    if (court) {
+      const name = normalizeCourtName(court);
+      const part = `%${court.trim().replace(/[\\%_]/gu, (c) => `\\${c}`)}%`;
+      q = q.where((eb) => eb.or([eb('p.court', '=', name), sql<boolean>`p.court LIKE ${part} ESCAPE '\\'`]));
+    }
     const rows = await q.execute();
     return rows.map((r) => ({ ...r, case_type: r.case_type as CaseType }));
   }

@@ -77,17 +77,17 @@ export const precedentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
       config: { paramErrorCodes: { case_number: 'ALAW_ERR_PRECEDENT_CASE_NUMBER_INVALID', court: 'ALAW_ERR_PRECEDENT_CASE_NUMBER_INVALID' } },
       schema: {
         summary: '사건번호로 판례 찾기',
-        description: '띄어쓰기(`2016 다 276177`), 법원 접두어(`(제주)2014나1166`), 병합 번호(`2009다78863, 78870`)를 허용합니다. 같은 번호가 여러 법원에 있으면 모두 돌려줍니다.',
+        description: '띄어쓰기(`2016 다 276177`), 법원 접두어(`(제주)2014나1166`), 병합 번호(`2009다78863, 78870`), 여러 사건번호(`92다41054, 93다42016`), 전각 숫자를 허용합니다. 같은 번호가 여러 법원에 있으면 모두 돌려줍니다.',
         tags: ['판례'],
         querystring: Type.Object({
           case_number: Type.String({ minLength: 1, maxLength: 200, description: '사건번호', examples: ['94나3943'] }),
-          court: Type.Optional(Type.String({ maxLength: 100, description: '법원명 (여러 법원에 같은 번호가 있을 때)' })),
+          court: Type.Optional(Type.String({ maxLength: 100, description: '법원명 또는 그 일부 (여러 법원에 같은 번호가 있을 때; 전주지방법원, 전주지법, 전주)' })),
         }),
         response: { 200: Type.Object({ case_number: Type.String(), total: Type.Integer(), items: Type.Array(PrecedentSummarySchema) }), 400: ErrorBody },
       },
     },
     async (request) => {
-      const input = request.query.case_number.trim();
+      const input = request.query.case_number.normalize('NFKC').trim();
       if (!/[0-9]/u.test(input)) {
         throw new AlawError('ALAW_ERR_PRECEDENT_CASE_NUMBER_INVALID', 400, `사건번호 형식이 아닙니다: ${JSON.stringify(input)}. 예: 2016다276177, 94나3943`, {
           parameter: 'case_number',
