@@ -47,6 +47,25 @@ describe('alaw CLI', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /u);
   });
 
+  it('import: the same decisions from another path or from stdin are unchanged (no rebuild)', async () => {
+    const records = fs.readFileSync(SAMPLE, 'utf8').trim().split('\n').slice(0, 3).map((l) => {
+      const { source: _drop, ...rest } = JSON.parse(l) as Record<string, unknown>;
+      return JSON.stringify(rest);
+    });
+    const own = { ...env, ALAW_DB_PATH: path.join(tmp.dir, 'paths.db'), ALAW_INDEX_DIR: path.join(tmp.dir, 'paths-index') };
+    const a = path.join(tmp.dir, 'a.jsonl');
+    const b = path.join(tmp.dir, 'copy', 'b.jsonl');
+    fs.mkdirSync(path.dirname(b), { recursive: true });
+    fs.writeFileSync(a, records.join('\n'));
+    fs.writeFileSync(b, records.join('\n'));
+    const first = await run('src/cli/main.ts', ['import', a, '--json'], own);
+    expect(JSON.parse(first.stdout)).toMatchObject({ inserted: 3 });
+    const second = await run('src/cli/main.ts', ['import', b, '--json'], own);
+    expect(JSON.parse(second.stdout)).toMatchObject({ inserted: 0, updated: 0, unchanged: 3, index: null });
+    const stdin = await run('src/cli/main.ts', ['import', '-', '--json'], own, records.join('\n'));
+    expect(JSON.parse(stdin.stdout)).toMatchObject({ updated: 0, unchanged: 3, index: null });
+  });
+
   it('import reads standard input', async () => {
     const r = await alaw(['import', '-', '--no-index'], fs.readFileSync(LAWGO_FIXTURE, 'utf8'));
     expect(r.code).toBe(0);

@@ -185,10 +185,15 @@ export function recordCaseKeys(p: Pick<Precedent, 'case_number'>): string[] {
   return caseNumberKeys(p.case_number);
 }
 
-/** Content fingerprint used to make re-imports of unchanged records no-ops. */
+/**
+ * Content fingerprint used to make re-imports of unchanged records no-ops.
+ * `source` is left out: it is where a record came from (often just the path
+ * of the imported file), not what the decision says, so the same decisions
+ * imported from another path or from stdin are unchanged.
+ */
 export function contentHash(p: Precedent): string {
   const canonical = JSON.stringify([
-    p.case_number, p.court, p.decision_date, p.case_name, p.case_type, p.holdings, p.summary, p.statutes, p.cited_cases, p.full_text, p.source,
+    p.case_number, p.court, p.decision_date, p.case_name, p.case_type, p.holdings, p.summary, p.statutes, p.cited_cases, p.full_text,
   ]);
   return createHash('sha1').update(canonical).digest('hex');
 }
