@@ -39,4 +39,15 @@ describe('a running server and an import in another process', () => {
     expect(before.index.header.docCount).toBe(300);
     expect(services.search.engine.index.header.docCount).toBe(304);
   });
+
+  it('loads an index rebuilt for the same corpus (alaw index --force), and only once', async () => {
+    const loaded = services.search.engine;
+    expect(services.search.reloadIfRebuilt()).toBe(false);
+    await new Promise((r) => setTimeout(r, 5)); // a distinct createdAt
+    ensureIndex({ dir: path.join(tmp.dir, 'index'), params: searchParamsOf(services.config).bm25, source: other, force: true });
+    expect(services.search.reloadIfRebuilt()).toBe(true);
+    expect(services.search.engine).not.toBe(loaded);
+    expect(services.search.status().built_at).not.toBe(loaded.index.header.createdAt);
+    expect(services.search.reloadIfRebuilt()).toBe(false);
+  });
 });

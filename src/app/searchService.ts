@@ -1,8 +1,12 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import {
   ensureIndex,
+  INDEX_FILE_NAME,
   loadIndexIfCurrent,
+  readIndexHeader,
   SearchEngine,
   type Bm25Params,
   type EnsureIndexResult,
@@ -53,6 +57,8 @@ export class SearchService {
   private current: SearchEngine;
   private result: EnsureIndexResult;
   private warnedStale = false;
+  /** inode:size:mtime of the index file when last looked at (see fileReplaced). */
+  private fileIdentity: string | null = null;
 
   private constructor(
     private readonly config: Config,
@@ -108,7 +114,7 @@ export class SearchService {
   reloadIfRebuilt(): boolean {
     const current = this.store.corpusVersion();
     const loaded = this.result.index.header;
-    if (loaded.corpusVersion === current) return false;
+    if (loaded.corpusVersion === current && !this.fileReplaced()) return false;
     const next = loadIndexIfCurrent(this.config.paths.indexDir, searchParamsOf(this.config).bm25, current);
     if ('index' in next) {
       this.result = next;
@@ -126,6 +132,29 @@ export class SearchService {
       );
     }
     return false;
+  }
+
+  /**
+   * True when the index file was rebuilt for the same corpus since it was
+   * loaded (`alaw index --force`): its header says another build. The header
+   * is read only when the file's identity (inode, size, mtime) changed.
+   */
+  private fileReplaced(): boolean {
+    const file = path.join(this.config.paths.indexDir, INDEX_FILE_NAME);
+    let identity: string;
+    try {
+      const st = fs.statSync(file);
+      identity = `${st.ino}:${st.size}:${st.mtimeMs}`;
+    } catch {
+      return false; // missing: keep serving what is loaded
+    }
+    if (identity === this.fileIdentity) return false;
+    this.fileIdentity = identity;
+    try {
+      return readIndexHeader(file).createdAt !== this.result.index.header.createdAt;
+    } catch {
+      return false; // being written or corrupt: keep serving what is loaded
+    }
   }
 
   /** Checks for a rebuilt index every `seconds` (0 disables). The timer does not keep the process alive. */
