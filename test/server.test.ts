@@ -60,6 +60,29 @@ describe('the service process', () => {
     expect((await fetch(`http://127.0.0.1:${server.port}/`)).status).toBe(200);
   });
 
+  it('takes long GET queries up to the query limit, and answers longer URLs and router errors with the error body', async () => {
+    const base = `http://127.0.0.1:${server!.port}`;
+    // 4,000 characters of Korean: about 36 KB percent-encoded, over Node's default 16 KB.
+    const long = '취득시효 완성 후 소유권이전등기 청구, '.repeat(200).slice(0, 4000);
+    const ok = await fetch(`${base}/api/search?q=${encodeURIComponent(long)}&size=1`);
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { mode: string }).mode).toBe('similar');
+    const huge = await fetch(`${base}/api/search?q=${encodeURIComponent(long.repeat(5))}`);
+    expect(huge.status).toBe(431);
+    const hugeBody = (await huge.json()) as { error: { code: string; message: string }; request_id: string };
+    expect(hugeBody.error.code).toBe('ALAW_ERR_REQUEST_TOO_LONG');
+    expect(hugeBody.error.message).toContain('POST /api/search');
+    expect(hugeBody.request_id).toMatch(/^[0-9a-f-]{36}$/u);
+    const param = await fetch(`${base}/api/precedents/${'a'.repeat(101)}`);
+    expect(param.status).toBe(414);
+    expect(((await param.json()) as { error: { code: string } }).error.code).toBe('ALAW_ERR_REQUEST_TOO_LONG');
+    const badEscape = await fetch(`${base}/api/precedents/%E0%A4%A`);
+    expect(badEscape.status).toBe(400);
+    const badBody = (await badEscape.json()) as { error: { code: string; message: string }; request_id: string };
+    expect(badBody.error.code).toBe('ALAW_ERR_REQUEST_MALFORMED');
+    expect(badBody.request_id).toBeTruthy();
+  });
+
   it('restarts from the existing index without rebuilding; regenerates it when deleted', async () => {
     await server?.stop();
     server = await startServer(env);

@@ -1,7 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { logContext } from '../context.js';
 import type { ServerServices } from '../app/index.js';
@@ -19,22 +19,49 @@ import { searchRoutes } from './routes/search.js';
 import { ErrorBody } from './schemas.js';
 import { VERSION } from '../version.js';
 
+/** Longest path parameter (judgment ids, law names, articles), characters; Fastify's default. */
+const MAX_PARAM_LENGTH = 100;
+
 /**
  * Builds the HTTP application without listening (tests call `inject()`).
  * OpenAPI is generated from the route schemas and served at /docs.
  */
 export async function buildApp(services: ServerServices): Promise<FastifyInstance> {
+  const maxHeaderSize = Math.max(16 * 1024, services.config.search.maxQueryChars * 9 + 8 * 1024);
   const app = Fastify({
     loggerInstance: services.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     // Fastify binds this handler to the instance.
     clientErrorHandler(this: FastifyInstance, err, socket) {
       if (recoverRawUrl(this, err as unknown as Parameters<typeof recoverRawUrl>[1], socket)) return;
-      if (socket.writable) {
-        const body = JSON.stringify({ error: { code: 'ALAW_ERR_REQUEST_MALFORMED', message: '잘못된 HTTP 요청입니다. URL의 공백과 한글은 퍼센트 인코딩해 주세요 (curl -G --data-urlencode).' } });
-        socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-      } else socket.destroy();
+      if (!socket.writable) return void socket.destroy();
+      const tooLong = (err as NodeJS.ErrnoException).code === 'HPE_HEADER_OVERFLOW';
+      const [status, code, message] = tooLong
+        ? ([
+            '431 Request Header Fields Too Large',
+            'ALAW_ERR_REQUEST_TOO_LONG',
+            `요청 URL이나 헤더가 너무 깁니다 (최대 ${Math.round(maxHeaderSize / 1024)}KB; 한글 한 글자는 URL에서 9바이트). 긴 검색어나 사건 설명은 POST /api/search 의 JSON 본문({"q": "…"})으로 보내 주세요.`,
+          ] as const)
+        : (['400 Bad Request', 'ALAW_ERR_REQUEST_MALFORMED', '잘못된 HTTP 요청입니다. URL의 공백과 한글은 퍼센트 인코딩해 주세요 (curl -G --data-urlencode).'] as const);
+      const body = JSON.stringify({ error: { code, message }, request_id: randomUUID() });
+      socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
     },
+    // Errors of the router, before any route or hook: the usual error body.
+    frameworkErrors(err, request, rawReply) {
+      const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      void (rawReply as FastifyReply)
+        .status(tooLong ? 414 : 400)
+        .type('application/json; charset=utf-8')
+        .send({
+          error: tooLong
+            ? { code: 'ALAW_ERR_REQUEST_TOO_LONG', message: `경로의 값이 너무 깁니다 (최대 ${MAX_PARAM_LENGTH}자). 판례 id나 법령 이름을 확인해 주세요.` }
+            : { code: 'ALAW_ERR_REQUEST_MALFORMED', message: 'URL의 퍼센트 인코딩이 잘못되었습니다 (%와 16진수 두 자리, UTF-8). curl -G --data-urlencode 를 쓰면 올바르게 인코딩됩니다.' },
+          request_id: String(request.id),
+        });
+    },
+    maxParamLength: MAX_PARAM_LENGTH,
+    // Long GET queries: up to search.maxQueryChars Korean characters, 9 URL bytes each, plus headers.
+    http: { maxHeaderSize },
     bodyLimit: services.config.server.bodyLimit,
     trustProxy: services.config.server.trustProxy,
     requestIdHeader: 'x-request-id',
