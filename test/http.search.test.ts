@@ -253,6 +253,37 @@ describe('bad search input gets a 400 with a stable code', () => {
     expect(wrongType.statusCode).toBe(400);
   });
 
+  it('rejects unknown, repeated and loosely typed parameters instead of guessing', async () => {
+    const unknown = await search({ q: '사기', foo: 'bar' });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error!.code).toBe('ALAW_ERR_REQUEST_INVALID');
+    expect(unknown.body.error!.message).toContain('알 수 없는 항목입니다: foo');
+    const bracket = await app.inject({ method: 'GET', url: `/api/search?q=${encodeURIComponent('사기')}&${encodeURIComponent('court_level[]')}=${encodeURIComponent('대법원')}` });
+    expect(bracket.statusCode).toBe(400);
+    for (const size of ['0x10', '1e2', '10.0']) {
+      const r = await search({ q: '사기', size });
+      expect(r.status, size).toBe(400);
+      expect(r.body.error!.code, size).toBe('ALAW_ERR_SEARCH_SIZE_INVALID');
+    }
+    const twice = await app.inject({ method: 'GET', url: `/api/search?q=${encodeURIComponent('사기')}&sort=date&sort=date` });
+    expect(twice.statusCode).toBe(400);
+    expect(twice.json().error).toMatchObject({ code: 'ALAW_ERR_SEARCH_SORT_INVALID' });
+    expect(twice.json().error.message).toContain('한 번만 쓸 수 있습니다');
+    // Several courts are still a list, repeated or comma-separated.
+    const levels = await app.inject({ method: 'GET', url: `/api/search?q=${encodeURIComponent('피고')}&court_level=${encodeURIComponent('대법원')}&court_level=${encodeURIComponent('고등법원')}` });
+    expect(levels.statusCode).toBe(200);
+    expect((await search({ q: '사기', snippets: '0' })).body.hits[0]?.snippet).toBeUndefined();
+    expect((await search({ q: '사기', snippets: 'yes' })).body.hits[0]?.snippet).toBeDefined();
+    expect((await search({ q: '사기', snippets: 'banana' })).status).toBe(400);
+    // JSON bodies carry types: a number is not a query.
+    const numeric = await app.inject({ method: 'POST', url: '/api/search', payload: { q: 123 } });
+    expect(numeric.statusCode).toBe(400);
+    expect(numeric.json().error.code).toBe('ALAW_ERR_SEARCH_QUERY_INVALID');
+    const plain = await app.inject({ method: 'POST', url: '/api/search', headers: { 'content-type': 'text/plain' }, payload: '사기' });
+    expect(plain.statusCode).toBe(415);
+    expect(plain.json().error.code).toBe('ALAW_ERR_REQUEST_MEDIA_TYPE');
+  });
+
   it('never answers 5xx, whatever the parameters', async () => {
     const value = fc.oneof(fc.string(), fc.string({ unit: 'binary', maxLength: 50 }), fc.integer().map(String), fc.constantFrom('', '0', '-1', '1e3', '대법원', '2020-02-30', '9999'));
     await fc.assert(

@@ -1,3 +1,4 @@
+import { AjvCompiler } from '@fastify/ajv-compiler';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -66,8 +67,16 @@ export async function buildApp(services: ServerServices): Promise<FastifyInstanc
     trustProxy: services.config.server.trustProxy,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // Query strings and paths are text, so their values are coerced to the schema's types
+  // (page=2 → 2, court_level=a&court_level=b → a list). JSON bodies already carry types:
+  // {"q": 123} is an error there, not the string "123".
+  const buildValidator = AjvCompiler();
+  const coercing = buildValidator({}, { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } });
+  const exact = buildValidator({}, { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } });
+  app.setValidatorCompiler((route) => (route.httpPart === 'body' ? exact : coercing)(route));
+  // No text/plain parser: a body that is not JSON is 415, whatever its type.
+  app.removeContentTypeParser('text/plain');
 
   registerErrorHandling(app);
   // The rest of the request (hooks, handler, the queue, the store) runs inside its log context.

@@ -16,15 +16,18 @@ function send(reply: FastifyReply, request: FastifyRequest, status: number, code
   return reply.status(status).type('application/json; charset=utf-8').send(body);
 }
 
+const TYPE_NAMES: Record<string, string> = { integer: '정수', number: '수', string: '문자열', boolean: 'true 또는 false', array: '목록', object: 'JSON 객체', null: 'null' };
+
 const AJV_MESSAGES: Record<string, (p: Record<string, unknown>) => string> = {
-  type: (p) => `${String(p.type) === 'integer' ? '정수' : String(p.type)} 형식이어야 합니다`,
+  type: (p) => `${String(p.type).split(',').map((t) => TYPE_NAMES[t] ?? t).join(' 또는 ')}이어야 합니다`,
   minimum: (p) => `${String(p.limit)} 이상이어야 합니다`,
   maximum: (p) => `${String(p.limit)} 이하여야 합니다`,
   minLength: (p) => `${String(p.limit)}자 이상이어야 합니다`,
   maxLength: (p) => `${String(p.limit)}자 이하여야 합니다`,
   maxItems: (p) => `${String(p.limit)}개 이하여야 합니다`,
-  required: (p) => `필수 항목 ${String(p.missingProperty)}이(가) 없습니다`,
-  additionalProperties: (p) => `알 수 없는 항목 ${String(p.additionalProperty)}이(가) 있습니다`,
+  required: (p) => `필수 항목이 없습니다: ${String(p.missingProperty)}`,
+  additionalProperties: (p) => `알 수 없는 항목입니다: ${String(p.additionalProperty)} (오타인지 확인하세요; 쓸 수 있는 항목은 /docs 에 있습니다)`,
+  pattern: () => '형식이 올바르지 않습니다',
   const: (p) => `${JSON.stringify(p.allowedValue)}이어야 합니다`,
   anyOf: () => '허용된 값이 아닙니다',
   enum: (p) => `${JSON.stringify(p.allowedValues)} 중 하나여야 합니다`,
@@ -57,8 +60,11 @@ export function registerErrorHandling(app: FastifyInstance): void {
         first.keyword === 'const'
           ? err.validation.filter((e) => e.keyword === 'const' && e.instancePath === first.instancePath).map((e) => (e.params as { allowedValue?: unknown }).allowedValue)
           : [];
-      const why =
-        allowed.length > 1
+      // `size=10&size=20` arrives as a list: say that, not "must be a string".
+      const given = err.validationContext === 'querystring' && param ? (request.query as Record<string, unknown> | undefined)?.[param] : undefined;
+      const why = Array.isArray(given)
+        ? '한 번만 쓸 수 있습니다 (여러 값은 쉼표로: court_level=대법원,고등법원)'
+        : allowed.length > 1
           ? `${allowed.map((v) => JSON.stringify(v)).join(', ')} 중 하나여야 합니다`
           : (AJV_MESSAGES[first.keyword]?.(first.params as Record<string, unknown>) ?? first.message ?? '값이 올바르지 않습니다');
       const where = err.validationContext === 'body' ? '요청 본문' : err.validationContext === 'params' ? '경로' : '요청 값';

@@ -35,10 +35,22 @@ const searchFields = {
   snippets: Type.Optional(Type.Boolean({ description: '하이라이트 발췌 포함 (기본 true)' })),
 };
 
-export const SearchQuerystring = Type.Object({
-  q: Type.Optional(Type.String({ description: '검색어, 사건번호, 판례 인용, 또는 사건 설명', examples: ['취득시효 완성 후 소유권이전등기'] })),
-  ...searchFields,
-});
+/**
+ * GET parameters. Unknown ones are rejected (a misspelt filter must not
+ * silently do nothing). page, size and snippets arrive as text and are checked
+ * by the search parser itself, so `size=0x10` or `size=1e2` is an error rather
+ * than a number the schema's type coercion made of it.
+ */
+export const SearchQuerystring = Type.Object(
+  {
+    q: Type.String({ description: '검색어, 사건번호, 판례 인용, 또는 사건 설명 (최대 5,000자; 긴 글은 POST)', examples: ['취득시효 완성 후 소유권이전등기'] }),
+    ...searchFields,
+    page: Type.Optional(Type.String({ description: '페이지 (1부터, 정수)', examples: ['1'] })),
+    size: Type.Optional(Type.String({ description: '페이지당 건수 (정수, 기본 10, 최대 100)', examples: ['10'] })),
+    snippets: Type.Optional(Type.String({ description: '하이라이트 발췌 포함: true(기본)/false (1/0, yes/no도 가능)' })),
+  },
+  { additionalProperties: false },
+);
 
 export const SearchBody = Type.Object(
   {

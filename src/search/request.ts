@@ -55,6 +55,16 @@ function integer(v: unknown, fallback: number, code: string, name: string, min: 
   return n;
 }
 
+/** true/false, 1/0, yes/no (any case); anything else is a 400. */
+function flag(v: unknown, fallback: boolean, name: string): boolean {
+  if (v === undefined || v === null || v === '') return fallback;
+  if (typeof v === 'boolean') return v;
+  const s = String(v).trim().toLowerCase();
+  if (['true', '1', 'yes'].includes(s)) return true;
+  if (['false', '0', 'no'].includes(s)) return false;
+  throw bad('ALAW_ERR_SEARCH_FILTER_INVALID', `${name}는 true 또는 false여야 합니다 (받은 값: ${JSON.stringify(v)}).`, { parameter: name });
+}
+
 /**
  * Parses a date bound: `YYYY`, `YYYY-MM` or `YYYY-MM-DD` (also with dots).
  * A partial date covers its whole year or month: from=2010 is 2010-01-01,
@@ -136,7 +146,7 @@ export function parseSearchRequest(raw: RawSearchParams, s: SearcherSettings): S
   if (dateFrom && dateTo && dateFrom > dateTo) {
     throw bad('ALAW_ERR_SEARCH_DATE_RANGE', `date_from(${String(raw.date_from)})이 date_to(${String(raw.date_to)})보다 늦습니다.`, { parameter: 'date_from' });
   }
-  const snippets = raw.snippets === undefined || raw.snippets === null || raw.snippets === '' ? true : !['false', '0', 'no'].includes(String(raw.snippets).toLowerCase());
+  const snippets = flag(raw.snippets, true, 'snippets');
   return {
     q,
     page,

@@ -83,7 +83,7 @@ export const searchRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices 
         summary: '점수 설명',
         description: '한 판례가 이 검색어로 받은 BM25F 점수를 낱말·필드별로 풀어서 보여 줍니다.',
         tags: ['검색'],
-        querystring: Type.Object({ ...SearchQuerystring.properties, id: Type.String({ description: '판례 id' }) }),
+        querystring: Type.Object({ ...SearchQuerystring.properties, id: Type.String({ description: '판례 id' }) }, { additionalProperties: false }),
         response: {
           200: Type.Object(
             {
