@@ -161,5 +161,5 @@ async function seedIfEmpty(
     { seed, inserted: report.inserted, rejected: report.rejected, ms: report.ms },
     `기본 판례 ${report.inserted.toLocaleString('ko-KR')}건을 가져왔습니다`,
   );
-  if (report.rejected > 0) logger.warn({ problems: report.problems.slice(0, 10) }, `기본 데이터 중 ${report.rejected}줄을 건너뛰었습니다`);
+  if (report.rejected > 0) logger.warn({ problems: report.problems.slice(0, 10) }, `기본 데이터 중 ${report.rejected}줄을 형식 오류로 건너뛰었습니다 (예: 사건번호 자리에 '선고'처럼 깨진 기록; 줄 번호와 이유는 problems)`);
 }

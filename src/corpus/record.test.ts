@@ -41,6 +41,18 @@ describe('parseRecordLine — our schema', () => {
     expect(a.ok && a.record.id).toMatch(/^kr-[0-9a-f]{16}$/);
     expect(a.ok && b.ok && a.record.id === b.record.id).toBe(true);
   });
+
+  it('rejects what is not a case number, and keeps merged or prefixed ones', () => {
+    const line = (cn: string) => parseRecordLine(JSON.stringify({ case_number: cn, court: '대법원', case_type: '민사', full_text: '본문' }), 't');
+    for (const cn of ['abc', '선고', '30.자', '판결', '2016']) {
+      const r = line(cn);
+      expect(r.ok, cn).toBe(false);
+      if (!r.ok) expect(r.problem.message).toContain('case_number(사건번호): 사건번호 형식이 아닙니다');
+    }
+    for (const cn of ['2016다276177', '(제주)2014나1166', '2009다7886378870', '88다카1900219019(반소)', '4294민상15551556']) expect(line(cn).ok, cn).toBe(true);
+    const wide = line('９４나３９４３');
+    expect(wide.ok && wide.record.case_number).toBe('94나3943');
+  });
 });
 
 describe('parseRecordLine — law.go.kr keys', () => {

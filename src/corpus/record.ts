@@ -54,6 +54,9 @@ export function parseRecordLine(line: string, source: string): RecordResult {
   return toPrecedent(value, source);
 }
 
+/** Year, case code (one to four syllables: 다, 가합, 준재가단) and the first digit of a serial. */
+const CASE_NUMBER_SHAPE = /[0-9]{2,4}\s*[가-힣]{1,4}\s*[0-9]/u;
+
 /** Validates and normalizes one decoded record (see {@link parseRecordLine}). */
 export function toPrecedent(value: unknown, source: string): RecordResult {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -107,6 +110,13 @@ export function toPrecedent(value: unknown, source: string): RecordResult {
   }
   if (!out.full_text && !out.holdings && !out.summary) {
     return fieldError('full_text(판례내용), holdings(판시사항), summary(판결요지) 중 하나는 있어야 합니다.');
+  }
+  // A year, a case code and a serial somewhere (`2016다276177`, `(제주)2014나1166`, merged
+  // crawler strings such as `2009다7886378870`); not `선고` or `30.자` left by a broken scrape,
+  // which no one could look up or cite.
+  out.case_number = out.case_number!.normalize('NFKC');
+  if (!CASE_NUMBER_SHAPE.test(out.case_number)) {
+    return fieldError(`case_number(사건번호): 사건번호 형식이 아닙니다 (받은 값: ${JSON.stringify(out.case_number).slice(0, 60)}; 예: 2016다276177, 94나3943).`);
   }
   out.court = normalizeCourtName(out.court!);
   out.case_name ??= '';
