@@ -148,6 +148,12 @@ describe('GET /api/search', () => {
     expect(dt.body.hits.every((h) => h.decision_date! >= '1990-01-01' && h.decision_date! <= '1999-12-31')).toBe(true);
     const all = await search({ q: '피고' });
     expect(dt.body.total).toBeLessThan(all.body.total);
+    // Dates as courts write them, or packed: the same range.
+    for (const [from, to] of [['1990. 1. 1.', '1999. 12. 31.'], ['19900101', '19991231'], ['1990.1.1', '1999.12.31']]) {
+      const same = await search({ q: '피고', date_from: from!, date_to: to!, size: 50 });
+      expect(same.status, from).toBe(200);
+      expect(same.body.total, from).toBe(dt.body.total);
+    }
   });
 
   it('counts only decisions that pass the filters, and says so when none does', async () => {

@@ -34,7 +34,9 @@ export function formatSearch(r: SearchResponse, color: boolean): string {
     const tag = h.match === 'case_number' ? ' [사건번호 일치]' : '';
     lines.push('');
     lines.push(`${n}. ${bold(citationLine(h))} ${h.case_name}${tag}`);
-    lines.push(dim(`   ${h.case_type} · ${h.court_level} · 점수 ${h.score} · id ${h.id}`));
+    // A decision named by its case number is first because of the number, not a text score.
+    const score = h.match === 'case_number' && h.score === 0 ? '' : ` · 점수 ${h.score}`;
+    lines.push(dim(`   ${h.case_type} · ${h.court_level}${score} · id ${h.id}`));
     if (h.snippet) lines.push(`   ${terminalSnippet(h.snippet, color)}`);
   });
   if (r.total_pages && r.page < r.total_pages) lines.push('', dim(`다음 페이지: --page ${r.page + 1} (전체 ${r.total_pages}페이지)`));

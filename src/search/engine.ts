@@ -134,7 +134,7 @@ export class SearchEngine {
     if (all.length === 0 && unmatchedNumbers.length === 0) notices.push(filter ? '이 조건에 맞는 판례가 없습니다. 법원·사건 종류·선고일 조건을 넓혀 보세요.' : '검색어와 일치하는 판례가 없습니다.');
     else if (relaxed)
       notices.push(`${filter ? '이 조건에서 ' : ''}모든 낱말을 포함한 판례가 없어, 일부 낱말만 일치하는 판례를 ${byDate ? '선고일순' : '관련도순'}으로 보여 줍니다.`);
-    if (plan.droppedTerms > 0) notices.push(`긴 검색어여서 정보량이 큰 검색어 조각 ${plan.terms.length}개로 유사 판례를 찾았습니다.`);
+    if (plan.droppedTerms > 0) notices.push(`긴 검색어여서 그중 가장 특징적인 표현 ${plan.terms.length}개로 유사 판례를 찾았습니다.`);
     const pageHits = all.slice(offset, offset + req.size);
     const hits = pageHits.map((h) => this.hit(h, pinnedSet.has(h.doc), plan, req.snippets));
     return {

@@ -66,16 +66,18 @@ function flag(v: unknown, fallback: boolean, name: string): boolean {
 }
 
 /**
- * Parses a date bound: `YYYY`, `YYYY-MM` or `YYYY-MM-DD` (also with dots).
+ * Parses a date bound: `YYYY`, `YYYY-MM` or `YYYY-MM-DD` (also with dots and
+ * spaces as courts write them, `2010. 3. 15.`, or as `20100315`).
  * A partial date covers its whole year or month: from=2010 is 2010-01-01,
  * to=2010 is 2010-12-31.
  */
 export function parseDateBound(v: unknown, name: 'date_from' | 'date_to'): number {
   if (v === undefined || v === null || v === '') return 0;
-  const s = String(v).trim();
-  const m = /^(\d{4})(?:[-.](\d{1,2})(?:[-.](\d{1,2}))?)?\.?$/u.exec(s);
+  // 2010-03-15, 2010.3.15, 2010. 3. 15. (as courts write dates), 20100315
+  const s = String(v).trim().replace(/^(\d{4})(\d{2})(\d{2})$/u, '$1-$2-$3');
+  const m = /^(\d{4})(?:\s*[-.]\s*(\d{1,2})(?:\s*[-.]\s*(\d{1,2}))?)?\s*\.?$/u.exec(s);
   const fail = (): never => {
-    throw bad('ALAW_ERR_SEARCH_DATE_INVALID', `${name}의 날짜 형식이 올바르지 않습니다 (받은 값: ${JSON.stringify(v)}). 예: 2010, 2010-03, 2010-03-15`, { parameter: name });
+    throw bad('ALAW_ERR_SEARCH_DATE_INVALID', `${name}의 날짜 형식이 올바르지 않습니다 (받은 값: ${JSON.stringify(v)}). 예: 2010, 2010-03, 2010-03-15, 2010. 3. 15.`, { parameter: name });
   };
   if (!m) return fail();
   const year = Number(m[1]);
