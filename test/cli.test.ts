@@ -88,6 +88,17 @@ describe('alaw CLI', () => {
     const page = await alaw(['search', '사기', '--page', '0']);
     expect(page.code).toBe(2);
     expect(page.stderr).toContain('--page는 1 이상의 정수여야 합니다');
+    expect(page.stderr).not.toContain('error:');
+    // The argument parser's own errors, in Korean too.
+    const none = await alaw(['search']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('오류: 필요한 인자가 없습니다: query');
+    const unknown = await alaw(['search', '사기', '--colour']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('오류: 알 수 없는 옵션입니다: --colour');
+    const typo = await alaw(['serch', '사기']);
+    expect(typo.stderr).toContain('오류: 알 수 없는 명령입니다: serch');
+    expect(typo.stderr).toContain('(혹시 search?)');
     const date = await alaw(['search', '사기', '--from', '2020-13']);
     expect(date.code).toBe(2);
     expect(date.stderr).toContain('ALAW_ERR_SEARCH_DATE_INVALID');
