@@ -384,6 +384,7 @@ describe('service routes', () => {
     expect(res.statusCode).toBe(200);
     const spec = res.json<{ openapi: string; paths: Record<string, Record<string, unknown>> }>();
     expect(spec.openapi).toMatch(/^3\./);
+    expect(JSON.stringify(spec)).not.toContain('Default Response');
     const expected: [string, string][] = [
       ['/', 'get'],
       ['/api/search', 'get'],

@@ -20,6 +20,22 @@ import { searchRoutes } from './routes/search.js';
 import { ErrorBody } from './schemas.js';
 import { VERSION } from '../version.js';
 
+/** What each status means in this API (OpenAPI response descriptions). */
+const RESPONSE_MEANING: Record<string, string> = {
+  200: '성공',
+  202: '접수됨 (작업이 큐에 들어감)',
+  400: '요청 값이 올바르지 않음 (error.code로 원인 구분)',
+  401: 'API 키가 없거나 올바르지 않음',
+  403: '권한이 없음 (관리자 키 필요, 또는 키 없이 외부에서 접근)',
+  404: '없음',
+  409: '지금 상태에서는 할 수 없음',
+  413: '요청 본문이 너무 큼',
+  415: 'JSON이 아닌 본문',
+  429: '대기열이 가득 참 (Retry-After 뒤 다시)',
+  503: '일시적으로 처리할 수 없음 (Retry-After 뒤 다시)',
+  504: '제한 시간 초과',
+};
+
 /** Longest path parameter (judgment ids, law names, articles), characters; Fastify's default. */
 const MAX_PARAM_LENGTH = 100;
 
@@ -90,6 +106,19 @@ export async function buildApp(services: ServerServices): Promise<FastifyInstanc
   app.addSchema(ErrorBody);
 
   await app.register(swagger, {
+    // Responses whose schema has no description get the Korean meaning of their status.
+    transformObject: (doc) => {
+      if (!('openapiObject' in doc)) return doc.swaggerObject;
+      const openapiObject = doc.openapiObject;
+      for (const item of Object.values((openapiObject as { paths?: Record<string, Record<string, { responses?: Record<string, { description?: string }> }>> }).paths ?? {})) {
+        for (const op of Object.values(item)) {
+          for (const [status, response] of Object.entries(op.responses ?? {})) {
+            if (response.description === 'Default Response') response.description = RESPONSE_MEANING[status] ?? response.description;
+          }
+        }
+      }
+      return openapiObject;
+    },
     openapi: {
       openapi: '3.0.3',
       info: {
