@@ -59,7 +59,10 @@ describe('alaw watchdog', () => {
     const loopLog = path.join(tmp.dir, 'loop.log');
     const { spawn } = await import('node:child_process');
     const loop = spawn(process.execPath, nodeArgs('src/cli/main.ts', ['watchdog', '--url', url, '--interval', '1', '--log-file', loopLog]), { stdio: 'ignore', env: { ...process.env, ...stateEnv } });
-    await new Promise((r) => setTimeout(r, 3500));
+    // Three rounds (a round every second; generous on a loaded machine).
+    const healthyRounds = (): number => (fs.existsSync(loopLog) ? logLines(loopLog).filter((l) => l.endsWith(' - 서비스 정상')).length : 0);
+    const until = Date.now() + 20_000;
+    while (healthyRounds() < 3 && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
     expect(loop.exitCode).toBeNull(); // still watching
     loop.kill('SIGTERM');
     const code = await new Promise((r) => loop.once('exit', r));
