@@ -119,6 +119,15 @@ describe('alaw watchdog', () => {
       expect(again.stdout.trim()).toBe('failed');
       expect(logLines(log).filter((l) => l.endsWith(' - 재시작: true'))).toHaveLength(1);
       expect(webhook.posts).toHaveLength(1);
+      // Another service behind the same host and port (another path) has its own state.
+      const other = await run(
+        'src/cli/main.ts',
+        ['watchdog', '--once', '--url', `http://127.0.0.1:${port}/other`, '--restart-cmd', 'true', '--restart-wait', '1', '--log-file', log],
+        { ALAW_ALERTS_WEBHOOK_URL: webhook.url, ...stateEnv },
+      );
+      expect(other.stdout.trim()).toBe('failed');
+      expect(logLines(log).filter((l) => l.endsWith(' - 재시작: true'))).toHaveLength(2);
+      expect(webhook.posts).toHaveLength(2);
       const bad = await run('src/cli/main.ts', ['watchdog', '--once', '--url', 'localhost:8997'], {});
       expect(bad.code).toBe(2);
     } finally {
@@ -149,5 +158,19 @@ describe('alaw watchdog', () => {
     // Released: the next round runs.
     const third = await run('src/cli/main.ts', ['watchdog', '--once', '--url', url, '--log-file', log], stateEnv);
     expect(third.stdout.trim()).toBe('failed');
+  });
+
+  it('still checks and recovers when the state directory is unusable', async () => {
+    const port = await freePort();
+    const log = path.join(tmp.dir, 'recovery-nostate.log');
+    const blocker = path.join(tmp.dir, 'not-a-directory');
+    fs.writeFileSync(blocker, 'x');
+    const r = await run('src/cli/main.ts', ['watchdog', '--once', '--url', `http://127.0.0.1:${port}`, '--restart-cmd', 'true', '--restart-wait', '1', '--log-file', log], {
+      ALAW_WATCHDOG_STATE_DIR: path.join(blocker, 'state'),
+    });
+    expect(r.stdout.trim()).toBe('failed');
+    const lines = logLines(log).map((l) => l.slice(22));
+    expect(lines[0]).toMatch(/^점검 잠금을 쓸 수 없어 잠금 없이 점검합니다/u);
+    expect(lines).toContain('재시작: true');
   });
 });

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
@@ -36,6 +37,8 @@ const localStamp = (d: Date): string => `${d.getFullYear()}-${pad(d.getMonth() +
 export class Watchdog {
   private readonly s: Readonly<Config['watchdog']>;
   private alertedAt: number | null = null;
+  /** False after the state file could not be written: the in-memory alert time is then the truth. */
+  private stateSaved = true;
   private readonly repeatMs: number;
 
   constructor(private readonly deps: WatchdogDeps) {
@@ -111,13 +114,16 @@ export class Watchdog {
   }
 
   /**
-   * Where this URL's lock and alert state live: `watchdog-127.0.0.1-8997.lock`
-   * (a directory, proper-lockfile's) and `.state.json`.
+   * Where this URL's lock and alert state live: `watchdog-127.0.0.1-8997-<hash>.lock`
+   * (a directory, proper-lockfile's) and `.state.json`. The hash is of the
+   * whole URL, so two services behind one host and port (different paths) do
+   * not share them.
    */
   private stateBase(): string {
     const u = new URL(this.s.url);
     const port = u.port || (u.protocol === 'https:' ? '443' : '80');
-    return path.join(this.s.stateDir, `watchdog-${`${u.hostname}-${port}`.replace(/[^A-Za-z0-9.-]/gu, '_')}`);
+    const id = createHash('sha256').update(u.href.replace(/\/+$/u, '')).digest('hex').slice(0, 8);
+    return path.join(this.s.stateDir, `watchdog-${`${u.hostname}-${port}`.replace(/[^A-Za-z0-9.-]/gu, '_')}-${id}`);
   }
 
   /**
@@ -126,13 +132,15 @@ export class Watchdog {
    * service, must not restart the service twice. A round that finds another
    * one running is skipped. The time of the last "manual intervention" alert
    * is kept in the state file, so one-shot runs alert once per outage too.
+   * When the lock or the state cannot be used (an unwritable state
+   * directory), the round still runs: watching matters more than deduplicating.
    */
   async round(): Promise<WatchdogOutcome> {
     const base = this.stateBase();
     const stateFile = `${base}.state.json`;
-    fs.mkdirSync(this.s.stateDir, { recursive: true });
-    let release: () => Promise<void>;
+    let release: (() => Promise<void>) | null = null;
     try {
+      fs.mkdirSync(this.s.stateDir, { recursive: true });
       release = await lockfile.lock(stateFile, {
         realpath: false,
         lockfilePath: `${base}.lock`,
@@ -142,20 +150,25 @@ export class Watchdog {
         onCompromised: (err) => void this.log(`점검 잠금을 잃었습니다 (${err.message})`),
       });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
-      this.log('다른 watchdog이 이 서비스를 점검·복구하는 중이라 이번 회차는 건너뜁니다');
-      return 'skipped';
+      if ((err as NodeJS.ErrnoException).code === 'ELOCKED') {
+        this.log('다른 watchdog이 이 서비스를 점검·복구하는 중이라 이번 회차는 건너뜁니다');
+        return 'skipped';
+      }
+      this.log(`점검 잠금을 쓸 수 없어 잠금 없이 점검합니다 (${this.s.stateDir}: ${(err as Error).message})`);
     }
     try {
-      this.alertedAt = readAlertedAt(stateFile);
+      // After a failed write the file is older than what this process knows.
+      if (this.stateSaved) this.alertedAt = readAlertedAt(stateFile);
       return await this.checkAndRecover();
     } finally {
       try {
         fs.writeFileSync(stateFile, JSON.stringify({ alerted_at: this.alertedAt === null ? null : new Date(this.alertedAt).toISOString() }) + '\n');
+        this.stateSaved = true;
       } catch (err) {
-        this.log(`상태 파일 ${stateFile}에 쓸 수 없습니다: ${(err as Error).message}`);
+        if (this.stateSaved) this.log(`상태 파일 ${stateFile}에 쓸 수 없습니다: ${(err as Error).message}`);
+        this.stateSaved = false;
       }
-      await release().catch(() => undefined);
+      await release?.().catch(() => undefined);
     }
   }
 
