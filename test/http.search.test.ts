@@ -114,6 +114,8 @@ describe('GET /api/search', () => {
     expect(cited.body.hits[0]?.id).toBe('lawydot-003ed386129459ce');
     expect(cited.body.notices).toHaveLength(1);
     expect(cited.body.notices[0]).toMatch(/^인용한 대법원 1995\. 1\. 17\. 94나3943 판례는 없고, 같은 사건번호의 전주지방법원 .* 선고 94나3943 판례를 보여 줍니다/u);
+    const filtered = await search({ q: '대법원 1995. 1. 17. 선고 94나3943 판결', court_level: '대법원' });
+    expect(filtered.body.notices.some((n) => n.includes('판례가 있습니다 (이 조건에서는 제외됨)'))).toBe(true);
     const right = await search({ q: `${formatCitation({ court: '전주지방법원', decision_date: cited.body.hits[0]!.decision_date, case_number: '94나3943' })} 판결` });
     expect(right.body.notices).toEqual([]);
   });

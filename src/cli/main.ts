@@ -33,15 +33,18 @@ const program = new Command('alaw')
 function koreanUsageError(text: string): string {
   const rules: [RegExp, (...m: string[]) => string][] = [
     [/^error: missing required argument '([^']+)'/u, (a) => `오류: 필요한 인자가 없습니다: ${a}`],
-    [/^error: option '([^' ]+)[^']*' argument '([^']*)' is invalid\.\s*/u, (o, v) => `오류: ${o} 값이 올바르지 않습니다 (받은 값: '${v}'). `],
-    [/^error: option '([^' ]+)[^']*' argument missing/u, (o) => `오류: ${o} 옵션에 값이 필요합니다`],
+    [/^error: option '(?:-[^-], )?([^' ]+)[^']*' argument '(.*)' is invalid\.\s*/u, (o, v) => `오류: ${o} 값이 올바르지 않습니다 (받은 값: '${v}'). `],
+    [/^error: command-argument value '(.*)' is invalid for argument '([^']+)'\.\s*/u, (v, a) => `오류: ${a} 값이 올바르지 않습니다 (받은 값: '${v}'). `],
+    [/^error: option '(?:-[^-], )?([^' ]+)[^']*' argument missing/u, (o) => `오류: ${o} 옵션에 값이 필요합니다`],
     [/^error: unknown command '([^']+)'/u, (c) => `오류: 알 수 없는 명령입니다: ${c}`],
     [/^error: unknown option '([^']+)'/u, (o) => `오류: 알 수 없는 옵션입니다: ${o}`],
     [/^error: too many arguments(?: for '([^']+)')?[^\n]*/u, (c) => `오류: 인자가 너무 많습니다${c ? ` (${c})` : ''}`],
     [/^error: required option '([^']+)' not specified/u, (o) => `오류: 필수 옵션이 없습니다: ${o}`],
     [/^error: /u, () => '오류: '],
   ];
-  const suggested = text.replace(/\(Did you mean (?:one of )?([^?]+)\?\)/u, '(혹시 $1?)');
+  const suggested = text
+    .replace(/\(Did you mean (?:one of )?([^?]+)\?\)/u, '(혹시 $1?)')
+    .replace(/Allowed choices are ([^.\n]+)\./u, '허용되는 값: $1.');
   for (const [re, say] of rules) {
     const m = re.exec(suggested);
     if (m) return suggested.replace(re, say(...m.slice(1).map((x) => x ?? '')));

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { LAWGO_FIXTURE, SAMPLE } from '../../test/helpers.js';
-import { parseDecisionDate, parseRecordLine } from './index.js';
+import { derivedId, parseDecisionDate, parseRecordLine } from './index.js';
 
 describe('parseRecordLine — our schema', () => {
   it('accepts every record of the bundled sample unchanged', () => {
@@ -52,6 +52,10 @@ describe('parseRecordLine — our schema', () => {
     for (const cn of ['2016다276177', '(제주)2014나1166', '2009다7886378870', '88다카1900219019(반소)', '4294민상15551556']) expect(line(cn).ok, cn).toBe(true);
     const wide = line('９４나３９４３');
     expect(wide.ok && wide.record.case_number).toBe('94나3943');
+    // The derived id is that of the number as written (as before normalization), so a record
+    // stored earlier is updated by a re-import, not duplicated.
+    const before = parseRecordLine(JSON.stringify({ case_number: '９４나３９４３', court: '대법원', case_type: '민사', full_text: '본문' }), 't');
+    expect(wide.ok && before.ok && wide.record.id).toBe(before.ok ? derivedId('대법원', '９４나３９４３', null) : '');
   });
 });
 

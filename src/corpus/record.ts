@@ -114,7 +114,13 @@ export function toPrecedent(value: unknown, source: string): RecordResult {
   // A year, a case code and a serial somewhere (`2016다276177`, `(제주)2014나1166`, merged
   // crawler strings such as `2009다7886378870`); not `선고` or `30.자` left by a broken scrape,
   // which no one could look up or cite.
-  out.case_number = out.case_number!.normalize('NFKC');
+  // Ids derived from the case number use it as written, so records imported before it was
+  // normalized keep their ids (a re-import updates them instead of adding a second row).
+  const caseNumberAsWritten = out.case_number!;
+  out.case_number = caseNumberAsWritten.normalize('NFKC');
+  if (out.case_number.length > FIELD_LIMITS.case_number) {
+    return fieldError(`case_number: ${FIELD_LIMITS.case_number.toLocaleString('ko-KR')}자를 넘습니다 (${out.case_number.length.toLocaleString('ko-KR')}자).`);
+  }
   if (!CASE_NUMBER_SHAPE.test(out.case_number)) {
     return fieldError(`case_number(사건번호): 사건번호 형식이 아닙니다 (받은 값: ${JSON.stringify(out.case_number).slice(0, 60)}; 예: 2016다276177, 94나3943).`);
   }
@@ -136,7 +142,7 @@ export function toPrecedent(value: unknown, source: string): RecordResult {
     return fieldError(`case_type(사건종류): 알 수 없는 값입니다 (받은 값: ${JSON.stringify(fields.case_type)}; 가능한 값: ${CASE_TYPES.join(', ')}, 일반행정, 세무).`);
   }
   out.case_type = type;
-  out.id ??= derivedId(out.court, out.case_number!, out.decision_date);
+  out.id ??= derivedId(out.court, caseNumberAsWritten, out.decision_date);
   out.source ??= source;
   return { ok: true, record: out as Precedent };
 }

@@ -36,7 +36,7 @@ const RESPONSE_MEANING: Record<string, string> = {
   504: '제한 시간 초과',
 };
 
-/** Longest path parameter (judgment ids, law names, articles), characters; Fastify's default. */
+/** Longest path parameter (judgment ids, law names, articles), characters: Fastify's default maxParamLength. */
 const MAX_PARAM_LENGTH = 100;
 
 /**
@@ -76,7 +76,6 @@ export async function buildApp(services: ServerServices): Promise<FastifyInstanc
           request_id: String(request.id),
         });
     },
-    maxParamLength: MAX_PARAM_LENGTH,
     // Long GET queries: up to search.maxQueryChars Korean characters, 9 URL bytes each, plus headers.
     http: { maxHeaderSize },
     bodyLimit: services.config.server.bodyLimit,

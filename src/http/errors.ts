@@ -62,7 +62,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
           : [];
       // `size=10&size=20` arrives as a list: say that, not "must be a string".
       const given = err.validationContext === 'querystring' && param ? (request.query as Record<string, unknown> | undefined)?.[param] : undefined;
-      const why = Array.isArray(given)
+      const why = Array.isArray(given) && first.keyword === 'type'
         ? '한 번만 쓸 수 있습니다 (여러 값은 쉼표로: court_level=대법원,고등법원)'
         : allowed.length > 1
           ? `${allowed.map((v) => JSON.stringify(v)).join(', ')} 중 하나여야 합니다`

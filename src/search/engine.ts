@@ -204,22 +204,26 @@ export class SearchEngine {
     const citable = (d: number) => ({ court: docs.courts[docs.courtIds[d]!]!, decision_date: intToDate(docs.dates[d]!), case_number: docs.caseNumbers[d]! });
     plan.caseNumbers.forEach((n, order) => {
       const citation = plan.citations.find((c) => c.numbers.some((x) => x.normalized === n));
-      const matching = (this.caseKeys!.get(n) ?? []).filter((d) => !filter || filter(d));
+      const quality = (d: number): number =>
+        (citation?.court && docs.courts[docs.courtIds[d]!] === citation.court ? 2 : 0) + (citation?.date && intToDate(docs.dates[d]!) === citation.date ? 1 : 0);
+      const withNumber = this.caseKeys!.get(n) ?? [];
+      const matching = withNumber.filter((d) => !filter || filter(d));
       if (matching.length === 0) unmatchedNumbers.push(n);
-      let best: { doc: number; quality: number } | null = null;
       for (const d of matching) {
-        let quality = 0;
-        if (citation?.court && docs.courts[docs.courtIds[d]!] === citation.court) quality += 2;
-        if (citation?.date && intToDate(docs.dates[d]!) === citation.date) quality += 1;
-        if (!best || quality > best.quality) best = { doc: d, quality };
         if (seen.has(d)) continue;
         seen.add(d);
-        out.push({ doc: d, quality, order });
+        out.push({ doc: d, quality: quality(d), order });
       }
+      // Whether the cited decision exists at all (a filter may hide it; that is not a miscitation).
+      let best: { doc: number; quality: number } | null = null;
+      for (const d of withNumber) if (!best || quality(d) > best.quality) best = { doc: d, quality: quality(d) };
       const wanted = (citation?.court ? 2 : 0) + (citation?.date ? 1 : 0);
       if (citation && best && best.quality < wanted) {
         const cited = [citation.court, formatKoreanDate(citation.date)].filter(Boolean).join(' ');
-        citationMismatches.push(`인용한 ${cited} ${n} 판례는 없고, 같은 사건번호의 ${formatCitation(citable(best.doc))} 판례를 보여 줍니다. 인용의 법원·선고일을 확인하세요.`);
+        const shown = matching.includes(best.doc);
+        citationMismatches.push(
+          `인용한 ${cited} ${n} 판례는 없고, 같은 사건번호의 ${formatCitation(citable(best.doc))} 판례${shown ? '를 보여 줍니다' : '가 있습니다 (이 조건에서는 제외됨)'}. 인용의 법원·선고일을 확인하세요.`,
+        );
       }
     });
     out.sort((a, b) => a.order - b.order || b.quality - a.quality || docs.dates[b.doc]! - docs.dates[a.doc]! || a.doc - b.doc);
