@@ -265,7 +265,7 @@ describe('bad search input gets a 400 with a stable code', () => {
     const unknown = await search({ q: '사기', foo: 'bar' });
     expect(unknown.status).toBe(400);
     expect(unknown.body.error!.code).toBe('ALAW_ERR_REQUEST_INVALID');
-    expect(unknown.body.error!.message).toContain('알 수 없는 항목입니다: foo');
+    expect(unknown.body.error!.message).toContain('foo — 알 수 없는 항목입니다');
     const bracket = await app.inject({ method: 'GET', url: `/api/search?q=${encodeURIComponent('사기')}&${encodeURIComponent('court_level[]')}=${encodeURIComponent('대법원')}` });
     expect(bracket.statusCode).toBe(400);
     for (const size of ['0x10', '1e2', '10.0']) {
