@@ -47,6 +47,7 @@ describe('alaw watchdog', () => {
       ALAW_LOG_DIR: path.join(tmp.dir, 'logs'),
     };
     const server = await startServer(env);
+    pids.push(server.child.pid!); // killed by afterAll if an assertion fails before the test kills it
     const log = path.join(tmp.dir, 'recovery.log');
     const url = `http://127.0.0.1:${port}`;
     const healthy = await run('src/cli/main.ts', ['watchdog', '--once', '--url', url, '--log-file', log], stateEnv);
