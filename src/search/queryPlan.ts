@@ -1,5 +1,5 @@
 import { findCaseNumbers, findCitations, type Citation } from '../legal/index.js';
-import { analyzeQuery, indexTokens, normalizeText, TokenRole } from '../text/index.js';
+import { analyzeQuery, indexTokens, normalizeText, toPlainStyle, TokenRole } from '../text/index.js';
 import type { SearchIndex } from './indexData.js';
 import { IMPACT_SCALE, idf, type SearcherSettings } from './params.js';
 import type { ScoringTerm } from './retrieval.js';
@@ -57,9 +57,10 @@ function kindOf(term: string, isCaseNumber: boolean): TermKind {
  * is tokenized like documents. In `auto` mode a short query (a few words)
  * requires every word; a long one (a case description) is a similar-case
  * query that keeps only its most informative terms, so it never degrades into
- * scoring the whole corpus on hundreds of common bigrams.
+ * scoring the whole corpus on hundreds of common bigrams. `plainStyle: false`
+ * keeps polite endings as written (for measuring what the rewrite changes).
  */
-export function planQuery(ix: SearchIndex, text: string, requested: RequestedMode, s: SearcherSettings): QueryPlan {
+export function planQuery(ix: SearchIndex, text: string, requested: RequestedMode, s: SearcherSettings, options: { plainStyle?: boolean } = {}): QueryPlan {
   const normalized = normalizeText(text);
   const citations = findCitations(normalized);
   const caseNumbers: string[] = [];
@@ -100,7 +101,9 @@ export function planQuery(ix: SearchIndex, text: string, requested: RequestedMod
     // cross-space bigrams (완성을 → 성을, 취득시효 완성 → 효완) act as cheap
     // phrase and proximity evidence; on the relevance harness this scores
     // +1.7 MRR@10 points over stem-only bigrams (docs/BENCHMARKS.md).
-    for (const t of indexTokens(rest)) add(t, false, false);
+    // Polite endings (왔습니다, 쟁점입니다) in the plain style of decisions (왔다, 쟁점이다),
+    // so they do not crowd the legal content out of the selected terms (text/register.ts).
+    for (const t of indexTokens(options.plainStyle === false ? rest : toPlainStyle(rest))) add(t, false, false);
   }
 
   const N = ix.header.docCount;

@@ -13,3 +13,4 @@ export {
   type QueryWord,
   type AnalyzedQuery,
 } from './tokenize.js';
+export { toPlainStyle } from './register.js';
