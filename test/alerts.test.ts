@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/index.js';
 import { Alerter, AlertMonitor, type MonitorState } from '../src/ops/index.js';
 import { SqliteQueueStore } from '../src/queue/index.js';
-import { SAMPLE, tempDir } from './helpers.js';
+import { sampleEnv, tempDir } from './helpers.js';
 import { holdSlot } from './support/queue.js';
 import { run, startServer } from './process.js';
 import { startSmtp, startWebhook } from './support/alert-receivers.js';
@@ -140,10 +140,8 @@ describe('a running server', () => {
     webhook.posts.length = 0;
     const queueDb = path.join(tmp.dir, 'queue.db');
     const server = await startServer({
-      ALAW_DB_PATH: path.join(tmp.dir, 'alaw.db'),
-      ALAW_INDEX_DIR: path.join(tmp.dir, 'index'),
+      ...sampleEnv(tmp.dir),
       ALAW_QUEUE_DB_PATH: queueDb,
-      ALAW_PATHS_SEED_CORPUS: SAMPLE,
       ALAW_QUEUE_PROFILE: 'conservative',
       ALAW_QUEUE_LIMITS_SEARCH_MAX_CONCURRENT: '1',
       ALAW_QUEUE_LIMITS_SEARCH_MAX_QUEUE_SIZE: '0',

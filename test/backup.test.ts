@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { importFile } from '../src/app/importer.js';
 import { keyDigest } from '../src/queue/index.js';
 import { createBackup, pruneBackups, restoreBackup, verifyBackup } from '../src/ops/backup.js';
-import { LAWGO_FIXTURE, SAMPLE, sampleServices, tempDir } from './helpers.js';
+import { LAWGO_FIXTURE, sampleEnv, sampleServices, tempDir } from './helpers.js';
 import { run } from './process.js';
 import { createTestDatabase, type TestDatabase } from './support/pg.js';
 
@@ -21,13 +21,7 @@ afterAll(async () => {
 });
 
 const alaw = (dir: string, args: string[]) =>
-  run('src/cli/main.ts', args, {
-    ALAW_DB_PATH: path.join(dir, 'alaw.db'),
-    ALAW_INDEX_DIR: path.join(dir, 'index'),
-    ALAW_QUEUE_DB_PATH: path.join(dir, 'queue.db'),
-    ALAW_PATHS_SEED_CORPUS: SAMPLE,
-    ALAW_BACKUP_DIR: path.join(dir, 'backups'),
-  });
+  run('src/cli/main.ts', args, sampleEnv(dir, { ALAW_BACKUP_DIR: path.join(dir, 'backups') }));
 
 describe('backup and restore on SQLite', () => {
   const dir = path.join(tmp.dir, 'sqlite');

@@ -1,7 +1,6 @@
-import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { guideEstimate, measuredEstimate } from '../src/ops/capacity.js';
-import { SAMPLE, tempDir } from './helpers.js';
+import { sampleEnv, tempDir } from './helpers.js';
 import { run } from './process.js';
 
 describe('capacity', () => {
@@ -25,7 +24,7 @@ describe('capacity', () => {
 
   const tmp = tempDir('alaw-capacity-');
   afterAll(() => tmp.cleanup());
-  const env = { ALAW_DB_PATH: path.join(tmp.dir, 'alaw.db'), ALAW_INDEX_DIR: path.join(tmp.dir, 'index'), ALAW_PATHS_SEED_CORPUS: SAMPLE, ALAW_QUEUE_DB_PATH: path.join(tmp.dir, 'queue.db') };
+  const env = sampleEnv(tmp.dir);
 
   it('alaw capacity prints the guide’s table, and with --measured one from this machine; bad arguments exit 2', async () => {
     const guide = await run('src/cli/main.ts', ['capacity', '--users', '10,50,100,200'], env);

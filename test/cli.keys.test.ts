@@ -1,6 +1,5 @@
-import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SAMPLE, tempDir } from './helpers.js';
+import { sampleEnv, tempDir } from './helpers.js';
 import { run, startServer, type ServerProcess } from './process.js';
 
 /**
@@ -9,13 +8,7 @@ import { run, startServer, type ServerProcess } from './process.js';
  * revoked there stops working.
  */
 const tmp = tempDir('alaw-cli-keys-');
-const env = {
-  ALAW_DB_PATH: path.join(tmp.dir, 'alaw.db'),
-  ALAW_INDEX_DIR: path.join(tmp.dir, 'index'),
-  ALAW_PATHS_SEED_CORPUS: SAMPLE,
-  ALAW_QUEUE_DB_PATH: path.join(tmp.dir, 'queue.db'),
-  ALAW_AUTH_KEY_CACHE_SECONDS: '0',
-};
+const env = sampleEnv(tmp.dir, { ALAW_AUTH_KEY_CACHE_SECONDS: '0' });
 const alaw = (args: string[], extra: Record<string, string> = {}) => run('src/cli/main.ts', args, { ...env, ...extra });
 let server: ServerProcess | undefined;
 afterAll(async () => {

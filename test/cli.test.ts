@@ -2,16 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LAWGO_FIXTURE, SAMPLE, tempDir } from './helpers.js';
+import { LAWGO_FIXTURE, SAMPLE, sampleEnv, tempDir } from './helpers.js';
 import { run } from './process.js';
 
 const tmp = tempDir('alaw-cli-');
 afterAll(() => tmp.cleanup());
-const env = {
-  ALAW_DB_PATH: path.join(tmp.dir, 'alaw.db'),
-  ALAW_INDEX_DIR: path.join(tmp.dir, 'index'),
-  ALAW_PATHS_SEED_CORPUS: SAMPLE,
-};
+const env = sampleEnv(tmp.dir);
 const alaw = (args: string[], input?: string) => run('src/cli/main.ts', args, env, input);
 
 describe('alaw CLI', () => {

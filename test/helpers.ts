@@ -24,6 +24,20 @@ export function tempDir(prefix = 'alaw-test-'): { dir: string; cleanup: () => vo
   return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
+/**
+ * Environment for an `alaw` or server process whose data lives under `dir`
+ * (application database, index, queue), seeded with the 300-record sample.
+ */
+export function sampleEnv(dir: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    ALAW_DB_PATH: path.join(dir, 'alaw.db'),
+    ALAW_INDEX_DIR: path.join(dir, 'index'),
+    ALAW_QUEUE_DB_PATH: path.join(dir, 'queue.db'),
+    ALAW_PATHS_SEED_CORPUS: SAMPLE,
+    ...extra,
+  };
+}
+
 /** Services over a temporary database seeded with the 300-record sample. */
 export async function sampleServices(dir: string, overrides: Record<string, unknown> = {}): Promise<ServerServices> {
   const config = loadConfig({

@@ -3,7 +3,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RotatingLogFile } from '../src/ops/index.js';
-import { SAMPLE, tempDir } from './helpers.js';
+import { sampleEnv, tempDir } from './helpers.js';
 import { startServer, type ServerProcess } from './process.js';
 
 const tmp = tempDir('alaw-logs-test-');
@@ -135,14 +135,7 @@ describe('log context', () => {
 });
 
 describe('the server’s log files', () => {
-  const env = (logDir: string, extra: Record<string, string> = {}) => ({
-    ALAW_DB_PATH: path.join(tmp.dir, 'alaw.db'),
-    ALAW_INDEX_DIR: path.join(tmp.dir, 'index'),
-    ALAW_QUEUE_DB_PATH: path.join(tmp.dir, 'queue.db'),
-    ALAW_PATHS_SEED_CORPUS: SAMPLE,
-    ALAW_LOG_DIR: logDir,
-    ...extra,
-  });
+  const env = (logDir: string, extra: Record<string, string> = {}) => sampleEnv(tmp.dir, { ALAW_LOG_DIR: logDir, ...extra });
 
   it('writes app, access, error and performance logs, with the request id from X-Request-Id, and reopens them on SIGHUP', async () => {
     const logDir = path.join(tmp.dir, 'logs');

@@ -5,8 +5,7 @@ import { NarrativeWriter, type LlmSettings, type Narrative } from '../src/analys
 import { analysisHandler, type FullAnalysis } from '../src/app/analysisService.js';
 import type { ServerServices } from '../src/app/index.js';
 import { buildApp } from '../src/http/index.js';
-import path from 'node:path';
-import { SAMPLE, sampleServices, tempDir } from './helpers.js';
+import { sampleEnv, sampleServices, tempDir } from './helpers.js';
 import { run } from './process.js';
 import { startFakeLlm, type FakeLlm } from './support/openai-server.js';
 
@@ -267,13 +266,7 @@ describe('analysis with a model', () => {
 describe('alaw analyze with a model', () => {
   it('prints the report with the write-up, or without it on --no-narrative', async () => {
     const tmp = tempDir('alaw-cli-llm-');
-    const env = {
-      ALAW_DB_PATH: path.join(tmp.dir, 'alaw.db'),
-      ALAW_INDEX_DIR: path.join(tmp.dir, 'index'),
-      ALAW_PATHS_SEED_CORPUS: SAMPLE,
-      ALAW_LLM_BASE_URL: llm.baseUrl,
-      ALAW_LLM_MODEL: 'invent',
-    };
+    const env = sampleEnv(tmp.dir, { ALAW_LLM_BASE_URL: llm.baseUrl, ALAW_LLM_MODEL: 'invent' });
     try {
       const description = '피고가 운전하던 차량이 신호를 위반하여 원고를 치어 원고가 크게 다쳤습니다. 손해배상을 청구하려고 합니다.';
       const r = await run('src/cli/main.ts', ['analyze', '-'], env, description);

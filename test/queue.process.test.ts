@@ -5,7 +5,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgQueueStore, SqliteQueueStore, type AdmitRequest, type QueueStore } from '../src/queue/index.js';
-import { sampleServices, SAMPLE, tempDir } from './helpers.js';
+import { sampleEnv, sampleServices, tempDir } from './helpers.js';
 import { startServer, type ServerProcess } from './process.js';
 import { holdSlot } from './support/queue.js';
 import { createTestDatabase, type TestDatabase } from './support/pg.js';
@@ -40,16 +40,7 @@ function readJournal(file: string): JournalLine[] {
 }
 
 function baseEnv(name: string, extra: Record<string, string>): Record<string, string> {
-  return {
-    ALAW_DB_PATH: path.join(tmp.dir, 'alaw.db'),
-    ALAW_INDEX_DIR: path.join(tmp.dir, 'index'),
-    ALAW_PATHS_SEED_CORPUS: SAMPLE,
-    ALAW_QUEUE_PROFILE: 'conservative',
-    ALAW_QUEUE_POLL_MS: '20',
-    ALAW_LOG_LEVEL: 'info',
-    INSTANCE_ID: name,
-    ...extra,
-  };
+  return sampleEnv(tmp.dir, { ALAW_QUEUE_PROFILE: 'conservative', ALAW_QUEUE_POLL_MS: '20', ALAW_LOG_LEVEL: 'info', INSTANCE_ID: name, ...extra });
 }
 
 async function start(name: string, extra: Record<string, string>): Promise<ServerProcess> {

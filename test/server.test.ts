@@ -2,16 +2,11 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SAMPLE, tempDir } from './helpers.js';
+import { sampleEnv, tempDir } from './helpers.js';
 import { startServer, type ServerProcess } from './process.js';
 
 const tmp = tempDir('alaw-server-');
-const env = {
-  ALAW_DB_PATH: path.join(tmp.dir, 'alaw.db'),
-  ALAW_INDEX_DIR: path.join(tmp.dir, 'index'),
-  ALAW_PATHS_SEED_CORPUS: SAMPLE,
-  ALAW_QUEUE_DB_PATH: path.join(tmp.dir, 'queue.db'),
-};
+const env = sampleEnv(tmp.dir);
 let server: ServerProcess | undefined;
 afterAll(async () => {
   await server?.stop('SIGKILL');

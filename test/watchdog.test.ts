@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SAMPLE, tempDir } from './helpers.js';
+import { sampleEnv, tempDir } from './helpers.js';
 import { nodeArgs, run, startServer } from './process.js';
 import { startWebhook } from './support/alert-receivers.js';
 
@@ -38,14 +38,7 @@ const stateEnv = { ALAW_WATCHDOG_STATE_DIR: path.join(tmp.dir, 'state') };
 describe('alaw watchdog', () => {
   it('says healthy when the service is; restarts a dead service with the restart command and sees it come back', async () => {
     const port = await freePort();
-    const env: Record<string, string> = {
-      ALAW_PORT: String(port),
-      ALAW_DB_PATH: path.join(tmp.dir, 'alaw.db'),
-      ALAW_INDEX_DIR: path.join(tmp.dir, 'index'),
-      ALAW_QUEUE_DB_PATH: path.join(tmp.dir, 'queue.db'),
-      ALAW_PATHS_SEED_CORPUS: SAMPLE,
-      ALAW_LOG_DIR: path.join(tmp.dir, 'logs'),
-    };
+    const env = sampleEnv(tmp.dir, { ALAW_PORT: String(port), ALAW_LOG_DIR: path.join(tmp.dir, 'logs') });
     const server = await startServer(env);
     pids.push(server.child.pid!); // killed by afterAll if an assertion fails before the test kills it
     const log = path.join(tmp.dir, 'recovery.log');

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { logContext } from '../context.js';
 import type { ServerServices } from '../app/index.js';
 import { KeyAuth } from './auth.js';
-import { registerErrorHandling } from './errors.js';
+import { registerErrorHandling, sendError } from './errors.js';
 import { recoverRawUrl } from './rawUrl.js';
 import { adminRoutes } from './routes/admin.js';
 import { analysisRoutes } from './routes/analysis.js';
@@ -64,17 +64,10 @@ export async function buildApp(services: ServerServices): Promise<FastifyInstanc
       socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
     },
     // Errors of the router, before any route or hook: the usual error body.
-    frameworkErrors(err, request, rawReply) {
-      const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
-      void (rawReply as FastifyReply)
-        .status(tooLong ? 414 : 400)
-        .type('application/json; charset=utf-8')
-        .send({
-          error: tooLong
-            ? { code: 'ALAW_ERR_REQUEST_TOO_LONG', message: `경로의 값이 너무 깁니다 (최대 ${MAX_PARAM_LENGTH}자). 판례 id나 법령 이름을 확인해 주세요.` }
-            : { code: 'ALAW_ERR_REQUEST_MALFORMED', message: 'URL의 퍼센트 인코딩이 잘못되었습니다 (%와 16진수 두 자리, UTF-8). curl -G --data-urlencode 를 쓰면 올바르게 인코딩됩니다.' },
-          request_id: String(request.id),
-        });
+    frameworkErrors(err, request, reply) {
+      void (err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? sendError(reply as FastifyReply, request, 414, 'ALAW_ERR_REQUEST_TOO_LONG', `경로의 값이 너무 깁니다 (최대 ${MAX_PARAM_LENGTH}자). 판례 id나 법령 이름을 확인해 주세요.`)
+        : sendError(reply as FastifyReply, request, 400, 'ALAW_ERR_REQUEST_MALFORMED', 'URL의 퍼센트 인코딩이 잘못되었습니다 (%와 16진수 두 자리, UTF-8). curl -G --data-urlencode 를 쓰면 올바르게 인코딩됩니다.'));
     },
     // Long GET queries: up to search.maxQueryChars Korean characters, 9 URL bytes each, plus headers.
     http: { maxHeaderSize },

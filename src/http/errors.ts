@@ -11,7 +11,8 @@ interface ErrorPayload {
   request_id: string;
 }
 
-function send(reply: FastifyReply, request: FastifyRequest, status: number, code: string, message: string, details?: Record<string, unknown>): FastifyReply {
+/** The one error body, `{ error: { code, message, details? }, request_id }`, with its status. */
+export function sendError(reply: FastifyReply, request: FastifyRequest, status: number, code: string, message: string, details?: Record<string, unknown>): FastifyReply {
   const body: ErrorPayload = { error: { code, message, ...(details ? { details } : {}) }, request_id: String(request.id) };
   return reply.status(status).type('application/json; charset=utf-8').send(body);
 }
@@ -45,7 +46,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (isAlawError(err)) {
       if (err.status >= 500 && err.status !== 503 && err.status !== 504) request.log.error({ err }, err.message);
       if (err.headers) void reply.headers(err.headers);
-      return send(reply, request, err.status, err.code, err.message, err.details);
+      return sendError(reply, request, err.status, err.code, err.message, err.details);
     }
     if (err.validation) {
       const first = err.validation[0]!;
@@ -69,7 +70,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
           : (AJV_MESSAGES[first.keyword]?.(first.params as Record<string, unknown>) ?? first.message ?? '값이 올바르지 않습니다');
       const where = err.validationContext === 'body' ? '요청 본문' : err.validationContext === 'params' ? '경로' : '요청 값';
       const code = (first.keyword === 'required' ? codes[`${param}.required`] : undefined) ?? codes[param] ?? 'ALAW_ERR_REQUEST_INVALID';
-      return send(reply, request, 400, code, `${where}이 올바르지 않습니다: ${param ? `${param} — ` : ''}${why}.`, {
+      return sendError(reply, request, 400, code, `${where}이 올바르지 않습니다: ${param ? `${param} — ` : ''}${why}.`, {
         parameter: param || undefined,
         location: err.validationContext,
       });
@@ -77,22 +78,22 @@ export function registerErrorHandling(app: FastifyInstance): void {
     switch (err.code) {
       case 'FST_ERR_CTP_INVALID_JSON_BODY':
       case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-        return send(reply, request, 400, 'ALAW_ERR_REQUEST_JSON', '요청 본문이 올바른 JSON이 아닙니다.');
+        return sendError(reply, request, 400, 'ALAW_ERR_REQUEST_JSON', '요청 본문이 올바른 JSON이 아닙니다.');
       case 'FST_ERR_CTP_BODY_TOO_LARGE':
-        return send(reply, request, 413, 'ALAW_ERR_REQUEST_TOO_LARGE', '요청 본문이 너무 큽니다.');
+        return sendError(reply, request, 413, 'ALAW_ERR_REQUEST_TOO_LARGE', '요청 본문이 너무 큽니다.');
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-        return send(reply, request, 415, 'ALAW_ERR_REQUEST_MEDIA_TYPE', '지원하지 않는 Content-Type입니다. application/json으로 보내 주세요.');
+        return sendError(reply, request, 415, 'ALAW_ERR_REQUEST_MEDIA_TYPE', '지원하지 않는 Content-Type입니다. application/json으로 보내 주세요.');
       default:
         break;
     }
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-      return send(reply, request, err.statusCode, 'ALAW_ERR_REQUEST_INVALID', '요청을 처리할 수 없습니다. 요청 형식을 확인해 주세요.');
+      return sendError(reply, request, err.statusCode, 'ALAW_ERR_REQUEST_INVALID', '요청을 처리할 수 없습니다. 요청 형식을 확인해 주세요.');
     }
     request.log.error({ err }, 'unhandled error');
-    return send(reply, request, 500, 'ALAW_ERR_INTERNAL', '서버 내부 오류가 발생했습니다. 잠시 후 다시 시도하고, 계속되면 관리자에게 request_id를 알려 주세요.');
+    return sendError(reply, request, 500, 'ALAW_ERR_INTERNAL', '서버 내부 오류가 발생했습니다. 잠시 후 다시 시도하고, 계속되면 관리자에게 request_id를 알려 주세요.');
   });
 
   app.setNotFoundHandler((request, reply) =>
-    send(reply, request, 404, 'ALAW_ERR_NOT_FOUND', `${request.method} ${request.url.split('?')[0]} 경로가 없습니다. API 문서는 /docs 에 있습니다.`),
+    sendError(reply, request, 404, 'ALAW_ERR_NOT_FOUND', `${request.method} ${request.url.split('?')[0]} 경로가 없습니다. API 문서는 /docs 에 있습니다.`),
   );
 }

@@ -1,5 +1,5 @@
-import { CASE_CODES, caseCategoryOf } from './caseCodes.js';
-import type { CaseNumber } from './caseNumber.js';
+import { CASE_CODES } from './caseCodes.js';
+import { findCaseNumbers, type CaseNumber } from './caseNumber.js';
 import { normalizeCourtName } from './court.js';
 
 /** A full citation: `대법원 2019. 5. 30. 선고 2016다276177 판결`. */
@@ -21,10 +21,9 @@ const COURT =
 const DATE = '(?:((?:19|20)[0-9]{2}|[0-9]{2})\\s*\\.\\s*([0-9]{1,2})\\s*\\.\\s*(?:([0-9]{1,2})\\s*\\.?)?)?';
 const CODES = CASE_CODES.join('|');
 const YEAR = '(?:19|20|42)[0-9]{2}|[0-9]{2}';
-// After the first number: joined serials (`2009다78863, 78870`) or further full numbers
-// (`92다41054, 93다42016 판결`: cases decided together).
-const CASE = `(${YEAR})\\s*(${CODES})\\s*([0-9]{1,7})((?:\\s*,\\s*(?:(?:${YEAR})\\s*(?:${CODES})\\s*)?[0-9]{1,7}(?![0-9]))*)`;
-const FULL_NUMBER = new RegExp(`^(${YEAR})\\s*(${CODES})\\s*([0-9]{1,7})$`, 'u');
+// The case numbers, as one span: the first, then joined serials (`2009다78863, 78870`) or further
+// full numbers (`92다41054, 93다42016 판결`: cases decided together). findCaseNumbers reads it.
+const CASE = `((?:${YEAR})\\s*(?:${CODES})\\s*[0-9]{1,7}(?:\\s*,\\s*(?:(?:${YEAR})\\s*(?:${CODES})\\s*)?[0-9]{1,7}(?![0-9]))*)`;
 const CITATION = new RegExp(
   `${COURT}\\s*${DATE}\\s*(선고|자)\\s*${CASE}\\s*(전원합의체\\s*)?(판결|결정|명령)`,
   'gu',
@@ -51,23 +50,9 @@ export function findCitations(text: string): Citation[] {
   const out: Citation[] = [];
   CITATION.lastIndex = 0;
   for (let m = CITATION.exec(text); m !== null; m = CITATION.exec(text)) {
-    const [, court, y, mo, d, , year, code, serial, joined, enBanc, kind] = m;
-    if (caseCategoryOf(code!) === undefined) continue;
-    const numbers: CaseNumber[] = [];
-    const add = (y: string, c: string, s: string): void => {
-      const category = caseCategoryOf(c);
-      if (category === undefined) return;
-      const clean = s.replace(/^0+(?=\d)/u, '');
-      numbers.push({ year: y, code: c, serial: clean, normalized: `${y}${c}${clean}`, category });
-    };
-    add(year!, code!, serial!);
-    for (const piece of (joined ?? '').split(',')) {
-      const p = piece.trim();
-      if (!p) continue;
-      const full = FULL_NUMBER.exec(p);
-      if (full) add(full[1]!, full[2]!, full[3]!);
-      else add(year!, code!, p);
-    }
+    const [, court, y, mo, d, , span, enBanc, kind] = m;
+    const numbers = findCaseNumbers(span!, { loose: true }).flatMap((c) => c.numbers);
+    if (numbers.length === 0) continue;
     out.push({
       start: m.index,
       end: m.index + m[0].length,

@@ -3,7 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, Migrator, sql, SqliteDialect } from 'kysely';
 import { contentHash, recordCaseKeys, type CaseType, type Precedent } from '../corpus/index.js';
-import { extractLinks, findCaseNumbers, lawKey, LINKS_VERSION, normalizeCaseNumberKey, normalizeCourtName, parseCaseNumber, type LinkSource } from '../legal/index.js';
+import { extractLinks, findCaseNumbers, lawKey, LINKS_VERSION, normalizeCaseNumberKey, normalizeCourtName, type LinkSource } from '../legal/index.js';
 import { migrationProvider } from './migrations.js';
 import type { AppDatabase } from './schema.js';
 
@@ -278,8 +278,7 @@ export class PrecedentStore {
   async findByCaseNumber(input: string, court?: string): Promise<PrecedentSummary[]> {
     const text = input.normalize('NFKC');
     const keys = new Set<string>([normalizeCaseNumberKey(text)]);
-    const parsed = parseCaseNumber(text) ?? findCaseNumbers(text, { loose: true }).flatMap((m) => m.numbers);
-    for (const n of parsed) keys.add(n.normalized);
+    for (const m of findCaseNumbers(text, { loose: true })) for (const n of m.numbers) keys.add(n.normalized);
     let q = this.db
       .selectFrom('precedent_case_keys as k')
       .innerJoin('precedents as p', 'p.id', 'k.precedent_id')

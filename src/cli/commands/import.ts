@@ -10,6 +10,9 @@ interface ImportOptions extends GlobalOptions {
   batchSize: number;
 }
 
+/** Counts as Korean readers write them (13,697). */
+const n = (x: number): string => x.toLocaleString('ko-KR');
+
 /** Bad lines printed one by one; past this many only the count grows. */
 const SHOWN_PROBLEMS = 50;
 
@@ -46,7 +49,6 @@ export async function runImport(file: string, opts: ImportOptions): Promise<numb
     if (opts.json) {
       process.stdout.write(JSON.stringify({ ...report, index: indexInfo ?? null }, null, 2) + '\n');
     } else {
-      const n = (x: number): string => x.toLocaleString('ko-KR');
       const lines = [
         `${file}: ${n(report.lines)}줄 읽음 — 새로 추가 ${n(report.inserted)}건, 갱신 ${n(report.updated)}건${report.merged ? ` (기존 판례와 병합 ${n(report.merged)}건)` : ''}, 변경 없음 ${n(report.unchanged)}건, 거부 ${n(report.rejected)}줄 (${(report.ms / 1000).toFixed(1)}초)`,
       ];
@@ -61,7 +63,6 @@ export async function runImport(file: string, opts: ImportOptions): Promise<numb
     if (err instanceof CliError) throw err;
     if (err instanceof ImportIncompleteError) {
       const r = err.report;
-      const n = (x: number): string => x.toLocaleString('ko-KR');
       if (opts.json) process.stdout.write(JSON.stringify({ ...r, error: { code: err.code, message: err.message } }, null, 2) + '\n');
       throw new CliError(
         `가져오기 중단: ${err.message} 그 앞의 올바른 줄은 가져왔습니다 — 새로 추가 ${n(r.inserted)}건, 갱신 ${n(r.updated)}건, 변경 없음 ${n(r.unchanged)}건, 거부 ${n(r.rejected)}줄. ` +
