@@ -40,7 +40,14 @@ try {
     }
     perDesc.push(median(times));
   }
-  const out = { descriptions: picked.length, chars: 1000, repeats, p50_ms: Math.round(median(perDesc) * 10) / 10, p90_ms: Math.round(percentile(perDesc, 90) * 10) / 10, max_ms: Math.round(Math.max(...perDesc) * 10) / 10 };
+  const out = {
+    descriptions: picked.length,
+    chars: 1000,
+    repeats,
+    p50_ms: Math.round(median(perDesc) * 10) / 10,
+    p90_ms: Math.round(percentile(perDesc, 90) * 10) / 10,
+    max_ms: Math.round(Math.max(...perDesc) * 10) / 10,
+  };
   console.log(JSON.stringify(out));
 } finally {
   await s.close();

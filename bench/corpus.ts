@@ -25,7 +25,10 @@ export function replicate(docs: IndexableDocument[], times: number): IndexableDo
 /** Deterministic order of documents by sha256 of their id (for choosing query sets). */
 export function hashOrder(docs: IndexableDocument[]): IndexableDocument[] {
   const key = (d: IndexableDocument): string => createHash('sha256').update(d.id).digest('hex');
-  return [...docs].map((d) => ({ d, k: key(d) })).sort((a, b) => (a.k < b.k ? -1 : 1)).map((x) => x.d);
+  return [...docs]
+    .map((d) => ({ d, k: key(d) }))
+    .sort((a, b) => (a.k < b.k ? -1 : 1))
+    .map((x) => x.d);
 }
 
 export function median(xs: number[]): number {

@@ -20,9 +20,25 @@ const runs = Number(arg('runs', '3'));
 const connections = Number(arg('connections', '10'));
 if (!fs.existsSync('dist/main.js')) execSync('npm run build', { stdio: 'inherit' });
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alaw-http-'));
-const env = { ALAW_DB_PATH: path.join(dir, 'alaw.db'), ALAW_INDEX_DIR: path.join(dir, 'index'), ALAW_QUEUE_DB_PATH: path.join(dir, 'queue.db'), ALAW_LOG_LEVEL: 'warn' };
+const env = {
+  ALAW_DB_PATH: path.join(dir, 'alaw.db'),
+  ALAW_INDEX_DIR: path.join(dir, 'index'),
+  ALAW_QUEUE_DB_PATH: path.join(dir, 'queue.db'),
+  ALAW_LOG_LEVEL: 'warn',
+};
 
-const queries = ['취득시효', '손해배상 책임', '명의신탁 부동산 횡령', '사기', '교통사고 과실', '임대차 보증금', '상속 포기', '배임죄 성립', '근로자 해고', '소유권이전등기 말소'];
+const queries = [
+  '취득시효',
+  '손해배상 책임',
+  '명의신탁 부동산 횡령',
+  '사기',
+  '교통사고 과실',
+  '임대차 보증금',
+  '상속 포기',
+  '배임죄 성립',
+  '근로자 해고',
+  '소유권이전등기 말소',
+];
 const paths = queries.map((q) => `/api/search?q=${encodeURIComponent(q)}`);
 const plainPaths = paths.map((p) => `${p}&snippets=false`);
 

@@ -76,5 +76,7 @@ if (process.argv[1]?.endsWith('legal.bench.ts')) {
       all.push([`${set} ${name}`, s]);
     }
   }
-  if (show) for (const [name, s] of all) for (const e of s.errors) console.log(`${name} ${e.source_id}: missing ${JSON.stringify(e.missing)} extra ${JSON.stringify(e.extra)}`);
+  if (show)
+    for (const [name, s] of all)
+      for (const e of s.errors) console.log(`${name} ${e.source_id}: missing ${JSON.stringify(e.missing)} extra ${JSON.stringify(e.extra)}`);
 }

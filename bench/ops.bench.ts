@@ -24,11 +24,27 @@ const data = { ALAW_DB_PATH: path.join(dir, 'alaw.db'), ALAW_INDEX_DIR: path.joi
 
 // Both variants search the same decisions; keyword queries without snippets are the cheapest request, so the
 // fixed per-request cost of instrumentation weighs most there.
-const queries = ['취득시효', '손해배상 책임', '명의신탁 부동산 횡령', '사기', '교통사고 과실', '임대차 보증금', '상속 포기', '배임죄 성립', '근로자 해고', '소유권이전등기 말소'];
+const queries = [
+  '취득시효',
+  '손해배상 책임',
+  '명의신탁 부동산 횡령',
+  '사기',
+  '교통사고 과실',
+  '임대차 보증금',
+  '상속 포기',
+  '배임죄 성립',
+  '근로자 해고',
+  '소유권이전등기 말소',
+];
 const paths = queries.map((q) => `/api/search?q=${encodeURIComponent(q)}&snippets=false`);
 
 // --on-env A=1,B=2: extra settings of the instrumented service (to see which part costs what).
-const onEnv = Object.fromEntries(arg('on-env', '').split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
+const onEnv = Object.fromEntries(
+  arg('on-env', '')
+    .split(',')
+    .filter(Boolean)
+    .map((kv) => kv.split('=') as [string, string]),
+);
 const on = await startService({ ...data, ALAW_QUEUE_DB_PATH: path.join(dir, 'queue-on.db'), ALAW_LOG_DIR: path.join(dir, 'logs-on'), ...onEnv });
 const off = await startService({
   ...data,
@@ -55,7 +71,12 @@ async function measured(which: 'on' | 'off'): Promise<autocannon.Result> {
 
 async function load(port: number): Promise<autocannon.Result> {
   let i = 0;
-  return autocannon({ url: `http://127.0.0.1:${port}`, connections, duration: seconds, requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: paths[i++ % paths.length]! }) }] });
+  return autocannon({
+    url: `http://127.0.0.1:${port}`,
+    connections,
+    duration: seconds,
+    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: paths[i++ % paths.length]! }) }],
+  });
 }
 
 const withOps: autocannon.Result[] = [];
@@ -85,12 +106,20 @@ const errors = (rs: autocannon.Result[]): number => rs.reduce((s, x) => s + x.er
 console.log(`GET /api/search (10 keyword queries, no snippets), ${connections} connections, ${seconds} s × ${runs} alternating runs`);
 console.log('| service | req/s (median) | latency p50 (ms) | latency p99 (ms) | errors/non-2xx |');
 console.log('| --- | ---: | ---: | ---: | ---: |');
-console.log(`| metrics + request counting + access.log + log files (defaults) | ${rps(withOps).toFixed(0)} | ${p50(withOps)} | ${p99(withOps)} | ${errors(withOps)} |`);
-console.log(`| all off (ALAW_METRICS_ENABLED=false, ALAW_LOG_FILES=false) | ${rps(without).toFixed(0)} | ${p50(without)} | ${p99(without)} | ${errors(without)} |`);
+console.log(
+  `| metrics + request counting + access.log + log files (defaults) | ${rps(withOps).toFixed(0)} | ${p50(withOps)} | ${p99(withOps)} | ${errors(withOps)} |`,
+);
+console.log(
+  `| all off (ALAW_METRICS_ENABLED=false, ALAW_LOG_FILES=false) | ${rps(without).toFixed(0)} | ${p50(without)} | ${p99(without)} | ${errors(without)} |`,
+);
 const pairs = withOps.map((w, i) => w.requests.average / without[i]!.requests.average);
-console.log(`ratio with / without: ${(rps(withOps) / rps(without)).toFixed(3)} (ratio of medians); median of the ${runs} paired run ratios ${median(pairs).toFixed(3)} [${pairs.map((p) => p.toFixed(3)).join(', ')}]`);
+console.log(
+  `ratio with / without: ${(rps(withOps) / rps(without)).toFixed(3)} (ratio of medians); median of the ${runs} paired run ratios ${median(pairs).toFixed(3)} [${pairs.map((p) => p.toFixed(3)).join(', ')}]`,
+);
 const cpuOn = median(cpuPerRequest.on);
 const cpuOff = median(cpuPerRequest.off);
-console.log(`server CPU per request (median of runs): ${(cpuOn * 1000).toFixed(0)} µs with, ${(cpuOff * 1000).toFixed(0)} µs without: +${(((cpuOn - cpuOff) / cpuOff) * 100).toFixed(1)} % (throughput at equal CPU: ${(cpuOff / cpuOn).toFixed(3)})`);
+console.log(
+  `server CPU per request (median of runs): ${(cpuOn * 1000).toFixed(0)} µs with, ${(cpuOff * 1000).toFixed(0)} µs without: +${(((cpuOn - cpuOff) / cpuOff) * 100).toFixed(1)} % (throughput at equal CPU: ${(cpuOff / cpuOn).toFixed(3)})`,
+);
 console.log(`access.log lines written: ${accessLines.toLocaleString('en-US')}; /metrics body: ${metrics.length.toLocaleString('en-US')} bytes`);
 fs.rmSync(dir, { recursive: true, force: true });

@@ -47,7 +47,18 @@ const services = await openServices(config, logger, { seed: true });
 const engine = services.search.engine;
 
 // Keyword queries and case descriptions (판시사항 of decisions, as in the relevance harness).
-const keyword = ['취득시효', '손해배상 책임', '명의신탁 부동산 횡령', '사기', '교통사고 과실', '임대차 보증금', '상속 포기', '배임죄 성립', '근로자 해고', '소유권이전등기 말소'];
+const keyword = [
+  '취득시효',
+  '손해배상 책임',
+  '명의신탁 부동산 횡령',
+  '사기',
+  '교통사고 과실',
+  '임대차 보증금',
+  '상속 포기',
+  '배임죄 성립',
+  '근로자 해고',
+  '소유권이전등기 말소',
+];
 const rows = services.store.db.selectFrom('precedents').select(['holdings']).where('holdings', 'is not', null).limit(2000).execute();
 const long = (await rows)
   .map((r) => r.holdings!)
@@ -145,9 +156,11 @@ async function throughput(open: () => Promise<QueueStore>): Promise<ThroughputRo
     await q.start();
     const per = Math.ceil(nTasks / callers);
     const t0 = performance.now();
-    await Promise.all(Array.from({ length: callers }, async () => {
-      for (let i = 0; i < per; i++) await q.run('search', { i }, () => i);
-    }));
+    await Promise.all(
+      Array.from({ length: callers }, async () => {
+        for (let i = 0; i < per; i++) await q.run('search', { i }, () => i);
+      }),
+    );
     const rate = (per * callers) / ((performance.now() - t0) / 1000);
     await q.close();
     return Math.round(rate);
@@ -184,10 +197,14 @@ async function throughput(open: () => Promise<QueueStore>): Promise<ThroughputRo
 /** One burst of `n` requests written at once on pre-opened connections; returns status counts. */
 async function burst(port: number, target: string, n: number): Promise<Record<number, number>> {
   const sockets = await Promise.all(
-    Array.from({ length: n }, () => new Promise<net.Socket>((resolve, reject) => {
-      const c = net.connect(port, '127.0.0.1', () => resolve(c));
-      c.on('error', reject);
-    })),
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<net.Socket>((resolve, reject) => {
+          const c = net.connect(port, '127.0.0.1', () => resolve(c));
+          c.on('error', reject);
+        }),
+    ),
   );
   const done = sockets.map(
     (c) =>
@@ -209,12 +226,16 @@ async function burst(port: number, target: string, n: number): Promise<Record<nu
 
 /** Health latencies (ms) seen by a separate process over one keep-alive connection while `during` runs. */
 async function healthDuring(port: number, during: () => Promise<unknown>): Promise<number[]> {
-  const probe = spawn(process.execPath, [
-    '-e',
-    `const http=require('http');const a=new http.Agent({keepAlive:true,maxSockets:1});let go=true;const t=[];process.stdin.on('data',()=>{go=false});
+  const probe = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const http=require('http');const a=new http.Agent({keepAlive:true,maxSockets:1});let go=true;const t=[];process.stdin.on('data',()=>{go=false});
      (async()=>{let warm=3;while(go){const s=performance.now();await new Promise((res,rej)=>http.get({host:'127.0.0.1',port:${port},path:'/api/queue/health',agent:a},r=>{r.resume();r.on('end',res)}).on('error',rej));if(warm>0)warm--;else t.push(performance.now()-s);await new Promise(r=>setTimeout(r,5));}
      process.stdout.write(JSON.stringify(t));process.exit(0)})();`,
-  ], { stdio: ['pipe', 'pipe', 'inherit'] });
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   let out = '';
   probe.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   await new Promise((r) => setTimeout(r, 200));
@@ -227,7 +248,13 @@ async function healthDuring(port: number, during: () => Promise<unknown>): Promi
 
 async function overload(): Promise<Record<string, unknown>[]> {
   if (!fs.existsSync('dist/main.js')) execSync('npm run build', { stdio: 'inherit' });
-  const svc = await startService({ ALAW_DB_PATH: config.paths.database, ALAW_INDEX_DIR: config.paths.indexDir, ALAW_QUEUE_DB_PATH: path.join(dir, 'burst-queue.db'), ALAW_QUEUE_PROFILE: 'conservative', ALAW_LOG_LEVEL: 'info' });
+  const svc = await startService({
+    ALAW_DB_PATH: config.paths.database,
+    ALAW_INDEX_DIR: config.paths.indexDir,
+    ALAW_QUEUE_DB_PATH: path.join(dir, 'burst-queue.db'),
+    ALAW_QUEUE_PROFILE: 'conservative',
+    ALAW_LOG_LEVEL: 'info',
+  });
   const searchPath = `/api/search?q=${encodeURIComponent(long[0]!.slice(0, 300))}`;
   const out: Record<string, unknown>[] = [];
   const idle = await healthDuring(svc.port, () => new Promise((r) => setTimeout(r, 1000)));
@@ -266,23 +293,35 @@ async function overload(): Promise<Record<string, unknown>[]> {
 const db = await pgDatabase();
 try {
   console.error('latency …');
-  const lat = parts.has('latency') ? [await latency(await SqliteQueueStore.open(path.join(dir, 'lat-queue.db'))), await latency(await PgQueueStore.open(db.url))] : [];
+  const lat = parts.has('latency')
+    ? [await latency(await SqliteQueueStore.open(path.join(dir, 'lat-queue.db'))), await latency(await PgQueueStore.open(db.url))]
+    : [];
   console.table(lat);
   console.error('throughput …');
   let n = 0;
-  const thr = !parts.has('throughput') ? [] : [
-    await throughput(() => SqliteQueueStore.open(path.join(dir, `thr-${++n}.db`))),
-    await throughput(async () => {
-      const s = await PgQueueStore.open(db.url);
-      await (s as unknown as { pool: pg.Pool }).pool.query('TRUNCATE tasks');
-      return s;
-    }),
-  ];
+  const thr = !parts.has('throughput')
+    ? []
+    : [
+        await throughput(() => SqliteQueueStore.open(path.join(dir, `thr-${++n}.db`))),
+        await throughput(async () => {
+          const s = await PgQueueStore.open(db.url);
+          await (s as unknown as { pool: pg.Pool }).pool.query('TRUNCATE tasks');
+          return s;
+        }),
+      ];
   console.table(thr);
   console.error('overload …');
   const ov = parts.has('overload') ? await overload() : [];
   console.table(ov);
-  const result = { date: new Date().toISOString(), machine: `${os.cpus().length} cpu, ${Math.round(os.totalmem() / 2 ** 30)} GB`, rounds, tasks: nTasks, latency: lat, throughput: thr, overload: ov };
+  const result = {
+    date: new Date().toISOString(),
+    machine: `${os.cpus().length} cpu, ${Math.round(os.totalmem() / 2 ** 30)} GB`,
+    rounds,
+    tasks: nTasks,
+    latency: lat,
+    throughput: thr,
+    overload: ov,
+  };
   fs.mkdirSync('bench/results', { recursive: true });
   fs.writeFileSync('bench/results/queue.json', JSON.stringify(result, null, 2));
   console.log(JSON.stringify(result, null, 2));

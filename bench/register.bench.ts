@@ -83,5 +83,7 @@ console.log('| query | own decision first | top-10 overlap with the reference (m
 console.log('| --- | ---: | ---: | ---: |');
 for (const [name, r] of Object.entries(rows)) {
   const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-  console.log(`| ${name} | ${r.first} / ${plain.length} | ${median(r.overlap).toFixed(2)} / ${mean(r.overlap).toFixed(2)} | ${mean(r.politeTerms).toFixed(2)} |`);
+  console.log(
+    `| ${name} | ${r.first} / ${plain.length} | ${median(r.overlap).toFixed(2)} / ${mean(r.overlap).toFixed(2)} | ${mean(r.politeTerms).toFixed(2)} |`,
+  );
 }

@@ -62,7 +62,9 @@ console.error(`ours: index built in ${((performance.now() - t0) / 1000).toFixed(
 
 const results: Record<string, Score> = {};
 results['ours (auto mode: default)'] = evaluate((q) => engine.search({ q: q.holdings!, size: 10, snippets: 'false' }).hits.map((h) => docNo.get(h.id)!));
-results['ours (similar mode, OR)'] = evaluate((q) => engine.search({ q: q.holdings!, size: 10, mode: 'similar', snippets: 'false' }).hits.map((h) => docNo.get(h.id)!));
+results['ours (similar mode, OR)'] = evaluate((q) =>
+  engine.search({ q: q.holdings!, size: 10, mode: 'similar', snippets: 'false' }).hits.map((h) => docNo.get(h.id)!),
+);
 
 // Two ways to give the peers "the same tokens":
 // - tokenizer: the query goes through the same tokenizer as the documents (what an FTS5 custom
@@ -99,7 +101,9 @@ console.log(`\nRelevance (${set} set, ${queries.length} queries: 판시사항 wi
 console.log('| engine | MRR@10 | Recall@10 | our MRR@10 relative to it |');
 console.log('| --- | ---: | ---: | ---: |');
 for (const [name, s] of Object.entries(results)) {
-  console.log(`| ${name} | ${s.mrr.toFixed(4)} | ${s.recall.toFixed(4)} | ${name.startsWith('ours (auto') ? '—' : `${((ours.mrr / s.mrr - 1) * 100).toFixed(1)} %`} |`);
+  console.log(
+    `| ${name} | ${s.mrr.toFixed(4)} | ${s.recall.toFixed(4)} | ${name.startsWith('ours (auto') ? '—' : `${((ours.mrr / s.mrr - 1) * 100).toFixed(1)} %`} |`,
+  );
 }
 
 if (process.argv.includes('--ceiling')) {
@@ -130,7 +134,12 @@ if (process.argv.includes('--ceiling')) {
     });
     if (twin) lostToTwin++;
   }
-  const best = Math.max(...Object.entries(results).filter(([n]) => !n.startsWith('ours')).map(([, s]) => s.mrr), 0);
+  const best = Math.max(
+    ...Object.entries(results)
+      .filter(([n]) => !n.startsWith('ours'))
+      .map(([, s]) => s.mrr),
+    0,
+  );
   console.log(`\nCeiling of re-ranking our candidates (${set} set)\n`);
   console.log('| our top K | Recall@K = MRR@10 of a perfect re-ranker | relative to the best peer |');
   console.log('| ---: | ---: | ---: |');
@@ -139,5 +148,7 @@ if (process.argv.includes('--ceiling')) {
     console.log(`| ${k} | ${r.toFixed(4)} | ${best > 0 ? `${((r / best - 1) * 100).toFixed(1)} %` : '—'} |`);
   }
   if (best > 0) console.log(`\nMRR@10 needed for +10 % over the best peer: ${(best * 1.1).toFixed(4)}`);
-  console.log(`Queries whose decision is not ranked first: ${notFirst}; of these, a decision with a near-identical 판시사항 (token Jaccard ≥ 0.7) is ranked above it: ${lostToTwin}`);
+  console.log(
+    `Queries whose decision is not ranked first: ${notFirst}; of these, a decision with a near-identical 판시사항 (token Jaccard ≥ 0.7) is ranked above it: ${lostToTwin}`,
+  );
 }

@@ -64,7 +64,9 @@ const out = (s: string): void => {
   lines.push(s);
   console.log(s);
 };
-out(`Search speed — ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), node ${process.version}, ${repeats} repeats per query, ${keywordQueries.length} keyword and ${longQueries.length} long queries (${Math.min(...longQueries.map((q) => q.length))}–${Math.max(...longQueries.map((q) => q.length))} chars)`);
+out(
+  `Search speed — ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), node ${process.version}, ${repeats} repeats per query, ${keywordQueries.length} keyword and ${longQueries.length} long queries (${Math.min(...longQueries.map((q) => q.length))}–${Math.max(...longQueries.map((q) => q.length))} chars)`,
+);
 
 for (const scale of scales) {
   const docs: IndexableDocument[] = scale === 1 ? dev : replicate(dev, scale);
@@ -81,7 +83,9 @@ for (const scale of scales) {
   // The loaded index is typed-array views over one file buffer, plus the
   // per-document display strings (ids, case numbers, case names).
   const strings = index.docs.ids.concat(index.docs.caseNumbers, index.docs.caseNames).reduce((s, x) => s + x.length * 2, 0);
-  out(`ours: build ${(buildMs / 1000).toFixed(1)} s (incl. writing the file), index file ${mb(bytes)} MB, load ${loadMs.toFixed(0)} ms, in memory ≈ ${mb(bytes + strings + index.docs.levelIds.byteLength)} MB (file buffer + ${mb(strings)} MB of display strings; postings ${index.header.postingCount.toLocaleString('en')}, terms ${index.header.termCount.toLocaleString('en')})`);
+  out(
+    `ours: build ${(buildMs / 1000).toFixed(1)} s (incl. writing the file), index file ${mb(bytes)} MB, load ${loadMs.toFixed(0)} ms, in memory ≈ ${mb(bytes + strings + index.docs.levelIds.byteLength)} MB (file buffer + ${mb(strings)} MB of display strings; postings ${index.header.postingCount.toLocaleString('en')}, terms ${index.header.termCount.toLocaleString('en')})`,
+  );
 
   const ours = {
     keyword: time(keywordQueries, (q) => engine.search({ q, snippets: 'false' })),
@@ -91,7 +95,9 @@ for (const scale of scales) {
   // required term for a keyword (all-words) query, any term for a long one.
   const termsOf = (q: string): { terms: string[]; all: boolean } => {
     const plan = planQuery(index, q, 'auto', settings);
-    return plan.mode === 'all' && plan.required.length > 0 ? { terms: plan.required.map((t) => t.term), all: true } : { terms: plan.terms.map((t) => t.term), all: false };
+    return plan.mode === 'all' && plan.required.length > 0
+      ? { terms: plan.required.map((t) => t.term), all: true }
+      : { terms: plan.terms.map((t) => t.term), all: false };
   };
   const rows: [string, { keyword: Timing; long: Timing }][] = [['ours (MaxScore, BM25F)', ours]];
 
@@ -103,7 +109,10 @@ for (const scale of scales) {
     if (tokens) fts.build(docs, tokens);
     else {
       const base = dev.map(fieldTokens);
-      fts.build(docs, docs.map((_, i) => base[i % dev.length]!));
+      fts.build(
+        docs,
+        docs.map((_, i) => base[i % dev.length]!),
+      );
     }
     out(`fts5: build ${((performance.now() - ft) / 1000).toFixed(1)} s (same tokens), database ${mb(fts.bytes())} MB`);
     const kw = keywordQueries.map(termsOf);
@@ -111,8 +120,14 @@ for (const scale of scales) {
     rows.push([
       'SQLite FTS5 bm25()',
       {
-        keyword: time(kw.map((_, i) => String(i)), (i) => fts.search(kw[Number(i)]!.terms, kw[Number(i)]!.all)),
-        long: time(lg.map((_, i) => String(i)), (i) => fts.search(lg[Number(i)]!.terms, lg[Number(i)]!.all)),
+        keyword: time(
+          kw.map((_, i) => String(i)),
+          (i) => fts.search(kw[Number(i)]!.terms, kw[Number(i)]!.all),
+        ),
+        long: time(
+          lg.map((_, i) => String(i)),
+          (i) => fts.search(lg[Number(i)]!.terms, lg[Number(i)]!.all),
+        ),
       },
     ]);
     fts.db.close();
@@ -128,8 +143,14 @@ for (const scale of scales) {
     rows.push([
       'MiniSearch',
       {
-        keyword: time(kw.map((_, i) => String(i)), (i) => ms.search(kw[Number(i)]!.terms, kw[Number(i)]!.all)),
-        long: time(lg.map((_, i) => String(i)), (i) => ms.search(lg[Number(i)]!.terms, lg[Number(i)]!.all)),
+        keyword: time(
+          kw.map((_, i) => String(i)),
+          (i) => ms.search(kw[Number(i)]!.terms, kw[Number(i)]!.all),
+        ),
+        long: time(
+          lg.map((_, i) => String(i)),
+          (i) => ms.search(lg[Number(i)]!.terms, lg[Number(i)]!.all),
+        ),
       },
     ]);
   }

@@ -9,7 +9,10 @@ export function startService(env: Record<string, string>): Promise<{ child: Chil
   return new Promise((resolve, reject) => {
     // Log files in a directory of their own (never the checkout's logs/) unless the caller names one.
     const logDir = env.ALAW_LOG_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'alaw-bench-logs-'));
-    const child = spawn(process.execPath, ['dist/main.js'], { env: { ...process.env, ALAW_PORT: '0', ALAW_LOG_LEVEL: 'info', ALAW_LOG_DIR: logDir, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['dist/main.js'], {
+      env: { ...process.env, ALAW_PORT: '0', ALAW_LOG_LEVEL: 'info', ALAW_LOG_DIR: logDir, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let log = '';
     child.stdout!.on('data', (d: Buffer) => {
       log += d.toString();

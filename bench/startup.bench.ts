@@ -38,6 +38,8 @@ for (let i = 0; i < runs; i++) {
   }
   await stop(s.child);
 }
-console.log(`warm start with an existing index (${runs} runs): spawn → listening median ${median(walls).toFixed(0)} ms (min ${Math.min(...walls).toFixed(0)}, max ${Math.max(...walls).toFixed(0)}); spawn → first search answered median ${median(toFirstAnswer).toFixed(0)} ms`);
+console.log(
+  `warm start with an existing index (${runs} runs): spawn → listening median ${median(walls).toFixed(0)} ms (min ${Math.min(...walls).toFixed(0)}, max ${Math.max(...walls).toFixed(0)}); spawn → first search answered median ${median(toFirstAnswer).toFixed(0)} ms`,
+);
 console.log(`resident memory of the serving process after a search: ${rss.toFixed(0)} MB`);
 fs.rmSync(dir, { recursive: true, force: true });

@@ -59,7 +59,9 @@ function genreMrr(index: SearchIndex, alpha: number): number {
   return s / queries.length;
 }
 
-const grid: [string, Partial<Bm25Params> & { ft_b?: number; name_w?: number; hold_w?: number; hold_b?: number }][] = JSON.parse(arg('grid', '[["default",{}]]'));
+const grid: [string, Partial<Bm25Params> & { ft_b?: number; name_w?: number; hold_w?: number; hold_b?: number }][] = JSON.parse(
+  arg('grid', '[["default",{}]]'),
+);
 const qgrid: [string, Partial<SearcherSettings>][] = JSON.parse(arg('qgrid', '[["default",{}]]'));
 const genre = arg('genre', '').split(',').filter(Boolean).map(Number);
 for (const [name, g] of grid) {

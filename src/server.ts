@@ -46,23 +46,28 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
   // Alerts about this server's own state (webhook, e-mail); silent when no channel is configured.
   const alerter = new Alerter(config.alerts, services.instanceId, logger);
   const seenRejected = Object.fromEntries(TASK_TYPES.map((t) => [t, services.queue.rejectedTotal(t)]));
-  const monitor = new AlertMonitor(alerter, config.alerts, async () => {
-    const h = await services.queue.health();
-    const saturated = TASK_TYPES.filter((t) => {
-      const turnedAway = services.queue.rejectedTotal(t) > seenRejected[t]!;
-      seenRejected[t] = services.queue.rejectedTotal(t);
-      const max = services.queue.limits(t).max_queue_size;
-      return turnedAway || (max > 0 && h.queue_stats[t].pending >= max);
-    });
-    return {
-      health: h.status,
-      reasons: h.status === 'unhealthy' ? ((await services.queue.status()) as { reasons?: string[] }).reasons ?? [] : [],
-      saturated,
-      memoryPercent: h.resource_usage.memory_percent,
-      requests: services.traffic.requests,
-      errors5xx: services.traffic.errors5xx,
-    };
-  }, logger);
+  const monitor = new AlertMonitor(
+    alerter,
+    config.alerts,
+    async () => {
+      const h = await services.queue.health();
+      const saturated = TASK_TYPES.filter((t) => {
+        const turnedAway = services.queue.rejectedTotal(t) > seenRejected[t]!;
+        seenRejected[t] = services.queue.rejectedTotal(t);
+        const max = services.queue.limits(t).max_queue_size;
+        return turnedAway || (max > 0 && h.queue_stats[t].pending >= max);
+      });
+      return {
+        health: h.status,
+        reasons: h.status === 'unhealthy' ? (((await services.queue.status()) as { reasons?: string[] }).reasons ?? []) : [],
+        saturated,
+        memoryPercent: h.resource_usage.memory_percent,
+        requests: services.traffic.requests,
+        errors5xx: services.traffic.errors5xx,
+      };
+    },
+    logger,
+  );
 
   let closing = false;
   let stopWatching = (): void => undefined;
@@ -90,7 +95,6 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
-
 
   try {
     await app.listen({ host: config.server.host, port: config.server.port });
@@ -124,7 +128,12 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
       documents: services.search.engine.index.header.docCount,
       uptime_ms: Math.round(process.uptime() * 1000),
       // Where start-up time went: node and module loading, database + index, HTTP app.
-      startup_ms: { boot: Math.round(process.uptime() * 1000 - (performance.now() - t0)), data: Math.round(t1 - t0), http: Math.round(t2 - t1), listen: Math.round(performance.now() - t2) },
+      startup_ms: {
+        boot: Math.round(process.uptime() * 1000 - (performance.now() - t0)),
+        data: Math.round(t1 - t0),
+        http: Math.round(t2 - t1),
+        listen: Math.round(performance.now() - t2),
+      },
     },
     `ALaw AI-Backend가 http://${config.server.host}:${port} 에서 요청을 받습니다 (API 문서: /docs)`,
   );

@@ -36,7 +36,12 @@ describe('alert channels', () => {
   it('sends the guide’s webhook body and an e-mail with the Korean alert text', async () => {
     webhook.posts.length = 0;
     smtp.mails.length = 0;
-    const results = await new Alerter(config().alerts, 'api-1').send({ key: 'unhealthy', severity: 'critical', title: 'ALaw AI-Backend 서비스 장애 감지', detail: '작업 큐 데이터베이스에 접근할 수 없습니다' });
+    const results = await new Alerter(config().alerts, 'api-1').send({
+      key: 'unhealthy',
+      severity: 'critical',
+      title: 'ALaw AI-Backend 서비스 장애 감지',
+      detail: '작업 큐 데이터베이스에 접근할 수 없습니다',
+    });
     expect(results).toEqual([
       { channel: 'webhook', ok: true },
       { channel: 'email', ok: true },
@@ -53,7 +58,12 @@ describe('alert channels', () => {
   it('reports a failing channel without stopping the others', async () => {
     webhook.failWith = 500;
     try {
-      const results = await new Alerter(config({ 'alerts.smtpPassword': 'wrong' }).alerts, 'api-1').send({ key: 'x', severity: 'warning', title: 't', detail: 'd' });
+      const results = await new Alerter(config({ 'alerts.smtpPassword': 'wrong' }).alerts, 'api-1').send({
+        key: 'x',
+        severity: 'warning',
+        title: 't',
+        detail: 'd',
+      });
       expect(results[0]).toMatchObject({ channel: 'webhook', ok: false });
       expect(results[0]!.error).toContain('HTTP 500');
       expect(results[1]).toMatchObject({ channel: 'email', ok: false });
@@ -85,7 +95,11 @@ describe('alert channels', () => {
 describe('AlertMonitor', () => {
   const state: MonitorState = { health: 'healthy', reasons: [], saturated: [], memoryPercent: 30, requests: 0, errors5xx: 0 };
   const monitor = () =>
-    new AlertMonitor(new Alerter(config({ 'alerts.smtpHost': '' }).alerts, 'api-1'), config({ 'alerts.queueSaturatedSeconds': 30, 'alerts.memorySeconds': 60, 'alerts.repeatMinutes': 10, 'alerts.errorRateWindowSeconds': 300 }).alerts, async () => ({ ...state }));
+    new AlertMonitor(
+      new Alerter(config({ 'alerts.smtpHost': '' }).alerts, 'api-1'),
+      config({ 'alerts.queueSaturatedSeconds': 30, 'alerts.memorySeconds': 60, 'alerts.repeatMinutes': 10, 'alerts.errorRateWindowSeconds': 300 }).alerts,
+      async () => ({ ...state }),
+    );
 
   it('alerts once when health turns unhealthy, repeats only after repeatMinutes, and sends a recovery notice', async () => {
     webhook.posts.length = 0;
@@ -170,7 +184,7 @@ describe('a running server', () => {
 });
 
 async function until(check: () => boolean, ms = 8000): Promise<void> {
-  for (const end = Date.now() + ms; !check(); ) {
+  for (const end = Date.now() + ms; !check();) {
     if (Date.now() > end) throw new Error(`timed out waiting; webhook got: ${JSON.stringify(texts())}`);
     await new Promise((r) => setTimeout(r, 50));
   }

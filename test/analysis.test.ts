@@ -34,7 +34,11 @@ describe('extraction helpers', () => {
     ]);
   });
   it('reads dates as ISO', () => {
-    expect(findDates('원고는 2020. 3. 1. 피고에게 대여하였고 2021년 12월 31일까지 갚기로 하였다 (2019-07-09 계약)')).toEqual(['2020-03-01', '2021-12-31', '2019-07-09']);
+    expect(findDates('원고는 2020. 3. 1. 피고에게 대여하였고 2021년 12월 31일까지 갚기로 하였다 (2019-07-09 계약)')).toEqual([
+      '2020-03-01',
+      '2021-12-31',
+      '2019-07-09',
+    ]);
   });
 });
 
@@ -63,7 +67,9 @@ describe('analyzeCase over the 300-decision sample', () => {
   });
 
   it('extracts what the description itself says', async () => {
-    const r = await analyze('원고는 2019. 5. 1. 피고에게 금 30,000,000원을 빌려주었으나 피고가 갚지 않아 민법 제750조, 제390조에 따른 손해배상을 청구하려 한다. 대법원 2016다276177 판결을 참고하였다.');
+    const r = await analyze(
+      '원고는 2019. 5. 1. 피고에게 금 30,000,000원을 빌려주었으나 피고가 갚지 않아 민법 제750조, 제390조에 따른 손해배상을 청구하려 한다. 대법원 2016다276177 판결을 참고하였다.',
+    );
     expect(r.extracted.statutes).toEqual(['민법 제750조', '민법 제390조']);
     expect(r.extracted.case_numbers).toEqual(['2016다276177']);
     expect(r.extracted.amounts).toEqual([{ text: '금 30,000,000원', won: 30_000_000 }]);
@@ -95,7 +101,8 @@ describe('POST /api/analysis and GET /api/analysis/{id}', () => {
     services.queue.handle('analysis', analysisHandler(services));
     const app = await buildApp(services);
     try {
-      const description = '의뢰인은 20년 넘게 이웃 토지의 일부를 자기 땅으로 알고 담장을 쌓아 점유해 왔는데 이웃이 담장 철거와 토지 인도를 청구하였습니다. 점유취득시효 완성을 주장할 수 있는지 궁금합니다.';
+      const description =
+        '의뢰인은 20년 넘게 이웃 토지의 일부를 자기 땅으로 알고 담장을 쌓아 점유해 왔는데 이웃이 담장 철거와 토지 인도를 청구하였습니다. 점유취득시효 완성을 주장할 수 있는지 궁금합니다.';
       const r = await app.inject({ method: 'POST', url: '/api/analysis', payload: { description, case_type: '민사' } });
       expect(r.statusCode).toBe(202);
       const body = JSON.parse(r.body) as { id: string; status_url: string; position: number };

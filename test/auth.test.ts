@@ -83,7 +83,12 @@ describe('behind a trusted proxy', () => {
   afterAll(async () => s.close());
 
   it('a client cannot pass as local by sending X-Forwarded-For: 127.0.0.1', async () => {
-    const spoofed = await s.app.inject({ url: '/api/search', query: { q: '사기' }, remoteAddress: '10.0.0.5', headers: { 'x-forwarded-for': '127.0.0.1, 203.0.113.7' } });
+    const spoofed = await s.app.inject({
+      url: '/api/search',
+      query: { q: '사기' },
+      remoteAddress: '10.0.0.5',
+      headers: { 'x-forwarded-for': '127.0.0.1, 203.0.113.7' },
+    });
     expect(spoofed.statusCode).toBe(403);
     // The proxy itself on this machine forwarding a client: not local either.
     const viaLocalProxy = await s.app.inject({ url: '/api/search', query: { q: '사기' }, headers: { 'x-forwarded-for': '127.0.0.1' } });
@@ -91,7 +96,15 @@ describe('behind a trusted proxy', () => {
     const { token } = await s.services.queue.store.keys.create('proxy', 'user');
     const keyed = await s.app.inject({ url: '/api/queue/status/json', remoteAddress: '10.0.0.5', headers: { 'x-forwarded-for': '127.0.0.1' } });
     expect(keyed.statusCode).toBe(401);
-    expect((await s.app.inject({ url: '/api/queue/status/json', remoteAddress: '10.0.0.5', headers: { 'x-forwarded-for': '127.0.0.1', authorization: `Bearer ${token}` } })).statusCode).toBe(200);
+    expect(
+      (
+        await s.app.inject({
+          url: '/api/queue/status/json',
+          remoteAddress: '10.0.0.5',
+          headers: { 'x-forwarded-for': '127.0.0.1', authorization: `Bearer ${token}` },
+        })
+      ).statusCode,
+    ).toBe(200);
   });
 });
 

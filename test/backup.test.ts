@@ -20,8 +20,7 @@ afterAll(async () => {
   tmp.cleanup();
 });
 
-const alaw = (dir: string, args: string[]) =>
-  run('src/cli/main.ts', args, sampleEnv(dir, { ALAW_BACKUP_DIR: path.join(dir, 'backups') }));
+const alaw = (dir: string, args: string[]) => run('src/cli/main.ts', args, sampleEnv(dir, { ALAW_BACKUP_DIR: path.join(dir, 'backups') }));
 
 describe('backup and restore on SQLite', () => {
   const dir = path.join(tmp.dir, 'sqlite');
@@ -103,11 +102,16 @@ describe('backup and restore on SQLite', () => {
     await services.close();
     // The backup holds a SQLite queue, the configuration names PostgreSQL: refused before anything is replaced.
     const appBefore = fs.readFileSync(path.join(dir, 'alaw.db'));
-    await expect(restoreBackup(manifest.stamp, path.join(dir, 'backups'), { ...config, queue: { ...config.queue, databaseUrl: 'postgres://x@127.0.0.1:1/none' } })).rejects.toThrow(/아무것도 바꾸지 않았습니다/u);
+    await expect(
+      restoreBackup(manifest.stamp, path.join(dir, 'backups'), { ...config, queue: { ...config.queue, databaseUrl: 'postgres://x@127.0.0.1:1/none' } }),
+    ).rejects.toThrow(/아무것도 바꾸지 않았습니다/u);
     expect(fs.readFileSync(path.join(dir, 'alaw.db')).equals(appBefore)).toBe(true);
 
     const fresh = path.join(tmp.dir, 'fresh');
-    const freshConfig = { ...config, paths: { ...config.paths, database: path.join(fresh, 'alaw.db'), queueDatabase: path.join(fresh, 'queue.db'), indexDir: path.join(fresh, 'index') } };
+    const freshConfig = {
+      ...config,
+      paths: { ...config.paths, database: path.join(fresh, 'alaw.db'), queueDatabase: path.join(fresh, 'queue.db'), indexDir: path.join(fresh, 'index') },
+    };
     const r = await restoreBackup(manifest.stamp, path.join(dir, 'backups'), freshConfig);
     expect(r.restored.find((x) => x.kind === 'app')!.rows).toMatchObject({ precedents: 300 });
     expect(fs.existsSync(path.join(fresh, 'queue.db'))).toBe(true);

@@ -6,8 +6,20 @@ import { run } from './process.js';
 describe('capacity', () => {
   it('the guide’s formula, with its constants', () => {
     // calculate_resources(100): 2 + 100 × 0.1 = 12 cores, 2048 + 100 × 50 = 7048 MB; ×1.5 and ×1.3 recommended.
-    expect(guideEstimate(100)).toEqual({ concurrent_users: 100, required_cpu_cores: 12, required_memory_mb: 7048, recommended_cpu_cores: 18, recommended_memory_mb: 9162 });
-    expect(guideEstimate(10)).toEqual({ concurrent_users: 10, required_cpu_cores: 3, required_memory_mb: 2548, recommended_cpu_cores: 4.5, recommended_memory_mb: 3312 });
+    expect(guideEstimate(100)).toEqual({
+      concurrent_users: 100,
+      required_cpu_cores: 12,
+      required_memory_mb: 7048,
+      recommended_cpu_cores: 18,
+      recommended_memory_mb: 9162,
+    });
+    expect(guideEstimate(10)).toEqual({
+      concurrent_users: 10,
+      required_cpu_cores: 3,
+      required_memory_mb: 2548,
+      recommended_cpu_cores: 4.5,
+      recommended_memory_mb: 3312,
+    });
   });
 
   it('a measured estimate follows the rates of the usage model and the measured costs', () => {
@@ -33,14 +45,23 @@ describe('capacity', () => {
     expect(guide.stdout).toContain('동시 사용자 200명: CPU 33코어, 메모리 15662MB');
     const measured = await run('src/cli/main.ts', ['capacity', '--measured', '--samples', '20', '--users', '10,1000', '--json'], env);
     expect(measured.code, measured.stderr).toBe(0);
-    const r = JSON.parse(measured.stdout) as { measured: { measurements: { searchCpuS: number; analysisCpuS: number; documents: number; searches: number }; estimates: { concurrent_users: number; required_cpu_cores: number }[] } };
+    const r = JSON.parse(measured.stdout) as {
+      measured: {
+        measurements: { searchCpuS: number; analysisCpuS: number; documents: number; searches: number };
+        estimates: { concurrent_users: number; required_cpu_cores: number }[];
+      };
+    };
     expect(r.measured.measurements.documents).toBe(300);
     expect(r.measured.measurements.searches).toBeGreaterThan(10);
     expect(r.measured.measurements.searchCpuS).toBeGreaterThan(0);
     expect(r.measured.measurements.analysisCpuS).toBeGreaterThan(0);
     const [small, large] = r.measured.estimates;
     expect(large!.required_cpu_cores).toBeGreaterThanOrEqual(small!.required_cpu_cores);
-    for (const bad of [['--users', '0'], ['--users', 'ten'], ['--search-every', '-1']]) {
+    for (const bad of [
+      ['--users', '0'],
+      ['--users', 'ten'],
+      ['--search-every', '-1'],
+    ]) {
       const b = await run('src/cli/main.ts', ['capacity', ...bad], env);
       expect(b.code, bad.join(' ')).toBe(2);
     }

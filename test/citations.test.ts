@@ -54,7 +54,15 @@ const json = <T>(r: { body: string }): T => JSON.parse(r.body) as T;
 const idOf = async (caseNumber: string, court: string): Promise<string> => (await services.store.findByCaseNumber(caseNumber, court))[0]!.id;
 type Citations = {
   case_number: string;
-  cites: { case_number: string; court: string | null; in_reference: boolean; mentions: number; citation: string; context: string | null; resolved: { case_number: string; court: string }[] }[];
+  cites: {
+    case_number: string;
+    court: string | null;
+    in_reference: boolean;
+    mentions: number;
+    citation: string;
+    context: string | null;
+    resolved: { case_number: string; court: string }[];
+  }[];
   cited_by: { case_number: string; court: string; in_reference: boolean; mentions: number; context: string | null }[];
 };
 const citations = async (id: string): Promise<Citations> => json<Citations>(await app.inject(`/api/precedents/${id}/citations`));
@@ -104,7 +112,8 @@ describe('GET /api/precedents/{id}/citations', () => {
 });
 
 type Applications = { law: string; query: string; article: string; total: number; items: { case_number: string; in_reference: boolean; mentions: number }[] };
-const statute = (law: string, article: string, query = '') => app.inject(`/api/statutes/${encodeURIComponent(law)}/${encodeURIComponent(article)}/precedents${query}`);
+const statute = (law: string, article: string, query = '') =>
+  app.inject(`/api/statutes/${encodeURIComponent(law)}/${encodeURIComponent(article)}/precedents${query}`);
 
 describe('GET /api/statutes/{law}/{article}/precedents', () => {
   it('lists decisions that apply an article: 참조조문 first, then mentions in the text', async () => {
@@ -157,15 +166,24 @@ describe('the links are derived data', () => {
   it('are replaced when a decision is re-imported with other references', async () => {
     const id = await idOf('2019나2001234', '서울고등법원');
     const record = JSON.parse(
-      (await import('node:fs')).readFileSync(FIXTURE, 'utf8').split('\n').find((l) => l.includes('2019나2001234'))!,
+      (await import('node:fs'))
+        .readFileSync(FIXTURE, 'utf8')
+        .split('\n')
+        .find((l) => l.includes('2019나2001234'))!,
     ) as Record<string, unknown>;
     const changed = path.join(tmp.dir, 'changed.jsonl');
-    (await import('node:fs')).writeFileSync(changed, JSON.stringify({ ...record, 판례내용: '【주    문】<br/>원고의 항소를 기각한다.<br/>【이    유】<br/>원고의 청구는 이유 없다.' }) + '\n');
+    (await import('node:fs')).writeFileSync(
+      changed,
+      JSON.stringify({ ...record, 판례내용: '【주    문】<br/>원고의 항소를 기각한다.<br/>【이    유】<br/>원고의 청구는 이유 없다.' }) + '\n',
+    );
     expect(await importFile(services.store, changed)).toMatchObject({ updated: 1 });
     expect((await citations(id)).cites).toEqual([]);
     expect((await citations(await idOf('2016다276177', '대법원'))).cited_by).toEqual([]);
     // 참조조문 still names 민법 제766조 제1항.
-    expect(json<Applications>(await statute('민법', '766')).items.find((i) => i.case_number === '2019나2001234')).toMatchObject({ in_reference: true, mentions: 0 });
+    expect(json<Applications>(await statute('민법', '766')).items.find((i) => i.case_number === '2019나2001234')).toMatchObject({
+      in_reference: true,
+      mentions: 0,
+    });
   });
 
   it('are made again at start-up when they were made by other rules (or before the tables existed)', async () => {

@@ -22,11 +22,29 @@ describe('alaw queue', () => {
   it('status shows counts, processing tasks and live instances; clear cancels pending ones only with --yes', async () => {
     const store = await SqliteQueueStore.open(queueDb);
     const admit = (type: 'search' | 'analysis') =>
-      store.admit({ id: randomUUID(), type, payload: {}, maxQueueSize: 100, maxAttempts: 3, origin: 'cli-test', affinity: null, deadlineMs: null, durable: false });
+      store.admit({
+        id: randomUUID(),
+        type,
+        payload: {},
+        maxQueueSize: 100,
+        maxAttempts: 3,
+        origin: 'cli-test',
+        affinity: null,
+        deadlineMs: null,
+        durable: false,
+      });
     for (let i = 0; i < 3; i++) await admit('analysis');
     await admit('search');
     const [running] = await store.claim({ type: 'analysis', owner: 'api-7', maxConcurrent: 1, limit: 1, leaseMs: 60_000, affinity: null });
-    await store.heartbeatInstance({ instance_id: 'api-7', host: 'h', pid: 1, version: '0.1.0', started_at: new Date().toISOString(), profile: 'conservative', draining: false });
+    await store.heartbeatInstance({
+      instance_id: 'api-7',
+      host: 'h',
+      pid: 1,
+      version: '0.1.0',
+      started_at: new Date().toISOString(),
+      profile: 'conservative',
+      draining: false,
+    });
 
     const status = await alaw(['queue', 'status']);
     expect(status.code).toBe(0);

@@ -44,10 +44,15 @@ describe('alaw CLI', () => {
   });
 
   it('import: the same decisions from another path or from stdin are unchanged (no rebuild)', async () => {
-    const records = fs.readFileSync(SAMPLE, 'utf8').trim().split('\n').slice(0, 3).map((l) => {
-      const { source: _drop, ...rest } = JSON.parse(l) as Record<string, unknown>;
-      return JSON.stringify(rest);
-    });
+    const records = fs
+      .readFileSync(SAMPLE, 'utf8')
+      .trim()
+      .split('\n')
+      .slice(0, 3)
+      .map((l) => {
+        const { source: _drop, ...rest } = JSON.parse(l) as Record<string, unknown>;
+        return JSON.stringify(rest);
+      });
     const own = { ...env, ALAW_DB_PATH: path.join(tmp.dir, 'paths.db'), ALAW_INDEX_DIR: path.join(tmp.dir, 'paths-index') };
     const a = path.join(tmp.dir, 'a.jsonl');
     const b = path.join(tmp.dir, 'copy', 'b.jsonl');

@@ -56,7 +56,9 @@ export async function sampleServices(dir: string, overrides: Record<string, unkn
 }
 
 /** The HTTP app over fresh sample services in a directory of its own; `close()` removes everything. */
-export async function sampleApp(overrides: Record<string, unknown> = {}): Promise<{ services: ServerServices; app: FastifyInstance; close: () => Promise<void> }> {
+export async function sampleApp(
+  overrides: Record<string, unknown> = {},
+): Promise<{ services: ServerServices; app: FastifyInstance; close: () => Promise<void> }> {
   const tmp = tempDir();
   const services = await sampleServices(tmp.dir, overrides);
   const app = await buildApp(services);

@@ -67,7 +67,9 @@ describe('GET /api/search', () => {
     expect(body.hits.length).toBeGreaterThan(0);
     for (let i = 1; i < body.hits.length; i++) expect(body.hits[i - 1]!.score).toBeGreaterThanOrEqual(body.hits[i]!.score);
     for (const h of body.hits) {
-      expect(Object.keys(h).sort()).toEqual(['case_name', 'case_number', 'case_type', 'court', 'court_level', 'decision_date', 'id', 'match', 'score', 'snippet'].sort());
+      expect(Object.keys(h).sort()).toEqual(
+        ['case_name', 'case_number', 'case_type', 'court', 'court_level', 'decision_date', 'id', 'match', 'score', 'snippet'].sort(),
+      );
       expect(h.snippet).toMatch(/<mark>[^<]+<\/mark>/);
       const text = (await fullText(h.id)).replace(/\s+/g, '');
       for (const part of ['취득', '시효', '완성', '소유권', '이전', '등기']) expect(text).toContain(part);
@@ -103,20 +105,35 @@ describe('GET /api/search', () => {
     const b = plain.find((r) => String(r.case_number).replace(/[0-9]/gu, '') !== String(a.case_number).replace(/[0-9]/gu, ''))!;
     for (const q of [`${a.case_number}, ${b.case_number}`, `${a.case_number},${b.case_number}`]) {
       const { body } = await search({ q });
-      expect(body.hits.slice(0, 2).map((h) => h.id).sort(), q).toEqual([a.id, b.id].sort());
+      expect(
+        body.hits
+          .slice(0, 2)
+          .map((h) => h.id)
+          .sort(),
+        q,
+      ).toEqual([a.id, b.id].sort());
       expect(body.notices, q).toEqual([]);
     }
     const listed = await app.inject({ method: 'GET', url: '/api/precedents', query: { case_number: `${a.case_number}, ${b.case_number}` } });
-    expect(listed.json().items.map((i: { id: string }) => i.id).sort()).toEqual([a.id, b.id].sort());
+    expect(
+      listed
+        .json()
+        .items.map((i: { id: string }) => i.id)
+        .sort(),
+    ).toEqual([a.id, b.id].sort());
 
     // 94나3943 is a 전주지방법원 decision of 1994. 9. 1.; the citation says 대법원 1995. 1. 17.
     const cited = await search({ q: '대법원 1995. 1. 17. 선고 94나3943 판결' });
     expect(cited.body.hits[0]?.id).toBe('lawydot-003ed386129459ce');
     expect(cited.body.notices).toHaveLength(1);
-    expect(cited.body.notices[0]).toMatch(/^인용한 대법원 1995\. 1\. 17\. 94나3943 판례는 없고, 같은 사건번호의 전주지방법원 .* 선고 94나3943 판례를 보여 줍니다/u);
+    expect(cited.body.notices[0]).toMatch(
+      /^인용한 대법원 1995\. 1\. 17\. 94나3943 판례는 없고, 같은 사건번호의 전주지방법원 .* 선고 94나3943 판례를 보여 줍니다/u,
+    );
     const filtered = await search({ q: '대법원 1995. 1. 17. 선고 94나3943 판결', court_level: '대법원' });
     expect(filtered.body.notices.some((n) => n.includes('판례가 있습니다 (이 조건에서는 제외됨)'))).toBe(true);
-    const right = await search({ q: `${formatCitation({ court: '전주지방법원', decision_date: cited.body.hits[0]!.decision_date, case_number: '94나3943' })} 판결` });
+    const right = await search({
+      q: `${formatCitation({ court: '전주지방법원', decision_date: cited.body.hits[0]!.decision_date, case_number: '94나3943' })} 판결`,
+    });
     expect(right.body.notices).toEqual([]);
   });
 
@@ -151,7 +168,11 @@ describe('GET /api/search', () => {
     const all = await search({ q: '피고' });
     expect(dt.body.total).toBeLessThan(all.body.total);
     // Dates as courts write them, or packed: the same range.
-    for (const [from, to] of [['1990. 1. 1.', '1999. 12. 31.'], ['19900101', '19991231'], ['1990.1.1', '1999.12.31']]) {
+    for (const [from, to] of [
+      ['1990. 1. 1.', '1999. 12. 31.'],
+      ['19900101', '19991231'],
+      ['1990.1.1', '1999.12.31'],
+    ]) {
       const same = await search({ q: '피고', date_from: from!, date_to: to!, size: 50 });
       expect(same.status, from).toBe(200);
       expect(same.body.total, from).toBe(dt.body.total);
@@ -266,7 +287,10 @@ describe('bad search input gets a 400 with a stable code', () => {
     expect(unknown.status).toBe(400);
     expect(unknown.body.error!.code).toBe('ALAW_ERR_REQUEST_INVALID');
     expect(unknown.body.error!.message).toContain('foo — 알 수 없는 항목입니다');
-    const bracket = await app.inject({ method: 'GET', url: `/api/search?q=${encodeURIComponent('사기')}&${encodeURIComponent('court_level[]')}=${encodeURIComponent('대법원')}` });
+    const bracket = await app.inject({
+      method: 'GET',
+      url: `/api/search?q=${encodeURIComponent('사기')}&${encodeURIComponent('court_level[]')}=${encodeURIComponent('대법원')}`,
+    });
     expect(bracket.statusCode).toBe(400);
     for (const size of ['0x10', '1e2', '10.0']) {
       const r = await search({ q: '사기', size });
@@ -278,7 +302,10 @@ describe('bad search input gets a 400 with a stable code', () => {
     expect(twice.json().error).toMatchObject({ code: 'ALAW_ERR_SEARCH_SORT_INVALID' });
     expect(twice.json().error.message).toContain('한 번만 쓸 수 있습니다');
     // Several courts are still a list, repeated or comma-separated.
-    const levels = await app.inject({ method: 'GET', url: `/api/search?q=${encodeURIComponent('피고')}&court_level=${encodeURIComponent('대법원')}&court_level=${encodeURIComponent('고등법원')}` });
+    const levels = await app.inject({
+      method: 'GET',
+      url: `/api/search?q=${encodeURIComponent('피고')}&court_level=${encodeURIComponent('대법원')}&court_level=${encodeURIComponent('고등법원')}`,
+    });
     expect(levels.statusCode).toBe(200);
     expect((await search({ q: '사기', snippets: '0' })).body.hits[0]?.snippet).toBeUndefined();
     expect((await search({ q: '사기', snippets: 'yes' })).body.hits[0]?.snippet).toBeDefined();
@@ -293,10 +320,29 @@ describe('bad search input gets a 400 with a stable code', () => {
   });
 
   it('never answers 5xx, whatever the parameters', async () => {
-    const value = fc.oneof(fc.string(), fc.string({ unit: 'binary', maxLength: 50 }), fc.integer().map(String), fc.constantFrom('', '0', '-1', '1e3', '대법원', '2020-02-30', '9999'));
+    const value = fc.oneof(
+      fc.string(),
+      fc.string({ unit: 'binary', maxLength: 50 }),
+      fc.integer().map(String),
+      fc.constantFrom('', '0', '-1', '1e3', '대법원', '2020-02-30', '9999'),
+    );
     await fc.assert(
       fc.asyncProperty(
-        fc.record({ q: value, page: value, size: value, sort: value, mode: value, court: value, court_level: value, case_type: value, date_from: value, date_to: value }, { requiredKeys: [] }),
+        fc.record(
+          {
+            q: value,
+            page: value,
+            size: value,
+            sort: value,
+            mode: value,
+            court: value,
+            court_level: value,
+            case_type: value,
+            date_from: value,
+            date_to: value,
+          },
+          { requiredKeys: [] },
+        ),
         async (query) => {
           const res = await app.inject({ method: 'GET', url: '/api/search', query });
           expect(res.statusCode).toBeLessThan(500);

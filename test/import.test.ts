@@ -42,7 +42,8 @@ describe('importFile', () => {
   });
 
   it('reports every bad line with its number and reason and imports the good ones', async () => {
-    const good = (n: number) => JSON.stringify({ case_number: `2020가합${n}`, court: '서울중앙지방법원', decision_date: '2020-05-01', case_name: '손해배상', full_text: `본문 ${n}` });
+    const good = (n: number) =>
+      JSON.stringify({ case_number: `2020가합${n}`, court: '서울중앙지방법원', decision_date: '2020-05-01', case_name: '손해배상', full_text: `본문 ${n}` });
     const lines = [
       good(1),
       '{"case_number": "2020가합2", "court": ', // line 2: broken JSON

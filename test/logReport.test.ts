@@ -27,15 +27,29 @@ function writeLogs(dir: string): void {
       err(60 * 30, '하루보다 오래된 오류'),
     ]) + 'not json at all\n',
   );
-  fs.writeFileSync(path.join(dir, 'archive', 'error.log.20261129-100000.gz'), zlib.gzipSync(jsonl([err(130, '분석 9f9f9f9f-1c2d-4e5f-8a9b-0123456789ab 실패: 120000 ms 초과')])));
+  fs.writeFileSync(
+    path.join(dir, 'archive', 'error.log.20261129-100000.gz'),
+    zlib.gzipSync(jsonl([err(130, '분석 9f9f9f9f-1c2d-4e5f-8a9b-0123456789ab 실패: 120000 ms 초과')])),
+  );
   // A broken archive, and one being compressed right now (its uncompressed copy): neither may break or skew the report.
   fs.writeFileSync(path.join(dir, 'archive', 'access.log.20261129-110000.gz'), 'this is not gzip');
-  fs.writeFileSync(path.join(dir, 'archive', 'access.log.20261129-113000'), jsonl([{ time: at(1), method: 'GET', route: '/dup', status: 200, duration_ms: 1 }]));
+  fs.writeFileSync(
+    path.join(dir, 'archive', 'access.log.20261129-113000'),
+    jsonl([{ time: at(1), method: 'GET', route: '/dup', status: 200, duration_ms: 1 }]),
+  );
   const old = path.join(dir, 'archive', 'error.log.20261120-000000.gz');
   fs.writeFileSync(old, zlib.gzipSync(jsonl([err(60 * 24 * 9, '아주 오래된 오류')])));
   fs.utimesSync(old, new Date(NOW - 9 * 86_400_000), new Date(NOW - 9 * 86_400_000));
 
-  const req = (minutesAgo: number, route: string | null, status: number, ms: number) => ({ time: at(minutesAgo), method: 'GET', route, path: '/x', status, duration_ms: ms, request_id: 'r' });
+  const req = (minutesAgo: number, route: string | null, status: number, ms: number) => ({
+    time: at(minutesAgo),
+    method: 'GET',
+    route,
+    path: '/x',
+    status,
+    duration_ms: ms,
+    request_id: 'r',
+  });
   const rows = [];
   for (let i = 1; i <= 100; i++) rows.push(req(i % 50, '/api/search', 200, i)); // 1..100 ms
   rows.push(req(70, '/api/precedents/:id', 404, 2), req(70, '/api/precedents/:id', 500, 900), req(75, null, 404, 1));
@@ -125,7 +139,17 @@ describe('log report', () => {
     fs.mkdirSync(bigDir, { recursive: true });
     // Enough access lines (about 25 MB) that the first report is still being built when the others arrive.
     const line = (i: number): string =>
-      JSON.stringify({ level: 30, time: at(i % 600), method: 'GET', route: '/api/search', path: '/api/search', status: 200, ms: (i % 97) + 0.5, bytes: 1234, request_id: `r-${i}` });
+      JSON.stringify({
+        level: 30,
+        time: at(i % 600),
+        method: 'GET',
+        route: '/api/search',
+        path: '/api/search',
+        status: 200,
+        ms: (i % 97) + 0.5,
+        bytes: 1234,
+        request_id: `r-${i}`,
+      });
     fs.writeFileSync(path.join(bigDir, 'access.log'), Array.from({ length: 160_000 }, (_, i) => line(i)).join('\n') + '\n');
     const own = tempDir();
     const services = await sampleServices(own.dir, { 'auth.adminTokens': ADMIN, 'log.dir': bigDir });

@@ -14,7 +14,7 @@ afterAll(async () => {
 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until(check: () => boolean, ms = 5000): Promise<void> {
-  for (const end = Date.now() + ms; !check(); ) {
+  for (const end = Date.now() + ms; !check();) {
     if (Date.now() > end) throw new Error('timed out waiting');
     await sleep(20);
   }
@@ -46,7 +46,13 @@ describe('RotatingLogFile', () => {
     expect(archives.length).toBeGreaterThanOrEqual(3);
     expect(archives.every((x) => /^app\.log\.\d{8}-\d{6}(-\d+)?\.gz$/u.test(x))).toBe(true);
     const seen = [
-      ...archives.flatMap((a) => zlib.gunzipSync(fs.readFileSync(path.join(dir, 'archive', a))).toString('utf8').split('\n').filter(Boolean)),
+      ...archives.flatMap((a) =>
+        zlib
+          .gunzipSync(fs.readFileSync(path.join(dir, 'archive', a)))
+          .toString('utf8')
+          .split('\n')
+          .filter(Boolean),
+      ),
       ...fs.readFileSync(path.join(dir, 'app.log'), 'utf8').split('\n').filter(Boolean),
     ].map((l) => (JSON.parse(l) as { i: number }).i);
     expect(seen.sort((a, b) => a - b)).toEqual([...Array(n).keys()]);
@@ -151,7 +157,14 @@ describe('the server’s log files', () => {
     await until(() => lines(path.join(logDir, 'access.log')).length >= 2);
 
     const access = lines(path.join(logDir, 'access.log'));
-    expect(access[0]).toMatchObject({ method: 'GET', route: '/api/search', path: '/api/search', status: 200, request_id: 'req-from-client-1', ip: '127.0.0.1' });
+    expect(access[0]).toMatchObject({
+      method: 'GET',
+      route: '/api/search',
+      path: '/api/search',
+      status: 200,
+      request_id: 'req-from-client-1',
+      ip: '127.0.0.1',
+    });
     expect(access[0]!.key).toMatch(/^env:[0-9a-f]{8}$/u);
     expect(typeof access[0]!.duration_ms).toBe('number');
     expect(access[0]!.bytes).toBeGreaterThan(100);

@@ -154,7 +154,12 @@ describe('analysis with a model', () => {
   let app: FastifyInstance;
   let base: string;
 
-  async function analyze(model: string, description: string, over: Partial<LlmSettings> = {}, limit?: number): Promise<{ events: { event: string; data: unknown }[]; result: FullAnalysis }> {
+  async function analyze(
+    model: string,
+    description: string,
+    over: Partial<LlmSettings> = {},
+    limit?: number,
+  ): Promise<{ events: { event: string; data: unknown }[]; result: FullAnalysis }> {
     services.queue.handle('analysis', analysisHandler(services, new NarrativeWriter(settings({ model, ...over }))));
     const body = { description, ...(limit ? { options: { limit } } : {}) };
     const created = await fetch(`${base}/api/analysis`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -183,7 +188,8 @@ describe('analysis with a model', () => {
     tmp.cleanup();
   });
 
-  const DESCRIPTION = '피고가 운전하던 차량이 신호를 위반하여 원고를 치어 원고가 크게 다쳤습니다. 원고는 치료비와 일실수입 등 손해배상을 청구하려고 합니다. 사고는 3년 전에 있었습니다.';
+  const DESCRIPTION =
+    '피고가 운전하던 차량이 신호를 위반하여 원고를 치어 원고가 크게 다쳤습니다. 원고는 치료비와 일실수입 등 손해배상을 청구하려고 합니다. 사고는 3년 전에 있었습니다.';
 
   it('streams the write-up as token events, then checks its citations and adds it to the report', async () => {
     const { events, result } = await analyze('cite', DESCRIPTION);
@@ -251,7 +257,11 @@ describe('analysis with a model', () => {
   it('leaves the model out when the request says so', async () => {
     const before = llm.requests.length;
     services.queue.handle('analysis', analysisHandler(services, new NarrativeWriter(settings({ model: 'cite' }))));
-    const r = await fetch(`${base}/api/analysis`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ description: DESCRIPTION, options: { narrative: false } }) });
+    const r = await fetch(`${base}/api/analysis`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ description: DESCRIPTION, options: { narrative: false } }),
+    });
     const { id } = (await r.json()) as { id: string };
     let t: { status: string; result: FullAnalysis | null } = { status: 'pending', result: null };
     for (let i = 0; i < 100 && t.status !== 'completed'; i++) {

@@ -39,7 +39,10 @@ export function startServer(env: Record<string, string>, timeoutMs = 60_000, ent
   return new Promise((resolve, reject) => {
     // Log files go to a directory of their own unless the test names one (never the checkout's logs/).
     const logDir = env.ALAW_LOG_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'alaw-logs-'));
-    const child = spawn(process.execPath, nodeArgs(entry), { env: { ...process.env, ALAW_PORT: '0', ALAW_LOG_DIR: logDir, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, nodeArgs(entry), {
+      env: { ...process.env, ALAW_PORT: '0', ALAW_LOG_DIR: logDir, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');

@@ -107,10 +107,14 @@ describe('queue processes', () => {
     expect(inFlight.analysis.processing).toBe(3);
 
     await start('B', env);
-    await waitFor('every task finished', async () => {
-      const c = (await store.counts()).analysis;
-      return c.pending === 0 && c.processing === 0;
-    }, 45_000);
+    await waitFor(
+      'every task finished',
+      async () => {
+        const c = (await store.counts()).analysis;
+        return c.pending === 0 && c.processing === 0;
+      },
+      45_000,
+    );
 
     const counts = (await store.counts()).analysis;
     expect(counts).toMatchObject({ completed: 38, failed: 2, pending: 0, processing: 0, timeout: 0, cancelled: 0 });
@@ -177,7 +181,10 @@ describe('queue processes', () => {
       const r = await fetch(`http://127.0.0.1:${p.port}/api/search?q=${encodeURIComponent('손해배상')}`);
       expect(r.status).toBe(200);
     }
-    const status = (await (await fetch(`http://127.0.0.1:${procs[0]!.port}/api/queue/status/json`)).json()) as { instances: { instance_id: string }[]; backend: { kind: string } };
+    const status = (await (await fetch(`http://127.0.0.1:${procs[0]!.port}/api/queue/status/json`)).json()) as {
+      instances: { instance_id: string }[];
+      backend: { kind: string };
+    };
     expect(status.backend.kind).toBe('postgres');
     expect(status.instances.map((i) => i.instance_id)).toEqual(['m1', 'm2', 'm3']);
     for (const p of procs) expect(await p.stop('SIGTERM')).toBe(0);
@@ -204,11 +211,13 @@ describe('queue processes', () => {
     const probe = (async () => {
       while (bursting) {
         const code = await new Promise<number>((resolve, reject) => {
-          http.get(`${base}/api/queue/health`, { agent }, (r) => {
-            let body = '';
-            r.on('data', (d: Buffer) => (body += d.toString()));
-            r.on('end', () => resolve(JSON.parse(body).status === 'unhealthy' ? -1 : (r.statusCode ?? 0)));
-          }).on('error', reject);
+          http
+            .get(`${base}/api/queue/health`, { agent }, (r) => {
+              let body = '';
+              r.on('data', (d: Buffer) => (body += d.toString()));
+              r.on('end', () => resolve(JSON.parse(body).status === 'unhealthy' ? -1 : (r.statusCode ?? 0)));
+            })
+            .on('error', reject);
         });
         healthCodes.push(code);
         await sleep(5);
@@ -216,10 +225,14 @@ describe('queue processes', () => {
     })();
     // 120 connections opened first, then every request written in the same tick: the server sees them all at once.
     const sockets = await Promise.all(
-      Array.from({ length: 120 }, () => new Promise<net.Socket>((resolve, reject) => {
-        const c = net.connect(s.port, '127.0.0.1', () => resolve(c));
-        c.on('error', reject);
-      })),
+      Array.from(
+        { length: 120 },
+        () =>
+          new Promise<net.Socket>((resolve, reject) => {
+            const c = net.connect(s.port, '127.0.0.1', () => resolve(c));
+            c.on('error', reject);
+          }),
+      ),
     );
     const responses = sockets.map(
       (c) =>
@@ -271,7 +284,12 @@ describe('queue processes', () => {
     const slow = task({ payload: { ms: 60_000 } });
     await store.admit(quick);
     await store.admit(slow);
-    const env = { ALAW_QUEUE_DB_PATH: queueDb, ALAW_TEST_JOURNAL: journal, ALAW_QUEUE_LIMITS_ANALYSIS_MAX_CONCURRENT: '2', ALAW_QUEUE_SHUTDOWN_GRACE_SECONDS: '1.5' };
+    const env = {
+      ALAW_QUEUE_DB_PATH: queueDb,
+      ALAW_TEST_JOURNAL: journal,
+      ALAW_QUEUE_LIMITS_ANALYSIS_MAX_CONCURRENT: '2',
+      ALAW_QUEUE_SHUTDOWN_GRACE_SECONDS: '1.5',
+    };
     const a = await start('drain-a', env);
     await waitFor('both running', () => readJournal(journal).filter((l) => l.ev === 'start').length === 2, 20_000);
     const t0 = Date.now();

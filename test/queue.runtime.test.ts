@@ -358,7 +358,11 @@ describe('TaskQueue: health and status', () => {
     const q = await sqliteQueue({}, { analysis: { max_concurrent: 1, max_queue_size: 5, timeout: 60 } });
     const h = await q.health();
     expect(Object.keys(h).sort()).toEqual(['is_running', 'queue_stats', 'resource_usage', 'status', 'timestamp']);
-    expect(h).toMatchObject({ status: 'healthy', is_running: true, queue_stats: { search: { pending: 0, processing: 0, completed: 0 }, analysis: { pending: 0, processing: 0, completed: 0 } } });
+    expect(h).toMatchObject({
+      status: 'healthy',
+      is_running: true,
+      queue_stats: { search: { pending: 0, processing: 0, completed: 0 }, analysis: { pending: 0, processing: 0, completed: 0 } },
+    });
     expect(Object.keys(h.queue_stats.search).sort()).toEqual(['completed', 'pending', 'processing']);
     expect(h.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(h.resource_usage.memory_percent).toBeGreaterThan(0);
@@ -402,9 +406,20 @@ describe('cgroupMemoryPercent: memory against a container limit', () => {
 });
 
 describe('ProfileController: the guide optimize_queue_settings with hysteresis', () => {
-  const limits = (c: number): QueueLimits => ({ search: { max_concurrent: c, max_queue_size: 10, timeout: 30 }, analysis: { max_concurrent: 1, max_queue_size: 5, timeout: 60 } });
+  const limits = (c: number): QueueLimits => ({
+    search: { max_concurrent: c, max_queue_size: 10, timeout: 30 },
+    analysis: { max_concurrent: 1, max_queue_size: 5, timeout: 60 },
+  });
   const make = (mode: 'auto' | 'conservative' | 'optimized' = 'auto') =>
-    new ProfileController({ mode, conservative: limits(2), optimized: limits(3), memoryPercentBelow: 60, cpuPercentBelow: 50, hysteresisPercent: 5, samplesToSwitch: 2 });
+    new ProfileController({
+      mode,
+      conservative: limits(2),
+      optimized: limits(3),
+      memoryPercentBelow: 60,
+      cpuPercentBelow: 50,
+      hysteresisPercent: 5,
+      samplesToSwitch: 2,
+    });
 
   it('switches to optimized only after consecutive low samples, and back only above the margin', () => {
     const p = make();
@@ -462,7 +477,9 @@ describe('TaskQueue on PostgreSQL', () => {
     expect(await q.run('search', {}, () => 'before')).toBe('before');
     const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
     await admin.connect();
-    const killed = await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'alaw-queue'`, [pgDb.name]);
+    const killed = await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'alaw-queue'`, [
+      pgDb.name,
+    ]);
     await admin.end();
     expect(killed.rowCount).toBeGreaterThan(0);
     await sleep(100);

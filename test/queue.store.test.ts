@@ -102,7 +102,10 @@ describe.each(backends)('queue store contract: %s', (_name, backend) => {
     // With no place to wait, a task that can start at once is still admitted.
     const now = base({ type: 'analysis', maxQueueSize: 0, claim: { owner: 'i1', maxConcurrent: 1, leaseMs: 30_000 } });
     expect(await store.admit(now)).toMatchObject({ admitted: true, claimed: true });
-    expect(await store.admit(base({ type: 'analysis', maxQueueSize: 0, claim: { owner: 'i1', maxConcurrent: 1, leaseMs: 30_000 } }))).toEqual({ admitted: false, pending: 0 });
+    expect(await store.admit(base({ type: 'analysis', maxQueueSize: 0, claim: { owner: 'i1', maxConcurrent: 1, leaseMs: 30_000 } }))).toEqual({
+      admitted: false,
+      pending: 0,
+    });
     // A slot is free but a task is waiting: first come, first served.
     expect(await store.admit(base({ type: 'search', affinity: 'i1', claim: fast }))).toMatchObject({ admitted: true, claimed: false, pending: 2 });
   });
@@ -142,7 +145,9 @@ describe.each(backends)('queue store contract: %s', (_name, backend) => {
     const [t] = await claim('i1');
     expect(await store.finish({ id: t!.id, owner: 'other', attempt: 1, status: 'completed', runMs: 1, durable: false })).toBe(false);
     expect(await store.finish({ id: t!.id, owner: 'i1', attempt: 2, status: 'completed', runMs: 1, durable: false })).toBe(false);
-    expect(await store.finish({ id: t!.id, owner: 'i1', attempt: 1, status: 'completed', result: { ok: 1, text: '판결' }, runMs: 12.4, durable: true })).toBe(true);
+    expect(await store.finish({ id: t!.id, owner: 'i1', attempt: 1, status: 'completed', result: { ok: 1, text: '판결' }, runMs: 12.4, durable: true })).toBe(
+      true,
+    );
     expect(await store.finish({ id: t!.id, owner: 'i1', attempt: 1, status: 'failed', error: 'x', runMs: 1, durable: false })).toBe(false);
     const r = await store.get(t!.id);
     expect(r).toMatchObject({ status: 'completed', result: { ok: 1, text: '판결' }, run_ms: 12, lease_expires_at: null, owner: 'i1', attempts: 1 });
@@ -155,7 +160,13 @@ describe.each(backends)('queue store contract: %s', (_name, backend) => {
     await store.admit(base());
     const [a, b] = await claim('i1', { leaseMs: 200 });
     await store.finish({ id: b!.id, owner: 'i1', attempt: 1, status: 'completed', runMs: 1, durable: false });
-    expect(await store.renew('i1', [a!, b!].map((t) => ({ id: t.id, attempt: t.attempt })), 60_000)).toEqual([a!.id]);
+    expect(
+      await store.renew(
+        'i1',
+        [a!, b!].map((t) => ({ id: t.id, attempt: t.attempt })),
+        60_000,
+      ),
+    ).toEqual([a!.id]);
     expect(await store.renew('i2', [{ id: a!.id, attempt: 1 }], 60_000)).toEqual([]);
     // A renewal for an older attempt of a task held again is refused.
     expect(await store.renew('i1', [{ id: a!.id, attempt: 0 }], 60_000)).toEqual([]);
@@ -334,7 +345,15 @@ describe.each(backends)('queue store contract: %s', (_name, backend) => {
   });
 
   it('keeps a registry of live instances', async () => {
-    const info = (id: string, draining = false) => ({ instance_id: id, host: 'h', pid: 1, version: '0.1.0', started_at: new Date().toISOString(), profile: 'conservative', draining });
+    const info = (id: string, draining = false) => ({
+      instance_id: id,
+      host: 'h',
+      pid: 1,
+      version: '0.1.0',
+      started_at: new Date().toISOString(),
+      profile: 'conservative',
+      draining,
+    });
     await store.heartbeatInstance(info('a'));
     await store.heartbeatInstance(info('b'));
     await store.heartbeatInstance(info('a', true));

@@ -52,7 +52,10 @@ describe('alaw watchdog', () => {
     // Running continuously: a round every --interval seconds until SIGTERM.
     const loopLog = path.join(tmp.dir, 'loop.log');
     const { spawn } = await import('node:child_process');
-    const loop = spawn(process.execPath, nodeArgs('src/cli/main.ts', ['watchdog', '--url', url, '--interval', '1', '--log-file', loopLog]), { stdio: 'ignore', env: { ...process.env, ...stateEnv } });
+    const loop = spawn(process.execPath, nodeArgs('src/cli/main.ts', ['watchdog', '--url', url, '--interval', '1', '--log-file', loopLog]), {
+      stdio: 'ignore',
+      env: { ...process.env, ...stateEnv },
+    });
     // Three rounds (a round every second; generous on a loaded machine).
     const healthyRounds = (): number => (fs.existsSync(loopLog) ? logLines(loopLog).filter((l) => l.endsWith(' - 서비스 정상')).length : 0);
     const until = Date.now() + 20_000;
@@ -69,13 +72,19 @@ describe('alaw watchdog', () => {
     await new Promise((r) => server.child.once('exit', r));
     // The restart command starts the service again, in the background, as systemd or docker would.
     const pidFile = path.join(tmp.dir, 'restarted.pid');
-    const envs = Object.entries(env).map(([k, v]) => `${k}='${v}'`).join(' ');
-    const restart = `cd '${process.cwd()}' && ${envs} nohup '${process.execPath}' ${nodeArgs('src/main.ts').map((a) => `'${a}'`).join(' ')} > '${path.join(tmp.dir, 'restarted.out')}' 2>&1 & echo $! > '${pidFile}'`;
+    const envs = Object.entries(env)
+      .map(([k, v]) => `${k}='${v}'`)
+      .join(' ');
+    const restart = `cd '${process.cwd()}' && ${envs} nohup '${process.execPath}' ${nodeArgs('src/main.ts')
+      .map((a) => `'${a}'`)
+      .join(' ')} > '${path.join(tmp.dir, 'restarted.out')}' 2>&1 & echo $! > '${pidFile}'`;
     const r = await run('src/cli/main.ts', ['watchdog', '--once', '--url', url, '--restart-cmd', restart, '--restart-wait', '60', '--log-file', log], stateEnv);
     if (fs.existsSync(pidFile)) pids.push(Number(fs.readFileSync(pidFile, 'utf8')));
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe('recovered_by_restart');
-    const steps = logLines(log).slice(2).map((l) => l.slice(22));
+    const steps = logLines(log)
+      .slice(2)
+      .map((l) => l.slice(22));
     expect(steps[0]).toBe('헬스체크 시작');
     expect(steps[1]).toMatch(/^서비스 장애 감지, 복구 시작 \(http:\/\/127\.0\.0\.1:\d+: 연결 실패 \(ECONNREFUSED\)\)$/u);
     expect(steps[2]).toMatch(/^재시작: cd /u);
@@ -90,7 +99,22 @@ describe('alaw watchdog', () => {
       const port = await freePort();
       const r = await run(
         'src/cli/main.ts',
-        ['watchdog', '--once', '--url', `http://127.0.0.1:${port}`, '--restart-cmd', 'true', '--restart-wait', '1', '--redeploy-cmd', 'echo 빌드 실패 >&2; exit 3', '--redeploy-wait', '1', '--log-file', log],
+        [
+          'watchdog',
+          '--once',
+          '--url',
+          `http://127.0.0.1:${port}`,
+          '--restart-cmd',
+          'true',
+          '--restart-wait',
+          '1',
+          '--redeploy-cmd',
+          'echo 빌드 실패 >&2; exit 3',
+          '--redeploy-wait',
+          '1',
+          '--log-file',
+          log,
+        ],
         { ALAW_ALERTS_WEBHOOK_URL: webhook.url, ...stateEnv },
       );
       expect(r.code).toBe(1);
@@ -134,14 +158,19 @@ describe('alaw watchdog', () => {
     const url = `http://127.0.0.1:${port}`;
     const log = path.join(tmp.dir, 'recovery-overlap.log');
     const { spawn } = await import('node:child_process');
-    const first = spawn(process.execPath, nodeArgs('src/cli/main.ts', ['watchdog', '--once', '--url', url, '--restart-cmd', 'sleep 4', '--restart-wait', '1', '--log-file', log]), {
-      stdio: 'ignore',
-      env: { ...process.env, ...stateEnv },
-    });
+    const first = spawn(
+      process.execPath,
+      nodeArgs('src/cli/main.ts', ['watchdog', '--once', '--url', url, '--restart-cmd', 'sleep 4', '--restart-wait', '1', '--log-file', log]),
+      {
+        stdio: 'ignore',
+        env: { ...process.env, ...stateEnv },
+      },
+    );
     const firstExit = new Promise((r) => first.once('exit', r));
     // Wait until the first run is restarting the service.
     const deadline = Date.now() + 20_000;
-    while (!(fs.existsSync(log) && fs.readFileSync(log, 'utf8').includes('재시작: sleep 4')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (!(fs.existsSync(log) && fs.readFileSync(log, 'utf8').includes('재시작: sleep 4')) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
     const second = await run('src/cli/main.ts', ['watchdog', '--once', '--url', url, '--restart-cmd', 'true', '--log-file', log], stateEnv);
     expect(second.code).toBe(0);
     expect(second.stdout.trim()).toBe('skipped');
@@ -159,9 +188,13 @@ describe('alaw watchdog', () => {
     const log = path.join(tmp.dir, 'recovery-nostate.log');
     const blocker = path.join(tmp.dir, 'not-a-directory');
     fs.writeFileSync(blocker, 'x');
-    const r = await run('src/cli/main.ts', ['watchdog', '--once', '--url', `http://127.0.0.1:${port}`, '--restart-cmd', 'true', '--restart-wait', '1', '--log-file', log], {
-      ALAW_WATCHDOG_STATE_DIR: path.join(blocker, 'state'),
-    });
+    const r = await run(
+      'src/cli/main.ts',
+      ['watchdog', '--once', '--url', `http://127.0.0.1:${port}`, '--restart-cmd', 'true', '--restart-wait', '1', '--log-file', log],
+      {
+        ALAW_WATCHDOG_STATE_DIR: path.join(blocker, 'state'),
+      },
+    );
     expect(r.stdout.trim()).toBe('failed');
     const lines = logLines(log).map((l) => l.slice(22));
     expect(lines[0]).toMatch(/^점검 잠금을 쓸 수 없어 잠금 없이 점검합니다/u);

@@ -60,7 +60,24 @@ export function isProceduralProvision(law: string, article: number): boolean {
   return PROCEDURAL[lawKey(law)]?.includes(article) ?? false;
 }
 
-const PARTY_ROLES = ['원고', '피고', '피고인', '피해자', '채권자', '채무자', '임대인', '임차인', '매도인', '매수인', '상속인', '근로자', '사용자', '신청인', '피신청인', '청구인'];
+const PARTY_ROLES = [
+  '원고',
+  '피고',
+  '피고인',
+  '피해자',
+  '채권자',
+  '채무자',
+  '임대인',
+  '임차인',
+  '매도인',
+  '매수인',
+  '상속인',
+  '근로자',
+  '사용자',
+  '신청인',
+  '피신청인',
+  '청구인',
+];
 const UNIT: Record<string, number> = { '': 1, 천: 1e3, 만: 1e4, 백만: 1e6, 천만: 1e7, 억: 1e8, 조: 1e12 };
 
 /** `금 50,000,000원`, `3억 5천만 원`, `1,500만원` → won. */
@@ -137,7 +154,10 @@ export async function analyzeCase(
   };
 
   await onStage('retrieving');
-  const req = parseSearchRequest({ q: description.slice(0, engine.settings.maxQueryChars), mode: 'similar', size: limit, snippets: false, case_type: input.case_type }, engine.settings);
+  const req = parseSearchRequest(
+    { q: description.slice(0, engine.settings.maxQueryChars), mode: 'similar', size: limit, snippets: false, case_type: input.case_type },
+    engine.settings,
+  );
   const hits = engine.run(req).hits;
   const similar: AnalysisResult['similar'] = [];
   const loaded = new Map<string, Precedent>();
@@ -153,7 +173,13 @@ export async function analyzeCase(
   const issues = similar
     .filter((s) => s.holdings)
     .slice(0, 5)
-    .map((s) => ({ text: s.holdings!.split('\n')[0]!.replace(/^\s*\[\d+\]\s*/u, '').trim(), decision: ref(loaded.get(s.id)!, s.score) }));
+    .map((s) => ({
+      text: s
+        .holdings!.split('\n')[0]!
+        .replace(/^\s*\[\d+\]\s*/u, '')
+        .trim(),
+      decision: ref(loaded.get(s.id)!, s.score),
+    }));
 
   // Statutes the similar decisions apply, weighted by how similar each decision is (once per decision).
   const top = similar[0]?.score ?? 1;
@@ -178,7 +204,13 @@ export async function analyzeCase(
   }
   const described = new Set(findStatutes(description).map((r) => groupOf(r.law, r.key)));
   const statutes = [...byKey]
-    .map(([group, { key, ...e }]) => ({ key, weight: Math.round(e.weight * 100) / 100, decisions: e.decisions, in_description: described.has(group), procedural: e.procedural }))
+    .map(([group, { key, ...e }]) => ({
+      key,
+      weight: Math.round(e.weight * 100) / 100,
+      decisions: e.decisions,
+      in_description: described.has(group),
+      procedural: e.procedural,
+    }))
     .sort((a, b) => Number(a.procedural) - Number(b.procedural) || b.weight - a.weight || a.key.localeCompare(b.key))
     .slice(0, 15);
 
@@ -202,12 +234,15 @@ export function reportMarkdown(r: Omit<AnalysisResult, 'report_markdown'>): stri
   lines.push(`- 당사자 표현: ${parties.length ? parties.map(([k, v]) => `${k} ${v}회`).join(', ') : '없음'}`, '');
   lines.push('## 유사 판례', '');
   if (r.similar.length === 0) lines.push('비슷한 판례를 찾지 못했습니다.', '');
-  r.similar.forEach((s, i) => lines.push(`${i + 1}. ${cite(s)} ${s.case_name} — ${s.outcomes.length ? s.outcomes.join('·') : '결과 미상'} (유사도 ${s.score.toFixed(2)})`));
+  r.similar.forEach((s, i) =>
+    lines.push(`${i + 1}. ${cite(s)} ${s.case_name} — ${s.outcomes.length ? s.outcomes.join('·') : '결과 미상'} (유사도 ${s.score.toFixed(2)})`),
+  );
   lines.push('', '## 쟁점 (가까운 판례의 판시사항)', '');
   for (const it of r.issues) lines.push(`- ${it.text} — ${cite(it.decision)}`);
   if (r.issues.length === 0) lines.push('- 판시사항이 있는 유사 판례가 없습니다.');
   lines.push('', '## 적용 법조문 (유사 판례에서, 유사도 가중)', '');
-  for (const s of r.statutes) lines.push(`- ${s.key}${s.in_description ? ' (사건 설명에도 있음)' : ''}${s.procedural ? ' (절차 규정)' : ''}: ${s.decisions.join(', ')}`);
+  for (const s of r.statutes)
+    lines.push(`- ${s.key}${s.in_description ? ' (사건 설명에도 있음)' : ''}${s.procedural ? ' (절차 규정)' : ''}: ${s.decisions.join(', ')}`);
   if (r.statutes.length === 0) lines.push('- 유사 판례에서 법조문을 찾지 못했습니다.');
   lines.push('', '## 비슷한 사건의 결과', '');
   for (const o of r.outcomes) lines.push(`- ${o.outcome} ${o.count}건: ${o.decisions.join(', ')}`);

@@ -1,2 +1,21 @@
-export { analyzeCase, findAmounts, findDates, isProceduralProvision, reportMarkdown, type AnalysisInput, type AnalysisResult, type AnalysisStage, type DecisionRef } from './analyze.js';
-export { checkCitations, NARRATIVE_SOURCES, narrativeMarkdown, narrativeMessages, NarrativeWriter, type CitationCheck, type LlmSettings, type Narrative } from './narrative.js';
+export {
+  analyzeCase,
+  findAmounts,
+  findDates,
+  isProceduralProvision,
+  reportMarkdown,
+  type AnalysisInput,
+  type AnalysisResult,
+  type AnalysisStage,
+  type DecisionRef,
+} from './analyze.js';
+export {
+  checkCitations,
+  NARRATIVE_SOURCES,
+  narrativeMarkdown,
+  narrativeMessages,
+  NarrativeWriter,
+  type CitationCheck,
+  type LlmSettings,
+  type Narrative,
+} from './narrative.js';

@@ -62,7 +62,12 @@ class NarrativeError extends Error {
 }
 
 /** The messages: instructions, the client's description, and the numbered decisions (all of `sources`), nothing else. */
-export function narrativeMessages(description: string, analysis: Omit<AnalysisResult, 'report_markdown'>, sources: Precedent[], sourceChars: number): ChatCompletionMessageParam[] {
+export function narrativeMessages(
+  description: string,
+  analysis: Omit<AnalysisResult, 'report_markdown'>,
+  sources: Precedent[],
+  sourceChars: number,
+): ChatCompletionMessageParam[] {
   const system = [
     '당신은 한국 변호사를 돕는 판례 분석 보조자입니다. 아래 [참고 판례]에 적힌 내용만 근거로 의뢰인의 사건을 분석하세요.',
     '규칙:',
@@ -84,7 +89,10 @@ export function narrativeMessages(description: string, analysis: Omit<AnalysisRe
       .join('\n');
     return `[${i + 1}] ${formatCitation(p)} ${p.case_name} (${p.case_type}${similar?.outcomes.length ? `, 결과: ${similar.outcomes.join('·')}` : ''})\n${body.length > sourceChars ? `${body.slice(0, sourceChars)}…` : body}`;
   });
-  const statutes = analysis.statutes.filter((s) => !s.procedural).slice(0, 8).map((s) => s.key);
+  const statutes = analysis.statutes
+    .filter((s) => !s.procedural)
+    .slice(0, 8)
+    .map((s) => s.key);
   const user = [
     `[의뢰인 사건]\n${description}`,
     statutes.length ? `[참고 판례들이 적용한 법조문]\n${statutes.join(', ')}` : '',
@@ -111,7 +119,9 @@ export async function checkCitations(
   const given = new Set(sources.flatMap((s) => caseNumberKeys(s.case_number)));
   const full = findCitations(text);
   const byNumber = new Map<string, { text: string; court: string | null; date: string | null }>();
-  for (const c of full) for (const n of c.numbers) if (!byNumber.has(n.normalized)) byNumber.set(n.normalized, { text: text.slice(c.start, c.end).replace(/\s+/gu, ' '), court: c.court, date: c.date });
+  for (const c of full)
+    for (const n of c.numbers)
+      if (!byNumber.has(n.normalized)) byNumber.set(n.normalized, { text: text.slice(c.start, c.end).replace(/\s+/gu, ' '), court: c.court, date: c.date });
   for (const m of findCaseNumbers(text, { loose: true })) {
     for (const n of m.numbers) if (!byNumber.has(n.normalized)) byNumber.set(n.normalized, { text: text.slice(m.start, m.end), court: null, date: null });
   }
@@ -122,7 +132,8 @@ export async function checkCitations(
     if (decisions.length > 0 && seen.court) {
       const court = normalizeCourtName(seen.court);
       const sameCourt = decisions.filter((d) => d.court === court);
-      if (sameCourt.length === 0) mismatch = `${number}은(는) ${[...new Set(decisions.map((d) => d.court))].join(', ')}의 사건인데 ${court}(으)로 인용했습니다.`;
+      if (sameCourt.length === 0)
+        mismatch = `${number}은(는) ${[...new Set(decisions.map((d) => d.court))].join(', ')}의 사건인데 ${court}(으)로 인용했습니다.`;
       else if (seen.date && !sameCourt.some((d) => d.decision_date === seen.date)) {
         mismatch = `${number}의 선고일은 ${sameCourt.map((d) => d.decision_date ?? '미상').join(', ')}인데 ${seen.date}(으)로 인용했습니다.`;
       }
@@ -231,14 +242,20 @@ export class NarrativeWriter {
     const touch = (): void => {
       if (!s.stream) return;
       clearTimeout(idle);
-      idle = setTimeout(() => abort(new NarrativeError('ALAW_ERR_LLM_IDLE', `언어 모델이 ${s.idleTimeoutSeconds}초 동안 아무것도 보내지 않았습니다.`, true)), s.idleTimeoutSeconds * 1000);
+      idle = setTimeout(
+        () => abort(new NarrativeError('ALAW_ERR_LLM_IDLE', `언어 모델이 ${s.idleTimeoutSeconds}초 동안 아무것도 보내지 않았습니다.`, true)),
+        s.idleTimeoutSeconds * 1000,
+      );
     };
     touch();
     try {
       if (until <= Date.now()) throw new NarrativeError('ALAW_ERR_LLM_TIMEOUT', '분석 작업의 남은 시간이 없어 언어 모델을 부르지 않았습니다.');
       const base = { model: s.model, messages, temperature: s.temperature, max_tokens: s.maxTokens };
       if (!s.stream) {
-        const r = await this.client.chat.completions.create({ ...base, stream: false }, { signal: controller.signal, timeout: Math.max(1, until - Date.now()) });
+        const r = await this.client.chat.completions.create(
+          { ...base, stream: false },
+          { signal: controller.signal, timeout: Math.max(1, until - Date.now()) },
+        );
         const text = r.choices[0]?.message?.content ?? '';
         onText(text);
         return { text, finish: r.choices[0]?.finish_reason ?? null };
@@ -294,7 +311,11 @@ function classify(err: unknown, baseUrl: string): NarrativeError {
     const retryable = status === 408 || status === 409 || status === 429 || status >= 500;
     const detail = (err.error as { message?: unknown } | undefined)?.message;
     const hint = status === 401 || status === 403 ? ' llm.apiKey를 확인하세요.' : status === 404 ? ' llm.baseUrl과 llm.model을 확인하세요.' : '';
-    return new NarrativeError('ALAW_ERR_LLM_HTTP', `언어 모델 서버가 오류 ${status}을(를) 돌려주었습니다${typeof detail === 'string' && detail ? `: ${detail.slice(0, 200)}` : ''}.${hint}`, retryable);
+    return new NarrativeError(
+      'ALAW_ERR_LLM_HTTP',
+      `언어 모델 서버가 오류 ${status}을(를) 돌려주었습니다${typeof detail === 'string' && detail ? `: ${detail.slice(0, 200)}` : ''}.${hint}`,
+      retryable,
+    );
   }
   return new NarrativeError('ALAW_ERR_LLM_FAILED', `언어 모델의 답을 읽지 못했습니다: ${(err as Error).message}`, false);
 }
@@ -316,6 +337,7 @@ export function narrativeMarkdown(n: Narrative): string {
           : '✓ 제공한 판례와 일치';
     lines.push(`- ${c.text}: ${mark}`);
   }
-  if (n.invented.length) lines.push('', `> 주의: 언어 모델이 존재하지 않는 사건번호 ${n.invented.length}건(${n.invented.join(', ')})을 인용했습니다. 이 부분은 믿지 마세요.`);
+  if (n.invented.length)
+    lines.push('', `> 주의: 언어 모델이 존재하지 않는 사건번호 ${n.invented.length}건(${n.invented.join(', ')})을 인용했습니다. 이 부분은 믿지 마세요.`);
   return lines.join('\n');
 }

@@ -1,4 +1,14 @@
-import { analyzeCase, checkCitations, NARRATIVE_SOURCES, narrativeMarkdown, narrativeMessages, NarrativeWriter, type AnalysisInput, type AnalysisResult, type Narrative } from '../analysis/index.js';
+import {
+  analyzeCase,
+  checkCitations,
+  NARRATIVE_SOURCES,
+  narrativeMarkdown,
+  narrativeMessages,
+  NarrativeWriter,
+  type AnalysisInput,
+  type AnalysisResult,
+  type Narrative,
+} from '../analysis/index.js';
 import type { Precedent } from '../corpus/index.js';
 import { AlawError } from '../errors.js';
 import type { TaskHandler } from '../queue/index.js';
@@ -31,7 +41,12 @@ export function narrativeWriter(services: Pick<Services, 'config'>): NarrativeWr
  * citations checked against the corpus. A model that fails or times out
  * leaves the extractive report, with the reason.
  */
-export async function runAnalysis(services: Pick<Services, 'search' | 'store'>, writer: NarrativeWriter | null, input: AnalysisInput & { narrative?: boolean }, hooks: AnalysisHooks): Promise<FullAnalysis> {
+export async function runAnalysis(
+  services: Pick<Services, 'search' | 'store'>,
+  writer: NarrativeWriter | null,
+  input: AnalysisInput & { narrative?: boolean },
+  hooks: AnalysisHooks,
+): Promise<FullAnalysis> {
   const load = (id: string): Promise<Precedent | undefined> => services.store.getById(id);
   const result = await analyzeCase(services.search.engine, load, input, (stage) => hooks.onStage?.(stage));
   if (!writer || input.narrative === false) return { ...result, narrative: null };
@@ -67,7 +82,9 @@ export async function runAnalysis(services: Pick<Services, 'search' | 'store'>, 
   await inFlight;
 
   const checks = written.text
-    ? await checkCitations(written.text, sources, async (n) => (await services.store.findByCaseNumber(n)).map((p) => ({ id: p.id, court: p.court, decision_date: p.decision_date })))
+    ? await checkCitations(written.text, sources, async (n) =>
+        (await services.store.findByCaseNumber(n)).map((p) => ({ id: p.id, court: p.court, decision_date: p.decision_date })),
+      )
     : { citations: [], invented: [], unverified: [] };
   const narrative: Narrative = { ...written, ...checks };
   return { ...result, narrative, report_markdown: `${result.report_markdown}\n\n${narrativeMarkdown(narrative)}` };

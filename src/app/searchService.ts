@@ -71,7 +71,12 @@ export class SearchService {
   }
 
   /** Loads the index file, rebuilding it first when it is missing, corrupt or stale. */
-  static open(config: Config, store: PrecedentStore, logger: Logger, options: { force?: boolean; onProgress?: (done: number, total: number) => void } = {}): SearchService {
+  static open(
+    config: Config,
+    store: PrecedentStore,
+    logger: Logger,
+    options: { force?: boolean; onProgress?: (done: number, total: number) => void } = {},
+  ): SearchService {
     const { bm25 } = searchParamsOf(config);
     const result = ensureIndex({ dir: config.paths.indexDir, params: bm25, source: store, force: options.force, onProgress: options.onProgress });
     SearchService.logResult(logger, result);
@@ -82,7 +87,15 @@ export class SearchService {
     const h = r.index.header;
     if (r.rebuiltBecause) {
       logger.info(
-        { file: r.file, reason: r.rebuiltBecause, documents: h.docCount, terms: h.termCount, postings: h.postingCount, bytes: r.bytes, build_ms: Math.round(r.buildMs) },
+        {
+          file: r.file,
+          reason: r.rebuiltBecause,
+          documents: h.docCount,
+          terms: h.termCount,
+          postings: h.postingCount,
+          bytes: r.bytes,
+          build_ms: Math.round(r.buildMs),
+        },
         `검색 색인을 새로 만들었습니다 (${r.rebuiltBecause})`,
       );
     } else {
@@ -121,7 +134,10 @@ export class SearchService {
       this.current = this.engineFor(next);
       this.current.warm();
       this.warnedStale = false;
-      this.logger.info({ file: next.file, documents: next.index.header.docCount, load_ms: Math.round(next.loadMs) }, '다른 프로세스가 새로 만든 검색 색인을 불러왔습니다');
+      this.logger.info(
+        { file: next.file, documents: next.index.header.docCount, load_ms: Math.round(next.loadMs) },
+        '다른 프로세스가 새로 만든 검색 색인을 불러왔습니다',
+      );
       return true;
     }
     if (!this.warnedStale) {

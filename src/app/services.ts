@@ -65,13 +65,20 @@ export async function openServices(config: Readonly<Config>, logger: Logger, opt
     // Before seeding: on an empty database this only records the rules' version, and the import derives the links itself.
     const t0 = performance.now();
     const relinked = store.ensureLinks();
-    if (relinked > 0) logger.info({ decisions: relinked, ms: Math.round(performance.now() - t0) }, `판례 ${relinked.toLocaleString('ko-KR')}건의 참조 판례·적용 법조문 목록을 다시 만들었습니다`);
+    if (relinked > 0)
+      logger.info(
+        { decisions: relinked, ms: Math.round(performance.now() - t0) },
+        `판례 ${relinked.toLocaleString('ko-KR')}건의 참조 판례·적용 법조문 목록을 다시 만들었습니다`,
+      );
     if (options.seed !== false) await seedIfEmpty(config, store, logger, options.onSeedProgress);
     const search = SearchService.open(config, store, logger, { force: options.forceIndex, onProgress: options.onIndexProgress });
     if (options.queue) {
       queue = await openQueue(config, logger, instanceId, VERSION);
       await queue.start();
-      logger.info({ queue: queue.store.location, backend: queue.store.kind, profile: queue.profile.mode }, `작업 큐를 시작했습니다 (${queue.store.kind}: ${queue.store.location})`);
+      logger.info(
+        { queue: queue.store.location, backend: queue.store.kind, profile: queue.profile.mode },
+        `작업 큐를 시작했습니다 (${queue.store.kind}: ${queue.store.location})`,
+      );
     }
     const q = queue;
     let metrics: Metrics | null = null;
@@ -93,7 +100,18 @@ export async function openServices(config: Readonly<Config>, logger: Logger, opt
         finished: (type, status, waitMs, runMs, task) => {
           if (waitMs + runMs < slowMs) return;
           const requestId = (task.payload as { request_id?: unknown } | null)?.request_id;
-          perf.warn({ kind: 'task', task_id: task.id, type, status, wait_ms: Math.round(waitMs), run_ms: Math.round(runMs), request_id: typeof requestId === 'string' ? requestId : undefined }, 'slow task');
+          perf.warn(
+            {
+              kind: 'task',
+              task_id: task.id,
+              type,
+              status,
+              wait_ms: Math.round(waitMs),
+              run_ms: Math.round(runMs),
+              request_id: typeof requestId === 'string' ? requestId : undefined,
+            },
+            'slow task',
+          );
         },
         rejected: () => undefined,
         timedOut: () => undefined,
@@ -126,19 +144,17 @@ export async function openServices(config: Readonly<Config>, logger: Logger, opt
   }
 }
 
-async function seedIfEmpty(
-  config: Readonly<Config>,
-  store: PrecedentStore,
-  logger: Logger,
-  onProgress?: OpenOptions['onSeedProgress'],
-): Promise<void> {
+async function seedIfEmpty(config: Readonly<Config>, store: PrecedentStore, logger: Logger, onProgress?: OpenOptions['onSeedProgress']): Promise<void> {
   const seed = config.paths.seedCorpus;
   // A seed import that broke off (a damaged file, a crash) is finished at the next start,
   // instead of serving a partial corpus forever because the database is no longer empty.
   const unfinished = store.getMeta(SEED_PENDING);
   if (!seed || (store.count() > 0 && unfinished === undefined)) return;
   if (!fs.existsSync(seed)) {
-    logger.warn({ seed }, `기본 판례 데이터 ${seed}이(가) 없어 ${unfinished === undefined ? '빈 데이터베이스로' : '끝나지 않은 기본 데이터 가져오기를 마치지 못한 채'} 시작합니다`);
+    logger.warn(
+      { seed },
+      `기본 판례 데이터 ${seed}이(가) 없어 ${unfinished === undefined ? '빈 데이터베이스로' : '끝나지 않은 기본 데이터 가져오기를 마치지 못한 채'} 시작합니다`,
+    );
     return;
   }
   logger.info(
@@ -161,5 +177,9 @@ async function seedIfEmpty(
     { seed, inserted: report.inserted, rejected: report.rejected, ms: report.ms },
     `기본 판례 ${report.inserted.toLocaleString('ko-KR')}건을 가져왔습니다`,
   );
-  if (report.rejected > 0) logger.warn({ problems: report.problems.slice(0, 10) }, `기본 데이터 중 ${report.rejected}줄을 형식 오류로 건너뛰었습니다 (예: 사건번호 자리에 '선고'처럼 깨진 기록; 줄 번호와 이유는 problems)`);
+  if (report.rejected > 0)
+    logger.warn(
+      { problems: report.problems.slice(0, 10) },
+      `기본 데이터 중 ${report.rejected}줄을 형식 오류로 건너뛰었습니다 (예: 사건번호 자리에 '선고'처럼 깨진 기록; 줄 번호와 이유는 problems)`,
+    );
 }

@@ -42,9 +42,7 @@ function koreanUsageError(text: string): string {
     [/^error: required option '([^']+)' not specified/u, (o) => `오류: 필수 옵션이 없습니다: ${o}`],
     [/^error: /u, () => '오류: '],
   ];
-  const suggested = text
-    .replace(/\(Did you mean (?:one of )?([^?]+)\?\)/u, '(혹시 $1?)')
-    .replace(/Allowed choices are ([^.\n]+)\./u, '허용되는 값: $1.');
+  const suggested = text.replace(/\(Did you mean (?:one of )?([^?]+)\?\)/u, '(혹시 $1?)').replace(/Allowed choices are ([^.\n]+)\./u, '허용되는 값: $1.');
   for (const [re, say] of rules) {
     const m = re.exec(suggested);
     if (m) return suggested.replace(re, say(...m.slice(1).map((x) => x ?? '')));
@@ -52,10 +50,12 @@ function koreanUsageError(text: string): string {
   return suggested;
 }
 
-const positiveInt = (name: string) => (v: string): number => {
-  if (!/^\d+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError(`${name}는 1 이상의 정수여야 합니다.`);
-  return Number(v);
-};
+const positiveInt =
+  (name: string) =>
+  (v: string): number => {
+    if (!/^\d+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError(`${name}는 1 이상의 정수여야 합니다.`);
+    return Number(v);
+  };
 
 program
   .command('import')
@@ -163,7 +163,9 @@ keys
 const logs = program.command('logs').description('로그 파일(logs/)을 분석합니다.');
 logs
   .command('report')
-  .description('지난 N시간의 오류 유형 상위 10개(번호·id·시각을 정규화), 오류 수, 시간대별 요청 수, 경로별 응답 시간 백분위, 가장 느린 경로 (회전·압축된 archive/ 포함)')
+  .description(
+    '지난 N시간의 오류 유형 상위 10개(번호·id·시각을 정규화), 오류 수, 시간대별 요청 수, 경로별 응답 시간 백분위, 가장 느린 경로 (회전·압축된 archive/ 포함)',
+  )
   .option('--hours <n>', '기간(시간)', '24')
   .option('--dir <dir>', '로그 디렉터리 (기본 logs, ALAW_LOG_DIR)')
   .option('--json', 'JSON으로 출력')
@@ -173,7 +175,9 @@ logs
 
 program
   .command('watchdog')
-  .description('헬스체크가 실패하면 재시작 명령, 그래도 안 되면 재배포 명령을 실행하고, 그래도 안 되면 알림을 보냅니다 (가이드의 auto_recovery.sh). 단계마다 복구 로그에 남깁니다.')
+  .description(
+    '헬스체크가 실패하면 재시작 명령, 그래도 안 되면 재배포 명령을 실행하고, 그래도 안 되면 알림을 보냅니다 (가이드의 auto_recovery.sh). 단계마다 복구 로그에 남깁니다.',
+  )
   .option('--once', '한 번만 확인하고 끝냄 (cron용: 정상·복구 0, 수동 개입 필요 1)')
   .option('--url <url>', '감시할 서비스 (기본 http://127.0.0.1:8997)')
   .option('--interval <s>', '확인 간격, 초 (기본 300)')

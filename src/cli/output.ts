@@ -23,7 +23,9 @@ export function formatSearch(r: SearchResponse, color: boolean): string {
   const lines: string[] = [];
   const count = `${r.total_relation === 'gte' && r.total > 0 ? '최소 ' : ''}${r.total.toLocaleString('ko-KR')}건`;
   const mode = r.mode === 'similar' ? '유사 판례 검색' : '모든 낱말 포함';
-  lines.push(`${bold(`"${r.query.length > 60 ? r.query.slice(0, 60) + '…' : r.query}"`)} — ${count} (${mode}${r.relaxed ? ', 일부 일치로 완화' : ''}, ${r.took_ms} ms)`);
+  lines.push(
+    `${bold(`"${r.query.length > 60 ? r.query.slice(0, 60) + '…' : r.query}"`)} — ${count} (${mode}${r.relaxed ? ', 일부 일치로 완화' : ''}, ${r.took_ms} ms)`,
+  );
   for (const n of r.notices) lines.push(dim(`※ ${n}`));
   if (r.hits.length === 0) {
     if (r.notices.length === 0) lines.push('검색 결과가 없습니다. 낱말을 줄이거나 다른 표현으로 검색해 보세요.');

@@ -79,8 +79,14 @@ describe('loadConfig', () => {
 
   it('has the guide queue limits: conservative defaults and the optimized profile', () => {
     const q = loadConfig({ env: {} }).queue;
-    expect(q.limits).toEqual({ search: { max_concurrent: 2, max_queue_size: 10, timeout: 30 }, analysis: { max_concurrent: 1, max_queue_size: 5, timeout: 60 } });
-    expect(q.optimizedLimits).toEqual({ search: { max_concurrent: 3, max_queue_size: 20, timeout: 60 }, analysis: { max_concurrent: 2, max_queue_size: 15, timeout: 120 } });
+    expect(q.limits).toEqual({
+      search: { max_concurrent: 2, max_queue_size: 10, timeout: 30 },
+      analysis: { max_concurrent: 1, max_queue_size: 5, timeout: 60 },
+    });
+    expect(q.optimizedLimits).toEqual({
+      search: { max_concurrent: 3, max_queue_size: 20, timeout: 60 },
+      analysis: { max_concurrent: 2, max_queue_size: 15, timeout: 120 },
+    });
     expect([q.optimizeBelowMemoryPercent, q.optimizeBelowCpuPercent, q.profile]).toEqual([60, 50, 'auto']);
     expect(q.leaseSeconds).toBeLessThanOrEqual(30);
     expect(loadConfig({ env: {} }).paths.queueDatabase).toBe('data/queue.db');
@@ -89,7 +95,12 @@ describe('loadConfig', () => {
   it('accepts case_analysis for analysis in the file and the environment, and DATABASE_URL', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alaw-cfg-'));
     const file = path.join(dir, 'c.json');
-    fs.writeFileSync(file, JSON.stringify({ queue: { limits: { case_analysis: { max_concurrent: 2, max_queue_size: 15, timeout: 120 } }, optimizedLimits: { case_analysis: { timeout: 300 } } } }));
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        queue: { limits: { case_analysis: { max_concurrent: 2, max_queue_size: 15, timeout: 120 } }, optimizedLimits: { case_analysis: { timeout: 300 } } },
+      }),
+    );
     const c = loadConfig({ env: { ALAW_CONFIG_FILE: file, ALAW_QUEUE_LIMITS_CASE_ANALYSIS_MAX_QUEUE_SIZE: '7', DATABASE_URL: 'postgres://u@db/alaw' } });
     expect(c.queue.limits.analysis).toEqual({ max_concurrent: 2, max_queue_size: 7, timeout: 120 });
     expect(c.queue.optimizedLimits.analysis.timeout).toBe(300);

@@ -40,13 +40,22 @@ function foldCaseAnalysis(raw: Record<string, unknown>): void {
     if (!set || typeof set !== 'object' || !('case_analysis' in set)) continue;
     const alias = set.case_analysis;
     delete set.case_analysis;
-    set.analysis = typeof alias === 'object' && alias !== null && typeof set.analysis === 'object' && set.analysis !== null ? { ...alias, ...set.analysis } : (set.analysis ?? alias);
+    set.analysis =
+      typeof alias === 'object' && alias !== null && typeof set.analysis === 'object' && set.analysis !== null
+        ? { ...alias, ...set.analysis }
+        : (set.analysis ?? alias);
   }
 }
 
 /** `search.fields.full_text.b` → `ALAW_SEARCH_FIELDS_FULL_TEXT_B`. */
 export function envNameOf(settingPath: string): string {
-  return 'ALAW_' + settingPath.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/\./g, '_').toUpperCase();
+  return (
+    'ALAW_' +
+    settingPath
+      .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+      .replace(/\./g, '_')
+      .toUpperCase()
+  );
 }
 
 /** Every leaf setting path of the schema, e.g. `server.port`. */
@@ -133,7 +142,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
     if (weak.length) problems.push(`auth.${key} (${envNameOf(`auth.${key}`)}): 토큰은 ${MIN_TOKEN_CHARS}자 이상이어야 합니다 (짧은 토큰 ${weak.length}개).`);
   }
   if (config.llm.baseUrl) {
-    if (!/^https?:\/\/[^\s/]+/u.test(config.llm.baseUrl)) problems.push('llm.baseUrl (ALAW_LLM_BASE_URL): http:// 또는 https:// 로 시작하는 주소여야 합니다 (예: http://127.0.0.1:11434/v1).');
+    if (!/^https?:\/\/[^\s/]+/u.test(config.llm.baseUrl))
+      problems.push('llm.baseUrl (ALAW_LLM_BASE_URL): http:// 또는 https:// 로 시작하는 주소여야 합니다 (예: http://127.0.0.1:11434/v1).');
     if (!config.llm.model) problems.push('llm.model (ALAW_LLM_MODEL): llm.baseUrl을 설정했으면 모델 이름도 필요합니다.');
   }
   // Secrets may come from files (mounted secrets) instead of the environment.
@@ -153,9 +163,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
       problems.push(`${setting}: ${file}을(를) 읽을 수 없습니다 (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`);
     }
   }
-  if (config.alerts.webhookUrl && !/^https?:\/\/[^\s/]+/u.test(config.alerts.webhookUrl)) problems.push('alerts.webhookUrl (ALAW_ALERTS_WEBHOOK_URL): http:// 또는 https:// 주소여야 합니다.');
+  if (config.alerts.webhookUrl && !/^https?:\/\/[^\s/]+/u.test(config.alerts.webhookUrl))
+    problems.push('alerts.webhookUrl (ALAW_ALERTS_WEBHOOK_URL): http:// 또는 https:// 주소여야 합니다.');
   if (config.alerts.smtpHost && !config.alerts.to.trim()) problems.push('alerts.to (ALAW_ALERTS_TO): alerts.smtpHost를 설정했으면 받는 사람도 필요합니다.');
-  if (config.alerts.to && config.alerts.to.split(',').some((a) => !/^[^\s@]+@[^\s@]+$/u.test(a.trim()))) problems.push('alerts.to (ALAW_ALERTS_TO): 쉼표로 구분한 이메일 주소여야 합니다.');
+  if (config.alerts.to && config.alerts.to.split(',').some((a) => !/^[^\s@]+@[^\s@]+$/u.test(a.trim())))
+    problems.push('alerts.to (ALAW_ALERTS_TO): 쉼표로 구분한 이메일 주소여야 합니다.');
   if (config.queue.databaseUrl && !/^postgres(ql)?:\/\//.test(config.queue.databaseUrl)) {
     problems.push('queue.databaseUrl (DATABASE_URL): postgres:// 또는 postgresql:// 로 시작해야 합니다.');
   }

@@ -78,7 +78,13 @@ export async function* readRecordFile(file: string, options: ReadOptions = {}): 
       const line = lineNo === 1 ? text.replace(/^\uFEFF/u, '') : text;
       if (line.trim() === '') continue;
       if (line.length > MAX_LINE_CHARS) {
-        yield { line: lineNo, problem: { code: 'ALAW_ERR_IMPORT_FIELD', message: `줄이 너무 깁니다 (${line.length.toLocaleString('ko-KR')}자, 최대 ${MAX_LINE_CHARS.toLocaleString('ko-KR')}자).` } };
+        yield {
+          line: lineNo,
+          problem: {
+            code: 'ALAW_ERR_IMPORT_FIELD',
+            message: `줄이 너무 깁니다 (${line.length.toLocaleString('ko-KR')}자, 최대 ${MAX_LINE_CHARS.toLocaleString('ko-KR')}자).`,
+          },
+        };
         continue;
       }
       const result = parseRecordLine(line, source);

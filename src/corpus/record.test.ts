@@ -66,7 +66,14 @@ describe('parseRecordLine — law.go.kr keys', () => {
     const records = lines.map((l) => parseRecordLine(l, 'lawgo'));
     expect(records.every((r) => r.ok)).toBe(true);
     const [first, second, third] = records.map((r) => (r.ok ? r.record : undefined));
-    expect(first).toMatchObject({ id: 'lawgo-212345', case_number: '2016다276177', court: '대법원', decision_date: '2019-05-30', case_type: '민사', source: 'law.go.kr' });
+    expect(first).toMatchObject({
+      id: 'lawgo-212345',
+      case_number: '2016다276177',
+      court: '대법원',
+      decision_date: '2019-05-30',
+      case_type: '민사',
+      source: 'law.go.kr',
+    });
     expect(first!.holdings).toContain('\n[2]');
     expect(first!.holdings).not.toContain('<br');
     expect(first!.full_text).toContain('<대법원 2008. 4. 24. 선고 2006다30440 판결 참조>');

@@ -93,7 +93,8 @@ export function toPrecedent(value: unknown, source: string): RecordResult {
     let s = String(v);
     if (lawgo) s = stripHtml(s);
     s = s.trim();
-    if (s.length > FIELD_LIMITS[key]) return fieldError(`${key}: ${FIELD_LIMITS[key].toLocaleString('ko-KR')}자를 넘습니다 (${s.length.toLocaleString('ko-KR')}자).`);
+    if (s.length > FIELD_LIMITS[key])
+      return fieldError(`${key}: ${FIELD_LIMITS[key].toLocaleString('ko-KR')}자를 넘습니다 (${s.length.toLocaleString('ko-KR')}자).`);
     return s;
   };
 
@@ -122,7 +123,9 @@ export function toPrecedent(value: unknown, source: string): RecordResult {
     return fieldError(`case_number: ${FIELD_LIMITS.case_number.toLocaleString('ko-KR')}자를 넘습니다 (${out.case_number.length.toLocaleString('ko-KR')}자).`);
   }
   if (!CASE_NUMBER_SHAPE.test(out.case_number)) {
-    return fieldError(`case_number(사건번호): 사건번호 형식이 아닙니다 (받은 값: ${JSON.stringify(out.case_number).slice(0, 60)}; 예: 2016다276177, 94나3943).`);
+    return fieldError(
+      `case_number(사건번호): 사건번호 형식이 아닙니다 (받은 값: ${JSON.stringify(out.case_number).slice(0, 60)}; 예: 2016다276177, 94나3943).`,
+    );
   }
   out.court = normalizeCourtName(out.court!);
   out.case_name ??= '';
@@ -133,13 +136,17 @@ export function toPrecedent(value: unknown, source: string): RecordResult {
 
   const date = parseDecisionDate(fields.decision_date);
   if (date === undefined) {
-    return fieldError(`decision_date(선고일자): 날짜 형식이 아닙니다 (받은 값: ${JSON.stringify(fields.decision_date)}; 예: 2019-05-30, 20190530, 2019. 5. 30.).`);
+    return fieldError(
+      `decision_date(선고일자): 날짜 형식이 아닙니다 (받은 값: ${JSON.stringify(fields.decision_date)}; 예: 2019-05-30, 20190530, 2019. 5. 30.).`,
+    );
   }
   out.decision_date = date;
 
   const type = resolveCaseType(fields.case_type, out.case_number!);
   if (type === undefined) {
-    return fieldError(`case_type(사건종류): 알 수 없는 값입니다 (받은 값: ${JSON.stringify(fields.case_type)}; 가능한 값: ${CASE_TYPES.join(', ')}, 일반행정, 세무).`);
+    return fieldError(
+      `case_type(사건종류): 알 수 없는 값입니다 (받은 값: ${JSON.stringify(fields.case_type)}; 가능한 값: ${CASE_TYPES.join(', ')}, 일반행정, 세무).`,
+    );
   }
   out.case_type = type;
   out.id ??= derivedId(out.court, caseNumberAsWritten, out.decision_date);
@@ -149,7 +156,13 @@ export function toPrecedent(value: unknown, source: string): RecordResult {
 
 /** `kr-` + 16 hex of sha1(court|case_number|date): stable across imports of the same decision. */
 export function derivedId(court: string, caseNumber: string, date: string | null): string {
-  return 'kr-' + createHash('sha1').update(`${court}|${caseNumber}|${date ?? ''}`).digest('hex').slice(0, 16);
+  return (
+    'kr-' +
+    createHash('sha1')
+      .update(`${court}|${caseNumber}|${date ?? ''}`)
+      .digest('hex')
+      .slice(0, 16)
+  );
 }
 
 /**
@@ -209,7 +222,16 @@ export function recordCaseKeys(p: Pick<Precedent, 'case_number'>): string[] {
  */
 export function contentHash(p: Precedent): string {
   const canonical = JSON.stringify([
-    p.case_number, p.court, p.decision_date, p.case_name, p.case_type, p.holdings, p.summary, p.statutes, p.cited_cases, p.full_text,
+    p.case_number,
+    p.court,
+    p.decision_date,
+    p.case_name,
+    p.case_type,
+    p.holdings,
+    p.summary,
+    p.statutes,
+    p.cited_cases,
+    p.full_text,
   ]);
   return createHash('sha1').update(canonical).digest('hex');
 }

@@ -59,15 +59,33 @@ export async function buildApp(services: ServerServices): Promise<FastifyInstanc
             'ALAW_ERR_REQUEST_TOO_LONG',
             `요청 URL이나 헤더가 너무 깁니다 (최대 ${Math.round(maxHeaderSize / 1024)}KB; 한글 한 글자는 URL에서 9바이트). 긴 검색어나 사건 설명은 POST /api/search 의 JSON 본문({"q": "…"})으로 보내 주세요.`,
           ] as const)
-        : (['400 Bad Request', 'ALAW_ERR_REQUEST_MALFORMED', '잘못된 HTTP 요청입니다. URL의 공백과 한글은 퍼센트 인코딩해 주세요 (curl -G --data-urlencode).'] as const);
+        : ([
+            '400 Bad Request',
+            'ALAW_ERR_REQUEST_MALFORMED',
+            '잘못된 HTTP 요청입니다. URL의 공백과 한글은 퍼센트 인코딩해 주세요 (curl -G --data-urlencode).',
+          ] as const);
       const body = JSON.stringify({ error: { code, message }, request_id: randomUUID() });
-      socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+      socket.end(
+        `HTTP/1.1 ${status}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      );
     },
     // Errors of the router, before any route or hook: the usual error body.
     frameworkErrors(err, request, reply) {
       void (err.code === 'FST_ERR_MAX_PARAM_LENGTH'
-        ? sendError(reply as FastifyReply, request, 414, 'ALAW_ERR_REQUEST_TOO_LONG', `경로의 값이 너무 깁니다 (최대 ${MAX_PARAM_LENGTH}자). 판례 id나 법령 이름을 확인해 주세요.`)
-        : sendError(reply as FastifyReply, request, 400, 'ALAW_ERR_REQUEST_MALFORMED', 'URL의 퍼센트 인코딩이 잘못되었습니다 (%와 16진수 두 자리, UTF-8). curl -G --data-urlencode 를 쓰면 올바르게 인코딩됩니다.'));
+        ? sendError(
+            reply as FastifyReply,
+            request,
+            414,
+            'ALAW_ERR_REQUEST_TOO_LONG',
+            `경로의 값이 너무 깁니다 (최대 ${MAX_PARAM_LENGTH}자). 판례 id나 법령 이름을 확인해 주세요.`,
+          )
+        : sendError(
+            reply as FastifyReply,
+            request,
+            400,
+            'ALAW_ERR_REQUEST_MALFORMED',
+            'URL의 퍼센트 인코딩이 잘못되었습니다 (%와 16진수 두 자리, UTF-8). curl -G --data-urlencode 를 쓰면 올바르게 인코딩됩니다.',
+          ));
     },
     // Long GET queries: up to search.maxQueryChars Korean characters, 9 URL bytes each, plus headers.
     http: { maxHeaderSize },
@@ -102,7 +120,9 @@ export async function buildApp(services: ServerServices): Promise<FastifyInstanc
     transformObject: (doc) => {
       if (!('openapiObject' in doc)) return doc.swaggerObject;
       const openapiObject = doc.openapiObject;
-      for (const item of Object.values((openapiObject as { paths?: Record<string, Record<string, { responses?: Record<string, { description?: string }> }>> }).paths ?? {})) {
+      for (const item of Object.values(
+        (openapiObject as { paths?: Record<string, Record<string, { responses?: Record<string, { description?: string }> }>> }).paths ?? {},
+      )) {
         for (const op of Object.values(item)) {
           for (const [status, response] of Object.entries(op.responses ?? {})) {
             if (response.description === 'Default Response') response.description = RESPONSE_MEANING[status] ?? response.description;
@@ -126,7 +146,12 @@ export async function buildApp(services: ServerServices): Promise<FastifyInstanc
       ],
       components: {
         securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer', description: 'API 키 (`alaw keys create`로 발급, 또는 ALAW_ADMIN_TOKEN/ALAW_USER_TOKENS). 키가 하나도 없으면 같은 컴퓨터의 요청만 키 없이 받습니다.' },
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description:
+              'API 키 (`alaw keys create`로 발급, 또는 ALAW_ADMIN_TOKEN/ALAW_USER_TOKENS). 키가 하나도 없으면 같은 컴퓨터의 요청만 키 없이 받습니다.',
+          },
           apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'Authorization 헤더 대신 쓸 수 있습니다.' },
         },
       },

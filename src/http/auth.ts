@@ -72,7 +72,8 @@ export class KeyAuth {
     ] as const) {
       for (const t of tokenList(list)) {
         const d = keyDigest(t);
-        if (!this.envKeys.has(d) || role === 'admin') this.envKeys.set(d, { id: envKeyId(t), role, name: role === 'admin' ? 'ALAW_ADMIN_TOKEN' : 'ALAW_USER_TOKENS' });
+        if (!this.envKeys.has(d) || role === 'admin')
+          this.envKeys.set(d, { id: envKeyId(t), role, name: role === 'admin' ? 'ALAW_ADMIN_TOKEN' : 'ALAW_USER_TOKENS' });
       }
     }
   }
@@ -140,7 +141,11 @@ export class KeyAuth {
           'API 키가 하나도 없어 이 서버는 같은 컴퓨터(127.0.0.1)에서 온 요청만 받습니다. 서버에서 `npx alaw keys create --name 이름`으로 키를 만든 뒤 Authorization: Bearer <키> 헤더로 요청하세요.',
         );
       } else {
-        throw new AlawError('ALAW_ERR_AUTH_REQUIRED', 401, 'API 키가 필요합니다. Authorization: Bearer <키> (또는 X-API-Key: <키>) 헤더를 보내 주세요. 키는 관리자가 서버에서 `npx alaw keys create`로 만듭니다.').withHeaders({
+        throw new AlawError(
+          'ALAW_ERR_AUTH_REQUIRED',
+          401,
+          'API 키가 필요합니다. Authorization: Bearer <키> (또는 X-API-Key: <키>) 헤더를 보내 주세요. 키는 관리자가 서버에서 `npx alaw keys create`로 만듭니다.',
+        ).withHeaders({
           'WWW-Authenticate': 'Bearer realm="alaw"',
         });
       }

@@ -12,15 +12,34 @@ interface ErrorPayload {
 }
 
 /** The one error body, `{ error: { code, message, details? }, request_id }`, with its status. */
-export function sendError(reply: FastifyReply, request: FastifyRequest, status: number, code: string, message: string, details?: Record<string, unknown>): FastifyReply {
+export function sendError(
+  reply: FastifyReply,
+  request: FastifyRequest,
+  status: number,
+  code: string,
+  message: string,
+  details?: Record<string, unknown>,
+): FastifyReply {
   const body: ErrorPayload = { error: { code, message, ...(details ? { details } : {}) }, request_id: String(request.id) };
   return reply.status(status).type('application/json; charset=utf-8').send(body);
 }
 
-const TYPE_NAMES: Record<string, string> = { integer: '정수', number: '수', string: '문자열', boolean: 'true 또는 false', array: '목록', object: 'JSON 객체', null: 'null' };
+const TYPE_NAMES: Record<string, string> = {
+  integer: '정수',
+  number: '수',
+  string: '문자열',
+  boolean: 'true 또는 false',
+  array: '목록',
+  object: 'JSON 객체',
+  null: 'null',
+};
 
 const AJV_MESSAGES: Record<string, (p: Record<string, unknown>) => string> = {
-  type: (p) => `${String(p.type).split(',').map((t) => TYPE_NAMES[t] ?? t).join(' 또는 ')}이어야 합니다`,
+  type: (p) =>
+    `${String(p.type)
+      .split(',')
+      .map((t) => TYPE_NAMES[t] ?? t)
+      .join(' 또는 ')}이어야 합니다`,
   minimum: (p) => `${String(p.limit)} 이상이어야 합니다`,
   maximum: (p) => `${String(p.limit)} 이하여야 합니다`,
   minLength: (p) => `${String(p.limit)}자 이상이어야 합니다`,
@@ -59,15 +78,18 @@ export function registerErrorHandling(app: FastifyInstance): void {
       // A union of literals fails with one `const` error per allowed value: name them all.
       const allowed =
         first.keyword === 'const'
-          ? err.validation.filter((e) => e.keyword === 'const' && e.instancePath === first.instancePath).map((e) => (e.params as { allowedValue?: unknown }).allowedValue)
+          ? err.validation
+              .filter((e) => e.keyword === 'const' && e.instancePath === first.instancePath)
+              .map((e) => (e.params as { allowedValue?: unknown }).allowedValue)
           : [];
       // `size=10&size=20` arrives as a list: say that, not "must be a string".
       const given = err.validationContext === 'querystring' && param ? (request.query as Record<string, unknown> | undefined)?.[param] : undefined;
-      const why = Array.isArray(given) && first.keyword === 'type'
-        ? '한 번만 쓸 수 있습니다 (여러 값은 쉼표로: court_level=대법원,고등법원)'
-        : allowed.length > 1
-          ? `${allowed.map((v) => JSON.stringify(v)).join(', ')} 중 하나여야 합니다`
-          : (AJV_MESSAGES[first.keyword]?.(first.params as Record<string, unknown>) ?? first.message ?? '값이 올바르지 않습니다');
+      const why =
+        Array.isArray(given) && first.keyword === 'type'
+          ? '한 번만 쓸 수 있습니다 (여러 값은 쉼표로: court_level=대법원,고등법원)'
+          : allowed.length > 1
+            ? `${allowed.map((v) => JSON.stringify(v)).join(', ')} 중 하나여야 합니다`
+            : (AJV_MESSAGES[first.keyword]?.(first.params as Record<string, unknown>) ?? first.message ?? '값이 올바르지 않습니다');
       const where = err.validationContext === 'body' ? '요청 본문' : err.validationContext === 'params' ? '경로' : '요청 값';
       const code = (first.keyword === 'required' ? codes[`${param}.required`] : undefined) ?? codes[param] ?? 'ALAW_ERR_REQUEST_INVALID';
       return sendError(reply, request, 400, code, `${where}이 올바르지 않습니다: ${param ? `${param} — ` : ''}${why}.`, {
@@ -90,7 +112,13 @@ export function registerErrorHandling(app: FastifyInstance): void {
       return sendError(reply, request, err.statusCode, 'ALAW_ERR_REQUEST_INVALID', '요청을 처리할 수 없습니다. 요청 형식을 확인해 주세요.');
     }
     request.log.error({ err }, 'unhandled error');
-    return sendError(reply, request, 500, 'ALAW_ERR_INTERNAL', '서버 내부 오류가 발생했습니다. 잠시 후 다시 시도하고, 계속되면 관리자에게 request_id를 알려 주세요.');
+    return sendError(
+      reply,
+      request,
+      500,
+      'ALAW_ERR_INTERNAL',
+      '서버 내부 오류가 발생했습니다. 잠시 후 다시 시도하고, 계속되면 관리자에게 request_id를 알려 주세요.',
+    );
   });
 
   app.setNotFoundHandler((request, reply) =>

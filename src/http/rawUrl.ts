@@ -32,7 +32,10 @@ export function recoverRawUrl(app: FastifyInstance, err: NodeJS.ErrnoException &
     url += byte >= 0x80 || byte <= 0x20 || byte === 0x7f ? `%${byte.toString(16).toUpperCase().padStart(2, '0')}` : String.fromCharCode(byte);
   }
   const headers: Record<string, string> = {};
-  for (const h of raw.subarray(lineEnd + 2, headerEnd).toString('latin1').split('\r\n')) {
+  for (const h of raw
+    .subarray(lineEnd + 2, headerEnd)
+    .toString('latin1')
+    .split('\r\n')) {
     const i = h.indexOf(':');
     if (i > 0) headers[h.slice(0, i).trim().toLowerCase()] = h.slice(i + 1).trim();
   }

@@ -15,13 +15,14 @@ export const ErrorBody = Type.Object(
   { $id: 'ErrorBody', description: '오류 응답' },
 );
 
-const StringOrList = (description: string) =>
-  Type.Optional(Type.Union([Type.String(), Type.Array(Type.String(), { maxItems: 50 })], { description }));
+const StringOrList = (description: string) => Type.Optional(Type.Union([Type.String(), Type.Array(Type.String(), { maxItems: 50 })], { description }));
 
 const searchFields = {
   page: Type.Optional(Type.Integer({ minimum: 1, description: '페이지 (1부터)' })),
   size: Type.Optional(Type.Integer({ minimum: 1, description: '페이지당 건수 (기본 10, 최대 100)' })),
-  sort: Type.Optional(Type.Union([Type.Literal('relevance'), Type.Literal('date'), Type.Literal('date_asc')], { description: '관련도순(기본), 최신순, 오래된순' })),
+  sort: Type.Optional(
+    Type.Union([Type.Literal('relevance'), Type.Literal('date'), Type.Literal('date_asc')], { description: '관련도순(기본), 최신순, 오래된순' }),
+  ),
   mode: Type.Optional(
     Type.Union([Type.Literal('auto'), Type.Literal('all'), Type.Literal('similar')], {
       description: 'auto(기본): 짧은 검색어는 모든 낱말 포함(all), 긴 사건 설명은 유사 판례(similar)',

@@ -74,7 +74,10 @@ export function findCaseNumbers(text: string, options: { loose?: boolean } = {})
  * suffixes. Returns null when the string is not a case number.
  */
 export function parseCaseNumber(text: string): CaseNumber[] | null {
-  const trimmed = text.normalize('NFKC').trim().replace(/^\([^)]*\)\s*/u, '');
+  const trimmed = text
+    .normalize('NFKC')
+    .trim()
+    .replace(/^\([^)]*\)\s*/u, '');
   const matches = findCaseNumbers(trimmed, { loose: true });
   if (matches.length !== 1) return null;
   const m = matches[0]!;

@@ -16,18 +16,14 @@ export interface Citation {
   enBanc: boolean;
 }
 
-const COURT =
-  '(대법원|헌법재판소|당원|본원|[가-힣]+(?:고등|지방|가정|행정|특허|회생)법원(?:\\s*[가-힣]+지원)?|[가-힣]+(?:고법|지법)(?:\\s*[가-힣]+지원)?)';
+const COURT = '(대법원|헌법재판소|당원|본원|[가-힣]+(?:고등|지방|가정|행정|특허|회생)법원(?:\\s*[가-힣]+지원)?|[가-힣]+(?:고법|지법)(?:\\s*[가-힣]+지원)?)';
 const DATE = '(?:((?:19|20)[0-9]{2}|[0-9]{2})\\s*\\.\\s*([0-9]{1,2})\\s*\\.\\s*(?:([0-9]{1,2})\\s*\\.?)?)?';
 const CODES = CASE_CODES.join('|');
 const YEAR = '(?:19|20|42)[0-9]{2}|[0-9]{2}';
 // The case numbers, as one span: the first, then joined serials (`2009다78863, 78870`) or further
 // full numbers (`92다41054, 93다42016 판결`: cases decided together). findCaseNumbers reads it.
 const CASE = `((?:${YEAR})\\s*(?:${CODES})\\s*[0-9]{1,7}(?:\\s*,\\s*(?:(?:${YEAR})\\s*(?:${CODES})\\s*)?[0-9]{1,7}(?![0-9]))*)`;
-const CITATION = new RegExp(
-  `${COURT}\\s*${DATE}\\s*(선고|자)\\s*${CASE}\\s*(전원합의체\\s*)?(판결|결정|명령)`,
-  'gu',
-);
+const CITATION = new RegExp(`${COURT}\\s*${DATE}\\s*(선고|자)\\s*${CASE}\\s*(전원합의체\\s*)?(판결|결정|명령)`, 'gu');
 
 function fullYear(y: string): number {
   if (y.length === 4) return Number(y);

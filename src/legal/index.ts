@@ -1,12 +1,5 @@
 export { CASE_CODES, isCaseCode, caseCategoryOf, type CaseCategory } from './caseCodes.js';
-export {
-  findCaseNumbers,
-  parseCaseNumber,
-  caseNumberKeys,
-  normalizeCaseNumberKey,
-  type CaseNumber,
-  type CaseNumberMatch,
-} from './caseNumber.js';
+export { findCaseNumbers, parseCaseNumber, caseNumberKeys, normalizeCaseNumberKey, type CaseNumber, type CaseNumberMatch } from './caseNumber.js';
 export { findCitations, formatCitation, formatKoreanDate, type Citation } from './citation.js';
 export { COURT_LEVELS, courtLevelOf, normalizeCourtName, isCourtLevel, type CourtLevel } from './court.js';
 export { findStatutes, type StatuteRef } from './statute.js';

@@ -23,7 +23,7 @@ describe('parseCaseNumber', () => {
     expect(parseCaseNumber('2009다78863, 78870')?.map((n) => n.normalized)).toEqual(['2009다78863', '2009다78870']);
   });
 
-  it('tells a list of case numbers from joined serials: the next number\'s year is not a serial', () => {
+  it("tells a list of case numbers from joined serials: the next number's year is not a serial", () => {
     const numbers = (t: string) => findCaseNumbers(t, { loose: true }).map((m) => m.numbers.map((n) => n.normalized));
     expect(numbers('92다41054, 93다42016')).toEqual([['92다41054'], ['93다42016']]);
     expect(numbers('92 다 41054,93 다 42016')).toEqual([['92다41054'], ['93다42016']]);
@@ -69,8 +69,7 @@ describe('caseNumberKeys (merged numbers of the corpus crawler)', () => {
 
 describe('findCitations', () => {
   it('parses the citation forms of the guide', () => {
-    const text =
-      '대법원 2019. 5. 30. 선고 2016다276177 판결, 대법원 2010. 4. 22. 선고 2008다38288 전원합의체 판결, 대법원 2011. 1. 31. 자 2009마1677 결정';
+    const text = '대법원 2019. 5. 30. 선고 2016다276177 판결, 대법원 2010. 4. 22. 선고 2008다38288 전원합의체 판결, 대법원 2011. 1. 31. 자 2009마1677 결정';
     const c = findCitations(text);
     expect(c.map((x) => [x.court, x.date, x.numbers[0]!.normalized, x.kind, x.enBanc])).toEqual([
       ['대법원', '2019-05-30', '2016다276177', '판결', false],

@@ -11,7 +11,14 @@ describe('extractLinks', () => {
       full_text: '생존할 수 있다고판단한 것은 정당하며 소론 본원 1968.5.21 선고 68다364판결 사건은 부상자가 기동력을 완전 상실하고',
     });
     expect(citations).toEqual([
-      expect.objectContaining({ key: '68다364', court: '대법원', date: '1968-05-21', inReference: false, mentions: 1, citation: '본원 1968.5.21 선고 68다364판결' }),
+      expect.objectContaining({
+        key: '68다364',
+        court: '대법원',
+        date: '1968-05-21',
+        inReference: false,
+        mentions: 1,
+        citation: '본원 1968.5.21 선고 68다364판결',
+      }),
     ]);
     expect(citations[0]!.context).toContain('소론 본원 1968.5.21 선고 68다364판결 사건은');
   });
@@ -53,7 +60,8 @@ describe('extractLinks', () => {
 describe('lawKey', () => {
   it('gives every spelling and common short name of a law one key', () => {
     const key = lawKey('특정범죄 가중처벌 등에 관한 법률');
-    for (const name of ['특정범죄가중처벌등에관한법률', '특정범죄가중처벌등에 관한 법률', '특가법', '“특정범죄 가중처벌 등에 관한 법률']) expect(lawKey(name), name).toBe(key);
+    for (const name of ['특정범죄가중처벌등에관한법률', '특정범죄가중처벌등에 관한 법률', '특가법', '“특정범죄 가중처벌 등에 관한 법률'])
+      expect(lawKey(name), name).toBe(key);
     expect(lawKey('특가법 시행령')).toBe(`${key}시행령`);
     expect(lawKey('아동ㆍ청소년의 성보호에 관한 법률')).toBe(lawKey('아청법'));
     expect(lawKey('민법')).not.toBe(lawKey('민사소송법'));

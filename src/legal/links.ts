@@ -78,7 +78,15 @@ export function extractLinks(r: LinkSource): { citations: CitationLink[]; statut
       const court = c.court ?? (/^(당원|본원)/u.test(written) ? r.court : null);
       for (const n of c.numbers) {
         if (own.has(n.normalized)) continue;
-        const link = citations.get(n.normalized) ?? { key: n.normalized, court, date: c.date, citation: written, inReference: false, mentions: 0, context: null };
+        const link = citations.get(n.normalized) ?? {
+          key: n.normalized,
+          court,
+          date: c.date,
+          citation: written,
+          inReference: false,
+          mentions: 0,
+          context: null,
+        };
         if (fromReference) link.inReference = true;
         else {
           link.mentions += 1;

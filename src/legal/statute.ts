@@ -25,9 +25,60 @@ export interface StatuteRef {
 }
 
 /** Words ending in 법 that are not laws. */
-const NOT_LAWS = new Set(['방법', '위법', '불법', '적법', '입법', '편법', '문법', '수법', '합법', '탈법', '용법', '어법', '사법', '법', '법률', '기법', '해법', '비법', '필법', '타법', '본법', '이법', '그법', '당해법', '해당법']);
+const NOT_LAWS = new Set([
+  '방법',
+  '위법',
+  '불법',
+  '적법',
+  '입법',
+  '편법',
+  '문법',
+  '수법',
+  '합법',
+  '탈법',
+  '용법',
+  '어법',
+  '사법',
+  '법',
+  '법률',
+  '기법',
+  '해법',
+  '비법',
+  '필법',
+  '타법',
+  '본법',
+  '이법',
+  '그법',
+  '당해법',
+  '해당법',
+]);
 /** Words of the surrounding sentence that a cleaned text (punctuation lost) puts right before a multi-word name: `…으로 봄 즉 특정범죄 …`. */
-const NOT_NAME_WORDS = new Set(['즉', '봄', '위', '또한', '그리고', '그러나', '살피건대', '따라서', '다만', '한편', '결국', '이상', '이하', '같이', '각', '각각', '본건', '이건', '당해', '해당', '소정', '당시', '경우', '가장']);
+const NOT_NAME_WORDS = new Set([
+  '즉',
+  '봄',
+  '위',
+  '또한',
+  '그리고',
+  '그러나',
+  '살피건대',
+  '따라서',
+  '다만',
+  '한편',
+  '결국',
+  '이상',
+  '이하',
+  '같이',
+  '각',
+  '각각',
+  '본건',
+  '이건',
+  '당해',
+  '해당',
+  '소정',
+  '당시',
+  '경우',
+  '가장',
+]);
 /** Words inside real names that end like a clause (`자본시장과 금융투자업에 관한 법률`). */
 const NAME_WORDS = new Set(['자본시장과', '출입국과']);
 const LAW_SUFFIX = /(?:법률|법|령|규칙|규정|조례)$/u;
@@ -37,7 +88,8 @@ const CLAUSE_END = /(?:은|는|이|가|을|를|으로|로|와|과|에게|에서|
  * `제750조의2 제1항 제3호`; older decisions drop the 제 (`민사소송법 386조`, `같은 법 95조 92조`, `1항`).
  * A 조 followed by 원/억/천/만 is an amount (`1조 2천억 원`), not an article.
  */
-const ARTICLE = /(?<![\d가-힣])(?:제\s*)?(\d+)\s*조(?!\s*(?:원|억|천|만|\d+\s*(?:천|억|만|원)))(?:\s*의\s*(\d+))?(?:\s*(?:제\s*)?(\d+)\s*항)?(?:\s*(?:제\s*)?(\d+)\s*호)?/gu;
+const ARTICLE =
+  /(?<![\d가-힣])(?:제\s*)?(\d+)\s*조(?!\s*(?:원|억|천|만|\d+\s*(?:천|억|만|원)))(?:\s*의\s*(\d+))?(?:\s*(?:제\s*)?(\d+)\s*항)?(?:\s*(?:제\s*)?(\d+)\s*호)?/gu;
 /** What may stand between two articles of one law: `, ` `및` `내지` `또는` `와/과` `~` (after the first one's 항/호). */
 const CONTINUATION = /^(?:[\s,·ㆍ~∼-]|및|내지|또는|와|과|부터|까지|각|본문|단서|전단|후단|(?:제\s*)?\d+\s*(?:항|호))*$/u;
 /** `같은 법`, `동법 시행령`, `위 특례법`: a law named before. `위 특례법` is the last 특례법 named, not the last law. */
@@ -72,14 +124,18 @@ function lawBefore(before: string, seen: readonly string[]): LawName | 'none' {
   const ref = REFERENCE.exec(text);
   if (ref) {
     const kind = ref[1]!;
-    const named = kind === '특례법' || kind === '특별법' ? [...seen].reverse().find((l) => l.replace(/\s(?:시행령|시행규칙)$/u, '').endsWith(kind)) : seen[seen.length - 1];
+    const named =
+      kind === '특례법' || kind === '특별법' ? [...seen].reverse().find((l) => l.replace(/\s(?:시행령|시행규칙)$/u, '').endsWith(kind)) : seen[seen.length - 1];
     if (!named) return 'none';
     const suffix = ref[2] ? ref[2].trim() : '';
     const base = named.replace(/\s(?:시행령|시행규칙)$/u, '');
     return { law: suffix ? `${base} ${suffix}` : named, former: false, addendum };
   }
   // Quotation marks and opening brackets before a name (`‘도로교통법`, `있다(민법 제598조)`) are not part of it.
-  const words = text.replace(/[‘’“”"'「」『』《》〈〉<>([（]/gu, ' ').trimEnd().split(/\s+/u);
+  const words = text
+    .replace(/[‘’“”"'「」『』《》〈〉<>([（]/gu, ' ')
+    .trimEnd()
+    .split(/\s+/u);
   // `가사소송법은 제2조 제1항에서 …`: the law as the topic of the sentence.
   let last = (words.pop() ?? '').replace(/^(.+(?:법률|법|령|규칙))은$|^(.+(?:법률|법|령|규칙))는$/u, '$1$2');
   // `도로교통법 시행령`: the decree of the law before it.
@@ -136,7 +192,7 @@ export function findStatutes(text: string): StatuteRef[] {
     } else {
       // Look back within the sentence only; parentheticals (`(… 개정되기 전의 것)`, with their dates) first go.
       let before = text.slice(Math.max(0, start - 200), start);
-      for (let prev = ''; prev !== before; ) {
+      for (let prev = ''; prev !== before;) {
         prev = before;
         before = before.replace(/\([^()]*\)/gu, ' ');
       }

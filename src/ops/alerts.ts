@@ -176,7 +176,14 @@ export class AlertMonitor {
         s = await this.read();
       } catch (err) {
         readOk = false;
-        s = { health: 'unhealthy', reasons: [`상태를 읽을 수 없습니다: ${(err as Error).message}`], saturated: [], memoryPercent: 0, requests: 0, errors5xx: 0 };
+        s = {
+          health: 'unhealthy',
+          reasons: [`상태를 읽을 수 없습니다: ${(err as Error).message}`],
+          saturated: [],
+          memoryPercent: 0,
+          requests: 0,
+          errors5xx: 0,
+        };
       }
       // Only real counter readings go into the error-rate window (a failed read has none).
       if (readOk) this.window.push({ at: now, requests: s.requests, errors: s.errors5xx });
@@ -216,7 +223,13 @@ export class AlertMonitor {
     }
   }
 
-  private async evaluate(now: number, key: string, active: boolean, forSeconds: number, m: { severity: AlertSeverity; title: string; detail: string; resolved: string }): Promise<void> {
+  private async evaluate(
+    now: number,
+    key: string,
+    active: boolean,
+    forSeconds: number,
+    m: { severity: AlertSeverity; title: string; detail: string; resolved: string },
+  ): Promise<void> {
     const c = this.conditions.get(key) ?? { since: null, raised: false, lastSent: 0 };
     this.conditions.set(key, c);
     if (!active) {

@@ -73,7 +73,7 @@ async function sha256(file: string): Promise<string> {
 function sqliteCounts(file: string, tables: string[]): Record<string, number> {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
-    const present = new Set((db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).pluck().all() as string[]));
+    const present = new Set(db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).pluck().all() as string[]);
     return Object.fromEntries(tables.filter((t) => present.has(t)).map((t) => [t, Number(db.prepare(`SELECT count(*) FROM "${t}"`).pluck().get())]));
   } finally {
     db.close();
@@ -103,7 +103,15 @@ async function backupSqlite(kind: BackupKind, source: string, target: string, ta
   try {
     const rows = sqliteCounts(tmp, tables);
     await gzipFile(tmp, target);
-    return { kind, format: 'sqlite', file: path.basename(target), bytes: fs.statSync(target).size, sha256: await sha256(target), source: path.resolve(source), rows };
+    return {
+      kind,
+      format: 'sqlite',
+      file: path.basename(target),
+      bytes: fs.statSync(target).size,
+      sha256: await sha256(target),
+      source: path.resolve(source),
+      rows,
+    };
   } finally {
     fs.rmSync(tmp, { force: true });
   }
@@ -122,19 +130,32 @@ function pgToolTarget(url: string): { dbname: string; env: NodeJS.ProcessEnv } {
 }
 
 /** Runs a program with stdin/stdout piped as given; rejects with its stderr when it fails or cannot start. */
-function runTool(cmd: string, args: string[], io: { stdin?: NodeJS.ReadableStream; stdout?: NodeJS.WritableStream }, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+function runTool(
+  cmd: string,
+  args: string[],
+  io: { stdin?: NodeJS.ReadableStream; stdout?: NodeJS.WritableStream },
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: [io.stdin ? 'pipe' : 'ignore', io.stdout ? 'pipe' : 'ignore', 'pipe'], env });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', (err: NodeJS.ErrnoException) =>
-      reject(new BackupError('ALAW_ERR_BACKUP_TOOL', err.code === 'ENOENT' ? `${cmd}이(가) 설치되어 있지 않습니다 (PostgreSQL 클라이언트: apt-get install postgresql-client).` : `${cmd}: ${err.message}`)),
+      reject(
+        new BackupError(
+          'ALAW_ERR_BACKUP_TOOL',
+          err.code === 'ENOENT' ? `${cmd}이(가) 설치되어 있지 않습니다 (PostgreSQL 클라이언트: apt-get install postgresql-client).` : `${cmd}: ${err.message}`,
+        ),
+      ),
     );
     if (io.stdin) io.stdin.pipe(child.stdin!);
     const out = io.stdout ? pipeline(child.stdout!, io.stdout) : Promise.resolve();
     child.on('close', (code) => {
       out.then(
-        () => (code === 0 ? resolve() : reject(new BackupError('ALAW_ERR_BACKUP_TOOL', `${cmd}이(가) 실패했습니다 (종료 코드 ${code}): ${stderr.trim().slice(0, 500)}`))),
+        () =>
+          code === 0
+            ? resolve()
+            : reject(new BackupError('ALAW_ERR_BACKUP_TOOL', `${cmd}이(가) 실패했습니다 (종료 코드 ${code}): ${stderr.trim().slice(0, 500)}`)),
         reject,
       );
     });
@@ -162,10 +183,23 @@ async function backupPostgres(url: string, target: string): Promise<BackupEntry>
     const out = fs.createWriteStream(target);
     const written = pipeline(gz, out);
     const target_ = pgToolTarget(url);
-    await runTool('pg_dump', ['--no-owner', '--no-privileges', '--clean', '--if-exists', `--snapshot=${snapshot}`, `--dbname=${target_.dbname}`], { stdout: gz }, target_.env);
+    await runTool(
+      'pg_dump',
+      ['--no-owner', '--no-privileges', '--clean', '--if-exists', `--snapshot=${snapshot}`, `--dbname=${target_.dbname}`],
+      { stdout: gz },
+      target_.env,
+    );
     await written;
     await client.query('COMMIT');
-    return { kind: 'queue', format: 'postgres', file: path.basename(target), bytes: fs.statSync(target).size, sha256: await sha256(target), source: redactUrl(url), rows };
+    return {
+      kind: 'queue',
+      format: 'postgres',
+      file: path.basename(target),
+      bytes: fs.statSync(target).size,
+      sha256: await sha256(target),
+      source: redactUrl(url),
+      rows,
+    };
   } catch (err) {
     // The write stream may still be opening; remove the partial file once it has.
     await new Promise((r) => setTimeout(r, 50));
@@ -199,20 +233,36 @@ export async function createBackup(config: Readonly<Config>, options: BackupOpti
   const at = (name: string): string => path.join(options.dir, name);
   const files: BackupEntry[] = [];
   try {
-    if (!options.skipMissing || fs.existsSync(config.paths.database)) files.push(await backupSqlite('app', config.paths.database, at(`alaw_${stamp}.db.gz`), APP_TABLES));
+    if (!options.skipMissing || fs.existsSync(config.paths.database))
+      files.push(await backupSqlite('app', config.paths.database, at(`alaw_${stamp}.db.gz`), APP_TABLES));
     if (config.queue.databaseUrl) files.push(await backupPostgres(config.queue.databaseUrl, at(`backup_${stamp}.sql.gz`)));
-    else if (fs.existsSync(config.paths.queueDatabase)) files.push(await backupSqlite('queue', config.paths.queueDatabase, at(`queue_${stamp}.db.gz`), QUEUE_TABLES));
+    else if (fs.existsSync(config.paths.queueDatabase))
+      files.push(await backupSqlite('queue', config.paths.queueDatabase, at(`queue_${stamp}.db.gz`), QUEUE_TABLES));
     if (options.configFile) {
       const target = at(`config_${stamp}${path.extname(options.configFile) || '.json'}`);
       fs.copyFileSync(options.configFile, target);
-      files.push({ kind: 'config', format: 'file', file: path.basename(target), bytes: fs.statSync(target).size, sha256: await sha256(target), source: path.resolve(options.configFile) });
+      files.push({
+        kind: 'config',
+        format: 'file',
+        file: path.basename(target),
+        bytes: fs.statSync(target).size,
+        sha256: await sha256(target),
+        source: path.resolve(options.configFile),
+      });
     }
     if (options.withIndex) {
       const index = path.join(config.paths.indexDir, 'search.idx');
       if (!fs.existsSync(index)) throw new BackupError('ALAW_ERR_BACKUP_SOURCE_MISSING', `검색 색인 ${index}이(가) 없습니다 (alaw index로 만드세요).`);
       const target = at(`index_${stamp}.idx.gz`);
       await gzipFile(index, target);
-      files.push({ kind: 'index', format: 'file', file: path.basename(target), bytes: fs.statSync(target).size, sha256: await sha256(target), source: path.resolve(index) });
+      files.push({
+        kind: 'index',
+        format: 'file',
+        file: path.basename(target),
+        bytes: fs.statSync(target).size,
+        sha256: await sha256(target),
+        source: path.resolve(index),
+      });
     }
   } catch (err) {
     for (const f of files) fs.rmSync(at(f.file), { force: true });
@@ -242,14 +292,16 @@ export function pruneBackups(dir: string, days: number, now: Date = new Date()):
 /** Reads a manifest by its path or its stamp in `dir`. */
 export function readManifest(ref: string, dir: string): { manifest: Manifest; dir: string } {
   const file = fs.existsSync(ref) ? ref : path.join(dir, `manifest_${ref}.json`);
-  if (!fs.existsSync(file)) throw new BackupError('ALAW_ERR_BACKUP_NOT_FOUND', `백업 ${ref}을(를) 찾을 수 없습니다 (manifest 파일 경로나 ${dir}의 시각 이름, 예: 20261129_021500).`);
+  if (!fs.existsSync(file))
+    throw new BackupError('ALAW_ERR_BACKUP_NOT_FOUND', `백업 ${ref}을(를) 찾을 수 없습니다 (manifest 파일 경로나 ${dir}의 시각 이름, 예: 20261129_021500).`);
   let manifest: Manifest;
   try {
     manifest = JSON.parse(fs.readFileSync(file, 'utf8')) as Manifest;
   } catch (err) {
     throw new BackupError('ALAW_ERR_BACKUP_CORRUPT', `${file}을(를) 읽을 수 없습니다: ${(err as Error).message}`);
   }
-  if (manifest.format !== MANIFEST_FORMAT || !Array.isArray(manifest.files)) throw new BackupError('ALAW_ERR_BACKUP_CORRUPT', `${file}은(는) ALaw 백업 manifest가 아닙니다.`);
+  if (manifest.format !== MANIFEST_FORMAT || !Array.isArray(manifest.files))
+    throw new BackupError('ALAW_ERR_BACKUP_CORRUPT', `${file}은(는) ALaw 백업 manifest가 아닙니다.`);
   return { manifest, dir: path.dirname(file) };
 }
 
@@ -265,7 +317,11 @@ export async function checkFiles(manifest: Manifest, dir: string): Promise<void>
 
 function sameRows(expected: Record<string, number> | undefined, got: Record<string, number>, what: string): void {
   const diff = Object.entries(expected ?? {}).filter(([t, n]) => got[t] !== n);
-  if (diff.length) throw new BackupError('ALAW_ERR_BACKUP_MISMATCH', `${what}의 행 수가 백업과 다릅니다: ${diff.map(([t, n]) => `${t} ${got[t] ?? '없음'} (백업 ${n})`).join(', ')}`);
+  if (diff.length)
+    throw new BackupError(
+      'ALAW_ERR_BACKUP_MISMATCH',
+      `${what}의 행 수가 백업과 다릅니다: ${diff.map(([t, n]) => `${t} ${got[t] ?? '없음'} (백업 ${n})`).join(', ')}`,
+    );
 }
 
 /** A scratch database on the server of `url` (needs CREATEDB), dropped afterwards. */
@@ -292,7 +348,12 @@ async function withScratchPg<T>(url: string, run: (scratchUrl: string) => Promis
 
 async function restorePg(file: string, url: string): Promise<Record<string, number>> {
   const t = pgToolTarget(url);
-  await runTool('psql', ['--quiet', '--no-psqlrc', '-v', 'ON_ERROR_STOP=1', '--single-transaction', `--dbname=${t.dbname}`], { stdin: gunzipStream(file) }, { ...t.env, PGOPTIONS: '--client-min-messages=warning' });
+  await runTool(
+    'psql',
+    ['--quiet', '--no-psqlrc', '-v', 'ON_ERROR_STOP=1', '--single-transaction', `--dbname=${t.dbname}`],
+    { stdin: gunzipStream(file) },
+    { ...t.env, PGOPTIONS: '--client-min-messages=warning' },
+  );
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
@@ -327,7 +388,11 @@ export async function verifyBackup(ref: string, backupDir: string, config: Reado
       }
     } else if (f.format === 'postgres') {
       const url = config.queue.databaseUrl;
-      if (!url) throw new BackupError('ALAW_ERR_BACKUP_VERIFY', `${f.file}은(는) PostgreSQL 백업이라 검증하려면 DATABASE_URL(검증용 임시 데이터베이스를 만들 서버)이 필요합니다.`);
+      if (!url)
+        throw new BackupError(
+          'ALAW_ERR_BACKUP_VERIFY',
+          `${f.file}은(는) PostgreSQL 백업이라 검증하려면 DATABASE_URL(검증용 임시 데이터베이스를 만들 서버)이 필요합니다.`,
+        );
       const rows = await withScratchPg(url, (scratch) => restorePg(file, scratch));
       sameRows(f.rows, rows, f.file);
       out.push({ file: f.file, kind: f.kind, rows });
@@ -352,7 +417,12 @@ export interface RestoreReport {
  * safety backup of the current state, then PostgreSQL first (one transaction:
  * a failure there changes nothing), then the SQLite files renamed into place.
  */
-export async function restoreBackup(ref: string, backupDir: string, config: Readonly<Config>, options: { configFile?: string | null; now?: Date } = {}): Promise<RestoreReport> {
+export async function restoreBackup(
+  ref: string,
+  backupDir: string,
+  config: Readonly<Config>,
+  options: { configFile?: string | null; now?: Date } = {},
+): Promise<RestoreReport> {
   const { manifest, dir } = readManifest(ref, backupDir);
   await checkFiles(manifest, dir);
   const url = config.queue.databaseUrl;
@@ -361,7 +431,11 @@ export async function restoreBackup(ref: string, backupDir: string, config: Read
     for (const f of manifest.files) {
       const file = path.join(dir, f.file);
       if (f.format === 'sqlite') {
-        if (f.kind === 'queue' && url) throw new BackupError('ALAW_ERR_BACKUP_MISMATCH', `${f.file}은(는) SQLite 큐 백업인데 지금 설정은 PostgreSQL(DATABASE_URL) 큐입니다. 아무것도 바꾸지 않았습니다.`);
+        if (f.kind === 'queue' && url)
+          throw new BackupError(
+            'ALAW_ERR_BACKUP_MISMATCH',
+            `${f.file}은(는) SQLite 큐 백업인데 지금 설정은 PostgreSQL(DATABASE_URL) 큐입니다. 아무것도 바꾸지 않았습니다.`,
+          );
         const target = f.kind === 'app' ? config.paths.database : config.paths.queueDatabase;
         fs.mkdirSync(path.dirname(path.resolve(target)), { recursive: true });
         const tmp = `${target}.restore-${randomBytes(4).toString('hex')}`;
@@ -373,7 +447,11 @@ export async function restoreBackup(ref: string, backupDir: string, config: Read
         fs.fsyncSync(fd);
         fs.closeSync(fd);
       } else if (f.format === 'postgres') {
-        if (!url) throw new BackupError('ALAW_ERR_BACKUP_MISMATCH', `${f.file}은(는) PostgreSQL 백업인데 DATABASE_URL이 설정되어 있지 않습니다. 아무것도 바꾸지 않았습니다.`);
+        if (!url)
+          throw new BackupError(
+            'ALAW_ERR_BACKUP_MISMATCH',
+            `${f.file}은(는) PostgreSQL 백업인데 DATABASE_URL이 설정되어 있지 않습니다. 아무것도 바꾸지 않았습니다.`,
+          );
         await runTool('psql', ['--version'], {});
         staged.push({ f, tmp: null, target: redactUrl(url) });
       } else if (f.kind === 'index') {
@@ -386,7 +464,14 @@ export async function restoreBackup(ref: string, backupDir: string, config: Read
         staged.push({ f, tmp: null, target: options.configFile });
       }
     }
-    const safety = await createBackup(config, { dir: backupDir, tag: `restore ${manifest.stamp} 직전`, now: options.now, configFile: options.configFile, keepDays: 0, skipMissing: true });
+    const safety = await createBackup(config, {
+      dir: backupDir,
+      tag: `restore ${manifest.stamp} 직전`,
+      now: options.now,
+      configFile: options.configFile,
+      keepDays: 0,
+      skipMissing: true,
+    });
     const restored: RestoreReport['restored'] = [];
     try {
       for (const s of staged.filter((x) => x.f.format === 'postgres')) {
@@ -407,7 +492,10 @@ export async function restoreBackup(ref: string, backupDir: string, config: Read
       }
     } catch (err) {
       const e = err instanceof BackupError ? err : new BackupError('ALAW_ERR_BACKUP_RESTORE', (err as Error).message);
-      throw new BackupError(e.code, `${e.message} 복원 전 상태는 ${safety.manifestFile}에 백업되어 있습니다 (되돌리려면 alaw restore ${safety.manifest.stamp} --yes).`);
+      throw new BackupError(
+        e.code,
+        `${e.message} 복원 전 상태는 ${safety.manifestFile}에 백업되어 있습니다 (되돌리려면 alaw restore ${safety.manifest.stamp} --yes).`,
+      );
     }
     return { stamp: manifest.stamp, safety_backup: safety.manifestFile, restored };
   } finally {

@@ -132,7 +132,8 @@ export async function buildLogReport(dir: string, hours: number, now = Date.now(
       const t = timeOf(l);
       if (!(t >= sinceMs && t <= now) || Number(l.level) < 50) continue;
       const err = l.err as { message?: unknown; type?: unknown } | undefined;
-      const message = [typeof l.msg === 'string' ? l.msg : '', typeof err?.message === 'string' ? err.message : ''].filter(Boolean).join(': ') || '(메시지 없음)';
+      const message =
+        [typeof l.msg === 'string' ? l.msg : '', typeof err?.message === 'string' ? err.message : ''].filter(Boolean).join(': ') || '(메시지 없음)';
       const key = normalizeError(message);
       const iso = new Date(t).toISOString();
       const p = patterns.get(key) ?? { pattern: key, count: 0, first_seen: iso, last_seen: iso, example: message.slice(0, 300) };
@@ -188,7 +189,10 @@ export async function buildLogReport(dir: string, hours: number, now = Date.now(
     errors: { total: totalErrors, unique: patterns.size, top: top.slice(0, 10) },
     requests: { total: requests, by_status: byStatus, per_hour: [...byHour].sort(([a], [b]) => a.localeCompare(b)).map(([hour, count]) => ({ hour, count })) },
     routes,
-    slowest: [...routes].filter((r) => r.count >= 1).sort((a, b) => b.p99_ms - a.p99_ms).slice(0, 5),
+    slowest: [...routes]
+      .filter((r) => r.count >= 1)
+      .sort((a, b) => b.p99_ms - a.p99_ms)
+      .slice(0, 5),
     unreadable_lines: bad.n,
     unreadable_files: unreadable,
   };
@@ -199,15 +203,29 @@ export function formatLogReport(r: LogReport): string {
   const out: string[] = [`로그 보고서: 지난 ${r.hours}시간 (${r.since} 이후), ${r.dir}`, ''];
   out.push(`오류 ${r.errors.total.toLocaleString('ko-KR')}건, 서로 다른 오류 ${r.errors.unique}가지`);
   r.errors.top.forEach((p, i) => out.push(`  ${String(i + 1).padStart(2)}. ${String(p.count).padStart(6)}회  ${p.pattern}  (마지막 ${p.last_seen})`));
-  out.push('', `요청 ${r.requests.total.toLocaleString('ko-KR')}건 (${Object.entries(r.requests.by_status).map(([k, v]) => `${k} ${v}`).join(', ') || '없음'})`);
+  out.push(
+    '',
+    `요청 ${r.requests.total.toLocaleString('ko-KR')}건 (${
+      Object.entries(r.requests.by_status)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || '없음'
+    })`,
+  );
   if (r.requests.per_hour.length) {
     out.push('시간대별 요청 (UTC):');
     const max = Math.max(...r.requests.per_hour.map((h) => h.count));
     for (const h of r.requests.per_hour) out.push(`  ${h.hour}  ${String(h.count).padStart(7)}  ${'█'.repeat(Math.max(1, Math.round((h.count / max) * 30)))}`);
   }
   if (r.routes.length) {
-    out.push('', '경로별 응답 시간 (ms):', `  ${'경로'.padEnd(44)} ${'건수'.padStart(8)} ${'p50'.padStart(8)} ${'p90'.padStart(8)} ${'p99'.padStart(8)} ${'최대'.padStart(8)} ${'5xx'.padStart(5)}`);
-    for (const x of r.routes) out.push(`  ${x.route.padEnd(46)} ${String(x.count).padStart(8)} ${x.p50_ms.toFixed(1).padStart(8)} ${x.p90_ms.toFixed(1).padStart(8)} ${x.p99_ms.toFixed(1).padStart(8)} ${x.max_ms.toFixed(1).padStart(8)} ${String(x.errors_5xx).padStart(5)}`);
+    out.push(
+      '',
+      '경로별 응답 시간 (ms):',
+      `  ${'경로'.padEnd(44)} ${'건수'.padStart(8)} ${'p50'.padStart(8)} ${'p90'.padStart(8)} ${'p99'.padStart(8)} ${'최대'.padStart(8)} ${'5xx'.padStart(5)}`,
+    );
+    for (const x of r.routes)
+      out.push(
+        `  ${x.route.padEnd(46)} ${String(x.count).padStart(8)} ${x.p50_ms.toFixed(1).padStart(8)} ${x.p90_ms.toFixed(1).padStart(8)} ${x.p99_ms.toFixed(1).padStart(8)} ${x.max_ms.toFixed(1).padStart(8)} ${String(x.errors_5xx).padStart(5)}`,
+      );
     out.push('', `가장 느린 경로 (p99): ${r.slowest.map((x) => `${x.route} ${x.p99_ms.toFixed(1)} ms`).join(', ')}`);
   }
   if (r.unreadable_lines) out.push('', `JSON이 아닌 줄 ${r.unreadable_lines}개는 건너뛰었습니다.`);

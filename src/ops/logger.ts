@@ -34,7 +34,9 @@ export interface ServerLogging {
  */
 export function createServerLogging(log: Readonly<Config['log']>): ServerLogging {
   if (!log.files) return { logger: createLogger(log.level), access: null, performance: null, files: null };
-  const limits = Object.fromEntries(LOG_NAMES.map((n: LogName) => [n, { maxBytes: Math.round(log.maxMegabytes[n] * 1024 * 1024), keep: log.keep[n] }])) as ConstructorParameters<typeof LogFiles>[1];
+  const limits = Object.fromEntries(
+    LOG_NAMES.map((n: LogName) => [n, { maxBytes: Math.round(log.maxMegabytes[n] * 1024 * 1024), keep: log.keep[n] }]),
+  ) as ConstructorParameters<typeof LogFiles>[1];
   let logger: Logger | null = null;
   const reported = new Set<string>();
   const files = new LogFiles(
@@ -45,7 +47,8 @@ export function createServerLogging(log: Readonly<Config['log']>): ServerLogging
       reported.add(f.problem);
       const message = `로그 파일 ${f.file}에 쓸 수 없어 ${f.name === 'app' || f.name === 'error' ? '표준 출력에만' : '표준 출력으로'} 기록합니다 (${f.problem}). 서비스는 계속됩니다.`;
       if (logger) logger.error({ log_file: f.file, problem: f.problem }, message);
-      else process.stdout.write(`${JSON.stringify({ level: 50, time: new Date().toISOString(), ...BASE, log_file: f.file, problem: f.problem, msg: message })}\n`);
+      else
+        process.stdout.write(`${JSON.stringify({ level: 50, time: new Date().toISOString(), ...BASE, log_file: f.file, problem: f.problem, msg: message })}\n`);
     },
     log.stdout,
   );
@@ -55,7 +58,10 @@ export function createServerLogging(log: Readonly<Config['log']>): ServerLogging
   ];
   if (log.stdout) streams.push({ level: 'trace', stream: pino.destination({ fd: 1, sync: false }) });
   // Every line written while serving a request or running its task carries the request id (and task id).
-  logger = pino({ level: log.level, base: BASE, timestamp: pino.stdTimeFunctions.isoTime, mixin: () => ({ ...logContext.getStore() }) }, pino.multistream(streams));
+  logger = pino(
+    { level: log.level, base: BASE, timestamp: pino.stdTimeFunctions.isoTime, mixin: () => ({ ...logContext.getStore() }) },
+    pino.multistream(streams),
+  );
   const plain = { base: null, timestamp: pino.stdTimeFunctions.isoTime, level: 'info' as const };
   return {
     logger,

@@ -39,7 +39,12 @@ export class Metrics {
   constructor(sources: MetricsSources = {}) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    this.requests = new Counter({ name: 'app_requests_total', help: 'HTTP requests by method, route pattern and status', labelNames: ['method', 'endpoint', 'status'], registers });
+    this.requests = new Counter({
+      name: 'app_requests_total',
+      help: 'HTTP requests by method, route pattern and status',
+      labelNames: ['method', 'endpoint', 'status'],
+      registers,
+    });
     this.requestDuration = new Histogram({
       name: 'app_request_duration_seconds',
       help: 'HTTP request duration in seconds, by method and route pattern',
@@ -66,12 +71,38 @@ export class Metrics {
     });
     new Gauge({ name: 'app_cpu_cores', help: 'CPU cores available to the process', registers }).set(os.availableParallelism());
 
-    this.finished = new Counter({ name: 'alaw_queue_tasks_finished_total', help: 'Tasks this instance ran to an end, by type and final status', labelNames: ['type', 'status'], registers });
-    this.wait = new Histogram({ name: 'alaw_queue_wait_seconds', help: 'Time tasks waited in the queue before they started, seconds', labelNames: ['type'], buckets: TASK_BUCKETS, registers });
+    this.finished = new Counter({
+      name: 'alaw_queue_tasks_finished_total',
+      help: 'Tasks this instance ran to an end, by type and final status',
+      labelNames: ['type', 'status'],
+      registers,
+    });
+    this.wait = new Histogram({
+      name: 'alaw_queue_wait_seconds',
+      help: 'Time tasks waited in the queue before they started, seconds',
+      labelNames: ['type'],
+      buckets: TASK_BUCKETS,
+      registers,
+    });
     this.run = new Histogram({ name: 'alaw_queue_run_seconds', help: 'Time tasks ran, seconds', labelNames: ['type'], buckets: TASK_BUCKETS, registers });
-    this.rejected = new Counter({ name: 'alaw_queue_rejected_total', help: 'Tasks refused because the queue of their type was full (HTTP 429)', labelNames: ['type'], registers });
-    this.timeouts = new Counter({ name: 'alaw_queue_timeouts_total', help: 'Tasks that waited (stage=wait) or ran (stage=run) past their timeout', labelNames: ['type', 'stage'], registers });
-    this.recovered = new Counter({ name: 'alaw_queue_recovered_total', help: 'Tasks of dead instances recovered here: requeued, failed, timed_out', labelNames: ['kind'], registers });
+    this.rejected = new Counter({
+      name: 'alaw_queue_rejected_total',
+      help: 'Tasks refused because the queue of their type was full (HTTP 429)',
+      labelNames: ['type'],
+      registers,
+    });
+    this.timeouts = new Counter({
+      name: 'alaw_queue_timeouts_total',
+      help: 'Tasks that waited (stage=wait) or ran (stage=run) past their timeout',
+      labelNames: ['type', 'stage'],
+      registers,
+    });
+    this.recovered = new Counter({
+      name: 'alaw_queue_recovered_total',
+      help: 'Tasks of dead instances recovered here: requeued, failed, timed_out',
+      labelNames: ['kind'],
+      registers,
+    });
     if (sources.queueCounts) {
       const read = sources.queueCounts;
       new Gauge({
@@ -91,7 +122,13 @@ export class Metrics {
       });
     }
 
-    this.searchDuration = new Histogram({ name: 'alaw_search_duration_seconds', help: 'Search engine time per search, by mode (all, similar, case_number)', labelNames: ['mode'], buckets: FAST_BUCKETS, registers });
+    this.searchDuration = new Histogram({
+      name: 'alaw_search_duration_seconds',
+      help: 'Search engine time per search, by mode (all, similar, case_number)',
+      labelNames: ['mode'],
+      buckets: FAST_BUCKETS,
+      registers,
+    });
     if (sources.searchIndex) {
       const index = sources.searchIndex;
       new Gauge({

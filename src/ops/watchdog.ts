@@ -32,7 +32,8 @@ export interface WatchdogDeps {
 }
 
 const pad = (n: number): string => String(n).padStart(2, '0');
-const localStamp = (d: Date): string => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+const localStamp = (d: Date): string =>
+  `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 
 export class Watchdog {
   private readonly s: Readonly<Config['watchdog']>;
@@ -73,7 +74,10 @@ export class Watchdog {
       return { ok: res.ok, detail: `HTTP ${res.status}${status ? ` (${status})` : ''}` };
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code;
-      return { ok: false, detail: (err as Error).name === 'TimeoutError' ? `${this.s.timeoutSeconds}초 안에 응답 없음` : `연결 실패${cause ? ` (${cause})` : ''}` };
+      return {
+        ok: false,
+        detail: (err as Error).name === 'TimeoutError' ? `${this.s.timeoutSeconds}초 안에 응답 없음` : `연결 실패${cause ? ` (${cause})` : ''}`,
+      };
     }
   }
 

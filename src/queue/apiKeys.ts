@@ -40,7 +40,15 @@ const KEY_PREFIX = 'alaw_';
 const iso = (v: string | Date | null): string | null => (v === null ? null : v instanceof Date ? v.toISOString() : new Date(v).toISOString());
 
 function record(r: Omit<ApiKeysTable, 'token_hash'>): ApiKeyRecord {
-  return { id: r.id, name: r.name, role: r.role as Role, prefix: r.prefix, created_at: iso(r.created_at)!, last_used_at: iso(r.last_used_at), revoked_at: iso(r.revoked_at) };
+  return {
+    id: r.id,
+    name: r.name,
+    role: r.role as Role,
+    prefix: r.prefix,
+    created_at: iso(r.created_at)!,
+    last_used_at: iso(r.last_used_at),
+    revoked_at: iso(r.revoked_at),
+  };
 }
 
 const COLUMNS = ['id', 'name', 'role', 'prefix', 'created_at', 'last_used_at', 'revoked_at'] as const;
@@ -93,7 +101,11 @@ export class ApiKeyStore {
   }
 
   async countActive(): Promise<number> {
-    const r = await this.db.selectFrom('api_keys').select((eb) => eb.fn.countAll<number | string>().as('n')).where('revoked_at', 'is', null).executeTakeFirstOrThrow();
+    const r = await this.db
+      .selectFrom('api_keys')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where('revoked_at', 'is', null)
+      .executeTakeFirstOrThrow();
     return Number(r.n);
   }
 

@@ -5,7 +5,16 @@ import { SqliteQueueStore } from './sqliteStore.js';
 import { TaskQueue, type QueueOptions } from './taskQueue.js';
 import type { QueueStore } from './types.js';
 
-export { TaskQueue, RetryableTaskError, TaskAbort, type QueueObserver, type TaskHandler, type TaskContext, type HealthReport, type QueueOptions } from './taskQueue.js';
+export {
+  TaskQueue,
+  RetryableTaskError,
+  TaskAbort,
+  type QueueObserver,
+  type TaskHandler,
+  type TaskContext,
+  type HealthReport,
+  type QueueOptions,
+} from './taskQueue.js';
 export { SqliteQueueStore } from './sqliteStore.js';
 export { PgQueueStore, redactUrl } from './pgStore.js';
 export { cgroupMemoryPercent, ProfileController, ResourceMonitor, type ProfileSettings, type ResourceUsage } from './profile.js';

@@ -18,7 +18,14 @@ interface Dialect {
   createdAt: string;
   flag: string;
 }
-const SQLITE_TYPES: Dialect = { seq: 'INTEGER PRIMARY KEY', json: 'TEXT', time: 'TEXT', requiredTime: 'TEXT NOT NULL', createdAt: 'TEXT NOT NULL', flag: 'INTEGER NOT NULL DEFAULT 0' };
+const SQLITE_TYPES: Dialect = {
+  seq: 'INTEGER PRIMARY KEY',
+  json: 'TEXT',
+  time: 'TEXT',
+  requiredTime: 'TEXT NOT NULL',
+  createdAt: 'TEXT NOT NULL',
+  flag: 'INTEGER NOT NULL DEFAULT 0',
+};
 const POSTGRES_TYPES: Dialect = {
   seq: 'BIGSERIAL PRIMARY KEY',
   json: 'JSONB',
@@ -85,7 +92,9 @@ SQLITE['0002_task_counts'] = {
     await sql`INSERT INTO task_counts (type, status, n)
       SELECT t.type, s.status, (SELECT count(*) FROM tasks x WHERE x.type = t.type AND x.status = s.status)
       FROM (SELECT 'search' AS type UNION ALL SELECT 'analysis') t,
-           (SELECT 'pending' AS status UNION ALL SELECT 'processing' UNION ALL SELECT 'completed' UNION ALL SELECT 'failed' UNION ALL SELECT 'timeout' UNION ALL SELECT 'cancelled') s`.execute(db);
+           (SELECT 'pending' AS status UNION ALL SELECT 'processing' UNION ALL SELECT 'completed' UNION ALL SELECT 'failed' UNION ALL SELECT 'timeout' UNION ALL SELECT 'cancelled') s`.execute(
+      db,
+    );
     await sql`CREATE TRIGGER tasks_count_insert AFTER INSERT ON tasks BEGIN
       UPDATE task_counts SET n = n + 1 WHERE type = NEW.type AND status = NEW.status; END`.execute(db);
     await sql`CREATE TRIGGER tasks_count_update AFTER UPDATE OF status ON tasks WHEN OLD.status <> NEW.status BEGIN

@@ -58,7 +58,9 @@ export class PgQueueStore implements QueueStore {
       await pool.query('SELECT 1');
     } catch (err) {
       await pool.end().catch(() => undefined);
-      throw Object.assign(new Error(`작업 큐 PostgreSQL(${redactUrl(url)})에 연결할 수 없습니다: ${(err as Error).message}`), { code: 'ALAW_ERR_QUEUE_UNAVAILABLE' });
+      throw Object.assign(new Error(`작업 큐 PostgreSQL(${redactUrl(url)})에 연결할 수 없습니다: ${(err as Error).message}`), {
+        code: 'ALAW_ERR_QUEUE_UNAVAILABLE',
+      });
     }
     const k = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
     const { error } = await new Migrator({ db: k, provider: postgresQueueMigrations }).migrateToLatest();
@@ -236,7 +238,9 @@ export class PgQueueStore implements QueueStore {
 
   async oldestPending(): Promise<Record<TaskType, number | null>> {
     const out: Record<TaskType, number | null> = { search: null, analysis: null };
-    const r = await this.pool.query<{ type: TaskType; created_at: Date }>(`SELECT type, min(created_at) AS created_at FROM tasks WHERE status = 'pending' GROUP BY type`);
+    const r = await this.pool.query<{ type: TaskType; created_at: Date }>(
+      `SELECT type, min(created_at) AS created_at FROM tasks WHERE status = 'pending' GROUP BY type`,
+    );
     for (const row of r.rows) if (row.type in out) out[row.type] = row.created_at.getTime();
     return out;
   }

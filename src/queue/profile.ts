@@ -11,7 +11,6 @@ export interface ResourceUsage {
   cpu_percent: number;
 }
 
-
 function cpuTotals(): { idle: number; total: number } {
   let idle = 0;
   let total = 0;

@@ -95,7 +95,9 @@ export class SqliteQueueStore implements QueueStore {
         `UPDATE tasks SET status = 'pending', partial = NULL, owner = NULL, lease_expires_at = NULL, started_at = NULL, error = @error, error_code = @error_code
          WHERE id = @id AND owner = @owner AND attempts = @attempt AND status = 'processing'`,
       ),
-      renew: d.prepare<[string, string, string, number]>(`UPDATE tasks SET lease_expires_at = ? WHERE id = ? AND owner = ? AND attempts = ? AND status = 'processing'`),
+      renew: d.prepare<[string, string, string, number]>(
+        `UPDATE tasks SET lease_expires_at = ? WHERE id = ? AND owner = ? AND attempts = ? AND status = 'processing'`,
+      ),
       release: d.prepare<[string, string]>(
         `UPDATE tasks SET status = 'pending', partial = NULL, owner = NULL, lease_expires_at = NULL, started_at = NULL, wait_ms = NULL, attempts = max(attempts - 1, 0)
          WHERE id = ? AND owner = ? AND status = 'processing'`,
@@ -211,7 +213,14 @@ export class SqliteQueueStore implements QueueStore {
       const lease = iso(now + req.leaseMs);
       return rows.map((r) => {
         this.st.markClaimed.run({ owner: req.owner, started, lease, seq: r.seq });
-        return { id: r.id, type: req.type, payload: parse(r.payload), attempt: r.attempts + 1, maxAttempts: r.max_attempts, createdAtMs: Date.parse(r.created_at) };
+        return {
+          id: r.id,
+          type: req.type,
+          payload: parse(r.payload),
+          attempt: r.attempts + 1,
+          maxAttempts: r.max_attempts,
+          createdAtMs: Date.parse(r.created_at),
+        };
       });
     });
   }

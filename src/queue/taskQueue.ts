@@ -253,7 +253,11 @@ export class TaskQueue {
 
   private unavailable(err: unknown): AlawError {
     this.storeError(err);
-    return new AlawError('ALAW_ERR_QUEUE_UNAVAILABLE', 503, '작업 큐 데이터베이스에 접근할 수 없습니다. 잠시 후 다시 시도하고, 계속되면 관리자에게 알려 주세요.').withHeaders({
+    return new AlawError(
+      'ALAW_ERR_QUEUE_UNAVAILABLE',
+      503,
+      '작업 큐 데이터베이스에 접근할 수 없습니다. 잠시 후 다시 시도하고, 계속되면 관리자에게 알려 주세요.',
+    ).withHeaders({
       'Retry-After': '5',
     });
   }
@@ -345,17 +349,24 @@ export class TaskQueue {
     await this.finish(task, outcome.status, this.errorFields(outcome.error), outcome.runMs, false);
     this.kick(type);
     if (outcome.status === 'timeout') {
-      throw new AlawError('ALAW_ERR_TASK_TIMEOUT', 504, `${TYPE_KO[type]} 작업이 제한 시간 ${l.timeout}초를 넘겨 중단했습니다. 검색어를 줄이거나 조건을 좁혀 다시 시도해 주세요.`, {
-        type,
-        timeout_s: l.timeout,
-      });
+      throw new AlawError(
+        'ALAW_ERR_TASK_TIMEOUT',
+        504,
+        `${TYPE_KO[type]} 작업이 제한 시간 ${l.timeout}초를 넘겨 중단했습니다. 검색어를 줄이거나 조건을 좁혀 다시 시도해 주세요.`,
+        {
+          type,
+          timeout_s: l.timeout,
+        },
+      );
     }
     if (outcome.error instanceof TaskAbort) throw this.stoppingError(type);
     throw outcome.error;
   }
 
   private stoppingError(type: TaskType): AlawError {
-    return new AlawError('ALAW_ERR_QUEUE_STOPPING', 503, '서버가 종료 중이어서 작업을 마치지 못했습니다. 다시 시도해 주세요.', { type }).withHeaders({ 'Retry-After': '5' });
+    return new AlawError('ALAW_ERR_QUEUE_STOPPING', 503, '서버가 종료 중이어서 작업을 마치지 못했습니다. 다시 시도해 주세요.', { type }).withHeaders({
+      'Retry-After': '5',
+    });
   }
 
   private registerWaiter(id: string, type: TaskType): Promise<ClaimedTask> {
@@ -371,20 +382,30 @@ export class TaskQueue {
   private armWaiter(id: string, type: TaskType, deadline: number, ahead: number): void {
     const w = this.waiters.get(id);
     if (!w) return; // already claimed (or dropped) while admission was answering
-    w.timer = setTimeout(() => {
-      if (this.waiters.get(id) !== w) return;
-      this.waiters.delete(id);
-      this.timedOut[type] += 1;
-      for (const o of this.observers) o.timedOut(type, 'wait');
-      const l = this.limits(type);
-      this.store.expirePending(id, '처리 순서를 기다리다 제한 시간을 넘겼습니다.', 'ALAW_ERR_QUEUE_WAIT_TIMEOUT').catch((err: unknown) => this.storeError(err));
-      w.reject(
-        new AlawError('ALAW_ERR_QUEUE_WAIT_TIMEOUT', 503, `${TYPE_KO[type]} 대기열에서 ${l.timeout}초 안에 차례가 오지 않았습니다. 잠시 후 다시 시도해 주세요.`, {
-          type,
-          timeout_s: l.timeout,
-        }).withHeaders({ 'Retry-After': String(this.estimateWaitSeconds(type, ahead)) }),
-      );
-    }, Math.max(0, deadline - Date.now()));
+    w.timer = setTimeout(
+      () => {
+        if (this.waiters.get(id) !== w) return;
+        this.waiters.delete(id);
+        this.timedOut[type] += 1;
+        for (const o of this.observers) o.timedOut(type, 'wait');
+        const l = this.limits(type);
+        this.store
+          .expirePending(id, '처리 순서를 기다리다 제한 시간을 넘겼습니다.', 'ALAW_ERR_QUEUE_WAIT_TIMEOUT')
+          .catch((err: unknown) => this.storeError(err));
+        w.reject(
+          new AlawError(
+            'ALAW_ERR_QUEUE_WAIT_TIMEOUT',
+            503,
+            `${TYPE_KO[type]} 대기열에서 ${l.timeout}초 안에 차례가 오지 않았습니다. 잠시 후 다시 시도해 주세요.`,
+            {
+              type,
+              timeout_s: l.timeout,
+            },
+          ).withHeaders({ 'Retry-After': String(this.estimateWaitSeconds(type, ahead)) }),
+        );
+      },
+      Math.max(0, deadline - Date.now()),
+    );
   }
 
   /** Admits an asynchronous task for any instance's worker; returns its id and place in the queue. */
@@ -435,7 +456,14 @@ export class TaskQueue {
     const l = this.limits(type);
     const waiting = this.waitingFor(type);
     if (waiting > 0) {
-      const claimed = await this.store.claim({ type, owner: this.instanceId, affinity: this.instanceId, limit: waiting, maxConcurrent: l.max_concurrent, leaseMs: this.options.leaseMs });
+      const claimed = await this.store.claim({
+        type,
+        owner: this.instanceId,
+        affinity: this.instanceId,
+        limit: waiting,
+        maxConcurrent: l.max_concurrent,
+        leaseMs: this.options.leaseMs,
+      });
       for (const task of claimed) {
         const w = this.waiters.get(task.id);
         if (!w) {
@@ -455,7 +483,14 @@ export class TaskQueue {
     for (const r of this.running.values()) if (r.type === type && !r.bound) mine += 1;
     const free = l.max_concurrent - mine;
     if (free <= 0) return;
-    const claimed = await this.store.claim({ type, owner: this.instanceId, affinity: null, limit: free, maxConcurrent: l.max_concurrent, leaseMs: this.options.leaseMs });
+    const claimed = await this.store.claim({
+      type,
+      owner: this.instanceId,
+      affinity: null,
+      limit: free,
+      maxConcurrent: l.max_concurrent,
+      leaseMs: this.options.leaseMs,
+    });
     for (const task of claimed) {
       this.hold(task, false);
       void this.runAsync(task, handler);
@@ -526,7 +561,8 @@ export class TaskQueue {
     const timeoutS = this.limits(task.type).timeout;
     const started = performance.now();
     const aborted = new Promise<never>((_, reject) => {
-      const onAbort = (): void => reject(controller.signal.reason instanceof Error ? controller.signal.reason : new TaskAbort('shutdown', String(controller.signal.reason)));
+      const onAbort = (): void =>
+        reject(controller.signal.reason instanceof Error ? controller.signal.reason : new TaskAbort('shutdown', String(controller.signal.reason)));
       if (controller.signal.aborted) onAbort();
       else controller.signal.addEventListener('abort', onAbort, { once: true });
     });
@@ -544,7 +580,11 @@ export class TaskQueue {
       const context = { ...logContext.getStore(), task_id: task.id, ...(typeof requestId === 'string' ? { request_id: requestId } : {}) };
       const run = controller.signal.aborted
         ? aborted
-        : logContext.run(context, () => Promise.resolve().then(() => fn({ taskId: task.id, attempt: task.attempt, signal: controller.signal, deadlineMs: Date.now() + timeoutS * 1000, progress })));
+        : logContext.run(context, () =>
+            Promise.resolve().then(() =>
+              fn({ taskId: task.id, attempt: task.attempt, signal: controller.signal, deadlineMs: Date.now() + timeoutS * 1000, progress }),
+            ),
+          );
       const value = await Promise.race([run, aborted]);
       return { ok: true, value, runMs: performance.now() - started };
     } catch (err) {
@@ -567,15 +607,25 @@ export class TaskQueue {
 
   private errorFields(error: Error): { error: string; errorCode: string } {
     const code = (error as { code?: unknown }).code;
-    return { error: error.message, errorCode: typeof code === 'string' ? code : error instanceof TaskAbort ? `ALAW_ERR_TASK_${error.reason.toUpperCase()}` : 'ALAW_ERR_TASK_FAILED' };
+    return {
+      error: error.message,
+      errorCode: typeof code === 'string' ? code : error instanceof TaskAbort ? `ALAW_ERR_TASK_${error.reason.toUpperCase()}` : 'ALAW_ERR_TASK_FAILED',
+    };
   }
 
-  private async finish(task: ClaimedTask, status: FinishStatus, fields: { result?: unknown; error?: string; errorCode?: string }, runMs: number, durable: boolean): Promise<void> {
+  private async finish(
+    task: ClaimedTask,
+    status: FinishStatus,
+    fields: { result?: unknown; error?: string; errorCode?: string },
+    runMs: number,
+    durable: boolean,
+  ): Promise<void> {
     const waitMs = Math.max(0, Date.now() - runMs - task.createdAtMs);
     for (const o of this.observers) o.finished(task.type, status, waitMs, runMs, task);
     try {
       const ok = await this.store.finish({ id: task.id, owner: this.instanceId, attempt: task.attempt, status, runMs, durable, ...fields });
-      if (!ok) this.logger.warn({ task_id: task.id, type: task.type, attempt: task.attempt, status }, '작업을 다른 인스턴스가 넘겨받아 이 결과는 기록하지 않았습니다');
+      if (!ok)
+        this.logger.warn({ task_id: task.id, type: task.type, attempt: task.attempt, status }, '작업을 다른 인스턴스가 넘겨받아 이 결과는 기록하지 않았습니다');
     } catch (err) {
       this.storeError(err);
     }
@@ -599,7 +649,13 @@ export class TaskQueue {
     await this.store.heartbeatInstance(this.info());
     const held = [...this.running.entries()];
     if (held.length === 0) return;
-    const still = new Set(await this.store.renew(this.instanceId, held.map(([id, r]) => ({ id, attempt: r.attempt })), this.options.leaseMs));
+    const still = new Set(
+      await this.store.renew(
+        this.instanceId,
+        held.map(([id, r]) => ({ id, attempt: r.attempt })),
+        this.options.leaseMs,
+      ),
+    );
     for (const [id, snapshot] of held) {
       const r = this.running.get(id);
       // The same attempt as when the renewal was sent (a newer attempt is renewed by the next heartbeat).
@@ -654,15 +710,20 @@ export class TaskQueue {
     // A waiter whose task was cancelled by another process (`POST /api/queue/clear` on another instance).
     if (this.waiters.size > 0) {
       const statuses = await this.store.statuses([...this.waiters.keys()]);
-      for (const [id, status] of statuses) if (status !== 'pending' && status !== 'processing') this.dropWaiter(id, this.endedWhileWaiting(status, this.waiters.get(id)?.type ?? 'search'));
+      for (const [id, status] of statuses)
+        if (status !== 'pending' && status !== 'processing') this.dropWaiter(id, this.endedWhileWaiting(status, this.waiters.get(id)?.type ?? 'search'));
     }
   }
 
   /** The error for a caller whose waiting task was ended by someone else (a clear, a deadline sweep). */
   private endedWhileWaiting(status: TaskStatus, type: TaskType): AlawError {
     return status === 'cancelled'
-      ? new AlawError('ALAW_ERR_QUEUE_CANCELLED', 503, '관리자가 대기열을 비워 이 요청이 취소되었습니다. 다시 시도해 주세요.', { type }).withHeaders({ 'Retry-After': '1' })
-      : new AlawError('ALAW_ERR_QUEUE_WAIT_TIMEOUT', 503, '처리 순서를 기다리다 제한 시간을 넘겼습니다. 잠시 후 다시 시도해 주세요.', { type }).withHeaders({ 'Retry-After': '1' });
+      ? new AlawError('ALAW_ERR_QUEUE_CANCELLED', 503, '관리자가 대기열을 비워 이 요청이 취소되었습니다. 다시 시도해 주세요.', { type }).withHeaders({
+          'Retry-After': '1',
+        })
+      : new AlawError('ALAW_ERR_QUEUE_WAIT_TIMEOUT', 503, '처리 순서를 기다리다 제한 시간을 넘겼습니다. 잠시 후 다시 시도해 주세요.', { type }).withHeaders({
+          'Retry-After': '1',
+        });
   }
 
   private dropWaiter(id: string, err: AlawError): void {
@@ -717,9 +778,11 @@ export class TaskQueue {
     const now = Date.now();
     for (const t of TASK_TYPES) {
       const l = this.limits(t);
-      if (counts[t].pending >= Math.ceil(l.max_queue_size * 0.8)) reasons.push(`${TYPE_KO[t]} 대기열이 거의 찼습니다 (${counts[t].pending}/${l.max_queue_size})`);
+      if (counts[t].pending >= Math.ceil(l.max_queue_size * 0.8))
+        reasons.push(`${TYPE_KO[t]} 대기열이 거의 찼습니다 (${counts[t].pending}/${l.max_queue_size})`);
       const o = oldest[t];
-      if (o !== null && now - o > l.timeout * 1000) reasons.push(`${TYPE_KO[t]} 작업이 ${Math.round((now - o) / 1000)}초째 대기 중입니다 (제한 ${l.timeout}초)`);
+      if (o !== null && now - o > l.timeout * 1000)
+        reasons.push(`${TYPE_KO[t]} 작업이 ${Math.round((now - o) / 1000)}초째 대기 중입니다 (제한 ${l.timeout}초)`);
     }
     const u = this.monitor.current;
     if (u.memory_percent >= 90) reasons.push(`메모리 사용률이 ${u.memory_percent}%입니다`);
@@ -787,7 +850,13 @@ export class TaskQueue {
         oldest_pending_age_s: oldest[t] === null ? null : Math.round((Date.now() - oldest[t]!) / 100) / 10,
         wait_ms: summary(d.wait),
         run_ms: summary(d.run),
-        this_instance: { rejected_total: this.rejected[t], timed_out_total: this.timedOut[t], running: runningHere, waiting: waitingHere, worker: t === 'search' || !!this.handlers[t] },
+        this_instance: {
+          rejected_total: this.rejected[t],
+          timed_out_total: this.timedOut[t],
+          running: runningHere,
+          waiting: waitingHere,
+          worker: t === 'search' || !!this.handlers[t],
+        },
         retention_hours: this.options.retentionMs[t] / 3_600_000,
       };
     }
@@ -803,7 +872,11 @@ export class TaskQueue {
       profile: {
         mode: p.mode,
         active: p.name,
-        optimized_when: { memory_percent_below: p.settings.memoryPercentBelow, cpu_percent_below: p.settings.cpuPercentBelow, hysteresis_percent: p.settings.hysteresisPercent },
+        optimized_when: {
+          memory_percent_below: p.settings.memoryPercentBelow,
+          cpu_percent_below: p.settings.cpuPercentBelow,
+          hysteresis_percent: p.settings.hysteresisPercent,
+        },
         last_switch: p.switched,
         conservative: p.settings.conservative,
         optimized: p.settings.optimized,

@@ -117,12 +117,10 @@ export class SearchEngine {
     const offset = (req.page - 1) * req.size;
     if (req.page > 1 && offset >= all.length) {
       const last = Math.max(1, Math.ceil(all.length / req.size));
-      throw new AlawError(
-        'ALAW_ERR_SEARCH_PAGE_OUT_OF_RANGE',
-        400,
-        `${req.page}페이지는 없습니다. 이 검색의 결과는 ${last}페이지까지입니다.`,
-        { page: req.page, last_page: last },
-      );
+      throw new AlawError('ALAW_ERR_SEARCH_PAGE_OUT_OF_RANGE', 400, `${req.page}페이지는 없습니다. 이 검색의 결과는 ${last}페이지까지입니다.`, {
+        page: req.page,
+        last_page: last,
+      });
     }
     const notices: string[] = [];
     for (const n of unmatchedNumbers) notices.push(`사건번호 ${n}에 해당하는 판례가 ${filter ? '이 조건으로는 ' : ''}없습니다.`);
@@ -131,9 +129,12 @@ export class SearchEngine {
       const words = plan.missingRequired.filter((t) => t.length > 2 || !/^[\uac00-\ud7a3]{2}$/u.test(t));
       if (words.length > 0) notices.push(`판례에 나오지 않는 낱말이 있습니다: ${words.slice(0, 5).join(', ')}`);
     }
-    if (all.length === 0 && unmatchedNumbers.length === 0) notices.push(filter ? '이 조건에 맞는 판례가 없습니다. 법원·사건 종류·선고일 조건을 넓혀 보세요.' : '검색어와 일치하는 판례가 없습니다.');
+    if (all.length === 0 && unmatchedNumbers.length === 0)
+      notices.push(filter ? '이 조건에 맞는 판례가 없습니다. 법원·사건 종류·선고일 조건을 넓혀 보세요.' : '검색어와 일치하는 판례가 없습니다.');
     else if (relaxed)
-      notices.push(`${filter ? '이 조건에서 ' : ''}모든 낱말을 포함한 판례가 없어, 일부 낱말만 일치하는 판례를 ${byDate ? '선고일순' : '관련도순'}으로 보여 줍니다.`);
+      notices.push(
+        `${filter ? '이 조건에서 ' : ''}모든 낱말을 포함한 판례가 없어, 일부 낱말만 일치하는 판례를 ${byDate ? '선고일순' : '관련도순'}으로 보여 줍니다.`,
+      );
     if (plan.droppedTerms > 0) notices.push(`긴 검색어여서 그중 가장 특징적인 표현 ${plan.terms.length}개로 유사 판례를 찾았습니다.`);
     const pageHits = all.slice(offset, offset + req.size);
     const hits = pageHits.map((h) => this.hit(h, pinnedSet.has(h.doc), plan, req.snippets));
@@ -205,7 +206,8 @@ export class SearchEngine {
     plan.caseNumbers.forEach((n, order) => {
       const citation = plan.citations.find((c) => c.numbers.some((x) => x.normalized === n));
       const quality = (d: number): number =>
-        (citation?.court && docs.courts[docs.courtIds[d]!] === citation.court ? 2 : 0) + (citation?.date && intToDate(docs.dates[d]!) === citation.date ? 1 : 0);
+        (citation?.court && docs.courts[docs.courtIds[d]!] === citation.court ? 2 : 0) +
+        (citation?.date && intToDate(docs.dates[d]!) === citation.date ? 1 : 0);
       const withNumber = this.caseKeys!.get(n) ?? [];
       const matching = withNumber.filter((d) => !filter || filter(d));
       if (matching.length === 0) unmatchedNumbers.push(n);
@@ -283,10 +285,15 @@ export class SearchEngine {
           });
         }
         if (!found) {
-          throw new AlawError('ALAW_ERR_SEARCH_COURT_UNKNOWN', 400, `'${want}' 법원의 판례가 없습니다. 법원명(예: 대법원, 서울고등법원)이나 그 일부를 입력해 주세요.`, {
-            parameter: 'court',
-            value: want,
-          });
+          throw new AlawError(
+            'ALAW_ERR_SEARCH_COURT_UNKNOWN',
+            400,
+            `'${want}' 법원의 판례가 없습니다. 법원명(예: 대법원, 서울고등법원)이나 그 일부를 입력해 주세요.`,
+            {
+              parameter: 'court',
+              value: want,
+            },
+          );
         }
       }
       const ids = docs.courtIds;

@@ -50,7 +50,12 @@ export function explainDocument(engine: SearchEngine, doc: number, raw: RawSearc
   const lengths: number[] = [];
   for (let f = 0; f < FIELD_COUNT; f++) {
     const m = new Map<string, number>();
-    lengths.push(forEachIndexToken(normalizeText(fieldTexts[f]!), stringSink((t) => m.set(t, (m.get(t) ?? 0) + 1))));
+    lengths.push(
+      forEachIndexToken(
+        normalizeText(fieldTexts[f]!),
+        stringSink((t) => m.set(t, (m.get(t) ?? 0) + 1)),
+      ),
+    );
     counts.push(m);
   }
   const terms: TermExplanation[] = [];
@@ -98,7 +103,8 @@ export function explainDocument(engine: SearchEngine, doc: number, raw: RawSearc
     mode: plan.mode,
     score: round(score),
     k1: params.k1,
-    formula: 'score = Σ query_weight × idf × impact;  impact = pseudo_tf / (k1 + pseudo_tf);  pseudo_tf = Σ_field tf × weight / (1 − b + b × length / avg_length)',
+    formula:
+      'score = Σ query_weight × idf × impact;  impact = pseudo_tf / (k1 + pseudo_tf);  pseudo_tf = Σ_field tf × weight / (1 − b + b × length / avg_length)',
     terms,
     unmatched_terms: unmatched,
   };

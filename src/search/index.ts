@@ -1,4 +1,14 @@
-export { FIELDS, type FieldName, type Bm25Params, type FieldParams, type SearcherSettings, idf, bm25fImpact, fieldCoefficient, IMPACT_SCALE } from './params.js';
+export {
+  FIELDS,
+  type FieldName,
+  type Bm25Params,
+  type FieldParams,
+  type SearcherSettings,
+  idf,
+  bm25fImpact,
+  fieldCoefficient,
+  IMPACT_SCALE,
+} from './params.js';
 export { IndexBuilder, buildIndex, type IndexableDocument } from './builder.js';
 export { INDEX_FORMAT_VERSION, type SearchIndex, type IndexHeader } from './indexData.js';
 export { writeIndexFile, readIndexFile, readIndexHeader, IndexFileError } from './indexFile.js';
@@ -8,5 +18,13 @@ export { parseSearchRequest, parseDateBound, type SearchRequest, type RawSearchP
 export { SearchEngine, type SearchHit, type SearchResponse, type DocumentText, type DocumentTextSource } from './engine.js';
 export { makeSnippet } from './snippet.js';
 export { TermDictionary, hashTerm } from './termDictionary.js';
-export { ensureIndex, loadIndexIfCurrent, stalenessReason, INDEX_FILE_NAME, type CorpusSource, type EnsureIndexOptions, type EnsureIndexResult } from './lifecycle.js';
+export {
+  ensureIndex,
+  loadIndexIfCurrent,
+  stalenessReason,
+  INDEX_FILE_NAME,
+  type CorpusSource,
+  type EnsureIndexOptions,
+  type EnsureIndexResult,
+} from './lifecycle.js';
 export { explainDocument, type Explanation, type TermExplanation } from './explain.js';

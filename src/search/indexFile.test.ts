@@ -25,7 +25,14 @@ describe('index builder', () => {
       const lengths: number[] = [];
       for (const text of [doc.case_name, doc.holdings, doc.summary, doc.full_text]) {
         const m = new Map<string, number>();
-        lengths.push(text ? forEachIndexToken(normalizeText(text), stringSink((t) => m.set(t, (m.get(t) ?? 0) + 1))) : 0);
+        lengths.push(
+          text
+            ? forEachIndexToken(
+                normalizeText(text),
+                stringSink((t) => m.set(t, (m.get(t) ?? 0) + 1)),
+              )
+            : 0,
+        );
         counts.push(m);
       }
       const terms = new Set(counts.flatMap((m) => [...m.keys()]));
@@ -67,7 +74,12 @@ describe('index file', () => {
     writeIndexFile(file, index);
     const loaded = readIndexFile(file);
     expect(loaded.header).toEqual(index.header);
-    expect(Buffer.compare(Buffer.from(loaded.postingDocs.buffer, loaded.postingDocs.byteOffset, loaded.postingDocs.byteLength), Buffer.from(index.postingDocs.buffer))).toBe(0);
+    expect(
+      Buffer.compare(
+        Buffer.from(loaded.postingDocs.buffer, loaded.postingDocs.byteOffset, loaded.postingDocs.byteLength),
+        Buffer.from(index.postingDocs.buffer),
+      ),
+    ).toBe(0);
     expect([...loaded.postingImpacts]).toEqual([...index.postingImpacts]);
     expect(loaded.docs.ids).toEqual(index.docs.ids);
     expect([...loaded.docs.dates]).toEqual([...index.docs.dates]);

@@ -161,18 +161,30 @@ export function readIndexFile(file: string): SearchIndex {
   const views = new Map<string, ArrayBufferView>();
   for (const s of header.sections) {
     const start = dataStart + s.offset;
-    if (!Number.isInteger(start) || start < dataStart || start + s.length > buf.length) throw new IndexFileError(file, `${s.name} 영역이 파일 밖에 있습니다 (파일이 잘렸습니다)`);
+    if (!Number.isInteger(start) || start < dataStart || start + s.length > buf.length)
+      throw new IndexFileError(file, `${s.name} 영역이 파일 밖에 있습니다 (파일이 잘렸습니다)`);
     const bytes = buf.subarray(start, start + s.length);
     if (zlib.crc32(bytes) !== s.crc32) throw new IndexFileError(file, `${s.name} 영역의 체크섬이 맞지 않습니다`);
     const ab = buf.buffer;
     const at = buf.byteOffset + start;
     switch (s.kind) {
-      case 'i32': views.set(s.name, new Int32Array(ab, at, s.length / 4)); break;
-      case 'u32': views.set(s.name, new Uint32Array(ab, at, s.length / 4)); break;
-      case 'u16': views.set(s.name, new Uint16Array(ab, at, s.length / 2)); break;
-      case 'u8': views.set(s.name, new Uint8Array(ab, at, s.length)); break;
-      case 'json': views.set(s.name, bytes); break;
-      default: throw new IndexFileError(file, `알 수 없는 영역 종류 ${String(s.kind)}`);
+      case 'i32':
+        views.set(s.name, new Int32Array(ab, at, s.length / 4));
+        break;
+      case 'u32':
+        views.set(s.name, new Uint32Array(ab, at, s.length / 4));
+        break;
+      case 'u16':
+        views.set(s.name, new Uint16Array(ab, at, s.length / 2));
+        break;
+      case 'u8':
+        views.set(s.name, new Uint8Array(ab, at, s.length));
+        break;
+      case 'json':
+        views.set(s.name, bytes);
+        break;
+      default:
+        throw new IndexFileError(file, `알 수 없는 영역 종류 ${String(s.kind)}`);
     }
   }
   const get = <T extends ArrayBufferView>(name: string): T => {

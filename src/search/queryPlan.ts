@@ -79,8 +79,7 @@ export function planQuery(ix: SearchIndex, text: string, requested: RequestedMod
 
   const analyzed = analyzeQuery(rest);
   const contentWords = analyzed.words.filter((w) => w.stem.length >= 2).length + caseNumbers.length;
-  const mode: SearchMode =
-    requested !== 'auto' ? requested : contentWords >= s.similarMinWords || rest.trim().length >= s.similarMinChars ? 'similar' : 'all';
+  const mode: SearchMode = requested !== 'auto' ? requested : contentWords >= s.similarMinWords || rest.trim().length >= s.similarMinChars ? 'similar' : 'all';
 
   type Acc = { term: string; required: boolean; qtf: number; caseNumber: boolean };
   const byTerm = new Map<string, Acc>();
@@ -143,7 +142,13 @@ export function planQuery(ix: SearchIndex, text: string, requested: RequestedMod
   }
   const required = mode === 'all' ? terms.filter((t) => t.required) : [];
   const optional = mode === 'all' ? terms.filter((t) => !t.required) : [];
-  const highlight = mode === 'all' ? keywordHighlights(analyzed.words.map((w) => w.stem), terms) : new Map(terms.map((t) => [t.term, t.idf * t.queryWeight]));
+  const highlight =
+    mode === 'all'
+      ? keywordHighlights(
+          analyzed.words.map((w) => w.stem),
+          terms,
+        )
+      : new Map(terms.map((t) => [t.term, t.idf * t.queryWeight]));
   return {
     normalized,
     mode,

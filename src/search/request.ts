@@ -43,7 +43,10 @@ const bad = (code: string, message: string, details?: Record<string, unknown>): 
 function list(v: unknown): string[] {
   if (v === undefined || v === null || v === '') return [];
   const items = Array.isArray(v) ? v : [v];
-  return items.flatMap((x) => String(x).split(',')).map((x) => x.trim()).filter(Boolean);
+  return items
+    .flatMap((x) => String(x).split(','))
+    .map((x) => x.trim())
+    .filter(Boolean);
 }
 
 function integer(v: unknown, fallback: number, code: string, name: string, min: number, max: number): number {
@@ -74,10 +77,16 @@ function flag(v: unknown, fallback: boolean, name: string): boolean {
 export function parseDateBound(v: unknown, name: 'date_from' | 'date_to'): number {
   if (v === undefined || v === null || v === '') return 0;
   // 2010-03-15, 2010.3.15, 2010. 3. 15. (as courts write dates), 20100315
-  const s = String(v).trim().replace(/^(\d{4})(\d{2})(\d{2})$/u, '$1-$2-$3');
+  const s = String(v)
+    .trim()
+    .replace(/^(\d{4})(\d{2})(\d{2})$/u, '$1-$2-$3');
   const m = /^(\d{4})(?:\s*[-.]\s*(\d{1,2})(?:\s*[-.]\s*(\d{1,2}))?)?\s*\.?$/u.exec(s);
   const fail = (): never => {
-    throw bad('ALAW_ERR_SEARCH_DATE_INVALID', `${name}의 날짜 형식이 올바르지 않습니다 (받은 값: ${JSON.stringify(v)}). 예: 2010, 2010-03, 2010-03-15, 2010. 3. 15.`, { parameter: name });
+    throw bad(
+      'ALAW_ERR_SEARCH_DATE_INVALID',
+      `${name}의 날짜 형식이 올바르지 않습니다 (받은 값: ${JSON.stringify(v)}). 예: 2010, 2010-03, 2010-03-15, 2010. 3. 15.`,
+      { parameter: name },
+    );
   };
   if (!m) return fail();
   const year = Number(m[1]);
@@ -102,11 +111,15 @@ export function parseSearchRequest(raw: RawSearchParams, s: SearcherSettings): S
   const q = (qRaw ?? '').trim();
   if (q === '') throw bad('ALAW_ERR_SEARCH_QUERY_EMPTY', '검색어(q)를 입력해 주세요.', { parameter: 'q' });
   if (q.length > s.maxQueryChars) {
-    throw bad('ALAW_ERR_SEARCH_QUERY_TOO_LONG', `검색어가 너무 깁니다 (${q.length.toLocaleString('ko-KR')}자). ${s.maxQueryChars.toLocaleString('ko-KR')}자 이하로 줄여 주세요.`, {
-      parameter: 'q',
-      length: q.length,
-      max: s.maxQueryChars,
-    });
+    throw bad(
+      'ALAW_ERR_SEARCH_QUERY_TOO_LONG',
+      `검색어가 너무 깁니다 (${q.length.toLocaleString('ko-KR')}자). ${s.maxQueryChars.toLocaleString('ko-KR')}자 이하로 줄여 주세요.`,
+      {
+        parameter: 'q',
+        length: q.length,
+        max: s.maxQueryChars,
+      },
+    );
   }
   if (!/[\p{L}\p{N}]/u.test(q)) {
     throw bad('ALAW_ERR_SEARCH_QUERY_EMPTY', '검색어에 글자나 숫자가 없습니다. 찾을 낱말을 입력해 주세요.', { parameter: 'q' });
@@ -122,16 +135,27 @@ export function parseSearchRequest(raw: RawSearchParams, s: SearcherSettings): S
   }
   const sort = (raw.sort ?? 'relevance') as SortOrder;
   if (!['relevance', 'date', 'date_asc'].includes(sort)) {
-    throw bad('ALAW_ERR_SEARCH_SORT_INVALID', `sort는 relevance(관련도), date(최신순), date_asc(오래된순) 중 하나여야 합니다 (받은 값: ${JSON.stringify(raw.sort)}).`, { parameter: 'sort' });
+    throw bad(
+      'ALAW_ERR_SEARCH_SORT_INVALID',
+      `sort는 relevance(관련도), date(최신순), date_asc(오래된순) 중 하나여야 합니다 (받은 값: ${JSON.stringify(raw.sort)}).`,
+      { parameter: 'sort' },
+    );
   }
   const mode = (raw.mode ?? 'auto') as RequestedMode;
   if (!['auto', 'all', 'similar'].includes(mode)) {
-    throw bad('ALAW_ERR_SEARCH_MODE_INVALID', `mode는 auto, all(모든 낱말 포함), similar(유사 판례) 중 하나여야 합니다 (받은 값: ${JSON.stringify(raw.mode)}).`, { parameter: 'mode' });
+    throw bad(
+      'ALAW_ERR_SEARCH_MODE_INVALID',
+      `mode는 auto, all(모든 낱말 포함), similar(유사 판례) 중 하나여야 합니다 (받은 값: ${JSON.stringify(raw.mode)}).`,
+      { parameter: 'mode' },
+    );
   }
   const caseTypes = list(raw.case_type);
   for (const t of caseTypes) {
     if (!(CASE_TYPES as readonly string[]).includes(t)) {
-      throw bad('ALAW_ERR_SEARCH_CASE_TYPE_INVALID', `case_type은 ${CASE_TYPES.join(', ')} 중에서 골라 주세요 (받은 값: ${JSON.stringify(t)}).`, { parameter: 'case_type', allowed: CASE_TYPES });
+      throw bad('ALAW_ERR_SEARCH_CASE_TYPE_INVALID', `case_type은 ${CASE_TYPES.join(', ')} 중에서 골라 주세요 (받은 값: ${JSON.stringify(t)}).`, {
+        parameter: 'case_type',
+        allowed: CASE_TYPES,
+      });
     }
   }
   const courtLevels = list(raw.court_level);

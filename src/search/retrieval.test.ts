@@ -71,12 +71,18 @@ describe('MaxScore top-k equals brute-force scoring', () => {
 
   it('with a filter', () => {
     fc.assert(
-      fc.property(corpus, fc.array(fc.nat(), { minLength: 1, maxLength: 20 }), fc.integer({ min: 1, max: 10 }), fc.integer({ min: 2, max: 5 }), (docs, picks, k, mod) => {
-        const ix = index(docs);
-        const terms = pickTerms(ix, picks, [1, 0.5, 2]);
-        const filter: DocFilter = (d) => d % mod === 0;
-        expectValidTopK(maxScoreTopK(ix, terms, k, filter).hits, bruteForceScores(ix, terms, { filter }), k);
-      }),
+      fc.property(
+        corpus,
+        fc.array(fc.nat(), { minLength: 1, maxLength: 20 }),
+        fc.integer({ min: 1, max: 10 }),
+        fc.integer({ min: 2, max: 5 }),
+        (docs, picks, k, mod) => {
+          const ix = index(docs);
+          const terms = pickTerms(ix, picks, [1, 0.5, 2]);
+          const filter: DocFilter = (d) => d % mod === 0;
+          expectValidTopK(maxScoreTopK(ix, terms, k, filter).hits, bruteForceScores(ix, terms, { filter }), k);
+        },
+      ),
       { numRuns: 200 },
     );
   });

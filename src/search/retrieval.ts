@@ -91,9 +91,7 @@ export function maxScoreTopK(ix: SearchIndex, terms: readonly ScoringTerm[], k: 
   const imps = ix.postingImpacts;
 
   // Order terms by upper bound, ascending.
-  const order = terms
-    .map((t) => ({ t, ub: t.weight * ix.termMaxImpact[t.id]! }))
-    .sort((a, b) => a.ub - b.ub);
+  const order = terms.map((t) => ({ t, ub: t.weight * ix.termMaxImpact[t.id]! })).sort((a, b) => a.ub - b.ub);
   const weight = new Float64Array(T);
   const prefix = new Float64Array(T); // prefix[i] = Σ ub[0..i]
   const pos = new Int32Array(T);
@@ -215,9 +213,7 @@ export function conjunctive(
     rEnd[i] = off[req[i]!.id + 1]!;
     rW[i] = req[i]!.weight;
   }
-  const opt = optional
-    .map((t) => ({ t, ub: t.weight * ix.termMaxImpact[t.id]! }))
-    .sort((a, b) => b.ub - a.ub);
+  const opt = optional.map((t) => ({ t, ub: t.weight * ix.termMaxImpact[t.id]! })).sort((a, b) => b.ub - a.ub);
   const O = opt.length;
   const oPos = new Int32Array(O);
   const oEnd = new Int32Array(O);

@@ -41,7 +41,20 @@ function matchSpans(text: string, terms: ReadonlyMap<string, number>): Span[] {
 /** A one-syllable word followed by a particle (`후에`, `죄를`) still counts as that word. */
 function isParticleStart(text: string, at: number): boolean {
   const c = text[at];
-  return c === '에' || c === '를' || c === '을' || c === '의' || c === '는' || c === '은' || c === '이' || c === '가' || c === '로' || c === '와' || c === '과' || c === '도';
+  return (
+    c === '에' ||
+    c === '를' ||
+    c === '을' ||
+    c === '의' ||
+    c === '는' ||
+    c === '은' ||
+    c === '이' ||
+    c === '가' ||
+    c === '로' ||
+    c === '와' ||
+    c === '과' ||
+    c === '도'
+  );
 }
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };

@@ -212,7 +212,7 @@ export class PrecedentStore {
     this.sqlite.transaction(() => {
       this.sqlite.exec('DELETE FROM precedent_citations; DELETE FROM precedent_statutes;');
       // In pages: better-sqlite3 cannot write while an iterator is open, and the whole corpus would not fit in memory comfortably.
-      for (let after = 0; ; ) {
+      for (let after = 0; ;) {
         const rows = st.linkSourcesAfter.all(after, 500);
         if (rows.length === 0) break;
         for (const r of rows) this.writeLinks(r.id, r, false);
@@ -263,7 +263,20 @@ export class PrecedentStore {
   async getById(id: string): Promise<Precedent | undefined> {
     const row = await this.db
       .selectFrom('precedents')
-      .select(['id', 'case_number', 'court', 'decision_date', 'case_name', 'case_type', 'holdings', 'summary', 'statutes', 'cited_cases', 'full_text', 'source'])
+      .select([
+        'id',
+        'case_number',
+        'court',
+        'decision_date',
+        'case_name',
+        'case_type',
+        'holdings',
+        'summary',
+        'statutes',
+        'cited_cases',
+        'full_text',
+        'source',
+      ])
       .where('id', '=', id)
       .executeTakeFirst();
     return row ? { ...row, case_type: row.case_type as CaseType } : undefined;
@@ -349,9 +362,7 @@ export class PrecedentStore {
       .orderBy('p.id')
       .execute();
     const seen = new Set<string>();
-    return rows
-      .filter((r) => !seen.has(r.id) && seen.add(r.id))
-      .map((r) => ({ ...r, case_type: r.case_type as CaseType, in_reference: r.in_reference === 1 }));
+    return rows.filter((r) => !seen.has(r.id) && seen.add(r.id)).map((r) => ({ ...r, case_type: r.case_type as CaseType, in_reference: r.in_reference === 1 }));
   }
 
   /**
@@ -359,7 +370,13 @@ export class PrecedentStore {
    * they use for the law: listed in 참조조문 first, then by how often the text
    * cites it, then newest. `law` is the spelling most decisions use.
    */
-  async statuteApplications(name: string, article: number, sub: number, offset: number, limit: number): Promise<{ law: string | null; total: number; items: StatuteApplication[] }> {
+  async statuteApplications(
+    name: string,
+    article: number,
+    sub: number,
+    offset: number,
+    limit: number,
+  ): Promise<{ law: string | null; total: number; items: StatuteApplication[] }> {
     const key = lawKey(name);
     const where = this.db.selectFrom('precedent_statutes as s').where('s.law_key', '=', key).where('s.article', '=', article).where('s.article_sub', '=', sub);
     const { n } = await where.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();

@@ -25,7 +25,7 @@ describe('toPlainStyle', () => {
     }
   });
 
-  it('keeps polite endings out of a similar-case query\'s selected terms', () => {
+  it("keeps polite endings out of a similar-case query's selected terms", () => {
     const index = buildIndex(readSample().map(toIndexable), searchParamsOf(loadConfig({ env: {} })).bm25, 'test');
     const { settings } = searchParamsOf(loadConfig({ env: {} }));
     const description =

@@ -87,7 +87,10 @@ export function stringSink(emit: (term: string) => void): TokenSink {
 /** Index tokens of a text as an array (tests, explain, small inputs). */
 export function indexTokens(text: string): string[] {
   const out: string[] = [];
-  forEachIndexToken(text, stringSink((t) => out.push(t)));
+  forEachIndexToken(
+    text,
+    stringSink((t) => out.push(t)),
+  );
   return out;
 }
 
@@ -172,7 +175,6 @@ function emitWordForm(text: string, start: number, stemEnd: number, sink: TokenS
   }
   return 0;
 }
-
 
 /**
  * Version of the token rules above. Stored in the search index: an index

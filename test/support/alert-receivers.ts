@@ -22,7 +22,11 @@ export async function startWebhook(): Promise<{ url: string; posts: Record<strin
 }
 
 /** A real SMTP server (smtp-server) on loopback that keeps every message it accepts, with its envelope. */
-export async function startSmtp(): Promise<{ port: number; mails: { from: string; to: string[]; raw: string; user: string | undefined }[]; close(): Promise<void> }> {
+export async function startSmtp(): Promise<{
+  port: number;
+  mails: { from: string; to: string[]; raw: string; user: string | undefined }[];
+  close(): Promise<void>;
+}> {
   const mails: { from: string; to: string[]; raw: string; user: string | undefined }[] = [];
   const server = new SMTPServer({
     authOptional: true,

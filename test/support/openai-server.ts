@@ -71,7 +71,9 @@ export async function startFakeLlm(): Promise<FakeLlm> {
         let gone = false;
         res.on('close', () => (gone = true));
         if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
-          res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `no route ${req.url}`, type: 'invalid_request_error' } }));
+          res
+            .writeHead(404, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ error: { message: `no route ${req.url}`, type: 'invalid_request_error' } }));
           return;
         }
         const body = JSON.parse(raw) as RecordedRequest['body'];

@@ -7,9 +7,17 @@ export async function runAlertTest(opts: GlobalOptions & { json?: boolean }): Pr
   const config = cliConfig(opts);
   const alerter = new Alerter(config.alerts, config.server.instanceId || os.hostname());
   if (alerter.configured.length === 0) {
-    throw new CliError('알림 채널이 없습니다. ALAW_ALERTS_WEBHOOK_URL(Mattermost/Slack 웹훅) 또는 ALAW_ALERTS_SMTP_HOST와 ALAW_ALERTS_TO(이메일)를 설정하세요.', EXIT.usage);
+    throw new CliError(
+      '알림 채널이 없습니다. ALAW_ALERTS_WEBHOOK_URL(Mattermost/Slack 웹훅) 또는 ALAW_ALERTS_SMTP_HOST와 ALAW_ALERTS_TO(이메일)를 설정하세요.',
+      EXIT.usage,
+    );
   }
-  const results = await alerter.send({ key: 'test', severity: 'test', title: 'ALaw AI-Backend 알림 시험', detail: `alaw alert test (${os.userInfo().username}@${os.hostname()})에서 보낸 시험 알림입니다.` });
+  const results = await alerter.send({
+    key: 'test',
+    severity: 'test',
+    title: 'ALaw AI-Backend 알림 시험',
+    detail: `alaw alert test (${os.userInfo().username}@${os.hostname()})에서 보낸 시험 알림입니다.`,
+  });
   if (opts.json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
   else for (const r of results) process.stdout.write(`${r.ok ? '✓' : '✗'} ${r.channel}${r.ok ? ': 보냈습니다' : `: 실패 — ${r.error}`}\n`);
   return results.every((r) => r.ok) ? EXIT.ok : EXIT.failure;

@@ -4,7 +4,11 @@ import { CASE_TYPES } from '../../corpus/index.js';
 import { CliError, EXIT, withServices, type GlobalOptions } from '../context.js';
 
 /** `alaw analyze FILE|-`: the same analysis as POST /api/analysis, run here, printed as Markdown or JSON. */
-export async function runAnalyze(file: string, opts: { json?: boolean; caseType?: string; limit?: number; narrative?: boolean }, g: GlobalOptions): Promise<number> {
+export async function runAnalyze(
+  file: string,
+  opts: { json?: boolean; caseType?: string; limit?: number; narrative?: boolean },
+  g: GlobalOptions,
+): Promise<number> {
   let description: string;
   try {
     description = fs.readFileSync(file === '-' ? 0 : file, 'utf8');
@@ -17,7 +21,12 @@ export async function runAnalyze(file: string, opts: { json?: boolean; caseType?
   return withServices(g, { seed: true }, async (s) => {
     // The model (when configured) gets the analysis task's timeout here too.
     const deadlineMs = Date.now() + s.config.queue.limits.analysis.timeout * 1000;
-    const r = await runAnalysis(s, narrativeWriter(s), { description, case_type: opts.caseType, limit: opts.limit, narrative: opts.narrative }, { signal: new AbortController().signal, deadlineMs });
+    const r = await runAnalysis(
+      s,
+      narrativeWriter(s),
+      { description, case_type: opts.caseType, limit: opts.limit, narrative: opts.narrative },
+      { signal: new AbortController().signal, deadlineMs },
+    );
     process.stdout.write((opts.json ? JSON.stringify(r, null, 2) : r.report_markdown) + '\n');
     return EXIT.ok;
   });

@@ -24,7 +24,8 @@ export async function runBackup(opts: Common & { withIndex?: boolean; withConfig
     keepDays = Number(opts.keepDays);
   }
   const configFile = opts.withConfig ? configFileOf(opts) : null;
-  if (opts.withConfig && !configFile) throw new CliError('--with-config: 설정 파일이 없습니다 (--config 또는 ALAW_CONFIG_FILE). 환경 변수만 쓰는 설정은 배포 도구에 있습니다.', EXIT.usage);
+  if (opts.withConfig && !configFile)
+    throw new CliError('--with-config: 설정 파일이 없습니다 (--config 또는 ALAW_CONFIG_FILE). 환경 변수만 쓰는 설정은 배포 도구에 있습니다.', EXIT.usage);
   const dir = opts.dir ?? config.backup.dir;
   const r = await createBackup(config, { dir, withIndex: opts.withIndex, configFile, keepDays }).catch(wrap);
   if (opts.json) {
@@ -32,7 +33,16 @@ export async function runBackup(opts: Common & { withIndex?: boolean; withConfig
     return EXIT.ok;
   }
   const lines = [`백업 완료: ${r.manifestFile}`];
-  for (const f of r.manifest.files) lines.push(`  ${f.file}  ${kb(f.bytes)}  sha256 ${f.sha256.slice(0, 12)}…${f.rows ? `  ${Object.entries(f.rows).map(([t, n]) => `${t} ${n}`).join(', ')}` : ''}`);
+  for (const f of r.manifest.files)
+    lines.push(
+      `  ${f.file}  ${kb(f.bytes)}  sha256 ${f.sha256.slice(0, 12)}…${
+        f.rows
+          ? `  ${Object.entries(f.rows)
+              .map(([t, n]) => `${t} ${n}`)
+              .join(', ')}`
+          : ''
+      }`,
+    );
   if (r.pruned.length) lines.push(`${keepDays}일보다 오래된 백업 파일 ${r.pruned.length}개를 지웠습니다.`);
   lines.push(`검증: alaw backup verify ${r.manifest.stamp}   복원: alaw restore ${r.manifest.stamp} --yes`);
   process.stdout.write(lines.join('\n') + '\n');
@@ -46,7 +56,16 @@ export async function runBackupVerify(ref: string, opts: Common): Promise<number
   if (opts.json) process.stdout.write(JSON.stringify({ ok: true, ...r }, null, 2) + '\n');
   else {
     const lines = [`백업 ${r.stamp}: 정상 (체크섬 일치, 임시 복원 후 행 수 일치)`];
-    for (const f of r.files) lines.push(`  ${f.file}${f.rows ? `  ${Object.entries(f.rows).map(([t, n]) => `${t} ${n}`).join(', ')}` : ''}`);
+    for (const f of r.files)
+      lines.push(
+        `  ${f.file}${
+          f.rows
+            ? `  ${Object.entries(f.rows)
+                .map(([t, n]) => `${t} ${n}`)
+                .join(', ')}`
+            : ''
+        }`,
+      );
     process.stdout.write(lines.join('\n') + '\n');
   }
   return EXIT.ok;
@@ -64,7 +83,10 @@ export async function runRestore(ref: string, opts: Common & { yes?: boolean; fo
   }
   const targets = manifest.files.map((f) => `${f.kind}(${f.file})`).join(', ');
   if (!opts.yes) {
-    throw new CliError(`백업 ${manifest.stamp}(${manifest.created_at})로 지금 데이터를 바꿉니다: ${targets}. 먼저 지금 상태를 자동으로 백업합니다. 실행하려면 --yes를 붙이세요.`, EXIT.usage);
+    throw new CliError(
+      `백업 ${manifest.stamp}(${manifest.created_at})로 지금 데이터를 바꿉니다: ${targets}. 먼저 지금 상태를 자동으로 백업합니다. 실행하려면 --yes를 붙이세요.`,
+      EXIT.usage,
+    );
   }
   if (!opts.force && (config.queue.databaseUrl || fs.existsSync(config.paths.queueDatabase))) {
     const store = await openQueueStore(config, createLogger('silent', 2)).catch(() => null);
@@ -81,7 +103,16 @@ export async function runRestore(ref: string, opts: Common & { yes?: boolean; fo
   if (opts.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
   else {
     const lines = [`복원 완료: 백업 ${r.stamp}`, `  복원 전 상태의 백업: ${r.safety_backup}`];
-    for (const x of r.restored) lines.push(`  ${x.kind} → ${x.target}${x.rows ? `  ${Object.entries(x.rows).map(([t, n]) => `${t} ${n}`).join(', ')}` : ''}`);
+    for (const x of r.restored)
+      lines.push(
+        `  ${x.kind} → ${x.target}${
+          x.rows
+            ? `  ${Object.entries(x.rows)
+                .map(([t, n]) => `${t} ${n}`)
+                .join(', ')}`
+            : ''
+        }`,
+      );
     lines.push('서버를 시작하면 검색 색인이 복원된 데이터와 다르면 다시 만들어집니다.');
     process.stdout.write(lines.join('\n') + '\n');
   }

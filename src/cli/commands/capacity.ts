@@ -25,7 +25,8 @@ export interface CapacityOptions extends GlobalOptions {
 function positive(name: string, raw: string | undefined, fallback: number, integer = false): number {
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!/^\d+(\.\d+)?$/u.test(raw) || !(n > 0) || (integer && !Number.isInteger(n))) throw new CliError(`${name}는 0보다 큰 ${integer ? '정수' : '수'}여야 합니다 (받은 값: ${raw}).`, EXIT.usage);
+  if (!/^\d+(\.\d+)?$/u.test(raw) || !(n > 0) || (integer && !Number.isInteger(n)))
+    throw new CliError(`${name}는 0보다 큰 ${integer ? '정수' : '수'}여야 합니다 (받은 값: ${raw}).`, EXIT.usage);
   return n;
 }
 
@@ -43,7 +44,10 @@ function parseUsers(raw: string): number[] {
  * admission, search, snippets, JSON) and analyses on the loaded corpus: CPU and wall seconds each,
  * and the serving memory. The queue is a scratch SQLite file, never the service's own.
  */
-async function measure(g: GlobalOptions, samples: number): Promise<Measurements & { searches: number; analyses: number; documents: number; searchConcurrency: number }> {
+async function measure(
+  g: GlobalOptions,
+  samples: number,
+): Promise<Measurements & { searches: number; analyses: number; documents: number; searchConcurrency: number }> {
   const base = cliConfig(g);
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'alaw-capacity-'));
   const config = loadConfig({
@@ -91,7 +95,9 @@ async function measure(g: GlobalOptions, samples: number): Promise<Measurements 
     const st = await timeAll(searches, search);
     const analyses = Math.max(5, Math.floor(samples / 10));
     const deadlineMs = Date.now() + 3_600_000;
-    const at = await timeAll(analyses, (k) => runAnalysis(s, null, { description: texts[k % texts.length]!.slice(0, 1000) }, { signal: new AbortController().signal, deadlineMs }));
+    const at = await timeAll(analyses, (k) =>
+      runAnalysis(s, null, { description: texts[k % texts.length]!.slice(0, 1000) }, { signal: new AbortController().signal, deadlineMs }),
+    );
     return {
       searchCpuS: st.cpu,
       searchWallS: st.wall,
@@ -130,12 +136,28 @@ export async function runCapacity(opts: CapacityOptions): Promise<number> {
   const m = opts.measured ? await measure(opts, samples) : null;
   const measured = m ? users.map((u) => measuredEstimate(u, m, usage, m.searchConcurrency)) : null;
   if (opts.json) {
-    process.stdout.write(JSON.stringify({ guide: { constants, estimates: guide }, measured: m ? { measurements: m, usage, estimates: measured } : null }, null, 2) + '\n');
+    process.stdout.write(
+      JSON.stringify({ guide: { constants, estimates: guide }, measured: m ? { measurements: m, usage, estimates: measured } : null }, null, 2) + '\n',
+    );
     return EXIT.ok;
   }
-  const out: string[] = ['운영 가이드의 공식 (사용자당 CPU ' + constants.cpuPerUser + '코어, 메모리 ' + constants.memoryPerUserMb + ' MB, 기본 CPU ' + constants.baseCpu + '코어, 메모리 ' + constants.baseMemoryMb + ' MB; 권장은 CPU +50 %, 메모리 +30 %):', ''];
+  const out: string[] = [
+    '운영 가이드의 공식 (사용자당 CPU ' +
+      constants.cpuPerUser +
+      '코어, 메모리 ' +
+      constants.memoryPerUserMb +
+      ' MB, 기본 CPU ' +
+      constants.baseCpu +
+      '코어, 메모리 ' +
+      constants.baseMemoryMb +
+      ' MB; 권장은 CPU +50 %, 메모리 +30 %):',
+    '',
+  ];
   out.push('| 동시 사용자 | 필요 CPU | 필요 메모리 | 권장 CPU | 권장 메모리 |', '| ---: | ---: | ---: | ---: | ---: |');
-  for (const e of guide) out.push(`| ${e.concurrent_users} | ${e.required_cpu_cores}코어 | ${e.required_memory_mb} MB | ${e.recommended_cpu_cores}코어 | ${e.recommended_memory_mb} MB |`);
+  for (const e of guide)
+    out.push(
+      `| ${e.concurrent_users} | ${e.required_cpu_cores}코어 | ${e.required_memory_mb} MB | ${e.recommended_cpu_cores}코어 | ${e.recommended_memory_mb} MB |`,
+    );
   for (const e of guide) out.push(`동시 사용자 ${e.concurrent_users}명: CPU ${e.recommended_cpu_cores}코어, 메모리 ${e.recommended_memory_mb}MB`);
   if (m && measured) {
     out.push(
@@ -148,7 +170,9 @@ export async function runCapacity(opts: CapacityOptions): Promise<number> {
       '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     );
     for (const e of measured) {
-      out.push(`| ${e.concurrent_users} | ${e.searches_per_second} | ${e.analyses_per_second} | ${e.in_flight} | ${e.instances} | ${e.required_cpu_cores}코어 | ${e.required_memory_mb} MB | ${e.recommended_cpu_cores}코어 | ${e.recommended_memory_mb} MB |`);
+      out.push(
+        `| ${e.concurrent_users} | ${e.searches_per_second} | ${e.analyses_per_second} | ${e.in_flight} | ${e.instances} | ${e.required_cpu_cores}코어 | ${e.required_memory_mb} MB | ${e.recommended_cpu_cores}코어 | ${e.recommended_memory_mb} MB |`,
+      );
     }
     out.push('', '언어 모델 서술은 모델 서버의 자원을 쓰므로 이 표에 들어 있지 않습니다.');
   } else {

@@ -53,7 +53,10 @@ export async function runImport(file: string, opts: ImportOptions): Promise<numb
         `${file}: ${n(report.lines)}줄 읽음 — 새로 추가 ${n(report.inserted)}건, 갱신 ${n(report.updated)}건${report.merged ? ` (기존 판례와 병합 ${n(report.merged)}건)` : ''}, 변경 없음 ${n(report.unchanged)}건, 거부 ${n(report.rejected)}줄 (${(report.ms / 1000).toFixed(1)}초)`,
       ];
       if (report.rejected > SHOWN_PROBLEMS) lines.push(`거부된 줄이 많아 앞의 ${SHOWN_PROBLEMS}줄만 표시했습니다. 전체 목록은 --json 으로 보세요.`);
-      if (indexInfo) lines.push(`검색 색인을 다시 만들었습니다: ${n(indexInfo.documents)}건, ${(indexInfo.ms / 1000).toFixed(1)}초 (실행 중인 서버는 ${config.search.reloadCheckSeconds}초 안에 새 색인을 불러옵니다)`);
+      if (indexInfo)
+        lines.push(
+          `검색 색인을 다시 만들었습니다: ${n(indexInfo.documents)}건, ${(indexInfo.ms / 1000).toFixed(1)}초 (실행 중인 서버는 ${config.search.reloadCheckSeconds}초 안에 새 색인을 불러옵니다)`,
+        );
       else if (!opts.index && changed) lines.push('검색 색인은 다시 만들지 않았습니다 (--no-index). alaw index 를 실행하거나 서버를 다시 시작하세요.');
       process.stdout.write(lines.join('\n') + '\n');
     }

@@ -56,7 +56,8 @@ function envKeys(g: GlobalOptions): ApiKeyRecord[] {
     [auth.adminTokens, 'admin', 'ALAW_ADMIN_TOKEN'],
     [auth.userTokens, 'user', 'ALAW_USER_TOKENS'],
   ] as const) {
-    for (const t of tokenList(list)) out.push({ id: envKeyId(t), name: `${name} (환경 변수)`, role, prefix: '-', created_at: '-', last_used_at: null, revoked_at: null });
+    for (const t of tokenList(list))
+      out.push({ id: envKeyId(t), name: `${name} (환경 변수)`, role, prefix: '-', created_at: '-', last_used_at: null, revoked_at: null });
   }
   return out;
 }
@@ -72,13 +73,28 @@ export async function runKeysList(opts: GlobalOptions & { all?: boolean; json?: 
         return EXIT.ok;
       }
       if (keys.length === 0) {
-        process.stdout.write('API 키가 없습니다. 이 상태에서 서버는 같은 컴퓨터(127.0.0.1)에서 온 요청만 키 없이 받습니다.\n키 만들기: alaw keys create --name 이름 [--role admin]\n');
+        process.stdout.write(
+          'API 키가 없습니다. 이 상태에서 서버는 같은 컴퓨터(127.0.0.1)에서 온 요청만 키 없이 받습니다.\n키 만들기: alaw keys create --name 이름 [--role admin]\n',
+        );
         return EXIT.ok;
       }
       const lines = keys.map((k) =>
-        [k.id.padEnd(18), k.role.padEnd(6), k.prefix.padEnd(14), k.created_at.slice(0, 19).padEnd(20), (k.last_used_at?.slice(0, 19) ?? '-').padEnd(20), k.revoked_at ? `폐기 ${k.revoked_at.slice(0, 19)}` : '유효', ' ', k.name].join(' '),
+        [
+          k.id.padEnd(18),
+          k.role.padEnd(6),
+          k.prefix.padEnd(14),
+          k.created_at.slice(0, 19).padEnd(20),
+          (k.last_used_at?.slice(0, 19) ?? '-').padEnd(20),
+          k.revoked_at ? `폐기 ${k.revoked_at.slice(0, 19)}` : '유효',
+          ' ',
+          k.name,
+        ].join(' '),
       );
-      process.stdout.write([`${'id'.padEnd(18)} ${'역할'.padEnd(5)} ${'앞부분'.padEnd(12)} ${'만든 시각(UTC)'.padEnd(16)} ${'마지막 사용'.padEnd(15)} 상태   이름`, ...lines].join('\n') + '\n');
+      process.stdout.write(
+        [`${'id'.padEnd(18)} ${'역할'.padEnd(5)} ${'앞부분'.padEnd(12)} ${'만든 시각(UTC)'.padEnd(16)} ${'마지막 사용'.padEnd(15)} 상태   이름`, ...lines].join(
+          '\n',
+        ) + '\n',
+      );
       return EXIT.ok;
     },
     true,
@@ -87,7 +103,8 @@ export async function runKeysList(opts: GlobalOptions & { all?: boolean; json?: 
 
 /** `alaw keys revoke ID`: the key stops working on every instance within `auth.keyCacheSeconds`. */
 export async function runKeysRevoke(id: string, opts: GlobalOptions & { json?: boolean }): Promise<number> {
-  if (id.startsWith('env:')) throw new CliError('환경 변수로 준 키는 여기서 폐기할 수 없습니다. ALAW_ADMIN_TOKEN/ALAW_USER_TOKENS에서 빼고 서버를 다시 시작하세요.', EXIT.usage);
+  if (id.startsWith('env:'))
+    throw new CliError('환경 변수로 준 키는 여기서 폐기할 수 없습니다. ALAW_ADMIN_TOKEN/ALAW_USER_TOKENS에서 빼고 서버를 다시 시작하세요.', EXIT.usage);
   if (!/^key_[0-9a-f]{12}$/.test(id)) throw new CliError(`키 id 형식이 아닙니다: ${id} (alaw keys list로 확인하세요. 예: key_1a2b3c4d5e6f)`, EXIT.usage);
   return withStore(opts, async (store) => {
     const key = await store.keys.revoke(id);

@@ -1,9 +1,17 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { createLogger } from '../../ops/index.js';
-import { openQueueStore, TASK_STATUSES, TASK_TYPE_NAMES as TYPE_KO, TASK_TYPES, taskTypeOf, type QueueStore, type TaskRecord, type TaskType } from '../../queue/index.js';
+import {
+  openQueueStore,
+  TASK_STATUSES,
+  TASK_TYPE_NAMES as TYPE_KO,
+  TASK_TYPES,
+  taskTypeOf,
+  type QueueStore,
+  type TaskRecord,
+  type TaskType,
+} from '../../queue/index.js';
 import { CliError, cliConfig, EXIT, type GlobalOptions } from '../context.js';
-
 
 /** Opens the queue database (`data/queue.db` or DATABASE_URL) for a command; `create`: make the SQLite file when it does not exist yet. */
 export async function withStore<T>(g: GlobalOptions, run: (store: QueueStore) => Promise<T>, create = false): Promise<T> {
@@ -40,18 +48,30 @@ function taskLine(t: TaskRecord): string {
  */
 export async function runQueueStatus(opts: GlobalOptions & { json?: boolean; limit: number }): Promise<number> {
   return withStore(opts, async (store) => {
-    const [counts, oldest, instances, processing] = await Promise.all([store.counts(), store.oldestPending(), store.instances(90_000), store.list('processing', opts.limit)]);
+    const [counts, oldest, instances, processing] = await Promise.all([
+      store.counts(),
+      store.oldestPending(),
+      store.instances(90_000),
+      store.list('processing', opts.limit),
+    ]);
     if (opts.json) {
-      process.stdout.write(JSON.stringify({ backend: { kind: store.kind, location: store.location }, counts, oldest_pending: oldest, instances, processing }, null, 2) + '\n');
+      process.stdout.write(
+        JSON.stringify({ backend: { kind: store.kind, location: store.location }, counts, oldest_pending: oldest, instances, processing }, null, 2) + '\n',
+      );
       return EXIT.ok;
     }
     const out: string[] = [`작업 큐: ${store.kind} (${store.location})`, ''];
     out.push(`${'type'.padEnd(9)}${TASK_STATUSES.map((s) => s.padStart(11)).join('')}   가장 오래 기다린 작업`);
     for (const t of TASK_TYPES) {
       const o = oldest[t];
-      out.push(`${t.padEnd(9)}${TASK_STATUSES.map((s) => String(counts[t][s]).padStart(11)).join('')}   ${o === null ? '-' : `${Math.round((Date.now() - o) / 1000)}초`}`);
+      out.push(
+        `${t.padEnd(9)}${TASK_STATUSES.map((s) => String(counts[t][s]).padStart(11)).join('')}   ${o === null ? '-' : `${Math.round((Date.now() - o) / 1000)}초`}`,
+      );
     }
-    out.push('', `살아 있는 인스턴스 ${instances.length}개${instances.length ? ': ' + instances.map((i) => `${i.instance_id}${i.draining ? '(종료 중)' : ''}`).join(', ') : ' (서버가 꺼져 있거나 하트비트가 90초 넘게 없음)'}`);
+    out.push(
+      '',
+      `살아 있는 인스턴스 ${instances.length}개${instances.length ? ': ' + instances.map((i) => `${i.instance_id}${i.draining ? '(종료 중)' : ''}`).join(', ') : ' (서버가 꺼져 있거나 하트비트가 90초 넘게 없음)'}`,
+    );
     out.push('', processing.length ? `처리 중인 작업 (오래된 순, 최대 ${opts.limit}건):` : '처리 중인 작업 없음');
     for (const t of processing) out.push(taskLine(t));
     process.stdout.write(out.join('\n') + '\n');
@@ -70,7 +90,10 @@ export async function runQueueClear(opts: GlobalOptions & { type?: string; yes?:
     const counts = await store.counts(true);
     const pending = type ? counts[type].pending : TASK_TYPES.reduce((n, t) => n + counts[t].pending, 0);
     if (!opts.yes) {
-      throw new CliError(`대기 중인 ${type ? TYPE_KO[type] + ' ' : ''}작업 ${pending}건을 취소합니다. 실행하려면 --yes를 붙이세요 (실행 중인 작업은 건드리지 않습니다).`, EXIT.usage);
+      throw new CliError(
+        `대기 중인 ${type ? TYPE_KO[type] + ' ' : ''}작업 ${pending}건을 취소합니다. 실행하려면 --yes를 붙이세요 (실행 중인 작업은 건드리지 않습니다).`,
+        EXIT.usage,
+      );
     }
     const who = `alaw queue clear (${os.userInfo().username}@${os.hostname()})`;
     const rows = await store.cancelPending(type, `관리자가 대기열을 비웠습니다 (${who}).`);

@@ -41,7 +41,8 @@ export async function runWatchdog(opts: WatchdogOptions): Promise<number> {
     if (err instanceof ConfigError) throw new CliError(err.message, EXIT.usage);
     throw err;
   }
-  if (!/^https?:\/\/[^\s/]+/u.test(config.watchdog.url)) throw new CliError(`--url은 http:// 또는 https:// 주소여야 합니다 (받은 값: ${config.watchdog.url}).`, EXIT.usage);
+  if (!/^https?:\/\/[^\s/]+/u.test(config.watchdog.url))
+    throw new CliError(`--url은 http:// 또는 https:// 주소여야 합니다 (받은 값: ${config.watchdog.url}).`, EXIT.usage);
   const alerter = new Alerter(config.alerts, `watchdog@${os.hostname()}`);
   const dog = new Watchdog({ settings: config.watchdog, alerter, repeatMinutes: config.alerts.repeatMinutes });
   const report = (outcome: string): void => void process.stdout.write(`${outcome}\n`);

@@ -61,7 +61,13 @@ export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerService
   app.post(
     '/api/analysis',
     {
-      config: { paramErrorCodes: { description: 'ALAW_ERR_ANALYSIS_DESCRIPTION_LENGTH', 'description.required': 'ALAW_ERR_ANALYSIS_DESCRIPTION_REQUIRED', case_type: 'ALAW_ERR_ANALYSIS_CASE_TYPE_INVALID' } },
+      config: {
+        paramErrorCodes: {
+          description: 'ALAW_ERR_ANALYSIS_DESCRIPTION_LENGTH',
+          'description.required': 'ALAW_ERR_ANALYSIS_DESCRIPTION_REQUIRED',
+          case_type: 'ALAW_ERR_ANALYSIS_CASE_TYPE_INVALID',
+        },
+      },
       schema: {
         summary: '사건 분석 요청',
         description:
@@ -69,7 +75,13 @@ export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerService
         tags: ['분석'],
         body: AnalysisBody,
         response: {
-          202: Type.Object({ id: Type.String(), status: Type.Literal('pending'), status_url: Type.String(), position: Type.Integer(), estimated_wait_s: Type.Integer() }),
+          202: Type.Object({
+            id: Type.String(),
+            status: Type.Literal('pending'),
+            status_url: Type.String(),
+            position: Type.Integer(),
+            estimated_wait_s: Type.Integer(),
+          }),
           400: ErrorBody,
           429: ErrorBody,
           503: ErrorBody,
@@ -78,9 +90,19 @@ export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerService
     },
     async (request, reply) => {
       const { description, case_type, options } = request.body;
-      const t = await services.queue.submit('analysis', { description, case_type, limit: options?.limit, narrative: options?.narrative, submitted_by: request.principal?.id ?? 'local', request_id: String(request.id) });
+      const t = await services.queue.submit('analysis', {
+        description,
+        case_type,
+        limit: options?.limit,
+        narrative: options?.narrative,
+        submitted_by: request.principal?.id ?? 'local',
+        request_id: String(request.id),
+      });
       const statusUrl = `/api/analysis/${t.id}`;
-      return reply.status(202).header('location', statusUrl).send({ id: t.id, status: 'pending' as const, status_url: statusUrl, position: t.position, estimated_wait_s: t.estimated_wait_s });
+      return reply
+        .status(202)
+        .header('location', statusUrl)
+        .send({ id: t.id, status: 'pending' as const, status_url: statusUrl, position: t.position, estimated_wait_s: t.estimated_wait_s });
     },
   );
 
@@ -101,9 +123,15 @@ export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerService
       const t = await findAnalysis(id, request.principal);
       const outcome = await services.queue.cancel(id, `DELETE ${request.ip}`);
       if (outcome === 'running_elsewhere') {
-        throw new AlawError('ALAW_ERR_ANALYSIS_RUNNING_ELSEWHERE', 409, '다른 서버 인스턴스에서 실행 중인 분석이어서 여기서 취소할 수 없습니다. 곧 끝납니다 (제한 시간 안에).', { id });
+        throw new AlawError(
+          'ALAW_ERR_ANALYSIS_RUNNING_ELSEWHERE',
+          409,
+          '다른 서버 인스턴스에서 실행 중인 분석이어서 여기서 취소할 수 없습니다. 곧 끝납니다 (제한 시간 안에).',
+          { id },
+        );
       }
-      if (outcome !== 'cancelled') throw new AlawError('ALAW_ERR_ANALYSIS_FINISHED', 409, `이미 끝난 분석입니다 (상태: ${t.status}).`, { id, status: t.status });
+      if (outcome !== 'cancelled')
+        throw new AlawError('ALAW_ERR_ANALYSIS_FINISHED', 409, `이미 끝난 분석입니다 (상태: ${t.status}).`, { id, status: t.status });
       return { id, status: 'cancelled' as const };
     },
   );
@@ -142,7 +170,7 @@ export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerService
       let streamed = '';
       let lastBeat = Date.now();
       const until = Date.now() + 10 * 60_000;
-      for (let t: typeof first | null = first; !closed && Date.now() < until; ) {
+      for (let t: typeof first | null = first; !closed && Date.now() < until;) {
         if (!t) break;
         const terminal = t.status !== 'pending' && t.status !== 'processing';
         // A finished task's last stage is history, not progress: it ends with done/failed below.

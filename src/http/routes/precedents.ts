@@ -63,9 +63,14 @@ export const precedentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
     async (request) => {
       const p = await services.store.getById(request.params.id);
       if (!p) {
-        throw new AlawError('ALAW_ERR_PRECEDENT_NOT_FOUND', 404, `id가 ${request.params.id}인 판례가 없습니다. 사건번호로 찾으려면 /api/precedents?case_number=… 를 쓰세요.`, {
-          id: request.params.id,
-        });
+        throw new AlawError(
+          'ALAW_ERR_PRECEDENT_NOT_FOUND',
+          404,
+          `id가 ${request.params.id}인 판례가 없습니다. 사건번호로 찾으려면 /api/precedents?case_number=… 를 쓰세요.`,
+          {
+            id: request.params.id,
+          },
+        );
       }
       return p;
     },
@@ -77,11 +82,14 @@ export const precedentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
       config: { paramErrorCodes: { case_number: 'ALAW_ERR_PRECEDENT_CASE_NUMBER_INVALID', court: 'ALAW_ERR_PRECEDENT_CASE_NUMBER_INVALID' } },
       schema: {
         summary: '사건번호로 판례 찾기',
-        description: '띄어쓰기(`2016 다 276177`), 법원 접두어(`(제주)2014나1166`), 병합 번호(`2009다78863, 78870`), 여러 사건번호(`92다41054, 93다42016`), 전각 숫자를 허용합니다. 같은 번호가 여러 법원에 있으면 모두 돌려줍니다.',
+        description:
+          '띄어쓰기(`2016 다 276177`), 법원 접두어(`(제주)2014나1166`), 병합 번호(`2009다78863, 78870`), 여러 사건번호(`92다41054, 93다42016`), 전각 숫자를 허용합니다. 같은 번호가 여러 법원에 있으면 모두 돌려줍니다.',
         tags: ['판례'],
         querystring: Type.Object({
           case_number: Type.String({ minLength: 1, maxLength: 200, description: '사건번호', examples: ['94나3943'] }),
-          court: Type.Optional(Type.String({ maxLength: 100, description: '법원명 또는 그 일부 (여러 법원에 같은 번호가 있을 때; 전주지방법원, 전주지법, 전주)' })),
+          court: Type.Optional(
+            Type.String({ maxLength: 100, description: '법원명 또는 그 일부 (여러 법원에 같은 번호가 있을 때; 전주지방법원, 전주지법, 전주)' }),
+          ),
         }),
         response: { 200: Type.Object({ case_number: Type.String(), total: Type.Integer(), items: Type.Array(PrecedentSummarySchema) }), 400: ErrorBody },
       },
@@ -123,7 +131,12 @@ export const precedentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
     '/api/statutes/:law/:article/precedents',
     {
       config: {
-        paramErrorCodes: { law: 'ALAW_ERR_STATUTE_LAW_INVALID', article: 'ALAW_ERR_STATUTE_ARTICLE_INVALID', page: 'ALAW_ERR_SEARCH_PAGE_INVALID', size: 'ALAW_ERR_SEARCH_SIZE_INVALID' },
+        paramErrorCodes: {
+          law: 'ALAW_ERR_STATUTE_LAW_INVALID',
+          article: 'ALAW_ERR_STATUTE_ARTICLE_INVALID',
+          page: 'ALAW_ERR_SEARCH_PAGE_INVALID',
+          size: 'ALAW_ERR_SEARCH_SIZE_INVALID',
+        },
       },
       schema: {
         summary: '법조문을 적용한 판례',
@@ -144,11 +157,18 @@ export const precedentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
     async (request) => {
       const law = request.params.law.normalize('NFC').replace(/\s+/gu, ' ').trim();
       if (!law || !/[가-힣]/u.test(law)) {
-        throw new AlawError('ALAW_ERR_STATUTE_LAW_INVALID', 400, `법령 이름이 아닙니다: ${JSON.stringify(request.params.law)}. 예: 민법, 형법, 도로교통법`, { parameter: 'law' });
+        throw new AlawError('ALAW_ERR_STATUTE_LAW_INVALID', 400, `법령 이름이 아닙니다: ${JSON.stringify(request.params.law)}. 예: 민법, 형법, 도로교통법`, {
+          parameter: 'law',
+        });
       }
       const parsed = parseArticle(request.params.article);
       if (!parsed) {
-        throw new AlawError('ALAW_ERR_STATUTE_ARTICLE_INVALID', 400, `조문 번호 형식이 아닙니다: ${JSON.stringify(request.params.article)}. 예: 750, 제750조, 47의2`, { parameter: 'article' });
+        throw new AlawError(
+          'ALAW_ERR_STATUTE_ARTICLE_INVALID',
+          400,
+          `조문 번호 형식이 아닙니다: ${JSON.stringify(request.params.article)}. 예: 750, 제750조, 47의2`,
+          { parameter: 'article' },
+        );
       }
       const page = request.query.page ?? 1;
       const size = request.query.size ?? 20;

@@ -89,7 +89,8 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }
       config: { access: 'local' },
       schema: {
         summary: '큐 상세 상태',
-        description: '종류별 제한과 현재 프로필(conservative/optimized), 상태별 작업 수, 가장 오래 기다린 작업, 최근 15분 대기·실행 시간 p50/p95, 거절 수, 인스턴스 목록, 상태 판정 이유.',
+        description:
+          '종류별 제한과 현재 프로필(conservative/optimized), 상태별 작업 수, 가장 오래 기다린 작업, 최근 15분 대기·실행 시간 p50/p95, 거절 수, 인스턴스 목록, 상태 판정 이유.',
         tags: ['운영'],
         response: { 200: Type.Object({}, { additionalProperties: true }) },
       },
@@ -151,7 +152,8 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }
       config: { paramErrorCodes: { id: 'ALAW_ERR_TASK_ID_INVALID' } },
       schema: {
         summary: '작업 상태',
-        description: '작업의 상태, 대기 순서와 예상 대기 시간, 결과 또는 오류. 요청 내용(payload)은 보여 주지 않습니다. 다른 키로 만든 작업은 관리자 키가 아니면 404입니다.',
+        description:
+          '작업의 상태, 대기 순서와 예상 대기 시간, 결과 또는 오류. 요청 내용(payload)은 보여 주지 않습니다. 다른 키로 만든 작업은 관리자 키가 아니면 404입니다.',
         tags: ['운영'],
         params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) }),
         response: { 200: TaskSchema, 400: ErrorBody, 404: ErrorBody },
@@ -162,7 +164,10 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }
         request.log.error({ err }, 'task lookup failed');
         throw new AlawError('ALAW_ERR_QUEUE_UNAVAILABLE', 503, '작업 큐 데이터베이스에 접근할 수 없습니다.');
       });
-      if (!t || !canSee(request.principal, t)) throw new AlawError('ALAW_ERR_TASK_NOT_FOUND', 404, `id가 ${request.params.id}인 작업이 없습니다 (보존 기간이 지나 삭제되었을 수 있습니다).`, { id: request.params.id });
+      if (!t || !canSee(request.principal, t))
+        throw new AlawError('ALAW_ERR_TASK_NOT_FOUND', 404, `id가 ${request.params.id}인 작업이 없습니다 (보존 기간이 지나 삭제되었을 수 있습니다).`, {
+          id: request.params.id,
+        });
       return {
         id: t.id,
         type: t.type,

@@ -30,7 +30,13 @@ function taskPayload(req: SearchRequest, submittedBy: string, requestId: string)
   };
 }
 
-const taskResult = (r: SearchResponse): Record<string, unknown> => ({ total: r.total, hits: r.hits.length, mode: r.mode, took_ms: r.took_ms, top: r.hits[0]?.id ?? null });
+const taskResult = (r: SearchResponse): Record<string, unknown> => ({
+  total: r.total,
+  hits: r.hits.length,
+  mode: r.mode,
+  took_ms: r.took_ms,
+  top: r.hits[0]?.id ?? null,
+});
 
 /** `GET|POST /api/search` and `GET /api/search/explain`. */
 export const searchRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }> = async (app, { services }) => {
@@ -55,7 +61,13 @@ export const searchRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices 
     '/api/search',
     {
       config: { paramErrorCodes: SEARCH_PARAM_CODES },
-      schema: { summary: '판례 검색', description: SEARCH_DESCRIPTION, tags: ['검색'], querystring: SearchQuerystring, response: { 200: SearchResponseSchema, ...errors } },
+      schema: {
+        summary: '판례 검색',
+        description: SEARCH_DESCRIPTION,
+        tags: ['검색'],
+        querystring: SearchQuerystring,
+        response: { 200: SearchResponseSchema, ...errors },
+      },
     },
     async (request, reply) => search(request.query, request, reply),
   );
