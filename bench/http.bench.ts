@@ -47,7 +47,7 @@ const sample = await (await fetch(`http://127.0.0.1:${svc.port}${paths[1]}`)).te
 const bodyFile = path.join(dir, 'body.json');
 fs.writeFileSync(bodyFile, sample);
 const bare = spawn(process.execPath, ['bench/bare-server.mjs', bodyFile], { stdio: ['ignore', 'pipe', 'inherit'] });
-const barePort = await new Promise<number>((resolve) => bare.stdout!.on('data', (d: Buffer) => resolve(Number(/listening (\d+)/.exec(d.toString())?.[1]))));
+const barePort = await new Promise<number>((resolve) => bare.stdout.on('data', (d: Buffer) => resolve(Number(/listening (\d+)/.exec(d.toString())?.[1]))));
 
 async function load(port: number, list = paths): Promise<autocannon.Result> {
   let i = 0;

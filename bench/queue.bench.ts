@@ -237,11 +237,11 @@ async function healthDuring(port: number, during: () => Promise<unknown>): Promi
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
   let out = '';
-  probe.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  probe.stdout.on('data', (d: Buffer) => (out += d.toString()));
   await new Promise((r) => setTimeout(r, 200));
   await during();
   await new Promise((r) => setTimeout(r, 50));
-  probe.stdin!.write('x');
+  probe.stdin.write('x');
   await new Promise((r) => probe.on('exit', r));
   return JSON.parse(out) as number[];
 }

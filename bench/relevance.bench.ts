@@ -96,7 +96,7 @@ if (peers.length) {
   }
 }
 
-const ours = results['ours (auto mode: default)']!;
+const ours = results['ours (auto mode: default)'];
 console.log(`\nRelevance (${set} set, ${queries.length} queries: 판시사항 withheld, used as the query for its own decision)\n`);
 console.log('| engine | MRR@10 | Recall@10 | our MRR@10 relative to it |');
 console.log('| --- | ---: | ---: | ---: |');

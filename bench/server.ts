@@ -14,12 +14,12 @@ export function startService(env: Record<string, string>): Promise<{ child: Chil
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let log = '';
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stdout.on('data', (d: Buffer) => {
       log += d.toString();
       const m = /"port":(\d+),"instance_id"/.exec(log);
       if (m) resolve({ child, port: Number(m[1]), wallMs: performance.now() - started, log });
     });
-    child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (log += d.toString()));
     child.on('exit', (code) => reject(new Error(`service exited (${code}):\n${log}`)));
   });
 }

@@ -61,8 +61,8 @@ function genreMrr(index: SearchIndex, alpha: number): number {
 
 const grid: [string, Partial<Bm25Params> & { ft_b?: number; name_w?: number; hold_w?: number; hold_b?: number }][] = JSON.parse(
   arg('grid', '[["default",{}]]'),
-);
-const qgrid: [string, Partial<SearcherSettings>][] = JSON.parse(arg('qgrid', '[["default",{}]]'));
+) as [string, Partial<Bm25Params> & { ft_b?: number; name_w?: number; hold_w?: number; hold_b?: number }][];
+const qgrid = JSON.parse(arg('qgrid', '[["default",{}]]')) as [string, Partial<SearcherSettings>][];
 const genre = arg('genre', '').split(',').filter(Boolean).map(Number);
 for (const [name, g] of grid) {
   const params: Bm25Params = structuredClone(bm25);

@@ -45,7 +45,7 @@ describe('extraction helpers', () => {
 describe('analyzeCase over the 300-decision sample', () => {
   it('finds the decision a description was taken from, with its issues, statutes and outcome, all cited', async () => {
     // A description written from one decision's 판시사항: that decision must be among the similar ones.
-    const target = readSample().find((r) => typeof r.holdings === 'string' && (r.holdings as string).length > 150)!;
+    const target = readSample().find((r) => typeof r.holdings === 'string' && r.holdings.length > 150)!;
     const description = `의뢰인의 사건: ${(target.holdings as string).slice(0, 600)}`;
     const r = await analyze(description);
     const ids = r.similar.map((s) => s.id);

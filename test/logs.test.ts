@@ -108,7 +108,7 @@ describe('RotatingLogFile', () => {
     expect(problems).toHaveLength(1);
     const written: string[] = [];
     const original = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string) => (written.push(String(chunk)), true)) as typeof process.stdout.write;
+    process.stdout.write = (chunk: string) => (written.push(String(chunk)), true);
     try {
       expect(() => broken.write('{"fallback":true}\n')).not.toThrow();
     } finally {

@@ -315,7 +315,7 @@ describe('TaskQueue: asynchronous tasks (analysis workers)', () => {
     const file = path.join(tmp.dir, `lease-${++n}.db`);
     const q = await sqliteQueue({ instanceId: 'slow', leaseMs: 300 }, {}, file);
     let aborted: unknown;
-    q.handle('analysis', (_p, { signal }) => new Promise((_r, reject) => signal.addEventListener('abort', () => reject((aborted = signal.reason)))));
+    q.handle('analysis', (_p, { signal }) => new Promise((_r, reject) => signal.addEventListener('abort', () => reject((aborted = signal.reason as Error)))));
     const a = await q.submit('analysis', {});
     for (let i = 0; i < 100 && (await q.task(a.id))?.status !== 'processing'; i++) await sleep(10);
     // Someone else (an operator, a stale-lease sweep elsewhere) takes it over.

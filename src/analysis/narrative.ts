@@ -277,7 +277,9 @@ export class NarrativeWriter {
       if (controller.signal.aborted) throw why ?? new NarrativeError('ALAW_ERR_LLM_ABORTED', '언어 모델 호출이 중단되었습니다.');
       return { text, finish };
     } catch (err) {
-      if (why) throw why;
+      // `why` is set by the timers' callbacks, which control-flow analysis does not see.
+      const reason = why as NarrativeError | null;
+      if (reason) throw reason;
       throw classify(err, s.baseUrl);
     } finally {
       clearTimeout(total);

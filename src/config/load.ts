@@ -136,7 +136,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
     }
     throw new ConfigError(problems);
   }
-  const config = converted as Config;
+  const config = converted;
   for (const key of ['adminTokens', 'userTokens'] as const) {
     const weak = tokenList(config.auth[key]).filter((t) => t.length < MIN_TOKEN_CHARS);
     if (weak.length) problems.push(`auth.${key} (${envNameOf(`auth.${key}`)}): 토큰은 ${MIN_TOKEN_CHARS}자 이상이어야 합니다 (짧은 토큰 ${weak.length}개).`);

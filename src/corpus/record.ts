@@ -70,7 +70,11 @@ export function toPrecedent(value: unknown, source: string): RecordResult {
     lawgo = true;
     fields = {};
     for (const [ko, en] of Object.entries(LAWGO_KEYS)) if (ko in obj) fields[en] = obj[ko];
-    if ('판례일련번호' in obj) fields.id = obj['판례일련번호'] == null ? undefined : `lawgo-${String(obj['판례일련번호'])}`;
+    if ('판례일련번호' in obj)
+      fields.id =
+        obj['판례일련번호'] == null
+          ? undefined
+          : `lawgo-${typeof obj['판례일련번호'] === 'string' ? obj['판례일련번호'] : JSON.stringify(obj['판례일련번호'])}`;
     if (!('source' in fields)) fields.source = 'law.go.kr';
   } else {
     return {
@@ -142,7 +146,7 @@ export function toPrecedent(value: unknown, source: string): RecordResult {
   }
   out.decision_date = date;
 
-  const type = resolveCaseType(fields.case_type, out.case_number!);
+  const type = resolveCaseType(fields.case_type, out.case_number);
   if (type === undefined) {
     return fieldError(
       `case_type(사건종류): 알 수 없는 값입니다 (받은 값: ${JSON.stringify(fields.case_type)}; 가능한 값: ${CASE_TYPES.join(', ')}, 일반행정, 세무).`,

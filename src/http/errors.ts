@@ -89,7 +89,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
           ? '한 번만 쓸 수 있습니다 (여러 값은 쉼표로: court_level=대법원,고등법원)'
           : allowed.length > 1
             ? `${allowed.map((v) => JSON.stringify(v)).join(', ')} 중 하나여야 합니다`
-            : (AJV_MESSAGES[first.keyword]?.(first.params as Record<string, unknown>) ?? first.message ?? '값이 올바르지 않습니다');
+            : (AJV_MESSAGES[first.keyword]?.(first.params) ?? first.message ?? '값이 올바르지 않습니다');
       const where = err.validationContext === 'body' ? '요청 본문' : err.validationContext === 'params' ? '경로' : '요청 값';
       const code = (first.keyword === 'required' ? codes[`${param}.required`] : undefined) ?? codes[param] ?? 'ALAW_ERR_REQUEST_INVALID';
       return sendError(reply, request, 400, code, `${where}이 올바르지 않습니다: ${param ? `${param} — ` : ''}${why}.`, {

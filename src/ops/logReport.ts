@@ -159,7 +159,7 @@ export async function buildLogReport(dir: string, hours: number, now = Date.now(
       const status = Number(l.status);
       const cls = Number.isFinite(status) ? `${Math.floor(status / 100)}xx` : 'unknown';
       byStatus[cls] = (byStatus[cls] ?? 0) + 1;
-      const route = `${String(l.method ?? '?')} ${typeof l.route === 'string' ? l.route : '(없는 경로)'}`;
+      const route = `${typeof l.method === 'string' ? l.method : '?'} ${typeof l.route === 'string' ? l.route : '(없는 경로)'}`;
       const r = byRoute.get(route) ?? { times: [], errors: 0 };
       if (typeof l.duration_ms === 'number') r.times.push(l.duration_ms);
       if (status >= 500) r.errors += 1;

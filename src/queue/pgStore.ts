@@ -18,7 +18,8 @@ import {
   type TaskType,
 } from './types.js';
 
-const isoOf = (v: unknown): string | null => (v instanceof Date ? v.toISOString() : v === null || v === undefined ? null : String(v));
+const isoOf = (v: unknown): string | null =>
+  v instanceof Date ? v.toISOString() : v === null || v === undefined ? null : typeof v === 'string' ? v : JSON.stringify(v);
 const MS = `* interval '1 millisecond'`;
 
 /** `postgres://user:secret@host/db` → `postgres://user@host/db` for logs. */

@@ -847,7 +847,7 @@ export class TaskQueue {
       types[t] = {
         limits: this.limits(t),
         counts: counts[t],
-        oldest_pending_age_s: oldest[t] === null ? null : Math.round((Date.now() - oldest[t]!) / 100) / 10,
+        oldest_pending_age_s: oldest[t] === null ? null : Math.round((Date.now() - oldest[t]) / 100) / 10,
         wait_ms: summary(d.wait),
         run_ms: summary(d.run),
         this_instance: {

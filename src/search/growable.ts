@@ -20,7 +20,7 @@ export class GrowableArray<T extends Int32Array | Uint32Array | Uint16Array | Fl
     let cap = this.array.length * 2;
     while (cap < need) cap *= 2;
     const next = new this.ctor(cap);
-    next.set(this.array.subarray(0, this.length) as never);
+    next.set(this.array.subarray(0, this.length));
     this.array = next;
   }
 

@@ -194,7 +194,7 @@ export function readIndexFile(file: string): SearchIndex {
   };
   let meta: { ids: string[]; caseNumbers: string[]; caseNames: string[]; courts: string[]; types: string[] };
   try {
-    meta = JSON.parse(get<Buffer>('docs.meta').toString('utf8'));
+    meta = JSON.parse(get<Buffer>('docs.meta').toString('utf8')) as typeof meta;
   } catch {
     throw new IndexFileError(file, '문서 메타데이터가 손상되었습니다');
   }

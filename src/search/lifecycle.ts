@@ -68,7 +68,7 @@ export function loadIndexIfCurrent(dir: string, params: Bm25Params, corpusVersio
     return { index, file, rebuiltBecause: null, loadMs: performance.now() - started, buildMs: 0, bytes: fs.statSync(file).size };
   } catch (err) {
     if (!(err instanceof IndexFileError)) throw err;
-    return { reason: String(err.details?.reason ?? err.message) };
+    return { reason: typeof err.details?.reason === 'string' ? err.details.reason : err.message };
   }
 }
 

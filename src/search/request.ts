@@ -40,18 +40,21 @@ export interface RawSearchParams {
 
 const bad = (code: string, message: string, details?: Record<string, unknown>): AlawError => new AlawError(code, 400, message, details);
 
+/** A parameter value as text: strings as they are, numbers and booleans printed, anything else as JSON. */
+const text = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v));
+
 function list(v: unknown): string[] {
   if (v === undefined || v === null || v === '') return [];
   const items = Array.isArray(v) ? v : [v];
   return items
-    .flatMap((x) => String(x).split(','))
+    .flatMap((x) => text(x).split(','))
     .map((x) => x.trim())
     .filter(Boolean);
 }
 
 function integer(v: unknown, fallback: number, code: string, name: string, min: number, max: number): number {
   if (v === undefined || v === null || v === '') return fallback;
-  const n = typeof v === 'number' ? v : /^\s*-?\d+\s*$/u.test(String(v)) ? Number(v) : NaN;
+  const n = typeof v === 'number' ? v : /^\s*-?\d+\s*$/u.test(text(v)) ? Number(v) : NaN;
   if (!Number.isInteger(n) || n < min || n > max) {
     throw bad(code, `${name}는 ${min} 이상 ${max} 이하의 정수여야 합니다 (받은 값: ${JSON.stringify(v)}).`, { parameter: name, min, max });
   }
@@ -62,7 +65,7 @@ function integer(v: unknown, fallback: number, code: string, name: string, min: 
 function flag(v: unknown, fallback: boolean, name: string): boolean {
   if (v === undefined || v === null || v === '') return fallback;
   if (typeof v === 'boolean') return v;
-  const s = String(v).trim().toLowerCase();
+  const s = text(v).trim().toLowerCase();
   if (['true', '1', 'yes'].includes(s)) return true;
   if (['false', '0', 'no'].includes(s)) return false;
   throw bad('ALAW_ERR_SEARCH_FILTER_INVALID', `${name}는 true 또는 false여야 합니다 (받은 값: ${JSON.stringify(v)}).`, { parameter: name });
@@ -77,7 +80,7 @@ function flag(v: unknown, fallback: boolean, name: string): boolean {
 export function parseDateBound(v: unknown, name: 'date_from' | 'date_to'): number {
   if (v === undefined || v === null || v === '') return 0;
   // 2010-03-15, 2010.3.15, 2010. 3. 15. (as courts write dates), 20100315
-  const s = String(v)
+  const s = text(v)
     .trim()
     .replace(/^(\d{4})(\d{2})(\d{2})$/u, '$1-$2-$3');
   const m = /^(\d{4})(?:\s*[-.]\s*(\d{1,2})(?:\s*[-.]\s*(\d{1,2}))?)?\s*\.?$/u.exec(s);

@@ -55,7 +55,7 @@ export class TermDictionary {
 
   /** The text of term `id`. */
   term(id: number): string {
-    return String.fromCharCode(...this.chars.subarray(this.offsets[id]!, this.offsets[id + 1]!));
+    return String.fromCharCode(...this.chars.subarray(this.offsets[id], this.offsets[id + 1]));
   }
 
   /** Builds the stored form from terms in id order. */

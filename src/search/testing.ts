@@ -19,10 +19,10 @@ export function toIndexable(r: Record<string, unknown>): IndexableDocument {
     case_number: String(r.case_number),
     court: String(r.court),
     decision_date: (r.decision_date as string | null) ?? null,
-    case_name: String(r.case_name ?? ''),
-    case_type: String(r.case_type ?? '기타'),
+    case_name: (r.case_name as string | undefined) ?? '',
+    case_type: (r.case_type as string | undefined) ?? '기타',
     holdings: (r.holdings as string | null) ?? null,
     summary: (r.summary as string | null) ?? null,
-    full_text: String(r.full_text ?? ''),
+    full_text: (r.full_text as string | undefined) ?? '',
   };
 }

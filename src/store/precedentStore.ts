@@ -417,7 +417,7 @@ export class PrecedentStore {
       .orderBy('n', 'desc')
       .limit(limit)
       .execute();
-    return rows.map((r) => r.law as string);
+    return rows.map((r) => r.law);
   }
 
   async close(): Promise<void> {
