@@ -6,25 +6,14 @@
 // pino (worker-thread transports) stay external.
 import { build } from 'esbuild';
 import fs from 'node:fs';
+import { bundleOptions } from './esbuild-options.mjs';
 
 // Chunk names carry content hashes: start from an empty dist/ so old chunks do not pile up.
 fs.rmSync('dist', { recursive: true, force: true });
 
 await build({
+  ...bundleOptions,
   entryPoints: ['src/main.ts', 'src/cli/main.ts'],
   outdir: 'dist',
   outbase: 'src',
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  sourcemap: true,
-  // Minified code parses faster at start-up; the source map keeps stack traces readable.
-  minify: true,
-  keepNames: true,
-  external: ['better-sqlite3', 'pino', '@fastify/swagger-ui'],
-  // CommonJS dependencies inside an ESM bundle still call require() for Node built-ins.
-  banner: { js: "import { createRequire as __alawCreateRequire } from 'node:module'; const require = __alawCreateRequire(import.meta.url);" },
-  logLevel: 'warning',
 });

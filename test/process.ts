@@ -3,9 +3,24 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-/** Runs a TypeScript entry point in a real Node process (through tsx), as `npm start`/`alaw` would. */
+/**
+ * The built file that runs a source entry point: `src/main.ts` → `dist/main.js`,
+ * `src/cli/main.ts` → `dist/cli/main.js` (built by `npm run build` in the global
+ * setup, exactly what `npm start` and `alaw` run), `test/support/x.ts` →
+ * `.test-build/x.js` (bundled the same way).
+ */
+export function builtEntry(entry: string): string {
+  const rel = path.relative(process.cwd(), path.resolve(entry)).split(path.sep).join('/');
+  const src = /^src\/(.+)\.ts$/.exec(rel);
+  if (src) return path.resolve('dist', `${src[1]}.js`);
+  const support = /^test\/support\/(.+)\.ts$/.exec(rel);
+  if (support) return path.resolve('.test-build', `${support[1]}.js`);
+  throw new Error(`no built file for ${entry}: add it to test/globalSetup.ts`);
+}
+
+/** Node arguments that run an entry point from its bundle, with source-mapped stack traces. */
 export function nodeArgs(entry: string, args: string[] = []): string[] {
-  return ['--import', 'tsx', path.resolve(entry), ...args];
+  return ['--enable-source-maps', builtEntry(entry), ...args];
 }
 
 export interface RunResult {
