@@ -4,16 +4,23 @@
 // is separate (`npm run typecheck`). Packages that read files next to their
 // own sources at run time (swagger-ui's static assets), native addons and
 // pino (worker-thread transports) stay external.
+//
+// `node scripts/build.mjs [--outdir DIR]` (default dist/; the test suite builds
+// into a directory of its own so a test run never replaces a running dist/).
 import { build } from 'esbuild';
 import fs from 'node:fs';
 import { bundleOptions } from './esbuild-options.mjs';
 
-// Chunk names carry content hashes: start from an empty dist/ so old chunks do not pile up.
-fs.rmSync('dist', { recursive: true, force: true });
+const i = process.argv.indexOf('--outdir');
+const outdir = i > 0 ? process.argv[i + 1] : 'dist';
+if (!outdir) throw new Error('--outdir needs a directory');
+
+// Chunk names carry content hashes: start from an empty directory so old chunks do not pile up.
+fs.rmSync(outdir, { recursive: true, force: true });
 
 await build({
   ...bundleOptions,
   entryPoints: ['src/main.ts', 'src/cli/main.ts'],
-  outdir: 'dist',
+  outdir,
   outbase: 'src',
 });

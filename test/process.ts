@@ -2,19 +2,21 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { inject } from 'vitest';
 
 /**
  * The built file that runs a source entry point: `src/main.ts` → `dist/main.js`,
- * `src/cli/main.ts` → `dist/cli/main.js` (built by `npm run build` in the global
- * setup, exactly what `npm start` and `alaw` run), `test/support/x.ts` →
- * `.test-build/x.js` (bundled the same way).
+ * `src/cli/main.ts` → `dist/cli/main.js` (built by the build script in the
+ * global setup, exactly what `npm start` and `alaw` run), `test/support/x.ts` →
+ * `support/x.js` (bundled the same way), all under this run's build directory.
  */
 export function builtEntry(entry: string): string {
+  const dir = inject('buildDir');
   const rel = path.relative(process.cwd(), path.resolve(entry)).split(path.sep).join('/');
   const src = /^src\/(.+)\.ts$/.exec(rel);
-  if (src) return path.resolve('dist', `${src[1]}.js`);
+  if (src) return path.join(dir, 'dist', `${src[1]}.js`);
   const support = /^test\/support\/(.+)\.ts$/.exec(rel);
-  if (support) return path.resolve('.test-build', `${support[1]}.js`);
+  if (support) return path.join(dir, 'support', `${support[1]}.js`);
   throw new Error(`no built file for ${entry}: add it to test/globalSetup.ts`);
 }
 
