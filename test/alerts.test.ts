@@ -2,6 +2,7 @@ import { simpleParser } from 'mailparser';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/index.js';
+import { E } from '../src/errors/index.js';
 import { Alerter, AlertMonitor, type MonitorState } from '../src/ops/index.js';
 import { SqliteQueueStore } from '../src/queue/index.js';
 import { sampleEnv, tempDir } from './helpers.js';
@@ -172,7 +173,7 @@ describe('a running server', () => {
       expect(r.status).toBe(429);
       await until(() => texts().some((t) => t.includes('작업 큐 포화') && t.includes('search')));
       // The slot is freed and no request is turned away any more: a recovery notice.
-      await store.cancelPending(null, 'test');
+      await store.cancelPending(null, E.QUEUE_CANCELLED.error({ by: 'test' }));
       await store.finish({ id: 'held-by-test', owner: 'other-instance', attempt: 1, status: 'completed', runMs: 1, durable: false });
       await until(() => texts().some((t) => t.includes('작업 큐 정상화')));
     } finally {

@@ -2,7 +2,7 @@ import { formatCitation } from '../src/legal/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeCase, findAmounts, findDates, isProceduralProvision } from '../src/analysis/index.js';
 import type { ServerServices } from '../src/app/index.js';
-import { AlawError } from '../src/errors.js';
+import { AlawError } from '../src/errors/index.js';
 import { readSample, sampleServices, tempDir } from './helpers.js';
 
 let services: ServerServices;
@@ -193,7 +193,7 @@ describe('GET /api/analysis/{id}/events (server-sent events over a real connecti
       const text = await (await fetch(`http://127.0.0.1:${port}/api/analysis/${sub.id}/events`)).text();
       const last = [...text.matchAll(/event: (\w+)\ndata: (.*)\n\n/gu)].at(-1)!;
       expect(last[1]).toBe('failed');
-      expect(JSON.parse(last[2]!)).toMatchObject({ status: 'failed', error: { code: 'ALAW_ERR_TASK_FAILED', message: '분석 실패 예시' } });
+      expect(JSON.parse(last[2]!)).toMatchObject({ status: 'failed', error: { code: 'ALAW_ERR_TASK_FAILED', message: '작업이 실패했습니다: 분석 실패 예시' } });
     } finally {
       await app.close();
     }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NarrativeWriter, type LlmSettings, type Narrative } from '../src/analysis/index.js';
+import { NarrativeWriter, narrativeMarkdown, type LlmSettings, type Narrative } from '../src/analysis/index.js';
 import { analysisHandler, type FullAnalysis } from '../src/app/analysisService.js';
 import type { ServerServices } from '../src/app/index.js';
 import { buildApp } from '../src/http/index.js';
@@ -74,7 +74,8 @@ describe('NarrativeWriter against an OpenAI-protocol server', () => {
     const exhausted = await write({ model: 'always-503', maxRetries: 1 });
     expect(exhausted).toMatchObject({ status: 'failed', attempts: 2, text: null, error: { code: 'ALAW_ERR_LLM_HTTP' } });
     expect(exhausted.error!.message).toContain('오류 503');
-    expect(exhausted.error!.message).toContain('2번 시도');
+    // The count of attempts is the write-up's own field, and the report says it next to the reason.
+    expect(narrativeMarkdown({ ...exhausted, citations: [], invented: [], unverified: [] })).toMatch(/오류 503.*\(2번 시도\) \[ALAW_ERR_LLM_HTTP\]/u);
     expect(llm.requests.filter((r) => r.body.model === 'always-503').length - before).toBe(2);
     // A 400 is not retried.
     const bad = await write({ model: 'bad-request' });

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { AlawError } from '../src/errors.js';
+import { AlawError, E } from '../src/errors/index.js';
 import { createLogger } from '../src/ops/index.js';
 import {
   cgroupMemoryPercent,
@@ -202,9 +202,9 @@ describe('TaskQueue: synchronous tasks (searches)', () => {
 
   it('records a failing function as failed and passes its error on', async () => {
     const q = await sqliteQueue();
-    const boom = new AlawError('ALAW_ERR_SEARCH_QUERY_EMPTY', 400, '검색어가 비었습니다');
+    const boom = E.SEARCH_QUERY_EMPTY.error({ reason: 'missing' });
     await expect(q.run('search', {}, () => Promise.reject(boom))).rejects.toBe(boom);
-    const ids = await q.store.cancelPending(null, 'x');
+    const ids = await q.store.cancelPending(null, E.QUEUE_CANCELLED.error({ by: 'test' }));
     expect(ids).toEqual([]);
     expect((await q.store.counts()).search.failed).toBe(1);
   });
@@ -269,8 +269,8 @@ describe('TaskQueue: asynchronous tasks (analysis workers)', () => {
     let calls = 0;
     q.handle('analysis', async (payload) => {
       calls += 1;
-      if ((payload as { flaky: boolean }).flaky && calls === 1) throw new RetryableTaskError('잠시 실패', 'ALAW_ERR_LLM_UNAVAILABLE');
-      if ((payload as { broken?: boolean }).broken) throw new RetryableTaskError('계속 실패', 'ALAW_ERR_LLM_UNAVAILABLE');
+      if ((payload as { flaky: boolean }).flaky && calls === 1) throw new RetryableTaskError(E.LLM_UNREACHABLE.error({ baseUrl: 'http://model' }));
+      if ((payload as { broken?: boolean }).broken) throw new RetryableTaskError(E.LLM_HTTP.error({ status: 503, detail: '계속 실패' }));
       return 'ok';
     });
     const flaky = await q.submit('analysis', { flaky: true });
@@ -279,7 +279,12 @@ describe('TaskQueue: asynchronous tasks (analysis workers)', () => {
     const broken = await q.submit('analysis', { broken: true });
     for (let i = 0; i < 200 && (await q.task(broken.id))?.status === 'pending'; i++) await sleep(10);
     for (let i = 0; i < 200 && (await q.task(broken.id))?.status !== 'failed'; i++) await sleep(10);
-    expect(await q.task(broken.id)).toMatchObject({ status: 'failed', attempts: 2, error: '계속 실패', error_code: 'ALAW_ERR_LLM_UNAVAILABLE' });
+    expect(await q.task(broken.id)).toMatchObject({
+      status: 'failed',
+      attempts: 2,
+      error: E.LLM_HTTP.message({ status: 503, detail: '계속 실패' }),
+      error_code: 'ALAW_ERR_LLM_HTTP',
+    });
   });
 
   it('cancel(): a pending task at once, a running one here by aborting its handler; not a finished one', async () => {
@@ -308,7 +313,12 @@ describe('TaskQueue: asynchronous tasks (analysis workers)', () => {
     q.handle('analysis', () => Promise.reject(new Error('설명이 너무 짧습니다')));
     const a = await q.submit('analysis', {});
     for (let i = 0; i < 100 && (await q.task(a.id))?.status !== 'failed'; i++) await sleep(10);
-    expect(await q.task(a.id)).toMatchObject({ status: 'failed', attempts: 1, error: '설명이 너무 짧습니다', error_code: 'ALAW_ERR_TASK_FAILED' });
+    expect(await q.task(a.id)).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      error: '작업이 실패했습니다: 설명이 너무 짧습니다',
+      error_code: 'ALAW_ERR_TASK_FAILED',
+    });
   });
 
   it('aborts a task that loses its lease to another instance', async () => {

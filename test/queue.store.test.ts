@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { keyDigest, PgQueueStore, SqliteQueueStore, type AdmitRequest, type QueueStore, type TaskType } from '../src/queue/index.js';
+import { E } from '../src/errors/index.js';
 import { tempDir } from './helpers.js';
 import { createTestDatabase, type TestDatabase } from './support/pg.js';
 
@@ -148,7 +149,9 @@ describe.each(backends)('queue store contract: %s', (_name, backend) => {
     expect(await store.finish({ id: t!.id, owner: 'i1', attempt: 1, status: 'completed', result: { ok: 1, text: '판결' }, runMs: 12.4, durable: true })).toBe(
       true,
     );
-    expect(await store.finish({ id: t!.id, owner: 'i1', attempt: 1, status: 'failed', error: 'x', runMs: 1, durable: false })).toBe(false);
+    expect(
+      await store.finish({ id: t!.id, owner: 'i1', attempt: 1, status: 'failed', failure: E.TASK_FAILED.error({ reason: 'x' }), runMs: 1, durable: false }),
+    ).toBe(false);
     const r = await store.get(t!.id);
     expect(r).toMatchObject({ status: 'completed', result: { ok: 1, text: '판결' }, run_ms: 12, lease_expires_at: null, owner: 'i1', attempts: 1 });
     expect(r!.finished_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
@@ -203,8 +206,13 @@ describe.each(backends)('queue store contract: %s', (_name, backend) => {
     await sleep(120);
     expect((await store.reclaim()).timedOut).toBe(1);
     expect(await store.get(late.id)).toMatchObject({ status: 'timeout', error_code: 'ALAW_ERR_QUEUE_WAIT_TIMEOUT' });
-    expect(await store.expirePending(later.id, '늦음', 'ALAW_ERR_QUEUE_WAIT_TIMEOUT')).toBe(true);
-    expect(await store.expirePending(later.id, '늦음', 'ALAW_ERR_QUEUE_WAIT_TIMEOUT')).toBe(false);
+    expect(await store.expirePending(later.id, E.QUEUE_WAIT_TIMEOUT.error({}))).toBe(true);
+    expect(await store.expirePending(later.id, E.QUEUE_WAIT_TIMEOUT.error({}))).toBe(false);
+    expect(await store.get(later.id)).toMatchObject({
+      status: 'timeout',
+      error: '처리 순서를 기다리다 제한 시간을 넘겼습니다.',
+      error_code: 'ALAW_ERR_QUEUE_WAIT_TIMEOUT',
+    });
     expect((await store.get(none.id))!.status).toBe('pending');
   });
 
@@ -214,8 +222,8 @@ describe.each(backends)('queue store contract: %s', (_name, backend) => {
     await store.admit(a);
     await store.admit(b);
     await claim('i1');
-    expect(await store.retry(a.id, 'i1', 1, '모델 서버 503', 'ALAW_ERR_LLM_UNAVAILABLE')).toBe(true);
-    expect(await store.get(a.id)).toMatchObject({ status: 'pending', attempts: 1, error_code: 'ALAW_ERR_LLM_UNAVAILABLE' });
+    expect(await store.retry(a.id, 'i1', 1, E.LLM_HTTP.error({ status: 503, detail: '' }))).toBe(true);
+    expect(await store.get(a.id)).toMatchObject({ status: 'pending', attempts: 1, error_code: 'ALAW_ERR_LLM_HTTP' });
     expect(await store.release('i2', [b.id])).toBe(0);
     expect(await store.release('i1', [b.id])).toBe(1);
     expect(await store.get(b.id)).toMatchObject({ status: 'pending', attempts: 0, owner: null, lease_expires_at: null });
@@ -262,11 +270,12 @@ describe.each(backends)('queue store contract: %s', (_name, backend) => {
     await store.admit(a);
     await store.admit(b);
     await claim('i1', { limit: 1 });
-    expect(await store.cancelOne(b.id, '사용자 요청')).toBe(true);
-    expect(await store.get(b.id)).toMatchObject({ status: 'cancelled', error: '사용자 요청', error_code: 'ALAW_ERR_TASK_CANCELLED' });
-    expect(await store.cancelOne(b.id, 'again')).toBe(false);
-    expect(await store.cancelOne(a.id, 'running')).toBe(false);
-    expect(await store.cancelOne('nope', 'x')).toBe(false);
+    const byUser = E.TASK_CANCELLED.error({ by: 'key_1' });
+    expect(await store.cancelOne(b.id, byUser)).toBe(true);
+    expect(await store.get(b.id)).toMatchObject({ status: 'cancelled', error: byUser.message, error_code: 'ALAW_ERR_TASK_CANCELLED' });
+    expect(await store.cancelOne(b.id, byUser)).toBe(false);
+    expect(await store.cancelOne(a.id, byUser)).toBe(false);
+    expect(await store.cancelOne('nope', byUser)).toBe(false);
   });
 
   it('cancels pending tasks of one type or all, leaving running ones alone', async () => {
@@ -275,13 +284,14 @@ describe.each(backends)('queue store contract: %s', (_name, backend) => {
     await claim('i1');
     for (let i = 0; i < 2; i++) await store.admit(base());
     for (let i = 0; i < 3; i++) await store.admit(base({ type: 'search' }));
-    const searches = await store.cancelPending('search', '관리자가 비움');
+    const cleared = E.QUEUE_CANCELLED.error({ by: 'admin' });
+    const searches = await store.cancelPending('search', cleared);
     expect(searches).toHaveLength(3);
     expect(searches.every((r) => r.type === 'search')).toBe(true);
-    expect(await store.get(searches[0]!.id)).toMatchObject({ status: 'cancelled', error: '관리자가 비움', error_code: 'ALAW_ERR_QUEUE_CANCELLED' });
-    expect(await store.cancelPending(null, 'all')).toHaveLength(2);
+    expect(await store.get(searches[0]!.id)).toMatchObject({ status: 'cancelled', error: cleared.message, error_code: 'ALAW_ERR_QUEUE_CANCELLED' });
+    expect(await store.cancelPending(null, cleared)).toHaveLength(2);
     expect((await store.get(run.id))!.status).toBe('processing');
-    expect(await store.cancelPending(null, 'again')).toEqual([]);
+    expect(await store.cancelPending(null, cleared)).toEqual([]);
   });
 
   it('reports positions, statuses, oldest pending and recent durations', async () => {
@@ -317,7 +327,7 @@ describe.each(backends)('queue store contract: %s', (_name, backend) => {
     const claimed = await claim('i1', { limit: 1 });
     await store.finish({ id: claimed[0]!.id, owner: 'i1', attempt: 1, status: 'completed', runMs: 1, durable: false });
     const [s] = await store.claim({ type: 'search', owner: 'i1', maxConcurrent: 1, limit: 1, leaseMs: 1000, affinity: null });
-    await store.finish({ id: s!.id, owner: 'i1', attempt: 1, status: 'failed', error: 'x', runMs: 1, durable: false });
+    await store.finish({ id: s!.id, owner: 'i1', attempt: 1, status: 'failed', failure: E.TASK_FAILED.error({ reason: 'x' }), runMs: 1, durable: false });
     expect(await store.prune('analysis', Date.now() - 60_000, 100)).toBe(0);
     await sleep(5);
     expect(await store.prune('analysis', Date.now() + 1000, 100)).toBe(1);

@@ -68,14 +68,18 @@ describe('the service process', () => {
     expect(hugeBody.error.code).toBe('ALAW_ERR_REQUEST_TOO_LONG');
     expect(hugeBody.error.message).toContain('POST /api/search');
     expect(hugeBody.request_id).toMatch(/^[0-9a-f-]{36}$/u);
+    expect(huge.headers.get('x-request-id')).toBe(hugeBody.request_id);
     const param = await fetch(`${base}/api/precedents/${'a'.repeat(101)}`);
     expect(param.status).toBe(414);
-    expect(((await param.json()) as { error: { code: string } }).error.code).toBe('ALAW_ERR_REQUEST_TOO_LONG');
+    const paramBody = (await param.json()) as { error: { code: string }; request_id: string };
+    expect(paramBody.error.code).toBe('ALAW_ERR_REQUEST_PATH_TOO_LONG');
+    expect(param.headers.get('x-request-id')).toBe(paramBody.request_id);
     const badEscape = await fetch(`${base}/api/precedents/%E0%A4%A`);
     expect(badEscape.status).toBe(400);
     const badBody = (await badEscape.json()) as { error: { code: string; message: string }; request_id: string };
     expect(badBody.error.code).toBe('ALAW_ERR_REQUEST_MALFORMED');
     expect(badBody.request_id).toBeTruthy();
+    expect(badEscape.headers.get('x-request-id')).toBe(badBody.request_id);
   });
 
   it('restarts from the existing index without rebuilding; regenerates it when deleted', async () => {

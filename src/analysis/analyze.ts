@@ -1,5 +1,5 @@
 import type { Precedent } from '../corpus/index.js';
-import { AlawError } from '../errors.js';
+import { E } from '../errors/index.js';
 import { classifyDisposition, dispositionText, findCaseNumbers, findStatutes, formatCitation, fullLawName, lawKey, type Outcome } from '../legal/index.js';
 import { parseSearchRequest, type SearchEngine } from '../search/index.js';
 
@@ -137,10 +137,13 @@ export async function analyzeCase(
 ): Promise<AnalysisResult> {
   const description = input.description.trim();
   if (description.length < 20 || description.length > 20_000) {
-    throw new AlawError('ALAW_ERR_ANALYSIS_DESCRIPTION_LENGTH', 400, `사건 설명은 20자 이상 20,000자 이하여야 합니다 (받은 길이: ${description.length}자).`, {
-      min: 20,
-      max: 20_000,
-    });
+    throw E.ANALYSIS_DESCRIPTION_LENGTH.error(
+      { length: description.length, min: 20, max: 20000 },
+      {
+        min: 20,
+        max: 20_000,
+      },
+    );
   }
   const limit = Math.min(30, Math.max(1, input.limit ?? 10));
   await onStage('extracting');

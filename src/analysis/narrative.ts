@@ -1,3 +1,4 @@
+import { AlawError, E } from '../errors/index.js';
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { Config } from '../config/index.js';
@@ -51,13 +52,13 @@ export const NARRATIVE_SOURCES = 8;
 /** Time kept back from the task's deadline for the extractive report and the task's own bookkeeping. */
 const DEADLINE_MARGIN_MS = 3000;
 
-class NarrativeError extends Error {
+/** A failure of the write-up: a catalog error, and whether another attempt may succeed. */
+class NarrativeError extends AlawError {
   constructor(
-    readonly code: string,
-    message: string,
+    failure: AlawError,
     readonly retryable = false,
   ) {
-    super(message);
+    super(failure.spec, failure.message, failure.details);
   }
 }
 
@@ -199,17 +200,17 @@ export class NarrativeWriter {
           emitted = true;
           opts.onText?.(t);
         });
-        if (!text.trim()) throw new NarrativeError('ALAW_ERR_LLM_EMPTY', '언어 모델이 빈 답을 보냈습니다.');
+        if (!text.trim()) throw new NarrativeError(E.LLM_EMPTY.error());
         return result('completed', text, null, attempts, finish);
       } catch (err) {
         if (opts.signal.aborted) throw cancelled();
-        const e = err instanceof NarrativeError ? err : new NarrativeError('ALAW_ERR_LLM_FAILED', `언어 모델 호출 실패: ${(err as Error).message}`);
+        const e = err instanceof NarrativeError ? err : new NarrativeError(E.LLM_FAILED.error({ stage: 'call', reason: (err as Error).message }));
         const backoff = Math.min(4000, 500 * 2 ** (attempts - 1));
         if (e.retryable && !emitted && attempts <= s.maxRetries && Date.now() + backoff < until) {
           await sleep(backoff, opts.signal);
           continue;
         }
-        return result('failed', null, { code: e.code, message: attempts > 1 ? `${e.message} (${attempts}번 시도)` : e.message }, attempts, null);
+        return result('failed', null, { code: e.code, message: e.message }, attempts, null);
       }
     }
   }
@@ -232,24 +233,18 @@ export class NarrativeWriter {
     const onOuter = (): void => controller.abort(outer.reason);
     if (outer.aborted) throw outer.reason instanceof Error ? outer.reason : new Error(String(outer.reason));
     outer.addEventListener('abort', onOuter, { once: true });
-    const total = setTimeout(
-      () => abort(new NarrativeError('ALAW_ERR_LLM_TIMEOUT', `언어 모델이 제한 시간(${budgetS}초) 안에 답을 마치지 못했습니다.`)),
-      Math.max(0, until - Date.now()),
-    );
+    const total = setTimeout(() => abort(new NarrativeError(E.LLM_TIMEOUT.error({ budgetS }))), Math.max(0, until - Date.now()));
     // Streaming: nothing for idleTimeoutSeconds (before the first chunk or between chunks) is a failure. Without
     // streaming the whole answer comes at once, so only the total budget applies.
     let idle: NodeJS.Timeout | undefined;
     const touch = (): void => {
       if (!s.stream) return;
       clearTimeout(idle);
-      idle = setTimeout(
-        () => abort(new NarrativeError('ALAW_ERR_LLM_IDLE', `언어 모델이 ${s.idleTimeoutSeconds}초 동안 아무것도 보내지 않았습니다.`, true)),
-        s.idleTimeoutSeconds * 1000,
-      );
+      idle = setTimeout(() => abort(new NarrativeError(E.LLM_IDLE.error({ idleS: s.idleTimeoutSeconds }), true)), s.idleTimeoutSeconds * 1000);
     };
     touch();
     try {
-      if (until <= Date.now()) throw new NarrativeError('ALAW_ERR_LLM_TIMEOUT', '분석 작업의 남은 시간이 없어 언어 모델을 부르지 않았습니다.');
+      if (until <= Date.now()) throw new NarrativeError(E.LLM_TIMEOUT.error({ budgetS: null }));
       const base = { model: s.model, messages, temperature: s.temperature, max_tokens: s.maxTokens };
       if (!s.stream) {
         const r = await this.client.chat.completions.create(
@@ -274,7 +269,7 @@ export class NarrativeWriter {
         if (choice?.finish_reason) finish = choice.finish_reason;
       }
       // The SDK ends the iteration quietly when the request is aborted: that is not a finished text.
-      if (controller.signal.aborted) throw why ?? new NarrativeError('ALAW_ERR_LLM_ABORTED', '언어 모델 호출이 중단되었습니다.');
+      if (controller.signal.aborted) throw why ?? new NarrativeError(E.LLM_ABORTED.error());
       return { text, finish };
     } catch (err) {
       // `why` is set by the timers' callbacks, which control-flow analysis does not see.
@@ -305,27 +300,22 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 /** A client error as a coded, Korean, retryable-or-not failure. */
 function classify(err: unknown, baseUrl: string): NarrativeError {
   if (err instanceof NarrativeError) return err;
-  if (err instanceof APIUserAbortError) return new NarrativeError('ALAW_ERR_LLM_ABORTED', '언어 모델 호출이 중단되었습니다.');
-  if (err instanceof APIConnectionTimeoutError) return new NarrativeError('ALAW_ERR_LLM_IDLE', '언어 모델 서버가 제때 응답하지 않았습니다.', true);
-  if (err instanceof APIConnectionError) return new NarrativeError('ALAW_ERR_LLM_UNREACHABLE', `언어 모델 서버(${baseUrl})에 연결할 수 없습니다.`, true);
+  if (err instanceof APIUserAbortError) return new NarrativeError(E.LLM_ABORTED.error());
+  if (err instanceof APIConnectionTimeoutError) return new NarrativeError(E.LLM_IDLE.error({ idleS: null }), true);
+  if (err instanceof APIConnectionError) return new NarrativeError(E.LLM_UNREACHABLE.error({ baseUrl }), true);
   if (err instanceof APIError && typeof err.status === 'number') {
     const status = err.status;
     const retryable = status === 408 || status === 409 || status === 429 || status >= 500;
     const detail = (err.error as { message?: unknown } | undefined)?.message;
-    const hint = status === 401 || status === 403 ? ' llm.apiKey를 확인하세요.' : status === 404 ? ' llm.baseUrl과 llm.model을 확인하세요.' : '';
-    return new NarrativeError(
-      'ALAW_ERR_LLM_HTTP',
-      `언어 모델 서버가 오류 ${status}을(를) 돌려주었습니다${typeof detail === 'string' && detail ? `: ${detail.slice(0, 200)}` : ''}.${hint}`,
-      retryable,
-    );
+    return new NarrativeError(E.LLM_HTTP.error({ status, detail: typeof detail === 'string' ? detail.slice(0, 200) : '' }), retryable);
   }
-  return new NarrativeError('ALAW_ERR_LLM_FAILED', `언어 모델의 답을 읽지 못했습니다: ${(err as Error).message}`, false);
+  return new NarrativeError(E.LLM_FAILED.error({ stage: 'read', reason: (err as Error).message }), false);
 }
 
 /** The report section of the write-up: the text with its citation check, or why there is none. */
 export function narrativeMarkdown(n: Narrative): string {
   if (n.status !== 'completed' || n.text === null) {
-    return `> 언어 모델(${n.model}) 서술 없이 추출 보고서만 제공합니다: ${n.error?.message ?? '알 수 없는 오류'} [${n.error?.code ?? 'ALAW_ERR_LLM_FAILED'}]`;
+    return `> 언어 모델(${n.model}) 서술 없이 추출 보고서만 제공합니다: ${n.error?.message ?? '알 수 없는 오류'}${n.attempts > 1 ? ` (${n.attempts}번 시도)` : ''} [${n.error?.code ?? E.LLM_FAILED.code}]`;
   }
   const lines = [`## 종합 의견 (언어 모델 ${n.model} 작성, 위 판례만 근거로 요청)`, '', n.text.trim(), '', '### 인용 검증', ''];
   if (n.citations.length === 0) lines.push('- 사건번호 인용이 없습니다.');

@@ -10,7 +10,7 @@ import {
   type Narrative,
 } from '../analysis/index.js';
 import type { Precedent } from '../corpus/index.js';
-import { AlawError } from '../errors.js';
+import { E } from '../errors/index.js';
 import type { TaskHandler } from '../queue/index.js';
 import type { Services } from './services.js';
 
@@ -95,7 +95,7 @@ export function analysisHandler(services: Services, writer: NarrativeWriter | nu
   return async (payload, ctx) => {
     const input = payload as (AnalysisInput & { narrative?: boolean }) | null;
     if (!input || typeof input.description !== 'string') {
-      throw new AlawError('ALAW_ERR_ANALYSIS_PAYLOAD', 400, '분석 작업의 입력이 올바르지 않습니다.');
+      throw E.ANALYSIS_PAYLOAD.error();
     }
     if (ctx.signal.aborted) throw ctx.signal.reason as Error;
     return runAnalysis(services, writer, input, { signal: ctx.signal, deadlineMs: ctx.deadlineMs, onStage: (stage, partial) => ctx.progress(stage, partial) });

@@ -1,3 +1,4 @@
+import { AlawError, E } from '../errors/index.js';
 import { readRecordFile, RecordFileReadError, type Precedent, type RecordProblem } from '../corpus/index.js';
 import type { ImportCounts, PrecedentStore } from '../store/index.js';
 
@@ -33,13 +34,23 @@ export interface ImportOptions {
  * caller can say what is in the database now. Importing the repaired file
  * again is safe (imports are idempotent).
  */
-export class ImportIncompleteError extends Error {
-  readonly code = 'ALAW_ERR_IMPORT_READ';
+export class ImportIncompleteError extends AlawError {
   constructor(
     readonly report: ImportReport,
     readonly readError: RecordFileReadError,
   ) {
-    super(readError.message, { cause: readError });
+    const { inserted, updated, unchanged, rejected } = report;
+    super(
+      E.IMPORT_READ,
+      E.IMPORT_READ.message({
+        file: readError.file,
+        afterLine: readError.afterLine,
+        reason: readError.reason,
+        kept: { inserted, updated, unchanged, rejected },
+      }),
+      readError.details,
+      { cause: readError },
+    );
     this.name = 'ImportIncompleteError';
   }
 }

@@ -1,3 +1,4 @@
+import { E } from '../errors/index.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import type { Config } from '../config/index.js';
@@ -167,8 +168,7 @@ async function seedIfEmpty(config: Readonly<Config>, store: PrecedentStore, logg
     report = await importFile(store, seed, { onProgress });
   } catch (err) {
     if (err instanceof ImportIncompleteError) {
-      const message = `기본 판례 데이터를 끝까지 가져오지 못했습니다: ${err.message} 파일을 다시 받으세요 (git checkout -- ${seed}). 다음 시작 때 이어서 가져옵니다.`;
-      throw Object.assign(new Error(message, { cause: err }), { code: 'ALAW_ERR_SEED_INCOMPLETE' });
+      throw E.SEED_INCOMPLETE.error({ file: seed, reason: err.readError.message }).because(err);
     }
     throw err;
   }

@@ -1,21 +1,13 @@
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { openServices, type OpenOptions, type Services } from '../app/index.js';
-import { ConfigError, loadConfig, type Config } from '../config/index.js';
-import { isAlawError } from '../errors.js';
+import { loadConfig, type Config } from '../config/index.js';
 import { createLogger } from '../ops/index.js';
 
-export const EXIT = { ok: 0, failure: 1, usage: 2, partial: 3 } as const;
-
-/** An error the CLI reports as one line and an exit code. */
-export class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number = EXIT.failure,
-  ) {
-    super(message);
-  }
-}
+/*
+ * Errors: commands throw catalog errors (`E.<NAME>.error(…)`, src/errors); `main.ts` prints
+ * `오류: <message> [<code>]` on stderr and exits with the entry's exit code (EXIT).
+ */
 
 export interface GlobalOptions {
   config?: string;
@@ -29,18 +21,13 @@ export function globalOverrides(program: Command): GlobalOptions {
   return program.opts<GlobalOptions>();
 }
 
-/** Loads the configuration with CLI flags on top; invalid settings exit with code 2. */
+/** Loads the configuration with CLI flags on top; invalid settings are ALAW_ERR_CONFIG_INVALID (exit code 2). */
 export function cliConfig(g: GlobalOptions): Readonly<Config> {
   const overrides: Record<string, unknown> = {};
   if (g.db) overrides['paths.database'] = g.db;
   if (g.indexDir) overrides['paths.indexDir'] = g.indexDir;
   if (g.queueDb) overrides['paths.queueDatabase'] = g.queueDb;
-  try {
-    return loadConfig({ file: g.config, overrides });
-  } catch (err) {
-    if (err instanceof ConfigError) throw new CliError(err.message, EXIT.usage);
-    throw err;
-  }
+  return loadConfig({ file: g.config, overrides });
 }
 
 /** Opens the services for a command; logs go to stderr (warnings only unless --verbose). */
@@ -50,9 +37,6 @@ export async function withServices<T>(g: GlobalOptions, options: OpenOptions, ru
   const services = await openServices(config, logger, options);
   try {
     return await run(services);
-  } catch (err) {
-    if (isAlawError(err)) throw new CliError(`${err.message} [${err.code}]`, err.status < 500 ? EXIT.usage : EXIT.failure);
-    throw err;
   } finally {
     await services.close();
   }

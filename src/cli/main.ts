@@ -12,7 +12,8 @@ import { runQueueClear, runQueueStatus } from './commands/queue.js';
 import { runIndex } from './commands/indexCmd.js';
 import { runSearch } from './commands/search.js';
 import { runServe } from './commands/serve.js';
-import { CliError, EXIT, globalOverrides } from './context.js';
+import { E, isAlawError, type AlawError } from '../errors/index.js';
+import { globalOverrides } from './context.js';
 
 /**
  * `alaw`: the command-line face of the same services the HTTP API uses.
@@ -26,34 +27,49 @@ const program = new Command('alaw')
   .option('--index-dir <dir>', '검색 색인 디렉터리 (기본 data/index)')
   .option('-v, --verbose', '진행 로그를 자세히 표시')
   .showHelpAfterError('(도움말: alaw --help)')
-  .configureOutput({ outputError: (text, write) => write(koreanUsageError(text)) })
+  .configureOutput({ outputError: (text, write) => write(errorLine(usageError(text))) })
   .exitOverride();
 
-/** Commander's usage errors, said in Korean (the parser only speaks English). */
-function koreanUsageError(text: string): string {
-  const rules: [RegExp, (...m: string[]) => string][] = [
-    [/^error: missing required argument '([^']+)'/u, (a) => `오류: 필요한 인자가 없습니다: ${a}`],
-    [/^error: option '(?:-[^-], )?([^' ]+)[^']*' argument '(.*)' is invalid\.\s*/u, (o, v) => `오류: ${o} 값이 올바르지 않습니다 (받은 값: '${v}'). `],
-    [/^error: command-argument value '(.*)' is invalid for argument '([^']+)'\.\s*/u, (v, a) => `오류: ${a} 값이 올바르지 않습니다 (받은 값: '${v}'). `],
-    [/^error: option '(?:-[^-], )?([^' ]+)[^']*' argument missing/u, (o) => `오류: ${o} 옵션에 값이 필요합니다`],
-    [/^error: unknown command '([^']+)'/u, (c) => `오류: 알 수 없는 명령입니다: ${c}`],
-    [/^error: unknown option '([^']+)'/u, (o) => `오류: 알 수 없는 옵션입니다: ${o}`],
-    [/^error: too many arguments(?: for '([^']+)')?[^\n]*/u, (c) => `오류: 인자가 너무 많습니다${c ? ` (${c})` : ''}`],
-    [/^error: required option '([^']+)' not specified/u, (o) => `오류: 필수 옵션이 없습니다: ${o}`],
-    [/^error: /u, () => '오류: '],
+type UsageProblem = Parameters<typeof E.CLI_USAGE.message>[0];
+
+/** Commander's usage errors (the parser only speaks English) as the catalog's CLI_USAGE, in Korean. */
+function usageError(text: string): AlawError {
+  // Commander's own suggestions and choices, translated wherever they appear.
+  const t = text
+    .trim()
+    .replace(/\(Did you mean (?:one of )?([^?]+)\?\)/u, '(혹시 $1?)')
+    .replace(/Allowed choices are ([^.\n]+)\./u, '허용되는 값: $1.');
+  const hint = (rest: string): string => (rest.trim() ? ` ${rest.trim()}` : '');
+  const rules: [RegExp, (m: string[]) => UsageProblem][] = [
+    [/^error: missing required argument '([^']+)'/u, (m) => ({ problem: 'missing_argument', argument: m[1]! })],
+    [
+      /^error: option '(?:-[^-], )?([^' ]+)[^']*' argument '(.*)' is invalid\.\s*([\s\S]*)$/u,
+      (m) => ({ problem: 'invalid_value', name: m[1]!, value: m[2]!, why: m[3]!.trim() }),
+    ],
+    [
+      /^error: command-argument value '(.*)' is invalid for argument '([^']+)'\.\s*([\s\S]*)$/u,
+      (m) => ({ problem: 'invalid_value', name: m[2]!, value: m[1]!, why: m[3]!.trim() }),
+    ],
+    [/^error: option '(?:-[^-], )?([^' ]+)[^']*' argument missing/u, (m) => ({ problem: 'missing_value', option: m[1]! })],
+    [/^error: unknown command '([^']+)'([\s\S]*)$/u, (m) => ({ problem: 'unknown_command', command: m[1]!, hint: hint(m[2]!) })],
+    [/^error: unknown option '([^']+)'([\s\S]*)$/u, (m) => ({ problem: 'unknown_option', option: m[1]!, hint: hint(m[2]!) })],
+    [/^error: too many arguments(?: for '([^']+)')?/u, (m) => ({ problem: 'too_many_arguments', command: m[1] ?? '' })],
+    [/^error: required option '([^']+)' not specified/u, (m) => ({ problem: 'missing_option', option: m[1]! })],
   ];
-  const suggested = text.replace(/\(Did you mean (?:one of )?([^?]+)\?\)/u, '(혹시 $1?)').replace(/Allowed choices are ([^.\n]+)\./u, '허용되는 값: $1.');
-  for (const [re, say] of rules) {
-    const m = re.exec(suggested);
-    if (m) return suggested.replace(re, say(...m.slice(1).map((x) => x ?? '')));
+  for (const [re, problem] of rules) {
+    const m = re.exec(t);
+    if (m) return E.CLI_USAGE.error(problem([...m]));
   }
-  return suggested;
+  return E.CLI_USAGE.error({ problem: 'other', text: t.replace(/^error: /u, '') });
 }
+
+/** How `alaw` reports an error: one line on stderr with the catalog code. */
+const errorLine = (err: AlawError): string => `오류: ${err.message} [${err.code}]\n`;
 
 const positiveInt =
   (name: string) =>
   (v: string): number => {
-    if (!/^\d+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError(`${name}는 1 이상의 정수여야 합니다.`);
+    if (!/^\d+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError(E.CLI_NUMBER_INVALID.message({ option: name, rule: 'positive_integer' }));
     return Number(v);
   };
 
@@ -260,12 +276,14 @@ try {
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) {
-    process.exitCode = err.exitCode === 0 ? 0 : EXIT.usage;
-  } else if (err instanceof CliError) {
-    process.stderr.write(`오류: ${err.message}\n`);
+    // Already reported through outputError (or help/version was shown).
+    process.exitCode = err.exitCode === 0 ? 0 : E.CLI_USAGE.exit;
+  } else if (isAlawError(err)) {
+    process.stderr.write(errorLine(err));
     process.exitCode = err.exitCode;
   } else {
-    process.stderr.write(`오류: ${(err as Error).stack ?? String(err)}\n`);
-    process.exitCode = EXIT.failure;
+    // Not one of ours: a bug or an environment problem nobody anticipated. The stack is for the report.
+    process.stderr.write(`오류: ${(err as Error).stack ?? String(err)} [${E.INTERNAL.code}]\n`);
+    process.exitCode = E.INTERNAL.exit;
   }
 }

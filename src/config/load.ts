@@ -1,13 +1,13 @@
+import { AlawError, E } from '../errors/index.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Value } from 'typebox/value';
 import { ConfigSchema, type Config } from './schema.js';
 
 /** A configuration problem, reported with the setting's name so an operator can fix it. */
-export class ConfigError extends Error {
-  readonly code = 'ALAW_ERR_CONFIG_INVALID';
+export class ConfigError extends AlawError {
   constructor(readonly problems: string[]) {
-    super(`설정이 올바르지 않습니다:\n- ${problems.join('\n- ')}`);
+    super(E.CONFIG_INVALID, E.CONFIG_INVALID.message({ problems }), { problems });
   }
 }
 

@@ -1,3 +1,4 @@
+import { AlawError, E } from '../errors/index.js';
 import fs from 'node:fs';
 import readline from 'node:readline';
 import { pipeline, type Readable } from 'node:stream';
@@ -19,15 +20,14 @@ export interface ReadOptions {
  * The file could not be read to its end (a truncated or damaged gzip file, a
  * read error). Lines before `afterLine` were read and yielded; nothing after.
  */
-export class RecordFileReadError extends Error {
-  readonly code = 'ALAW_ERR_IMPORT_READ';
+export class RecordFileReadError extends AlawError {
   constructor(
     readonly file: string,
     readonly afterLine: number,
     readonly reason: string,
     options?: ErrorOptions,
   ) {
-    super(`${file}: ${afterLine.toLocaleString('ko-KR')}번째 줄 뒤에서 파일을 더 읽을 수 없습니다 (${reason}).`, options);
+    super(E.IMPORT_READ, E.IMPORT_READ.message({ file, afterLine, reason }), { file, after_line: afterLine }, options);
     this.name = 'RecordFileReadError';
   }
 }
@@ -55,8 +55,13 @@ export async function* readRecordFile(file: string, options: ReadOptions = {}): 
   if (file === '-') {
     raw = process.stdin;
   } else {
-    const stat = await fs.promises.stat(file);
-    if (!stat.isFile()) throw Object.assign(new Error(`${file}: 파일이 아닙니다.`), { code: 'ALAW_ERR_IMPORT_NOT_A_FILE' });
+    let stat: fs.Stats;
+    try {
+      stat = await fs.promises.stat(file);
+    } catch (err) {
+      throw new RecordFileReadError(file, 0, readFailureReason(err as NodeJS.ErrnoException, false), { cause: err });
+    }
+    if (!stat.isFile()) throw E.IMPORT_NOT_A_FILE.error({ file });
     total = stat.size;
     raw = fs.createReadStream(file);
   }
@@ -80,10 +85,7 @@ export async function* readRecordFile(file: string, options: ReadOptions = {}): 
       if (line.length > MAX_LINE_CHARS) {
         yield {
           line: lineNo,
-          problem: {
-            code: 'ALAW_ERR_IMPORT_FIELD',
-            message: `줄이 너무 깁니다 (${line.length.toLocaleString('ko-KR')}자, 최대 ${MAX_LINE_CHARS.toLocaleString('ko-KR')}자).`,
-          },
+          problem: { code: E.IMPORT_FIELD.code, message: E.IMPORT_FIELD.message({ problem: 'line_too_long', length: line.length, max: MAX_LINE_CHARS }) },
         };
         continue;
       }

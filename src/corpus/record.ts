@@ -1,12 +1,16 @@
+import { E, type AlawError } from '../errors/index.js';
 import { createHash } from 'node:crypto';
 import { caseNumberKeys, normalizeCourtName, parseCaseNumber } from '../legal/index.js';
 import { CASE_TYPES, FIELD_LIMITS, type CaseType, type Precedent } from './model.js';
 
-/** Why one input record was rejected; `code` is stable, `message` is for people (Korean). */
+/** Why one input record was rejected: a catalog code (`E.IMPORT_*`) and its Korean message. */
 export interface RecordProblem {
-  code: 'ALAW_ERR_IMPORT_JSON' | 'ALAW_ERR_IMPORT_NOT_OBJECT' | 'ALAW_ERR_IMPORT_FIELD' | 'ALAW_ERR_IMPORT_UNKNOWN_FORMAT';
+  code: string;
   message: string;
 }
+
+/** The plain `{ code, message }` of a catalog error, as import reports keep it. */
+const problem = (err: AlawError): RecordProblem => ({ code: err.code, message: err.message });
 
 export type RecordResult = { ok: true; record: Precedent } | { ok: false; problem: RecordProblem };
 
@@ -37,7 +41,8 @@ const CASE_TYPE_ALIASES: Record<string, CaseType> = {
   기타: '기타',
 };
 
-const fieldError = (message: string): RecordResult => ({ ok: false, problem: { code: 'ALAW_ERR_IMPORT_FIELD', message } });
+type FieldProblem = Parameters<typeof E.IMPORT_FIELD.message>[0];
+const fieldError = (p: FieldProblem): RecordResult => ({ ok: false, problem: problem(E.IMPORT_FIELD.error(p)) });
 
 /**
  * Parses one line of an import file: our JSONL schema or a law.go.kr-style
@@ -49,7 +54,7 @@ export function parseRecordLine(line: string, source: string): RecordResult {
   try {
     value = JSON.parse(line);
   } catch (err) {
-    return { ok: false, problem: { code: 'ALAW_ERR_IMPORT_JSON', message: `JSON 구문 오류: ${(err as Error).message}` } };
+    return { ok: false, problem: problem(E.IMPORT_JSON.error({ reason: (err as Error).message })) };
   }
   return toPrecedent(value, source);
 }
@@ -60,7 +65,7 @@ const CASE_NUMBER_SHAPE = /[0-9]{2,4}\s*[가-힣]{1,4}\s*[0-9]/u;
 /** Validates and normalizes one decoded record (see {@link parseRecordLine}). */
 export function toPrecedent(value: unknown, source: string): RecordResult {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return { ok: false, problem: { code: 'ALAW_ERR_IMPORT_NOT_OBJECT', message: '각 줄은 JSON 객체여야 합니다.' } };
+    return { ok: false, problem: problem(E.IMPORT_NOT_OBJECT.error()) };
   }
   const obj = value as Record<string, unknown>;
   let fields: Record<string, unknown>;
@@ -77,28 +82,21 @@ export function toPrecedent(value: unknown, source: string): RecordResult {
           : `lawgo-${typeof obj['판례일련번호'] === 'string' ? obj['판례일련번호'] : JSON.stringify(obj['판례일련번호'])}`;
     if (!('source' in fields)) fields.source = 'law.go.kr';
   } else {
-    return {
-      ok: false,
-      problem: {
-        code: 'ALAW_ERR_IMPORT_UNKNOWN_FORMAT',
-        message: '알 수 없는 형식입니다: case_number(본 서비스 형식) 또는 사건번호(법제처 형식) 키가 필요합니다.',
-      },
-    };
+    return { ok: false, problem: problem(E.IMPORT_UNKNOWN_FORMAT.error()) };
   }
 
   const text = (key: keyof typeof FIELD_LIMITS, required: boolean): string | null | RecordResult => {
     const v = fields[key];
     if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) {
-      return required ? fieldError(`${key}: 필수 항목이 비어 있습니다.`) : null;
+      return required ? fieldError({ problem: 'required', field: key }) : null;
     }
     if (typeof v !== 'string' && !(key === 'id' && typeof v === 'number')) {
-      return fieldError(`${key}: 문자열이어야 합니다 (받은 값의 형식: ${Array.isArray(v) ? 'array' : typeof v}).`);
+      return fieldError({ problem: 'not_text', field: key, type: Array.isArray(v) ? 'array' : typeof v });
     }
     let s = String(v);
     if (lawgo) s = stripHtml(s);
     s = s.trim();
-    if (s.length > FIELD_LIMITS[key])
-      return fieldError(`${key}: ${FIELD_LIMITS[key].toLocaleString('ko-KR')}자를 넘습니다 (${s.length.toLocaleString('ko-KR')}자).`);
+    if (s.length > FIELD_LIMITS[key]) return fieldError({ problem: 'too_long', field: key, max: FIELD_LIMITS[key], length: s.length });
     return s;
   };
 
@@ -114,7 +112,7 @@ export function toPrecedent(value: unknown, source: string): RecordResult {
     (out as Record<string, unknown>)[key] = v;
   }
   if (!out.full_text && !out.holdings && !out.summary) {
-    return fieldError('full_text(판례내용), holdings(판시사항), summary(판결요지) 중 하나는 있어야 합니다.');
+    return fieldError({ problem: 'no_text' });
   }
   // A year, a case code and a serial somewhere (`2016다276177`, `(제주)2014나1166`, merged
   // crawler strings such as `2009다7886378870`); not `선고` or `30.자` left by a broken scrape,
@@ -124,33 +122,27 @@ export function toPrecedent(value: unknown, source: string): RecordResult {
   const caseNumberAsWritten = out.case_number!;
   out.case_number = caseNumberAsWritten.normalize('NFKC');
   if (out.case_number.length > FIELD_LIMITS.case_number) {
-    return fieldError(`case_number: ${FIELD_LIMITS.case_number.toLocaleString('ko-KR')}자를 넘습니다 (${out.case_number.length.toLocaleString('ko-KR')}자).`);
+    return fieldError({ problem: 'too_long', field: 'case_number', max: FIELD_LIMITS.case_number, length: out.case_number.length });
   }
   if (!CASE_NUMBER_SHAPE.test(out.case_number)) {
-    return fieldError(
-      `case_number(사건번호): 사건번호 형식이 아닙니다 (받은 값: ${JSON.stringify(out.case_number).slice(0, 60)}; 예: 2016다276177, 94나3943).`,
-    );
+    return fieldError({ problem: 'case_number', value: JSON.stringify(out.case_number).slice(0, 60) });
   }
   out.court = normalizeCourtName(out.court!);
   out.case_name ??= '';
   out.full_text ??= '';
   if (out.id != null && !/^[A-Za-z0-9._:-]{1,100}$/.test(out.id)) {
-    return fieldError(`id: 영문자, 숫자, '.', '_', ':', '-'로 된 100자 이하여야 합니다 (받은 값: ${JSON.stringify(out.id).slice(0, 60)}).`);
+    return fieldError({ problem: 'id', value: JSON.stringify(out.id).slice(0, 60) });
   }
 
   const date = parseDecisionDate(fields.decision_date);
   if (date === undefined) {
-    return fieldError(
-      `decision_date(선고일자): 날짜 형식이 아닙니다 (받은 값: ${JSON.stringify(fields.decision_date)}; 예: 2019-05-30, 20190530, 2019. 5. 30.).`,
-    );
+    return fieldError({ problem: 'date', value: JSON.stringify(fields.decision_date) ?? String(fields.decision_date) });
   }
   out.decision_date = date;
 
   const type = resolveCaseType(fields.case_type, out.case_number);
   if (type === undefined) {
-    return fieldError(
-      `case_type(사건종류): 알 수 없는 값입니다 (받은 값: ${JSON.stringify(fields.case_type)}; 가능한 값: ${CASE_TYPES.join(', ')}, 일반행정, 세무).`,
-    );
+    return fieldError({ problem: 'case_type', value: JSON.stringify(fields.case_type) ?? String(fields.case_type), allowed: CASE_TYPES });
   }
   out.case_type = type;
   out.id ??= derivedId(out.court, caseNumberAsWritten, out.decision_date);

@@ -4,10 +4,13 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import { E } from '../errors/index.js';
 import { logContext } from '../context.js';
 import type { ServerServices } from '../app/index.js';
 import { KeyAuth } from './auth.js';
-import { registerErrorHandling, sendError } from './errors.js';
+import { errorBody, registerErrorHandling, sendError } from './errors.js';
+import { MethodIndex } from './methods.js';
 import { recoverRawUrl } from './rawUrl.js';
 import { adminRoutes } from './routes/admin.js';
 import { analysisRoutes } from './routes/analysis.js';
@@ -55,40 +58,27 @@ export async function buildApp(services: ServerServices): Promise<FastifyInstanc
     clientErrorHandler(this: FastifyInstance, err, socket) {
       if (recoverRawUrl(this, err as unknown as Parameters<typeof recoverRawUrl>[1], socket)) return;
       if (!socket.writable) return void socket.destroy();
-      const tooLong = (err as NodeJS.ErrnoException).code === 'HPE_HEADER_OVERFLOW';
-      const [status, code, message] = tooLong
-        ? ([
-            '431 Request Header Fields Too Large',
-            'ALAW_ERR_REQUEST_TOO_LONG',
-            `요청 URL이나 헤더가 너무 깁니다 (최대 ${Math.round(maxHeaderSize / 1024)}KB; 한글 한 글자는 URL에서 9바이트). 긴 검색어나 사건 설명은 POST /api/search 의 JSON 본문({"q": "…"})으로 보내 주세요.`,
-          ] as const)
-        : ([
-            '400 Bad Request',
-            'ALAW_ERR_REQUEST_MALFORMED',
-            '잘못된 HTTP 요청입니다. URL의 공백과 한글은 퍼센트 인코딩해 주세요 (curl -G --data-urlencode).',
-          ] as const);
-      const body = JSON.stringify({ error: { code, message }, request_id: randomUUID() });
+      // Node's parser refused the request before there was a request object: the usual body, written by hand.
+      const error =
+        (err as NodeJS.ErrnoException).code === 'HPE_HEADER_OVERFLOW'
+          ? E.REQUEST_TOO_LONG.error({ maxKb: Math.round(maxHeaderSize / 1024) })
+          : E.REQUEST_MALFORMED.error({ problem: 'http' });
+      const requestId = randomUUID();
+      const body = JSON.stringify(errorBody(error, requestId));
       socket.end(
-        `HTTP/1.1 ${status}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+        `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? ''}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+          `content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`,
       );
     },
     // Errors of the router, before any route or hook: the usual error body.
     frameworkErrors(err, request, reply) {
-      void (err.code === 'FST_ERR_MAX_PARAM_LENGTH'
-        ? sendError(
-            reply,
-            request,
-            414,
-            'ALAW_ERR_REQUEST_TOO_LONG',
-            `경로의 값이 너무 깁니다 (최대 ${MAX_PARAM_LENGTH}자). 판례 id나 법령 이름을 확인해 주세요.`,
-          )
-        : sendError(
-            reply,
-            request,
-            400,
-            'ALAW_ERR_REQUEST_MALFORMED',
-            'URL의 퍼센트 인코딩이 잘못되었습니다 (%와 16진수 두 자리, UTF-8). curl -G --data-urlencode 를 쓰면 올바르게 인코딩됩니다.',
-          ));
+      void sendError(
+        reply,
+        request,
+        err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? E.REQUEST_PATH_TOO_LONG.error({ max: MAX_PARAM_LENGTH })
+          : E.REQUEST_MALFORMED.error({ problem: 'percent_encoding' }),
+      );
     },
     // Long GET queries: up to search.maxQueryChars Korean characters, 9 URL bytes each, plus headers.
     http: { maxHeaderSize },
@@ -107,9 +97,29 @@ export async function buildApp(services: ServerServices): Promise<FastifyInstanc
   // No text/plain parser: a body that is not JSON is 415, whatever its type.
   app.removeContentTypeParser('text/plain');
 
-  registerErrorHandling(app);
+  const methods = new MethodIndex(app, MAX_PARAM_LENGTH);
+  registerErrorHandling(app, services.config.server.bodyLimit, (request) => {
+    const path = request.url.split('?')[0] ?? '/';
+    const allowed = methods.allowed(path);
+    return allowed.length > 0
+      ? E.METHOD_NOT_ALLOWED.error({ method: request.method, path, allowed }, { allowed }).withHeaders({ Allow: allowed.join(', ') })
+      : E.NOT_FOUND.error({ method: request.method, path });
+  });
   // The rest of the request (hooks, handler, the queue, the store) runs inside its log context.
   app.addHook('onRequest', (request, _reply, done) => logContext.run({ request_id: String(request.id) }, done));
+  // The query parser tolerates broken %-escapes (it would pass `%E0%A4%A` on as text); the router rejects them in paths.
+  // Queries get the same answer as paths: 400 REQUEST_MALFORMED.
+  app.addHook('onRequest', (request, _reply, done) => {
+    const q = request.url.indexOf('?');
+    if (q >= 0 && request.url.includes('%', q)) {
+      try {
+        decodeURIComponent(request.url.slice(q + 1));
+      } catch {
+        return done(E.REQUEST_MALFORMED.error({ problem: 'percent_encoding' }));
+      }
+    }
+    done();
+  });
   const auth = new KeyAuth(services.queue.store.keys, services.config.auth, services.logger);
   auth.register(app);
   observeResponses(app, services);

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { tokenList, type Config } from '../config/index.js';
-import { AlawError } from '../errors.js';
+import { E, isAlawError } from '../errors/index.js';
 import type { Logger } from '../ops/index.js';
 import { envKeyId, keyDigest, type ApiKeyStore, type Role } from '../queue/index.js';
 
@@ -128,41 +128,25 @@ export class KeyAuth {
       if (token !== null) {
         principal = await this.resolve(token);
         if (!principal) {
-          throw new AlawError('ALAW_ERR_AUTH_INVALID', 401, 'API 키가 올바르지 않거나 폐기되었습니다. 관리자에게 새 키를 받으세요.').withHeaders({
-            'WWW-Authenticate': 'Bearer realm="alaw", error="invalid_token"',
-          });
+          throw E.AUTH_INVALID.error();
         }
       } else if (this.isLocal(request) && (access === 'local' || !(await this.hasKeys()))) {
         principal = LOCAL;
       } else if (!(await this.hasKeys())) {
-        throw new AlawError(
-          'ALAW_ERR_AUTH_NOT_CONFIGURED',
-          403,
-          'API 키가 하나도 없어 이 서버는 같은 컴퓨터(127.0.0.1)에서 온 요청만 받습니다. 서버에서 `npx alaw keys create --name 이름`으로 키를 만든 뒤 Authorization: Bearer <키> 헤더로 요청하세요.',
-        );
+        throw E.AUTH_NOT_CONFIGURED.error();
       } else {
-        throw new AlawError(
-          'ALAW_ERR_AUTH_REQUIRED',
-          401,
-          'API 키가 필요합니다. Authorization: Bearer <키> (또는 X-API-Key: <키>) 헤더를 보내 주세요. 키는 관리자가 서버에서 `npx alaw keys create`로 만듭니다.',
-        ).withHeaders({
-          'WWW-Authenticate': 'Bearer realm="alaw"',
-        });
+        throw E.AUTH_REQUIRED.error({ admin: false });
       }
     } catch (err) {
-      if (err instanceof AlawError) throw err;
+      if (isAlawError(err)) throw err;
       request.log.error({ err }, 'API key lookup failed');
-      throw new AlawError('ALAW_ERR_AUTH_UNAVAILABLE', 503, 'API 키를 확인할 데이터베이스에 접근할 수 없습니다. 잠시 후 다시 시도하세요.');
+      throw E.AUTH_UNAVAILABLE.error();
     }
     if (access === 'admin' && principal.role !== 'admin') {
       if (principal === LOCAL) {
-        throw new AlawError(
-          'ALAW_ERR_AUTH_REQUIRED',
-          401,
-          '관리자 키가 필요합니다. 서버에서 `npx alaw keys create --role admin --name 이름`으로 관리자 키를 만들거나 ALAW_ADMIN_TOKEN(16자 이상)을 설정하고 Authorization: Bearer <키> 헤더로 요청하세요. 서버에 접속할 수 있다면 `npx alaw queue clear --yes`로도 비울 수 있습니다.',
-        ).withHeaders({ 'WWW-Authenticate': 'Bearer realm="alaw"' });
+        throw E.AUTH_REQUIRED.error({ admin: true });
       }
-      throw new AlawError('ALAW_ERR_AUTH_FORBIDDEN', 403, '이 작업은 관리자 키로만 할 수 있습니다.');
+      throw E.AUTH_FORBIDDEN.error();
     }
     return principal;
   }

@@ -1,9 +1,12 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isAlawError } from '../errors.js';
+import { E, isAlawError, validationError, type AlawError, type ErrorSpec, type ValidationFailure } from '../errors/index.js';
 
-/** Route option: which error code a schema violation of each parameter gets (`<param>.required` for a missing one). */
+/** The catalog entry a schema violation of each parameter gets (`<param>.required` for a missing one). */
+export type ParamErrors = Readonly<Record<string, ErrorSpec<never>>>;
+
+/** Route option: which catalog entry a schema violation of each parameter gets. */
 export interface RouteErrorCodes {
-  paramErrorCodes?: Record<string, string>;
+  paramErrors?: ParamErrors;
 }
 
 interface ErrorPayload {
@@ -11,17 +14,20 @@ interface ErrorPayload {
   request_id: string;
 }
 
-/** The one error body, `{ error: { code, message, details? }, request_id }`, with its status. */
-export function sendError(
-  reply: FastifyReply,
-  request: FastifyRequest,
-  status: number,
-  code: string,
-  message: string,
-  details?: Record<string, unknown>,
-): FastifyReply {
-  const body: ErrorPayload = { error: { code, message, ...(details ? { details } : {}) }, request_id: String(request.id) };
-  return reply.status(status).type('application/json; charset=utf-8').send(body);
+/** The one error body, `{ error: { code, message, details? }, request_id }`, from a catalog error, with its status and headers. */
+export function errorBody(err: AlawError, requestId: string): ErrorPayload {
+  return { error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) }, request_id: requestId };
+}
+
+/** Sends a catalog error as the one error body (status, headers, `x-request-id` from the onSend hook). */
+export function sendError(reply: FastifyReply, request: FastifyRequest, err: AlawError): FastifyReply {
+  if (err.headers) void reply.headers(err.headers);
+  // Also set by the app's onSend hook; set here too for the router's errors, which some hooks never see.
+  void reply.header('x-request-id', String(request.id));
+  return reply
+    .status(err.status)
+    .type('application/json; charset=utf-8')
+    .send(errorBody(err, String(request.id)));
 }
 
 const TYPE_NAMES: Record<string, string> = {
@@ -34,6 +40,7 @@ const TYPE_NAMES: Record<string, string> = {
   null: 'null',
 };
 
+/** Why a value failed its schema, in Korean, by AJV keyword. */
 const AJV_MESSAGES: Record<string, (p: Record<string, unknown>) => string> = {
   type: (p) =>
     `${String(p.type)
@@ -42,86 +49,85 @@ const AJV_MESSAGES: Record<string, (p: Record<string, unknown>) => string> = {
       .join(' 또는 ')}이어야 합니다`,
   minimum: (p) => `${String(p.limit)} 이상이어야 합니다`,
   maximum: (p) => `${String(p.limit)} 이하여야 합니다`,
+  exclusiveMinimum: (p) => `${String(p.limit)}보다 커야 합니다`,
   minLength: (p) => `${String(p.limit)}자 이상이어야 합니다`,
   maxLength: (p) => `${String(p.limit)}자 이하여야 합니다`,
   maxItems: (p) => `${String(p.limit)}개 이하여야 합니다`,
   required: () => '필수 항목이 없습니다',
   additionalProperties: () => '알 수 없는 항목입니다 (오타인지 확인하세요; 쓸 수 있는 항목은 /docs 에 있습니다)',
   pattern: () => '형식이 올바르지 않습니다',
+  format: () => '형식이 올바르지 않습니다',
   const: (p) => `${JSON.stringify(p.allowedValue)}이어야 합니다`,
   anyOf: () => '허용된 값이 아닙니다',
   enum: (p) => `${JSON.stringify(p.allowedValues)} 중 하나여야 합니다`,
 };
 
+/** A schema violation (the first of its errors) as the route's catalog error for that parameter. */
+function schemaError(err: FastifyError, request: FastifyRequest): AlawError {
+  const validation = err.validation!;
+  const first = validation[0]!;
+  const param =
+    (first.params as { missingProperty?: string }).missingProperty ??
+    (first.instancePath ?? '').split('/').filter(Boolean)[0] ??
+    (first.params as { additionalProperty?: string }).additionalProperty ??
+    '';
+  const specs = (request.routeOptions.config as RouteErrorCodes | undefined)?.paramErrors ?? {};
+  // A union of literals fails with one `const` error per allowed value: name them all.
+  const allowed =
+    first.keyword === 'const'
+      ? validation
+          .filter((e) => e.keyword === 'const' && e.instancePath === first.instancePath)
+          .map((e) => (e.params as { allowedValue?: unknown }).allowedValue)
+      : [];
+  // `size=10&size=20` arrives as a list: say that, not "must be a string".
+  const given = err.validationContext === 'querystring' && param ? (request.query as Record<string, unknown> | undefined)?.[param] : undefined;
+  const why =
+    Array.isArray(given) && first.keyword === 'type'
+      ? '한 번만 쓸 수 있습니다 (여러 값은 쉼표로: court_level=대법원,고등법원)'
+      : allowed.length > 1
+        ? `${allowed.map((v) => JSON.stringify(v)).join(', ')} 중 하나여야 합니다`
+        : (AJV_MESSAGES[first.keyword]?.(first.params) ?? '값이 올바르지 않습니다');
+  const where: ValidationFailure['where'] = err.validationContext === 'body' ? '요청 본문' : err.validationContext === 'params' ? '경로' : '요청 값';
+  // Only own keys: a parameter named `constructor` or `__proto__` must not find Object.prototype's members.
+  const own = (key: string) => (Object.hasOwn(specs, key) ? specs[key] : undefined);
+  const spec = (first.keyword === 'required' ? own(`${param}.required`) : undefined) ?? own(param) ?? E.REQUEST_INVALID;
+  return validationError(spec, { where, parameter: param, why }, { parameter: param || undefined, location: err.validationContext });
+}
+
+/** Fastify's own errors (body parsing, limits) as catalog errors; null for anything unexpected. */
+export function frameworkError(err: FastifyError, bodyLimit: number): AlawError | null {
+  switch (err.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return E.REQUEST_JSON.error();
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return E.REQUEST_TOO_LARGE.error({ maxBytes: bodyLimit });
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return E.REQUEST_MEDIA_TYPE.error();
+    default:
+      return err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? E.REQUEST_INVALID.error() : null;
+  }
+}
+
 /**
  * Maps every error to the one error body: our AlawErrors keep their code and
  * status; schema violations become 400s with the parameter named (and the
- * route's code for that parameter when it declares one); malformed JSON,
- * oversized bodies and unknown routes get their own codes; anything else is a
- * logged 500 without internals in the response.
+ * route's entry for that parameter when it declares one); malformed JSON,
+ * oversized bodies and unknown routes get their own entries; anything else is
+ * a logged 500 without internals in the response.
  */
-export function registerErrorHandling(app: FastifyInstance): void {
+export function registerErrorHandling(app: FastifyInstance, bodyLimit: number, notFound: (request: FastifyRequest) => AlawError): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (isAlawError(err)) {
       if (err.status >= 500 && err.status !== 503 && err.status !== 504) request.log.error({ err }, err.message);
-      if (err.headers) void reply.headers(err.headers);
-      return sendError(reply, request, err.status, err.code, err.message, err.details);
+      return sendError(reply, request, err);
     }
-    if (err.validation) {
-      const first = err.validation[0]!;
-      const param =
-        (first.params as { missingProperty?: string }).missingProperty ??
-        (first.instancePath ?? '').split('/').filter(Boolean)[0] ??
-        (first.params as { additionalProperty?: string }).additionalProperty ??
-        '';
-      const codes = (request.routeOptions.config as RouteErrorCodes | undefined)?.paramErrorCodes ?? {};
-      // A union of literals fails with one `const` error per allowed value: name them all.
-      const allowed =
-        first.keyword === 'const'
-          ? err.validation
-              .filter((e) => e.keyword === 'const' && e.instancePath === first.instancePath)
-              .map((e) => (e.params as { allowedValue?: unknown }).allowedValue)
-          : [];
-      // `size=10&size=20` arrives as a list: say that, not "must be a string".
-      const given = err.validationContext === 'querystring' && param ? (request.query as Record<string, unknown> | undefined)?.[param] : undefined;
-      const why =
-        Array.isArray(given) && first.keyword === 'type'
-          ? '한 번만 쓸 수 있습니다 (여러 값은 쉼표로: court_level=대법원,고등법원)'
-          : allowed.length > 1
-            ? `${allowed.map((v) => JSON.stringify(v)).join(', ')} 중 하나여야 합니다`
-            : (AJV_MESSAGES[first.keyword]?.(first.params) ?? first.message ?? '값이 올바르지 않습니다');
-      const where = err.validationContext === 'body' ? '요청 본문' : err.validationContext === 'params' ? '경로' : '요청 값';
-      const code = (first.keyword === 'required' ? codes[`${param}.required`] : undefined) ?? codes[param] ?? 'ALAW_ERR_REQUEST_INVALID';
-      return sendError(reply, request, 400, code, `${where}이 올바르지 않습니다: ${param ? `${param} — ` : ''}${why}.`, {
-        parameter: param || undefined,
-        location: err.validationContext,
-      });
-    }
-    switch (err.code) {
-      case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-        return sendError(reply, request, 400, 'ALAW_ERR_REQUEST_JSON', '요청 본문이 올바른 JSON이 아닙니다.');
-      case 'FST_ERR_CTP_BODY_TOO_LARGE':
-        return sendError(reply, request, 413, 'ALAW_ERR_REQUEST_TOO_LARGE', '요청 본문이 너무 큽니다.');
-      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-        return sendError(reply, request, 415, 'ALAW_ERR_REQUEST_MEDIA_TYPE', '지원하지 않는 Content-Type입니다. application/json으로 보내 주세요.');
-      default:
-        break;
-    }
-    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-      return sendError(reply, request, err.statusCode, 'ALAW_ERR_REQUEST_INVALID', '요청을 처리할 수 없습니다. 요청 형식을 확인해 주세요.');
-    }
+    if (err.validation) return sendError(reply, request, schemaError(err, request));
+    const known = frameworkError(err, bodyLimit);
+    if (known) return sendError(reply, request, known);
     request.log.error({ err }, 'unhandled error');
-    return sendError(
-      reply,
-      request,
-      500,
-      'ALAW_ERR_INTERNAL',
-      '서버 내부 오류가 발생했습니다. 잠시 후 다시 시도하고, 계속되면 관리자에게 request_id를 알려 주세요.',
-    );
+    return sendError(reply, request, E.INTERNAL.error());
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    sendError(reply, request, 404, 'ALAW_ERR_NOT_FOUND', `${request.method} ${request.url.split('?')[0]} 경로가 없습니다. API 문서는 /docs 에 있습니다.`),
-  );
+  app.setNotFoundHandler((request, reply) => sendError(reply, request, notFound(request)));
 }

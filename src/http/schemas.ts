@@ -1,4 +1,6 @@
 import { Type } from 'typebox';
+import { E } from '../errors/index.js';
+import type { ParamErrors } from './errors.js';
 import { CASE_TYPES } from '../corpus/index.js';
 import { COURT_LEVELS } from '../legal/index.js';
 
@@ -61,20 +63,20 @@ export const SearchBody = Type.Object(
   { additionalProperties: false },
 );
 
-/** Error codes for invalid search parameters (used when schema validation rejects them). */
-export const SEARCH_PARAM_CODES: Record<string, string> = {
-  q: 'ALAW_ERR_SEARCH_QUERY_INVALID',
-  'q.required': 'ALAW_ERR_SEARCH_QUERY_EMPTY',
-  page: 'ALAW_ERR_SEARCH_PAGE_INVALID',
-  size: 'ALAW_ERR_SEARCH_SIZE_INVALID',
-  sort: 'ALAW_ERR_SEARCH_SORT_INVALID',
-  mode: 'ALAW_ERR_SEARCH_MODE_INVALID',
-  court: 'ALAW_ERR_SEARCH_FILTER_INVALID',
-  court_level: 'ALAW_ERR_SEARCH_COURT_LEVEL_INVALID',
-  case_type: 'ALAW_ERR_SEARCH_CASE_TYPE_INVALID',
-  date_from: 'ALAW_ERR_SEARCH_DATE_INVALID',
-  date_to: 'ALAW_ERR_SEARCH_DATE_INVALID',
-  snippets: 'ALAW_ERR_SEARCH_FILTER_INVALID',
+/** The catalog entry of each invalid search parameter (used when schema validation rejects it). */
+export const SEARCH_PARAM_ERRORS: ParamErrors = {
+  q: E.SEARCH_QUERY_INVALID,
+  'q.required': E.SEARCH_QUERY_EMPTY,
+  page: E.SEARCH_PAGE_INVALID,
+  size: E.SEARCH_SIZE_INVALID,
+  sort: E.SEARCH_SORT_INVALID,
+  mode: E.SEARCH_MODE_INVALID,
+  court: E.SEARCH_FILTER_INVALID,
+  court_level: E.SEARCH_COURT_LEVEL_INVALID,
+  case_type: E.SEARCH_CASE_TYPE_INVALID,
+  date_from: E.SEARCH_DATE_INVALID,
+  date_to: E.SEARCH_DATE_INVALID,
+  snippets: E.SEARCH_FILTER_INVALID,
 };
 
 export const SearchHitSchema = Type.Object({

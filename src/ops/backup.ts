@@ -1,3 +1,4 @@
+import { E, isAlawError } from '../errors/index.js';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -47,15 +48,6 @@ export interface Manifest {
   files: BackupEntry[];
 }
 
-export class BackupError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 const APP_TABLES = ['precedents', 'precedent_case_keys', 'precedent_citations', 'precedent_statutes', 'app_meta'];
 const QUEUE_TABLES = ['tasks', 'api_keys', 'queue_instances'];
 
@@ -84,7 +76,7 @@ function integrityCheck(file: string): void {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
     const r = db.pragma('integrity_check', { simple: true });
-    if (r !== 'ok') throw new BackupError('ALAW_ERR_BACKUP_CORRUPT', `${file}: SQLite 무결성 검사 실패 (${String(r)})`);
+    if (r !== 'ok') throw E.BACKUP_CORRUPT.error({ what: 'integrity', file, result: String(r) });
   } finally {
     db.close();
   }
@@ -92,7 +84,7 @@ function integrityCheck(file: string): void {
 
 /** A consistent copy of a live SQLite file (online backup API), gzipped, with its row counts. */
 async function backupSqlite(kind: BackupKind, source: string, target: string, tables: string[]): Promise<BackupEntry> {
-  if (!fs.existsSync(source)) throw new BackupError('ALAW_ERR_BACKUP_SOURCE_MISSING', `${source}이(가) 없습니다.`);
+  if (!fs.existsSync(source)) throw E.BACKUP_SOURCE_MISSING.error({ what: 'file', file: source });
   const tmp = `${target}.tmp-${randomBytes(4).toString('hex')}`;
   const db = new Database(source, { readonly: true, fileMustExist: true });
   try {
@@ -142,22 +134,15 @@ function runTool(
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', (err: NodeJS.ErrnoException) =>
       reject(
-        new BackupError(
-          'ALAW_ERR_BACKUP_TOOL',
-          err.code === 'ENOENT' ? `${cmd}이(가) 설치되어 있지 않습니다 (PostgreSQL 클라이언트: apt-get install postgresql-client).` : `${cmd}: ${err.message}`,
-        ),
+        err.code === 'ENOENT'
+          ? E.BACKUP_TOOL.error({ tool: cmd, problem: 'missing' })
+          : E.BACKUP_TOOL.error({ tool: cmd, problem: 'error', reason: err.message }),
       ),
     );
     if (io.stdin) io.stdin.pipe(child.stdin!);
     const out = io.stdout ? pipeline(child.stdout!, io.stdout) : Promise.resolve();
     child.on('close', (code) => {
-      out.then(
-        () =>
-          code === 0
-            ? resolve()
-            : reject(new BackupError('ALAW_ERR_BACKUP_TOOL', `${cmd}이(가) 실패했습니다 (종료 코드 ${code}): ${stderr.trim().slice(0, 500)}`)),
-        reject,
-      );
+      out.then(() => (code === 0 ? resolve() : reject(E.BACKUP_TOOL.error({ tool: cmd, problem: 'exit', code, stderr: stderr.trim().slice(0, 500) }))), reject);
     });
   });
 }
@@ -173,7 +158,7 @@ async function pgCounts(client: pg.ClientBase, tables: string[]): Promise<Record
 async function backupPostgres(url: string, target: string): Promise<BackupEntry> {
   const client = new pg.Client({ connectionString: url });
   await client.connect().catch((err: Error) => {
-    throw new BackupError('ALAW_ERR_BACKUP_SOURCE_MISSING', `PostgreSQL(${redactUrl(url)})에 연결할 수 없습니다: ${err.message}`);
+    throw E.BACKUP_SOURCE_MISSING.error({ what: 'postgres', url: redactUrl(url), reason: err.message });
   });
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -252,7 +237,7 @@ export async function createBackup(config: Readonly<Config>, options: BackupOpti
     }
     if (options.withIndex) {
       const index = path.join(config.paths.indexDir, 'search.idx');
-      if (!fs.existsSync(index)) throw new BackupError('ALAW_ERR_BACKUP_SOURCE_MISSING', `검색 색인 ${index}이(가) 없습니다 (alaw index로 만드세요).`);
+      if (!fs.existsSync(index)) throw E.BACKUP_SOURCE_MISSING.error({ what: 'index', file: index });
       const target = at(`index_${stamp}.idx.gz`);
       await gzipFile(index, target);
       files.push({
@@ -292,16 +277,14 @@ export function pruneBackups(dir: string, days: number, now: Date = new Date()):
 /** Reads a manifest by its path or its stamp in `dir`. */
 export function readManifest(ref: string, dir: string): { manifest: Manifest; dir: string } {
   const file = fs.existsSync(ref) ? ref : path.join(dir, `manifest_${ref}.json`);
-  if (!fs.existsSync(file))
-    throw new BackupError('ALAW_ERR_BACKUP_NOT_FOUND', `백업 ${ref}을(를) 찾을 수 없습니다 (manifest 파일 경로나 ${dir}의 시각 이름, 예: 20261129_021500).`);
+  if (!fs.existsSync(file)) throw E.BACKUP_NOT_FOUND.error({ ref, dir });
   let manifest: Manifest;
   try {
     manifest = JSON.parse(fs.readFileSync(file, 'utf8')) as Manifest;
   } catch (err) {
-    throw new BackupError('ALAW_ERR_BACKUP_CORRUPT', `${file}을(를) 읽을 수 없습니다: ${(err as Error).message}`);
+    throw E.BACKUP_CORRUPT.error({ what: 'unreadable', file, reason: (err as Error).message });
   }
-  if (manifest.format !== MANIFEST_FORMAT || !Array.isArray(manifest.files))
-    throw new BackupError('ALAW_ERR_BACKUP_CORRUPT', `${file}은(는) ALaw 백업 manifest가 아닙니다.`);
+  if (manifest.format !== MANIFEST_FORMAT || !Array.isArray(manifest.files)) throw E.BACKUP_CORRUPT.error({ what: 'not_manifest', file });
   return { manifest, dir: path.dirname(file) };
 }
 
@@ -309,19 +292,15 @@ export function readManifest(ref: string, dir: string): { manifest: Manifest; di
 export async function checkFiles(manifest: Manifest, dir: string): Promise<void> {
   for (const f of manifest.files) {
     const file = path.join(dir, f.file);
-    if (!fs.existsSync(file)) throw new BackupError('ALAW_ERR_BACKUP_CORRUPT', `백업 파일 ${f.file}이(가) 없습니다.`);
+    if (!fs.existsSync(file)) throw E.BACKUP_CORRUPT.error({ what: 'missing_file', file: f.file });
     const sum = await sha256(file);
-    if (sum !== f.sha256) throw new BackupError('ALAW_ERR_BACKUP_CORRUPT', `백업 파일 ${f.file}의 체크섬이 다릅니다 (손상되었거나 바뀜).`);
+    if (sum !== f.sha256) throw E.BACKUP_CORRUPT.error({ what: 'checksum', file: f.file });
   }
 }
 
 function sameRows(expected: Record<string, number> | undefined, got: Record<string, number>, what: string): void {
   const diff = Object.entries(expected ?? {}).filter(([t, n]) => got[t] !== n);
-  if (diff.length)
-    throw new BackupError(
-      'ALAW_ERR_BACKUP_MISMATCH',
-      `${what}의 행 수가 백업과 다릅니다: ${diff.map(([t, n]) => `${t} ${got[t] ?? '없음'} (백업 ${n})`).join(', ')}`,
-    );
+  if (diff.length) throw E.BACKUP_MISMATCH.error({ what: 'rows', target: what, diff: diff.map(([t, n]) => `${t} ${got[t] ?? '없음'} (백업 ${n})`).join(', ') });
 }
 
 /** A scratch database on the server of `url` (needs CREATEDB), dropped afterwards. */
@@ -333,7 +312,7 @@ async function withScratchPg<T>(url: string, run: (scratchUrl: string) => Promis
     await admin.query(`CREATE DATABASE ${name}`);
   } catch (err) {
     await admin.end();
-    throw new BackupError('ALAW_ERR_BACKUP_VERIFY', `검증용 임시 데이터베이스를 만들 수 없습니다 (CREATEDB 권한 필요): ${(err as Error).message}`);
+    throw E.BACKUP_VERIFY.error({ what: 'scratch', reason: (err as Error).message });
   }
   const u = new URL(url);
   u.pathname = `/${name}`;
@@ -388,11 +367,7 @@ export async function verifyBackup(ref: string, backupDir: string, config: Reado
       }
     } else if (f.format === 'postgres') {
       const url = config.queue.databaseUrl;
-      if (!url)
-        throw new BackupError(
-          'ALAW_ERR_BACKUP_VERIFY',
-          `${f.file}은(는) PostgreSQL 백업이라 검증하려면 DATABASE_URL(검증용 임시 데이터베이스를 만들 서버)이 필요합니다.`,
-        );
+      if (!url) throw E.BACKUP_VERIFY.error({ what: 'needs_url', file: f.file });
       const rows = await withScratchPg(url, (scratch) => restorePg(file, scratch));
       sameRows(f.rows, rows, f.file);
       out.push({ file: f.file, kind: f.kind, rows });
@@ -431,11 +406,7 @@ export async function restoreBackup(
     for (const f of manifest.files) {
       const file = path.join(dir, f.file);
       if (f.format === 'sqlite') {
-        if (f.kind === 'queue' && url)
-          throw new BackupError(
-            'ALAW_ERR_BACKUP_MISMATCH',
-            `${f.file}은(는) SQLite 큐 백업인데 지금 설정은 PostgreSQL(DATABASE_URL) 큐입니다. 아무것도 바꾸지 않았습니다.`,
-          );
+        if (f.kind === 'queue' && url) throw E.BACKUP_MISMATCH.error({ what: 'sqlite_backup_pg_queue', file: f.file });
         const target = f.kind === 'app' ? config.paths.database : config.paths.queueDatabase;
         fs.mkdirSync(path.dirname(path.resolve(target)), { recursive: true });
         const tmp = `${target}.restore-${randomBytes(4).toString('hex')}`;
@@ -447,11 +418,7 @@ export async function restoreBackup(
         fs.fsyncSync(fd);
         fs.closeSync(fd);
       } else if (f.format === 'postgres') {
-        if (!url)
-          throw new BackupError(
-            'ALAW_ERR_BACKUP_MISMATCH',
-            `${f.file}은(는) PostgreSQL 백업인데 DATABASE_URL이 설정되어 있지 않습니다. 아무것도 바꾸지 않았습니다.`,
-          );
+        if (!url) throw E.BACKUP_MISMATCH.error({ what: 'pg_backup_no_url', file: f.file });
         await runTool('psql', ['--version'], {});
         staged.push({ f, tmp: null, target: redactUrl(url) });
       } else if (f.kind === 'index') {
@@ -491,11 +458,10 @@ export async function restoreBackup(
         restored.push({ kind: s.f.kind, target: path.resolve(s.target), rows });
       }
     } catch (err) {
-      const e = err instanceof BackupError ? err : new BackupError('ALAW_ERR_BACKUP_RESTORE', (err as Error).message);
-      throw new BackupError(
-        e.code,
-        `${e.message} 복원 전 상태는 ${safety.manifestFile}에 백업되어 있습니다 (되돌리려면 alaw restore ${safety.manifest.stamp} --yes).`,
-      );
+      throw E.BACKUP_RESTORE.error(
+        { reason: (err as Error).message, safetyFile: safety.manifestFile, safetyStamp: safety.manifest.stamp },
+        { cause: isAlawError(err) ? err.code : null },
+      ).because(err);
     }
     return { stamp: manifest.stamp, safety_backup: safety.manifestFile, restored };
   } finally {

@@ -1,19 +1,23 @@
 import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { E } from '../errors/index.js';
 import { ApiKeyStore } from './apiKeys.js';
 import { postgresQueueMigrations } from './migrations.js';
 import {
   emptyCounts,
+  expiredLeaseOutcome,
   type AdmitRequest,
   type AdmitResult,
   type ClaimedTask,
   type ClaimRequest,
+  type ExpiredLease,
   type FinishRequest,
   type InstanceInfo,
   type QueueStore,
   type ReclaimCounts,
   type StatusCounts,
   type TaskRecord,
+  type TaskFailure,
   type TaskStatus,
   type TaskType,
 } from './types.js';
@@ -59,15 +63,13 @@ export class PgQueueStore implements QueueStore {
       await pool.query('SELECT 1');
     } catch (err) {
       await pool.end().catch(() => undefined);
-      throw Object.assign(new Error(`작업 큐 PostgreSQL(${redactUrl(url)})에 연결할 수 없습니다: ${(err as Error).message}`), {
-        code: 'ALAW_ERR_QUEUE_UNAVAILABLE',
-      });
+      throw E.QUEUE_UNAVAILABLE.error({ location: `PostgreSQL(${redactUrl(url)})`, reason: (err as Error).message }).because(err);
     }
     const k = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
     const { error } = await new Migrator({ db: k, provider: postgresQueueMigrations }).migrateToLatest();
     if (error) {
       await pool.end().catch(() => undefined);
-      throw Object.assign(new Error(`작업 큐 PostgreSQL 마이그레이션 실패: ${(error as Error).message}`), { code: 'ALAW_ERR_QUEUE_MIGRATION' });
+      throw E.QUEUE_MIGRATION.error({ location: `PostgreSQL(${redactUrl(url)})`, reason: (error as Error).message }).because(error);
     }
     return new PgQueueStore(redactUrl(url), pool, new ApiKeyStore(k));
   }
@@ -132,19 +134,19 @@ export class PgQueueStore implements QueueStore {
       req.attempt,
       req.status,
       req.result === undefined ? null : JSON.stringify(req.result),
-      req.error ?? null,
-      req.errorCode ?? null,
+      req.failure?.message ?? null,
+      req.failure?.code ?? null,
       Math.round(req.runMs),
       req.durable,
     ]);
     return r.rows[0]!.ok;
   }
 
-  async retry(id: string, owner: string, attempt: number, error: string, errorCode: string): Promise<boolean> {
+  async retry(id: string, owner: string, attempt: number, failure: TaskFailure): Promise<boolean> {
     const r = await this.pool.query(
       `UPDATE tasks SET status = 'pending', partial = NULL, owner = NULL, lease_expires_at = NULL, started_at = NULL, error = $1, error_code = $2
        WHERE id = $3 AND owner = $4 AND attempts = $5 AND status = 'processing'`,
-      [error, errorCode, id, owner, attempt],
+      [failure.message, failure.code, id, owner, attempt],
     );
     return r.rowCount === 1;
   }
@@ -172,33 +174,55 @@ export class PgQueueStore implements QueueStore {
 
   reclaim(): Promise<ReclaimCounts> {
     return this.tx(async (c) => {
+      const late = E.QUEUE_WAIT_TIMEOUT.error({});
       const timedOut = await c.query(
-        `UPDATE tasks SET status = 'timeout', finished_at = clock_timestamp(), error = '처리 순서를 기다리다 제한 시간을 넘겼습니다.', error_code = 'ALAW_ERR_QUEUE_WAIT_TIMEOUT'
+        `UPDATE tasks SET status = 'timeout', finished_at = clock_timestamp(), error = $1, error_code = $2
          WHERE status = 'pending' AND deadline_at < clock_timestamp()`,
+        [late.message, late.code],
       );
-      const lost = await c.query(
-        `UPDATE tasks SET status = 'failed', finished_at = clock_timestamp(), lease_expires_at = NULL,
-           error = '요청을 받은 인스턴스(' || coalesce(owner, '?') || ')가 처리 중 중단되어 응답하지 못했습니다.', error_code = 'ALAW_ERR_QUEUE_INSTANCE_LOST'
-         WHERE status = 'processing' AND lease_expires_at < clock_timestamp() AND affinity IS NOT NULL`,
+      // Each message names the task's own owner and attempt: read the expired rows, then update them in one statement.
+      const expired = await c.query<ExpiredLease>(
+        `SELECT id, owner, attempts, max_attempts, affinity FROM tasks
+         WHERE status = 'processing' AND lease_expires_at < clock_timestamp() ORDER BY seq FOR UPDATE SKIP LOCKED`,
       );
-      const exhausted = await c.query(
-        `UPDATE tasks SET status = 'failed', finished_at = clock_timestamp(), lease_expires_at = NULL,
-           error = '작업을 맡은 인스턴스가 응답하지 않아 ' || attempts || '번 시도 후 실패로 처리했습니다 (마지막: ' || coalesce(owner, '?') || ').', error_code = 'ALAW_ERR_QUEUE_ATTEMPTS_EXHAUSTED'
-         WHERE status = 'processing' AND lease_expires_at < clock_timestamp() AND affinity IS NULL AND attempts >= max_attempts`,
-      );
-      const requeued = await c.query(
-        `UPDATE tasks SET status = 'pending', partial = NULL, lease_expires_at = NULL, started_at = NULL, owner = NULL,
-           error = '이전 시도(' || attempts || '회차, ' || coalesce(owner, '?') || ')의 임대가 만료되어 다시 대기열에 넣었습니다.', error_code = 'ALAW_ERR_QUEUE_LEASE_EXPIRED'
-         WHERE status = 'processing' AND lease_expires_at < clock_timestamp() AND affinity IS NULL AND attempts < max_attempts`,
-      );
-      return { timedOut: timedOut.rowCount ?? 0, failed: (lost.rowCount ?? 0) + (exhausted.rowCount ?? 0), requeued: requeued.rowCount ?? 0 };
+      const fail: { id: string[]; attempt: number[]; error: string[]; code: string[] } = { id: [], attempt: [], error: [], code: [] };
+      const requeue: typeof fail = { id: [], attempt: [], error: [], code: [] };
+      for (const t of expired.rows) {
+        const outcome = expiredLeaseOutcome(t);
+        const to = outcome.requeue ? requeue : fail;
+        to.id.push(t.id);
+        to.attempt.push(t.attempts);
+        to.error.push(outcome.failure.message);
+        to.code.push(outcome.failure.code);
+      }
+      let failed = 0;
+      let requeued = 0;
+      if (fail.id.length > 0) {
+        const r = await c.query(
+          `UPDATE tasks t SET status = 'failed', finished_at = clock_timestamp(), lease_expires_at = NULL, error = v.error, error_code = v.code
+           FROM unnest($1::text[], $2::int[], $3::text[], $4::text[]) AS v(id, attempt, error, code)
+           WHERE t.id = v.id AND t.attempts = v.attempt AND t.status = 'processing'`,
+          [fail.id, fail.attempt, fail.error, fail.code],
+        );
+        failed = r.rowCount ?? 0;
+      }
+      if (requeue.id.length > 0) {
+        const r = await c.query(
+          `UPDATE tasks t SET status = 'pending', partial = NULL, lease_expires_at = NULL, started_at = NULL, owner = NULL, error = v.error, error_code = v.code
+           FROM unnest($1::text[], $2::int[], $3::text[], $4::text[]) AS v(id, attempt, error, code)
+           WHERE t.id = v.id AND t.attempts = v.attempt AND t.status = 'processing'`,
+          [requeue.id, requeue.attempt, requeue.error, requeue.code],
+        );
+        requeued = r.rowCount ?? 0;
+      }
+      return { timedOut: timedOut.rowCount ?? 0, failed, requeued };
     });
   }
 
-  async expirePending(id: string, error: string, errorCode: string): Promise<boolean> {
+  async expirePending(id: string, failure: TaskFailure): Promise<boolean> {
     const r = await this.pool.query(
       `UPDATE tasks SET status = 'timeout', finished_at = clock_timestamp(), error = $1, error_code = $2 WHERE id = $3 AND status = 'pending'`,
-      [error, errorCode, id],
+      [failure.message, failure.code, id],
     );
     return r.rowCount === 1;
   }
@@ -211,19 +235,19 @@ export class PgQueueStore implements QueueStore {
     return r.rowCount === 1;
   }
 
-  async cancelOne(id: string, reason: string): Promise<boolean> {
+  async cancelOne(id: string, failure: TaskFailure): Promise<boolean> {
     const r = await this.pool.query(
-      `UPDATE tasks SET status = 'cancelled', finished_at = clock_timestamp(), error = $1, error_code = 'ALAW_ERR_TASK_CANCELLED' WHERE id = $2 AND status = 'pending'`,
-      [reason, id],
+      `UPDATE tasks SET status = 'cancelled', finished_at = clock_timestamp(), error = $1, error_code = $3 WHERE id = $2 AND status = 'pending'`,
+      [failure.message, id, failure.code],
     );
     return r.rowCount === 1;
   }
 
-  async cancelPending(type: TaskType | null, reason: string): Promise<{ id: string; type: TaskType }[]> {
+  async cancelPending(type: TaskType | null, failure: TaskFailure): Promise<{ id: string; type: TaskType }[]> {
     const r = await this.pool.query<{ id: string; type: TaskType }>(
-      `UPDATE tasks SET status = 'cancelled', finished_at = clock_timestamp(), error = $1, error_code = 'ALAW_ERR_QUEUE_CANCELLED'
+      `UPDATE tasks SET status = 'cancelled', finished_at = clock_timestamp(), error = $1, error_code = $3
        WHERE status = 'pending' AND ($2::text IS NULL OR type = $2) RETURNING id, type`,
-      [reason, type],
+      [failure.message, type, failure.code],
     );
     return r.rows;
   }

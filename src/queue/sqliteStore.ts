@@ -2,20 +2,24 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { E } from '../errors/index.js';
 import { ApiKeyStore } from './apiKeys.js';
 import { sqliteQueueMigrations } from './migrations.js';
 import {
   emptyCounts,
+  expiredLeaseOutcome,
   type AdmitRequest,
   type AdmitResult,
   type ClaimedTask,
   type ClaimRequest,
+  type ExpiredLease,
   type FinishRequest,
   type InstanceInfo,
   type QueueStore,
   type ReclaimCounts,
   type StatusCounts,
   type TaskRecord,
+  type TaskFailure,
   type TaskStatus,
   type TaskType,
 } from './types.js';
@@ -63,7 +67,7 @@ export class SqliteQueueStore implements QueueStore {
     const { error } = await new Migrator({ db: k, provider: sqliteQueueMigrations }).migrateToLatest();
     if (error) {
       db.close();
-      throw Object.assign(new Error(`작업 큐 데이터베이스(${file}) 마이그레이션 실패: ${(error as Error).message}`), { code: 'ALAW_ERR_QUEUE_MIGRATION' });
+      throw E.QUEUE_MIGRATION.error({ location: file, reason: (error as Error).message }).because(error);
     }
     // Kysely's destroy() would close the shared connection; the store owns it (and keeps Kysely for the key table).
     return new SqliteQueueStore(file, db, new ApiKeyStore(k));
@@ -102,24 +106,20 @@ export class SqliteQueueStore implements QueueStore {
         `UPDATE tasks SET status = 'pending', partial = NULL, owner = NULL, lease_expires_at = NULL, started_at = NULL, wait_ms = NULL, attempts = max(attempts - 1, 0)
          WHERE id = ? AND owner = ? AND status = 'processing'`,
       ),
-      expireDeadlines: d.prepare<[string, string]>(
-        `UPDATE tasks SET status = 'timeout', finished_at = ?, error = '처리 순서를 기다리다 제한 시간을 넘겼습니다.', error_code = 'ALAW_ERR_QUEUE_WAIT_TIMEOUT'
+      expireDeadlines: d.prepare<[string, string, string, string]>(
+        `UPDATE tasks SET status = 'timeout', finished_at = ?, error = ?, error_code = ?
          WHERE status = 'pending' AND deadline_at IS NOT NULL AND deadline_at < ?`,
       ),
-      failLost: d.prepare<[string, string]>(
-        `UPDATE tasks SET status = 'failed', finished_at = ?, lease_expires_at = NULL,
-           error = '요청을 받은 인스턴스(' || coalesce(owner, '?') || ')가 처리 중 중단되어 응답하지 못했습니다.', error_code = 'ALAW_ERR_QUEUE_INSTANCE_LOST'
-         WHERE status = 'processing' AND lease_expires_at < ? AND affinity IS NOT NULL`,
+      expiredLeases: d.prepare<[string]>(
+        `SELECT id, owner, attempts, max_attempts, affinity FROM tasks WHERE status = 'processing' AND lease_expires_at < ? ORDER BY seq`,
       ),
-      failExhausted: d.prepare<[string, string]>(
-        `UPDATE tasks SET status = 'failed', finished_at = ?, lease_expires_at = NULL,
-           error = '작업을 맡은 인스턴스가 응답하지 않아 ' || attempts || '번 시도 후 실패로 처리했습니다 (마지막: ' || coalesce(owner, '?') || ').', error_code = 'ALAW_ERR_QUEUE_ATTEMPTS_EXHAUSTED'
-         WHERE status = 'processing' AND lease_expires_at < ? AND affinity IS NULL AND attempts >= max_attempts`,
+      failExpired: d.prepare<[string, string, string, string, number]>(
+        `UPDATE tasks SET status = 'failed', finished_at = ?, lease_expires_at = NULL, error = ?, error_code = ?
+         WHERE id = ? AND attempts = ? AND status = 'processing'`,
       ),
-      requeue: d.prepare<[string]>(
-        `UPDATE tasks SET status = 'pending', partial = NULL, lease_expires_at = NULL, started_at = NULL,
-           error = '이전 시도(' || attempts || '회차, ' || coalesce(owner, '?') || ')의 임대가 만료되어 다시 대기열에 넣었습니다.', error_code = 'ALAW_ERR_QUEUE_LEASE_EXPIRED', owner = NULL
-         WHERE status = 'processing' AND lease_expires_at < ? AND affinity IS NULL AND attempts < max_attempts`,
+      requeueExpired: d.prepare<[string, string, string, number]>(
+        `UPDATE tasks SET status = 'pending', partial = NULL, lease_expires_at = NULL, started_at = NULL, owner = NULL, error = ?, error_code = ?
+         WHERE id = ? AND attempts = ? AND status = 'processing'`,
       ),
       expireOne: d.prepare<[string, string, string, string]>(
         `UPDATE tasks SET status = 'timeout', finished_at = ?, error = ?, error_code = ? WHERE id = ? AND status = 'pending'`,
@@ -127,13 +127,13 @@ export class SqliteQueueStore implements QueueStore {
       progress: d.prepare<[string, string | null, string, string, number]>(
         `UPDATE tasks SET progress = ?, partial = coalesce(?, partial) WHERE id = ? AND owner = ? AND attempts = ? AND status = 'processing'`,
       ),
-      cancelOne: d.prepare<[string, string, string]>(
-        `UPDATE tasks SET status = 'cancelled', finished_at = ?, error = ?, error_code = 'ALAW_ERR_TASK_CANCELLED' WHERE id = ? AND status = 'pending'`,
+      cancelOne: d.prepare<[string, string, string, string]>(
+        `UPDATE tasks SET status = 'cancelled', finished_at = ?, error = ?, error_code = ? WHERE id = ? AND status = 'pending'`,
       ),
       pendingOf: d.prepare<[TaskType]>(`SELECT id, type FROM tasks WHERE status = 'pending' AND type = ?`),
       pendingAll: d.prepare(`SELECT id, type FROM tasks WHERE status = 'pending'`),
-      cancel: d.prepare<[string, string, string]>(
-        `UPDATE tasks SET status = 'cancelled', finished_at = ?, error = ?, error_code = 'ALAW_ERR_QUEUE_CANCELLED' WHERE id = ? AND status = 'pending'`,
+      cancel: d.prepare<[string, string, string, string]>(
+        `UPDATE tasks SET status = 'cancelled', finished_at = ?, error = ?, error_code = ? WHERE id = ? AND status = 'pending'`,
       ),
       // Kept by triggers (migration 0002): twelve rows, however many tasks are stored.
       counts: d.prepare(`SELECT type, status, n FROM task_counts`),
@@ -230,8 +230,8 @@ export class SqliteQueueStore implements QueueStore {
       const info = this.st.finish.run({
         status: req.status,
         result: json(req.result),
-        error: req.error ?? null,
-        error_code: req.errorCode ?? null,
+        error: req.failure?.message ?? null,
+        error_code: req.failure?.code ?? null,
         now: iso(Date.now()),
         run_ms: Math.round(req.runMs),
         id: req.id,
@@ -242,8 +242,8 @@ export class SqliteQueueStore implements QueueStore {
     });
   }
 
-  async retry(id: string, owner: string, attempt: number, error: string, errorCode: string): Promise<boolean> {
-    return this.write(true, () => this.st.retry.run({ id, owner, attempt, error, error_code: errorCode }).changes === 1);
+  async retry(id: string, owner: string, attempt: number, failure: TaskFailure): Promise<boolean> {
+    return this.write(true, () => this.st.retry.run({ id, owner, attempt, error: failure.message, error_code: failure.code }).changes === 1);
   }
 
   async renew(owner: string, held: { id: string; attempt: number }[], leaseMs: number): Promise<string[]> {
@@ -262,30 +262,37 @@ export class SqliteQueueStore implements QueueStore {
   async reclaim(): Promise<ReclaimCounts> {
     return this.write(true, () => {
       const now = iso(Date.now());
-      const timedOut = this.st.expireDeadlines.run(now, now).changes;
-      const failed = this.st.failLost.run(now, now).changes + this.st.failExhausted.run(now, now).changes;
-      const requeued = this.st.requeue.run(now).changes;
+      const late = E.QUEUE_WAIT_TIMEOUT.error({});
+      const timedOut = this.st.expireDeadlines.run(now, late.message, late.code, now).changes;
+      let failed = 0;
+      let requeued = 0;
+      // Row by row: each message names the task's own owner and attempt (a handful of rows after a crash, none usually).
+      for (const t of this.st.expiredLeases.all(now) as ExpiredLease[]) {
+        const outcome = expiredLeaseOutcome(t);
+        if (outcome.requeue) requeued += this.st.requeueExpired.run(outcome.failure.message, outcome.failure.code, t.id, t.attempts).changes;
+        else failed += this.st.failExpired.run(now, outcome.failure.message, outcome.failure.code, t.id, t.attempts).changes;
+      }
       return { requeued, failed, timedOut };
     });
   }
 
-  async expirePending(id: string, error: string, errorCode: string): Promise<boolean> {
-    return this.write(false, () => this.st.expireOne.run(iso(Date.now()), error, errorCode, id).changes === 1);
+  async expirePending(id: string, failure: TaskFailure): Promise<boolean> {
+    return this.write(false, () => this.st.expireOne.run(iso(Date.now()), failure.message, failure.code, id).changes === 1);
   }
 
   async setProgress(id: string, owner: string, attempt: number, stage: string, partial?: string): Promise<boolean> {
     return this.write(false, () => this.st.progress.run(stage, partial ?? null, id, owner, attempt).changes === 1);
   }
 
-  async cancelOne(id: string, reason: string): Promise<boolean> {
-    return this.write(true, () => this.st.cancelOne.run(iso(Date.now()), reason, id).changes === 1);
+  async cancelOne(id: string, failure: TaskFailure): Promise<boolean> {
+    return this.write(true, () => this.st.cancelOne.run(iso(Date.now()), failure.message, failure.code, id).changes === 1);
   }
 
-  async cancelPending(type: TaskType | null, reason: string): Promise<{ id: string; type: TaskType }[]> {
+  async cancelPending(type: TaskType | null, failure: TaskFailure): Promise<{ id: string; type: TaskType }[]> {
     return this.write(true, () => {
       const rows = (type ? this.st.pendingOf.all(type) : this.st.pendingAll.all()) as { id: string; type: TaskType }[];
       const now = iso(Date.now());
-      return rows.filter((r) => this.st.cancel.run(now, reason, r.id).changes === 1);
+      return rows.filter((r) => this.st.cancel.run(now, failure.message, failure.code, r.id).changes === 1);
     });
   }
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { Logger } from 'pino';
 import { logContext } from '../context.js';
-import { AlawError } from '../errors.js';
+import { AlawError, E } from '../errors/index.js';
 import { ProfileController, ResourceMonitor, type ProfileSettings, type ResourceUsage } from './profile.js';
 import {
   emptyCounts,
@@ -16,6 +16,7 @@ import {
   type InstanceInfo,
   type QueueStore,
   type StatusCounts,
+  type TaskFailure,
   type TaskRecord,
   type TaskStatus,
   type TaskType,
@@ -51,23 +52,23 @@ export interface QueueObserver {
 /** Runs one asynchronous task; the resolved value is stored as the task's result. */
 export type TaskHandler = (payload: unknown, ctx: TaskContext) => Promise<unknown>;
 
-/** Thrown by a handler for a failure worth another attempt (e.g. a model server's 503). */
-export class RetryableTaskError extends Error {
-  constructor(
-    message: string,
-    readonly code = 'ALAW_ERR_TASK_RETRYABLE',
-  ) {
-    super(message);
+/**
+ * Thrown by a handler for a failure worth another attempt (e.g. a model
+ * server's 503): the catalog error it wraps is recorded while attempts remain.
+ */
+export class RetryableTaskError extends AlawError {
+  constructor(failure: AlawError) {
+    super(failure.spec, failure.message, failure.details, { cause: failure });
   }
 }
 
-/** Why a task's AbortSignal fired. */
-export class TaskAbort extends Error {
+/** Why a task's AbortSignal fired, as the catalog error its task records. */
+export class TaskAbort extends AlawError {
   constructor(
     readonly reason: 'timeout' | 'lease_lost' | 'shutdown' | 'cancelled',
-    message: string,
+    failure: AlawError,
   ) {
-    super(message);
+    super(failure.spec, failure.message, failure.details);
   }
 }
 
@@ -227,9 +228,7 @@ export class TaskQueue {
 
   private assertAccepting(type: TaskType): void {
     if (this.draining || this.stopped || !this.started) {
-      throw new AlawError('ALAW_ERR_QUEUE_STOPPING', 503, '서버가 종료 중이어서 새 작업을 받지 않습니다. 잠시 후 다시 시도해 주세요.', { type }).withHeaders({
-        'Retry-After': '5',
-      });
+      throw E.QUEUE_STOPPING.error({ phase: 'admission' }, { type }).withHeaders({ 'Retry-After': '5' });
     }
   }
 
@@ -243,21 +242,15 @@ export class TaskQueue {
   private fullError(type: TaskType, pending: number): AlawError {
     const l = this.limits(type);
     const retry = this.estimateWaitSeconds(type, pending);
-    return new AlawError(
-      'ALAW_ERR_QUEUE_FULL',
-      429,
-      `${TYPE_KO[type]} 대기열이 가득 찼습니다 (대기 ${pending}/${l.max_queue_size}건). ${retry}초 후 다시 시도해 주세요.`,
+    return E.QUEUE_FULL.error(
+      { typeName: TYPE_KO[type], pending, max: l.max_queue_size, retryS: retry },
       { type, pending, max_queue_size: l.max_queue_size, retry_after_s: retry },
     ).withHeaders({ 'Retry-After': String(retry) });
   }
 
   private unavailable(err: unknown): AlawError {
     this.storeError(err);
-    return new AlawError(
-      'ALAW_ERR_QUEUE_UNAVAILABLE',
-      503,
-      '작업 큐 데이터베이스에 접근할 수 없습니다. 잠시 후 다시 시도하고, 계속되면 관리자에게 알려 주세요.',
-    ).withHeaders({
+    return E.QUEUE_UNAVAILABLE.error({}).withHeaders({
       'Retry-After': '5',
     });
   }
@@ -349,24 +342,14 @@ export class TaskQueue {
     await this.finish(task, outcome.status, this.errorFields(outcome.error), outcome.runMs, false);
     this.kick(type);
     if (outcome.status === 'timeout') {
-      throw new AlawError(
-        'ALAW_ERR_TASK_TIMEOUT',
-        504,
-        `${TYPE_KO[type]} 작업이 제한 시간 ${l.timeout}초를 넘겨 중단했습니다. 검색어를 줄이거나 조건을 좁혀 다시 시도해 주세요.`,
-        {
-          type,
-          timeout_s: l.timeout,
-        },
-      );
+      throw E.TASK_TIMEOUT.error({ typeName: TYPE_KO[type], timeoutS: l.timeout }, { type, timeout_s: l.timeout });
     }
     if (outcome.error instanceof TaskAbort) throw this.stoppingError(type);
     throw outcome.error;
   }
 
   private stoppingError(type: TaskType): AlawError {
-    return new AlawError('ALAW_ERR_QUEUE_STOPPING', 503, '서버가 종료 중이어서 작업을 마치지 못했습니다. 다시 시도해 주세요.', { type }).withHeaders({
-      'Retry-After': '5',
-    });
+    return E.QUEUE_STOPPING.error({ phase: 'running' }, { type }).withHeaders({ 'Retry-After': '5' });
   }
 
   private registerWaiter(id: string, type: TaskType): Promise<ClaimedTask> {
@@ -389,19 +372,11 @@ export class TaskQueue {
         this.timedOut[type] += 1;
         for (const o of this.observers) o.timedOut(type, 'wait');
         const l = this.limits(type);
-        this.store
-          .expirePending(id, '처리 순서를 기다리다 제한 시간을 넘겼습니다.', 'ALAW_ERR_QUEUE_WAIT_TIMEOUT')
-          .catch((err: unknown) => this.storeError(err));
+        this.store.expirePending(id, E.QUEUE_WAIT_TIMEOUT.error({})).catch((err: unknown) => this.storeError(err));
         w.reject(
-          new AlawError(
-            'ALAW_ERR_QUEUE_WAIT_TIMEOUT',
-            503,
-            `${TYPE_KO[type]} 대기열에서 ${l.timeout}초 안에 차례가 오지 않았습니다. 잠시 후 다시 시도해 주세요.`,
-            {
-              type,
-              timeout_s: l.timeout,
-            },
-          ).withHeaders({ 'Retry-After': String(this.estimateWaitSeconds(type, ahead)) }),
+          E.QUEUE_WAIT_TIMEOUT.error({ typeName: TYPE_KO[type], timeoutS: l.timeout }, { type, timeout_s: l.timeout }).withHeaders({
+            'Retry-After': String(this.estimateWaitSeconds(type, ahead)),
+          }),
         );
       },
       Math.max(0, deadline - Date.now()),
@@ -468,7 +443,7 @@ export class TaskQueue {
         const w = this.waiters.get(task.id);
         if (!w) {
           // Its caller gave up between the claim query and now.
-          await this.finish(task, 'timeout', { error: '처리 순서를 기다리다 제한 시간을 넘겼습니다.', errorCode: 'ALAW_ERR_QUEUE_WAIT_TIMEOUT' }, 0, false);
+          await this.finish(task, 'timeout', { failure: E.QUEUE_WAIT_TIMEOUT.error({}) }, 0, false);
           continue;
         }
         this.waiters.delete(task.id);
@@ -510,7 +485,7 @@ export class TaskQueue {
    */
   private hold(task: ClaimedTask, bound: boolean): void {
     const old = this.running.get(task.id);
-    if (old) old.controller.abort(new TaskAbort('lease_lost', '같은 작업의 새 시도가 시작되어 이전 시도를 중단합니다'));
+    if (old) old.controller.abort(new TaskAbort('lease_lost', E.TASK_LEASE_LOST.error({ why: 'new_attempt' })));
     this.running.set(task.id, { type: task.type, attempt: task.attempt, controller: new AbortController(), bound });
   }
 
@@ -527,11 +502,11 @@ export class TaskQueue {
     if (outcome.ok) {
       await this.finish(task, 'completed', { result: outcome.value ?? null }, outcome.runMs, true);
     } else if (outcome.error instanceof TaskAbort && outcome.error.reason === 'cancelled') {
-      await this.finish(task, 'cancelled', { error: outcome.error.message, errorCode: 'ALAW_ERR_TASK_CANCELLED' }, outcome.runMs, true);
+      await this.finish(task, 'cancelled', { failure: outcome.error }, outcome.runMs, true);
     } else if (outcome.error instanceof TaskAbort && outcome.error.reason !== 'timeout') {
       // Lease lost (another instance took it over) or shutdown (released by stop()): nothing to record here.
     } else if (outcome.error instanceof RetryableTaskError && task.attempt < task.maxAttempts) {
-      const ok = await this.store.retry(task.id, this.instanceId, task.attempt, outcome.error.message, outcome.error.code).catch((err: unknown) => {
+      const ok = await this.store.retry(task.id, this.instanceId, task.attempt, outcome.error).catch((err: unknown) => {
         this.storeError(err);
         return false;
       });
@@ -562,12 +537,12 @@ export class TaskQueue {
     const started = performance.now();
     const aborted = new Promise<never>((_, reject) => {
       const onAbort = (): void =>
-        reject(controller.signal.reason instanceof Error ? controller.signal.reason : new TaskAbort('shutdown', String(controller.signal.reason)));
+        reject(controller.signal.reason instanceof Error ? controller.signal.reason : new TaskAbort('shutdown', E.TASK_SHUTDOWN.error()));
       if (controller.signal.aborted) onAbort();
       else controller.signal.addEventListener('abort', onAbort, { once: true });
     });
     aborted.catch(() => undefined);
-    const timer = setTimeout(() => controller.abort(new TaskAbort('timeout', `제한 시간 ${timeoutS}초 초과`)), timeoutS * 1000);
+    const timer = setTimeout(() => controller.abort(new TaskAbort('timeout', E.TASK_TIMEOUT.error({ timeoutS }))), timeoutS * 1000);
     try {
       // Cancelled (or lost) while waiting for its turn on the event loop: do not start it at all.
       const progress = (stage: string, partial?: string): Promise<void> =>
@@ -605,18 +580,18 @@ export class TaskQueue {
     }
   }
 
-  private errorFields(error: Error): { error: string; errorCode: string } {
-    const code = (error as { code?: unknown }).code;
-    return {
-      error: error.message,
-      errorCode: typeof code === 'string' ? code : error instanceof TaskAbort ? `ALAW_ERR_TASK_${error.reason.toUpperCase()}` : 'ALAW_ERR_TASK_FAILED',
-    };
+  /**
+   * What a task that did not complete records: a catalog error as it is (a TaskAbort is one); anything
+   * else a handler threw is TASK_FAILED with its message (the stack goes to the log, not the task).
+   */
+  private errorFields(error: Error): { failure: TaskFailure } {
+    return { failure: error instanceof AlawError ? error : E.TASK_FAILED.error({ reason: error.message }) };
   }
 
   private async finish(
     task: ClaimedTask,
     status: FinishStatus,
-    fields: { result?: unknown; error?: string; errorCode?: string },
+    fields: { result?: unknown; failure?: TaskFailure },
     runMs: number,
     durable: boolean,
   ): Promise<void> {
@@ -661,7 +636,7 @@ export class TaskQueue {
       // The same attempt as when the renewal was sent (a newer attempt is renewed by the next heartbeat).
       if (r === snapshot && !still.has(id)) {
         this.logger.warn({ task_id: id, type: r.type }, '작업의 임대를 잃었습니다 (다른 인스턴스가 넘겨받음). 이 인스턴스의 실행을 중단합니다');
-        r.controller.abort(new TaskAbort('lease_lost', '임대 만료로 다른 인스턴스가 작업을 넘겨받았습니다'));
+        r.controller.abort(new TaskAbort('lease_lost', E.TASK_LEASE_LOST.error({ why: 'expired' })));
       }
     }
   }
@@ -718,12 +693,8 @@ export class TaskQueue {
   /** The error for a caller whose waiting task was ended by someone else (a clear, a deadline sweep). */
   private endedWhileWaiting(status: TaskStatus, type: TaskType): AlawError {
     return status === 'cancelled'
-      ? new AlawError('ALAW_ERR_QUEUE_CANCELLED', 503, '관리자가 대기열을 비워 이 요청이 취소되었습니다. 다시 시도해 주세요.', { type }).withHeaders({
-          'Retry-After': '1',
-        })
-      : new AlawError('ALAW_ERR_QUEUE_WAIT_TIMEOUT', 503, '처리 순서를 기다리다 제한 시간을 넘겼습니다. 잠시 후 다시 시도해 주세요.', { type }).withHeaders({
-          'Retry-After': '1',
-        });
+      ? E.QUEUE_CANCELLED.error({}, { type }).withHeaders({ 'Retry-After': '1' })
+      : E.QUEUE_WAIT_TIMEOUT.error({ retry: true }, { type }).withHeaders({ 'Retry-After': '1' });
   }
 
   private dropWaiter(id: string, err: AlawError): void {
@@ -741,7 +712,7 @@ export class TaskQueue {
    * Returns what happened; a task running on another instance or already finished is not touched.
    */
   async cancel(id: string, by: string): Promise<'cancelled' | 'running_elsewhere' | 'finished' | 'not_found'> {
-    const reason = `요청에 따라 취소했습니다 (${by}).`;
+    const reason = E.TASK_CANCELLED.error({ by });
     if (await this.store.cancelOne(id, reason)) {
       this.dropWaiter(id, this.endedWhileWaiting('cancelled', this.waiters.get(id)?.type ?? 'search'));
       this.logger.info({ task_id: id, by }, '작업을 취소했습니다');
@@ -760,7 +731,7 @@ export class TaskQueue {
 
   /** Cancels pending tasks (of one type, or all); callers waiting on them get 503. */
   async clear(type: TaskType | null, by: string): Promise<{ removed: number; by_type: Record<TaskType, number>; ids: string[] }> {
-    const rows = await this.store.cancelPending(type, `관리자가 대기열을 비웠습니다 (${by}).`);
+    const rows = await this.store.cancelPending(type, E.QUEUE_CANCELLED.error({ by }));
     const byType: Record<TaskType, number> = { search: 0, analysis: 0 };
     for (const r of rows) {
       byType[r.type] += 1;
@@ -933,12 +904,12 @@ export class TaskQueue {
     this.timers = [];
     let released = 0;
     const unbound = [...this.running.entries()].filter(([, r]) => !r.bound).map(([id]) => id);
-    for (const [, r] of this.running) r.controller.abort(new TaskAbort('shutdown', '서버 종료'));
+    for (const [, r] of this.running) r.controller.abort(new TaskAbort('shutdown', E.TASK_SHUTDOWN.error()));
     try {
       released = await this.store.release(this.instanceId, unbound);
       for (const [id, w] of [...this.waiters]) {
         this.dropWaiter(id, this.stoppingError(w.type));
-        await this.store.expirePending(id, '서버가 종료되어 처리하지 못했습니다.', 'ALAW_ERR_QUEUE_STOPPING');
+        await this.store.expirePending(id, E.QUEUE_STOPPING.error({ phase: 'pending' }));
       }
       await this.store.removeInstance(this.instanceId);
     } catch (err) {

@@ -1,3 +1,4 @@
+import { E } from '../errors/index.js';
 import type { ApiKeyStore } from './apiKeys.js';
 
 /** The two kinds of work of the operations guide. */
@@ -103,10 +104,37 @@ export interface FinishRequest {
   attempt: number;
   status: FinishStatus;
   result?: unknown;
-  error?: string;
-  errorCode?: string;
+  /** Why the task did not complete (a catalog error: its code and message are stored). */
+  failure?: TaskFailure;
   runMs: number;
   durable: boolean;
+}
+
+/** What a task's `error_code` and `error` record: a catalog error (an `AlawError` is one). */
+export interface TaskFailure {
+  readonly code: string;
+  readonly message: string;
+}
+
+/** A task whose lease expired, as the lease sweep reads it. */
+export interface ExpiredLease {
+  id: string;
+  owner: string | null;
+  attempts: number;
+  max_attempts: number;
+  affinity: string | null;
+}
+
+/**
+ * What the lease sweep does with a task whose lease expired (both stores): a
+ * bound task (a search) failed with its instance, since nobody waits for the
+ * answer any more; an unbound one goes back to pending while attempts remain.
+ */
+export function expiredLeaseOutcome(t: ExpiredLease): { requeue: boolean; failure: TaskFailure } {
+  const owner = t.owner ?? '?';
+  if (t.affinity !== null) return { requeue: false, failure: E.QUEUE_INSTANCE_LOST.error({ owner }) };
+  if (t.attempts >= t.max_attempts) return { requeue: false, failure: E.QUEUE_ATTEMPTS_EXHAUSTED.error({ attempts: t.attempts, owner }) };
+  return { requeue: true, failure: E.QUEUE_LEASE_EXPIRED.error({ attempt: t.attempts, owner }) };
 }
 
 export interface ReclaimCounts {
@@ -148,7 +176,7 @@ export interface QueueStore {
   /** Sets a task's final status if `owner` still holds this attempt; false when it lost the task. */
   finish(req: FinishRequest): Promise<boolean>;
   /** Puts a held task back to pending for another attempt (a retryable failure). */
-  retry(id: string, owner: string, attempt: number, error: string, errorCode: string): Promise<boolean>;
+  retry(id: string, owner: string, attempt: number, failure: TaskFailure): Promise<boolean>;
   /** Extends the leases of the listed task attempts still held by `owner`; returns the ids still held (at that attempt). */
   renew(owner: string, held: { id: string; attempt: number }[], leaseMs: number): Promise<string[]>;
   /** Gives held tasks back (shutdown), without counting the attempt. */
@@ -156,13 +184,13 @@ export interface QueueStore {
   /** Times out pending tasks past their deadline and recovers tasks whose lease expired. */
   reclaim(): Promise<ReclaimCounts>;
   /** Marks a pending task timed out, if it is still pending. */
-  expirePending(id: string, error: string, errorCode: string): Promise<boolean>;
+  expirePending(id: string, failure: TaskFailure): Promise<boolean>;
   /** Records the stage a held task reports (and its partial output, when given); false when `owner` no longer holds this attempt. */
   setProgress(id: string, owner: string, attempt: number, stage: string, partial?: string): Promise<boolean>;
   /** Cancels one task if it is still pending. */
-  cancelOne(id: string, reason: string): Promise<boolean>;
+  cancelOne(id: string, failure: TaskFailure): Promise<boolean>;
   /** Cancels pending tasks (of one type or all); returns the ids. */
-  cancelPending(type: TaskType | null, reason: string): Promise<{ id: string; type: TaskType }[]>;
+  cancelPending(type: TaskType | null, failure: TaskFailure): Promise<{ id: string; type: TaskType }[]>;
   /** Tasks by type and status; `activeOnly`: pending and processing only (cheap, index range). */
   counts(activeOnly?: boolean): Promise<StatusCounts>;
   /** Created-at (epoch ms) of the oldest pending task per type. */

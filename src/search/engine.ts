@@ -1,4 +1,4 @@
-import { AlawError } from '../errors.js';
+import { E } from '../errors/index.js';
 import { COURT_LEVELS, formatCitation, formatKoreanDate } from '../legal/index.js';
 import { caseKeyIndex, intToDate, levelName } from './docTable.js';
 import type { SearchIndex } from './indexData.js';
@@ -117,10 +117,13 @@ export class SearchEngine {
     const offset = (req.page - 1) * req.size;
     if (req.page > 1 && offset >= all.length) {
       const last = Math.max(1, Math.ceil(all.length / req.size));
-      throw new AlawError('ALAW_ERR_SEARCH_PAGE_OUT_OF_RANGE', 400, `${req.page}페이지는 없습니다. 이 검색의 결과는 ${last}페이지까지입니다.`, {
-        page: req.page,
-        last_page: last,
-      });
+      throw E.SEARCH_PAGE_OUT_OF_RANGE.error(
+        { kind: 'last', page: req.page, last },
+        {
+          page: req.page,
+          last_page: last,
+        },
+      );
     }
     const notices: string[] = [];
     for (const n of unmatchedNumbers) notices.push(`사건번호 ${n}에 해당하는 판례가 ${filter ? '이 조건으로는 ' : ''}없습니다.`);
@@ -285,10 +288,8 @@ export class SearchEngine {
           });
         }
         if (!found) {
-          throw new AlawError(
-            'ALAW_ERR_SEARCH_COURT_UNKNOWN',
-            400,
-            `'${want}' 법원의 판례가 없습니다. 법원명(예: 대법원, 서울고등법원)이나 그 일부를 입력해 주세요.`,
+          throw E.SEARCH_COURT_UNKNOWN.error(
+            { court: want },
             {
               parameter: 'court',
               value: want,

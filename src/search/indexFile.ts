@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { AlawError } from '../errors.js';
+import { AlawError, E } from '../errors/index.js';
 import { levelIdsOf } from './docTable.js';
 import { INDEX_FORMAT_VERSION, type IndexHeader, type SearchIndex } from './indexData.js';
 import { TermDictionary } from './termDictionary.js';
@@ -35,7 +35,7 @@ interface FileHeader extends IndexHeader {
 /** The index file is missing, truncated, corrupt or from another format version. */
 export class IndexFileError extends AlawError {
   constructor(file: string, reason: string) {
-    super('ALAW_ERR_INDEX_CORRUPT', 500, `검색 색인 파일 ${file}을(를) 읽을 수 없습니다: ${reason}`, { file, reason });
+    super(E.INDEX_CORRUPT, E.INDEX_CORRUPT.message({ file, reason }), { file, reason });
   }
 }
 

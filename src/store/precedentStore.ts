@@ -1,3 +1,4 @@
+import { E } from '../errors/index.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -94,7 +95,7 @@ export class PrecedentStore {
     if (error) {
       await db.destroy();
       const failed = results?.find((r) => r.status === 'Error')?.migrationName;
-      throw Object.assign(new Error(`데이터베이스 마이그레이션 실패(${failed ?? '?'}): ${(error as Error).message}`), { code: 'ALAW_ERR_STORE_MIGRATION' });
+      throw E.STORE_MIGRATION.error({ migration: failed ?? '?', reason: (error as Error).message }).because(error);
     }
     return new PrecedentStore(file, sqlite, db);
   }

@@ -1,16 +1,14 @@
 import os from 'node:os';
 import { Alerter } from '../../ops/index.js';
-import { CliError, cliConfig, EXIT, type GlobalOptions } from '../context.js';
+import { E, EXIT } from '../../errors/index.js';
+import { cliConfig, type GlobalOptions } from '../context.js';
 
 /** `alaw alert test`: sends a test message to every configured channel and says which worked. */
 export async function runAlertTest(opts: GlobalOptions & { json?: boolean }): Promise<number> {
   const config = cliConfig(opts);
   const alerter = new Alerter(config.alerts, config.server.instanceId || os.hostname());
   if (alerter.configured.length === 0) {
-    throw new CliError(
-      '알림 채널이 없습니다. ALAW_ALERTS_WEBHOOK_URL(Mattermost/Slack 웹훅) 또는 ALAW_ALERTS_SMTP_HOST와 ALAW_ALERTS_TO(이메일)를 설정하세요.',
-      EXIT.usage,
-    );
+    throw E.ALERT_NO_CHANNEL.error();
   }
   const results = await alerter.send({
     key: 'test',

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import { narrativeWriter, runAnalysis } from '../../app/analysisService.js';
 import { CASE_TYPES } from '../../corpus/index.js';
-import { CliError, EXIT, withServices, type GlobalOptions } from '../context.js';
+import { E, EXIT } from '../../errors/index.js';
+import { withServices, type GlobalOptions } from '../context.js';
 
 /** `alaw analyze FILE|-`: the same analysis as POST /api/analysis, run here, printed as Markdown or JSON. */
 export async function runAnalyze(
@@ -13,10 +14,10 @@ export async function runAnalyze(
   try {
     description = fs.readFileSync(file === '-' ? 0 : file, 'utf8');
   } catch (err) {
-    throw new CliError(`사건 설명 파일 ${file}을(를) 읽을 수 없습니다: ${(err as Error).message}`, EXIT.usage);
+    throw E.ANALYSIS_FILE_UNREADABLE.error({ file, reason: (err as Error).message });
   }
   if (opts.caseType !== undefined && !(CASE_TYPES as readonly string[]).includes(opts.caseType)) {
-    throw new CliError(`--case-type은 ${CASE_TYPES.join(', ')} 중 하나여야 합니다 (받은 값: ${opts.caseType}).`, EXIT.usage);
+    throw E.ANALYSIS_CASE_TYPE_INVALID.error({ option: '--case-type', value: opts.caseType, allowed: CASE_TYPES });
   }
   return withServices(g, { seed: true }, async (s) => {
     // The model (when configured) gets the analysis task's timeout here too.

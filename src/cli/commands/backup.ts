@@ -1,17 +1,13 @@
-import { BackupError, createBackup, readManifest, restoreBackup, verifyBackup } from '../../ops/backup.js';
+import { E, EXIT } from '../../errors/index.js';
+import { createBackup, readManifest, restoreBackup, verifyBackup } from '../../ops/backup.js';
 import { createLogger } from '../../ops/index.js';
 import { openQueueStore } from '../../queue/index.js';
 import fs from 'node:fs';
-import { CliError, cliConfig, EXIT, type GlobalOptions } from '../context.js';
+import { cliConfig, type GlobalOptions } from '../context.js';
 
 type Common = GlobalOptions & { dir?: string; json?: boolean };
 
 const configFileOf = (g: GlobalOptions): string | null => g.config ?? process.env.ALAW_CONFIG_FILE ?? null;
-
-function wrap(err: unknown): never {
-  if (err instanceof BackupError) throw new CliError(`${err.message} [${err.code}]`, EXIT.failure);
-  throw err;
-}
 
 const kb = (n: number): string => (n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${(n / 1024).toFixed(1)} KB`);
 
@@ -20,14 +16,13 @@ export async function runBackup(opts: Common & { withIndex?: boolean; withConfig
   const config = cliConfig(opts);
   let keepDays = config.backup.keepDays;
   if (opts.keepDays !== undefined) {
-    if (!/^\d{1,5}$/u.test(opts.keepDays)) throw new CliError(`--keep-days는 0 이상의 정수여야 합니다 (받은 값: ${opts.keepDays}).`, EXIT.usage);
+    if (!/^\d{1,5}$/u.test(opts.keepDays)) throw E.CLI_NUMBER_INVALID.error({ option: '--keep-days', rule: 'non_negative_integer', value: opts.keepDays });
     keepDays = Number(opts.keepDays);
   }
   const configFile = opts.withConfig ? configFileOf(opts) : null;
-  if (opts.withConfig && !configFile)
-    throw new CliError('--with-config: 설정 파일이 없습니다 (--config 또는 ALAW_CONFIG_FILE). 환경 변수만 쓰는 설정은 배포 도구에 있습니다.', EXIT.usage);
+  if (opts.withConfig && !configFile) throw E.BACKUP_CONFIG_MISSING.error();
   const dir = opts.dir ?? config.backup.dir;
-  const r = await createBackup(config, { dir, withIndex: opts.withIndex, configFile, keepDays }).catch(wrap);
+  const r = await createBackup(config, { dir, withIndex: opts.withIndex, configFile, keepDays });
   if (opts.json) {
     process.stdout.write(JSON.stringify({ manifest_file: r.manifestFile, ...r.manifest, pruned: r.pruned }, null, 2) + '\n');
     return EXIT.ok;
@@ -52,7 +47,7 @@ export async function runBackup(opts: Common & { withIndex?: boolean; withConfig
 /** `alaw backup verify REF`: checksums, and each database restored into a scratch copy with equal row counts. */
 export async function runBackupVerify(ref: string, opts: Common): Promise<number> {
   const config = cliConfig(opts);
-  const r = await verifyBackup(ref, opts.dir ?? config.backup.dir, config).catch(wrap);
+  const r = await verifyBackup(ref, opts.dir ?? config.backup.dir, config);
   if (opts.json) process.stdout.write(JSON.stringify({ ok: true, ...r }, null, 2) + '\n');
   else {
     const lines = [`백업 ${r.stamp}: 정상 (체크섬 일치, 임시 복원 후 행 수 일치)`];
@@ -75,31 +70,20 @@ export async function runBackupVerify(ref: string, opts: Common): Promise<number
 export async function runRestore(ref: string, opts: Common & { yes?: boolean; force?: boolean }): Promise<number> {
   const config = cliConfig(opts);
   const dir = opts.dir ?? config.backup.dir;
-  let manifest;
-  try {
-    manifest = readManifest(ref, dir).manifest;
-  } catch (err) {
-    wrap(err);
-  }
+  const manifest = readManifest(ref, dir).manifest;
   const targets = manifest.files.map((f) => `${f.kind}(${f.file})`).join(', ');
   if (!opts.yes) {
-    throw new CliError(
-      `백업 ${manifest.stamp}(${manifest.created_at})로 지금 데이터를 바꿉니다: ${targets}. 먼저 지금 상태를 자동으로 백업합니다. 실행하려면 --yes를 붙이세요.`,
-      EXIT.usage,
-    );
+    throw E.CLI_CONFIRM_REQUIRED.error({ action: 'restore', stamp: manifest.stamp, createdAt: manifest.created_at, targets });
   }
   if (!opts.force && (config.queue.databaseUrl || fs.existsSync(config.paths.queueDatabase))) {
     const store = await openQueueStore(config, createLogger('silent', 2)).catch(() => null);
     const live = store ? await store.instances(90_000).catch(() => []) : [];
     await store?.close();
     if (live.length > 0) {
-      throw new CliError(
-        `실행 중인 서버가 있습니다 (${live.map((i) => i.instance_id).join(', ')}). 서버를 멈춘 뒤 복원하세요 (sudo systemctl stop alaw-ai-backend). 그래도 하려면 --force.`,
-        EXIT.failure,
-      );
+      throw E.CLI_SERVER_RUNNING.error({ instances: live.map((i) => i.instance_id) });
     }
   }
-  const r = await restoreBackup(ref, dir, config, { configFile: configFileOf(opts) }).catch(wrap);
+  const r = await restoreBackup(ref, dir, config, { configFile: configFileOf(opts) });
   if (opts.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
   else {
     const lines = [`복원 완료: 백업 ${r.stamp}`, `  복원 전 상태의 백업: ${r.safety_backup}`];

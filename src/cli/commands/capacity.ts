@@ -7,7 +7,8 @@ import { loadConfig } from '../../config/index.js';
 import { buildApp } from '../../http/index.js';
 import { createLogger } from '../../ops/index.js';
 import { DEFAULT_USAGE, GUIDE_CONSTANTS, guideEstimate, measuredEstimate, type GuideConstants, type Measurements } from '../../ops/capacity.js';
-import { CliError, cliConfig, EXIT, type GlobalOptions } from '../context.js';
+import { E, EXIT } from '../../errors/index.js';
+import { cliConfig, type GlobalOptions } from '../context.js';
 
 export interface CapacityOptions extends GlobalOptions {
   users: string;
@@ -26,7 +27,7 @@ function positive(name: string, raw: string | undefined, fallback: number, integ
   if (raw === undefined) return fallback;
   const n = Number(raw);
   if (!/^\d+(\.\d+)?$/u.test(raw) || !(n > 0) || (integer && !Number.isInteger(n)))
-    throw new CliError(`${name}는 0보다 큰 ${integer ? '정수' : '수'}여야 합니다 (받은 값: ${raw}).`, EXIT.usage);
+    throw E.CLI_NUMBER_INVALID.error({ option: name, rule: integer ? 'positive_integer' : 'positive', value: raw });
   return n;
 }
 
@@ -34,7 +35,7 @@ function positive(name: string, raw: string | undefined, fallback: number, integ
 function parseUsers(raw: string): number[] {
   const parts = raw.split(',').map((s) => s.trim());
   if (parts.length === 0 || parts.length > 50 || parts.some((p) => !/^\d{1,7}$/u.test(p) || Number(p) < 1)) {
-    throw new CliError(`--users는 쉼표로 구분한 1 이상의 정수 목록이어야 합니다 (예: 10,50,100,200; 받은 값: ${raw}).`, EXIT.usage);
+    throw E.CLI_NUMBER_INVALID.error({ option: '--users', rule: 'integer_list', value: raw });
   }
   return parts.map(Number);
 }
@@ -73,7 +74,7 @@ async function measure(
       if (i++ % step === 0 && row.full_text.length > 1200) texts.push(row.full_text);
       if (texts.length >= samples) break;
     }
-    if (texts.length === 0) throw new CliError('판례 데이터가 비어 있어 측정할 수 없습니다. 먼저 판례를 가져오세요 (alaw import).', EXIT.failure);
+    if (texts.length === 0) throw E.CAPACITY_NO_DATA.error();
     // What users send: mostly keyword searches (a few words), some case descriptions (similar-case mode).
     const queries = texts.map((t, k) => (k % 4 === 3 ? t.slice(200, 800) : t.slice(200, 400).split(/\s+/u).slice(1, 4).join(' ')));
     const timeAll = async (n: number, op: (k: number) => Promise<unknown>): Promise<{ cpu: number; wall: number }> => {
@@ -86,7 +87,7 @@ async function measure(
     let bytes = 0;
     const search = async (k: number): Promise<void> => {
       const r = await app.inject({ method: 'POST', url: '/api/search', payload: { q: queries[k % queries.length]! } });
-      if (r.statusCode !== 200) throw new CliError(`측정 중 검색이 실패했습니다 (HTTP ${r.statusCode}): ${r.body.slice(0, 200)}`, EXIT.failure);
+      if (r.statusCode !== 200) throw E.CAPACITY_MEASURE_FAILED.error({ status: r.statusCode, body: r.body.slice(0, 200) });
       bytes += r.rawPayload.length;
     };
     for (let k = 0; k < Math.min(20, queries.length); k++) await search(k); // warm-up

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import { ImportIncompleteError, importFile, searchParamsOf } from '../../app/index.js';
 import { ensureIndex } from '../../search/index.js';
 import { PrecedentStore } from '../../store/index.js';
-import { CliError, cliConfig, EXIT, progressBar, type GlobalOptions } from '../context.js';
+import { E, EXIT } from '../../errors/index.js';
+import { cliConfig, progressBar, type GlobalOptions } from '../context.js';
 
 interface ImportOptions extends GlobalOptions {
   index: boolean;
@@ -23,7 +24,7 @@ const SHOWN_PROBLEMS = 50;
  * not loaded just to be replaced.
  */
 export async function runImport(file: string, opts: ImportOptions): Promise<number> {
-  if (file !== '-' && !fs.existsSync(file)) throw new CliError(`파일이 없습니다: ${file}`, EXIT.usage);
+  if (file !== '-' && !fs.existsSync(file)) throw E.IMPORT_FILE_MISSING.error({ file });
   const config = cliConfig(opts);
   const store = await PrecedentStore.open(config.paths.database);
   const bar = progressBar('가져오는 중', 'KB');
@@ -63,17 +64,10 @@ export async function runImport(file: string, opts: ImportOptions): Promise<numb
     return report.rejected > 0 ? EXIT.partial : EXIT.ok;
   } catch (err) {
     bar.stop();
-    if (err instanceof CliError) throw err;
-    if (err instanceof ImportIncompleteError) {
-      const r = err.report;
-      if (opts.json) process.stdout.write(JSON.stringify({ ...r, error: { code: err.code, message: err.message } }, null, 2) + '\n');
-      throw new CliError(
-        `가져오기 중단: ${err.message} 그 앞의 올바른 줄은 가져왔습니다 — 새로 추가 ${n(r.inserted)}건, 갱신 ${n(r.updated)}건, 변경 없음 ${n(r.unchanged)}건, 거부 ${n(r.rejected)}줄. ` +
-          '온전한 파일로 다시 가져오세요 (이미 가져온 판례는 중복되지 않습니다). 검색 색인은 다시 만들지 않았습니다.',
-        EXIT.failure,
-      );
+    if (err instanceof ImportIncompleteError && opts.json) {
+      process.stdout.write(JSON.stringify({ ...err.report, error: { code: err.code, message: err.message } }, null, 2) + '\n');
     }
-    throw new CliError(`가져오기 실패: ${(err as Error).message}`, EXIT.failure);
+    throw err;
   } finally {
     await store.close();
   }

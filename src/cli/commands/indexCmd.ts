@@ -1,6 +1,7 @@
 import { openServices } from '../../app/index.js';
 import { createLogger } from '../../ops/index.js';
-import { cliConfig, EXIT, progressBar, type GlobalOptions } from '../context.js';
+import { EXIT } from '../../errors/index.js';
+import { cliConfig, progressBar, type GlobalOptions } from '../context.js';
 
 /** `alaw index`: makes sure the index file is current (rebuilding when needed or forced). */
 export async function runIndex(opts: GlobalOptions & { force?: boolean; json?: boolean }): Promise<number> {

@@ -1,6 +1,7 @@
 import { envKeyId, ROLES, type ApiKeyRecord, type Role } from '../../queue/index.js';
 import { tokenList } from '../../config/index.js';
-import { CliError, cliConfig, EXIT, type GlobalOptions } from '../context.js';
+import { E, EXIT } from '../../errors/index.js';
+import { cliConfig, type GlobalOptions } from '../context.js';
 import { withStore } from './queue.js';
 
 const NAME_MAX = 100;
@@ -8,14 +9,14 @@ const NAME_MAX = 100;
 function parseRole(role: string | undefined): Role {
   if (role === undefined) return 'user';
   if ((ROLES as readonly string[]).includes(role)) return role as Role;
-  throw new CliError(`--role은 user 또는 admin이어야 합니다 (받은 값: ${role}).`, EXIT.usage);
+  throw E.KEY_ROLE_INVALID.error({ value: role });
 }
 
 function parseName(name: string | undefined): string {
   const n = (name ?? '').trim();
-  if (!n) throw new CliError('--name으로 키의 이름(누구의, 어디에 쓰는 키인지)을 지정하세요. 예: --name "김변호사 노트북"', EXIT.usage);
+  if (!n) throw E.KEY_NAME_REQUIRED.error();
   // eslint-disable-next-line no-control-regex
-  if (n.length > NAME_MAX || /[\u0000-\u001f\u007f]/.test(n)) throw new CliError(`--name은 제어 문자 없이 ${NAME_MAX}자 이내여야 합니다.`, EXIT.usage);
+  if (n.length > NAME_MAX || /[\u0000-\u001f\u007f]/.test(n)) throw E.KEY_NAME_INVALID.error({ max: NAME_MAX });
   return n;
 }
 
@@ -103,12 +104,11 @@ export async function runKeysList(opts: GlobalOptions & { all?: boolean; json?: 
 
 /** `alaw keys revoke ID`: the key stops working on every instance within `auth.keyCacheSeconds`. */
 export async function runKeysRevoke(id: string, opts: GlobalOptions & { json?: boolean }): Promise<number> {
-  if (id.startsWith('env:'))
-    throw new CliError('환경 변수로 준 키는 여기서 폐기할 수 없습니다. ALAW_ADMIN_TOKEN/ALAW_USER_TOKENS에서 빼고 서버를 다시 시작하세요.', EXIT.usage);
-  if (!/^key_[0-9a-f]{12}$/.test(id)) throw new CliError(`키 id 형식이 아닙니다: ${id} (alaw keys list로 확인하세요. 예: key_1a2b3c4d5e6f)`, EXIT.usage);
+  if (id.startsWith('env:')) throw E.KEY_FROM_ENVIRONMENT.error();
+  if (!/^key_[0-9a-f]{12}$/.test(id)) throw E.KEY_ID_INVALID.error({ id });
   return withStore(opts, async (store) => {
     const key = await store.keys.revoke(id);
-    if (!key) throw new CliError(`id가 ${id}인 키가 없습니다 (alaw keys list --all).`, EXIT.failure);
+    if (!key) throw E.KEY_NOT_FOUND.error({ id });
     const seconds = cliConfig(opts).auth.keyCacheSeconds;
     if (opts.json) process.stdout.write(JSON.stringify(key) + '\n');
     else process.stdout.write(`키 ${key.id} (${key.name})를 폐기했습니다 (${key.revoked_at}). 실행 중인 서버에는 ${seconds}초 안에 반영됩니다.\n`);

@@ -11,23 +11,24 @@ import {
   type TaskRecord,
   type TaskType,
 } from '../../queue/index.js';
-import { CliError, cliConfig, EXIT, type GlobalOptions } from '../context.js';
+import { E, EXIT, isAlawError } from '../../errors/index.js';
+import { cliConfig, type GlobalOptions } from '../context.js';
 
 /** Opens the queue database (`data/queue.db` or DATABASE_URL) for a command; `create`: make the SQLite file when it does not exist yet. */
 export async function withStore<T>(g: GlobalOptions, run: (store: QueueStore) => Promise<T>, create = false): Promise<T> {
   const config = cliConfig(g);
   const logger = createLogger(g.verbose ? 'info' : 'warn', 2);
   if (!create && !config.queue.databaseUrl && !fs.existsSync(config.paths.queueDatabase)) {
-    throw new CliError(
-      `작업 큐 파일 ${config.paths.queueDatabase}이(가) 없습니다. 서버를 한 번도 시작하지 않았거나 경로가 다릅니다 (--queue-db, ALAW_QUEUE_DB_PATH, DATABASE_URL).`,
-      EXIT.failure,
-    );
+    throw E.QUEUE_DB_MISSING.error({ file: config.paths.queueDatabase });
   }
   let store: QueueStore;
   try {
     store = await openQueueStore(config, logger);
   } catch (err) {
-    throw new CliError((err as Error).message, EXIT.failure);
+    if (isAlawError(err)) throw err;
+    throw E.QUEUE_UNAVAILABLE.error({ location: config.queue.databaseUrl ? 'PostgreSQL' : config.paths.queueDatabase, reason: (err as Error).message }).because(
+      err,
+    );
   }
   try {
     return await run(store);
@@ -84,19 +85,16 @@ export async function runQueueClear(opts: GlobalOptions & { type?: string; yes?:
   let type: TaskType | null = null;
   if (opts.type !== undefined) {
     type = taskTypeOf(opts.type) ?? null;
-    if (!type) throw new CliError(`--type은 search, analysis(또는 case_analysis) 중 하나여야 합니다 (받은 값: ${opts.type}).`, EXIT.usage);
+    if (!type) throw E.QUEUE_TYPE_INVALID.error({ option: '--type', value: opts.type });
   }
   return withStore(opts, async (store) => {
     const counts = await store.counts(true);
     const pending = type ? counts[type].pending : TASK_TYPES.reduce((n, t) => n + counts[t].pending, 0);
     if (!opts.yes) {
-      throw new CliError(
-        `대기 중인 ${type ? TYPE_KO[type] + ' ' : ''}작업 ${pending}건을 취소합니다. 실행하려면 --yes를 붙이세요 (실행 중인 작업은 건드리지 않습니다).`,
-        EXIT.usage,
-      );
+      throw E.CLI_CONFIRM_REQUIRED.error({ action: 'queue_clear', what: type ? `${TYPE_KO[type]} ` : '', pending });
     }
     const who = `alaw queue clear (${os.userInfo().username}@${os.hostname()})`;
-    const rows = await store.cancelPending(type, `관리자가 대기열을 비웠습니다 (${who}).`);
+    const rows = await store.cancelPending(type, E.QUEUE_CANCELLED.error({ by: who }));
     const byType: Record<TaskType, number> = { search: 0, analysis: 0 };
     for (const r of rows) byType[r.type] += 1;
     if (opts.json) process.stdout.write(JSON.stringify({ removed: rows.length, by_type: byType, ids: rows.map((r) => r.id), type: type ?? 'all' }) + '\n');

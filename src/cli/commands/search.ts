@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import { explainDocument, type RawSearchParams } from '../../search/index.js';
 import { formatSearch } from '../output.js';
-import { CliError, EXIT, withServices, type GlobalOptions } from '../context.js';
+import { E, EXIT } from '../../errors/index.js';
+import { withServices, type GlobalOptions } from '../context.js';
 
 /** `alaw search …`: the same search as GET /api/search, printed for a terminal or as JSON. */
 export async function runSearch(words: string[], opts: Record<string, unknown>, g: GlobalOptions): Promise<number> {
@@ -23,7 +24,7 @@ export async function runSearch(words: string[], opts: Record<string, unknown>, 
     const engine = s.search.engine;
     if (typeof opts.explain === 'string') {
       const doc = engine.docNoOf(opts.explain);
-      if (doc === undefined) throw new CliError(`id가 ${opts.explain}인 판례가 검색 색인에 없습니다.`, EXIT.usage);
+      if (doc === undefined) throw E.PRECEDENT_NOT_FOUND.error({ id: opts.explain, scope: 'index' });
       process.stdout.write(JSON.stringify(explainDocument(engine, doc, params, s.store.snippetSource(opts.explain)), null, 2) + '\n');
       return EXIT.ok;
     }

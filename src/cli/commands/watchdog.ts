@@ -1,7 +1,8 @@
 import os from 'node:os';
-import { loadConfig, ConfigError } from '../../config/index.js';
+import { loadConfig } from '../../config/index.js';
+import { E, EXIT } from '../../errors/index.js';
 import { Alerter, Watchdog } from '../../ops/index.js';
-import { CliError, EXIT, type GlobalOptions } from '../context.js';
+import type { GlobalOptions } from '../context.js';
 
 export interface WatchdogOptions extends GlobalOptions {
   once?: boolean;
@@ -34,15 +35,8 @@ export async function runWatchdog(opts: WatchdogOptions): Promise<number> {
     const v = opts[flag];
     if (v !== undefined) overrides[key] = v;
   }
-  let config;
-  try {
-    config = loadConfig({ file: opts.config, overrides });
-  } catch (err) {
-    if (err instanceof ConfigError) throw new CliError(err.message, EXIT.usage);
-    throw err;
-  }
-  if (!/^https?:\/\/[^\s/]+/u.test(config.watchdog.url))
-    throw new CliError(`--url은 http:// 또는 https:// 주소여야 합니다 (받은 값: ${config.watchdog.url}).`, EXIT.usage);
+  const config = loadConfig({ file: opts.config, overrides });
+  if (!/^https?:\/\/[^\s/]+/u.test(config.watchdog.url)) throw E.WATCHDOG_URL_INVALID.error({ value: config.watchdog.url });
   const alerter = new Alerter(config.alerts, `watchdog@${os.hostname()}`);
   const dog = new Watchdog({ settings: config.watchdog, alerter, repeatMinutes: config.alerts.repeatMinutes });
   const report = (outcome: string): void => void process.stdout.write(`${outcome}\n`);

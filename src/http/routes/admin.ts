@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { ServerServices } from '../../app/index.js';
-import { AlawError } from '../../errors.js';
+import { E } from '../../errors/index.js';
 import { buildLogReport, type LogReport } from '../../ops/index.js';
 import { ErrorBody } from '../schemas.js';
 
@@ -13,9 +13,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }
   const report = (hours: number): Promise<LogReport> => {
     if (running) {
       if (running.hours === hours) return running.report;
-      throw new AlawError('ALAW_ERR_LOGS_REPORT_BUSY', 429, `다른 로그 보고서(지난 ${running.hours}시간)를 만드는 중입니다. 잠시 후 다시 요청하세요.`, {
-        running_hours: running.hours,
-      }).withHeaders({ 'Retry-After': '5' });
+      throw E.LOGS_REPORT_BUSY.error({ runningHours: running.hours }, { running_hours: running.hours }).withHeaders({ 'Retry-After': '5' });
     }
     const current = { hours, report: buildLogReport(services.config.log.dir, hours).finally(() => (running = null)) };
     running = current;
@@ -25,11 +23,13 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }
   app.get(
     '/api/admin/logs/report',
     {
-      config: { access: 'admin', paramErrorCodes: { hours: 'ALAW_ERR_LOGS_HOURS_INVALID' } },
+      config: { access: 'admin', paramErrors: { hours: E.LOGS_HOURS_INVALID } },
       schema: {
         summary: '로그 보고서 (관리자)',
         description:
-          '`alaw logs report`와 같은 보고서: 지난 N시간(기본 24)의 오류 유형 상위 10개(id·번호·시각을 정규화), 총 오류 수와 유형 수, 시간대별 요청 수, 상태별 수, 경로별 응답 시간 p50/p90/p99, 가장 느린 경로. 회전·압축된 logs/archive/도 읽습니다. 관리자 키가 필요합니다. 보고서는 한 번에 하나만 만들며, 만드는 중에 같은 기간을 요청하면 같은 보고서를, 다른 기간을 요청하면 429(ALAW_ERR_LOGS_REPORT_BUSY)와 Retry-After를 받습니다.',
+          '`alaw logs report`와 같은 보고서: 지난 N시간(기본 24)의 오류 유형 상위 10개(id·번호·시각을 정규화), 총 오류 수와 유형 수, 시간대별 요청 수, 상태별 수, 경로별 응답 시간 p50/p90/p99, 가장 느린 경로. 회전·압축된 logs/archive/도 읽습니다. 관리자 키가 필요합니다. 보고서는 한 번에 하나만 만들며, 만드는 중에 같은 기간을 요청하면 같은 보고서를, 다른 기간을 요청하면 429(' +
+          E.LOGS_REPORT_BUSY.code +
+          ')와 Retry-After를 받습니다.',
         tags: ['운영'],
         security: [{ bearer: [] }],
         querystring: Type.Object({ hours: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 8784, default: 24 })) }),

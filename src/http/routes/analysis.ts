@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { ServerServices } from '../../app/index.js';
-import { AlawError } from '../../errors.js';
+import { E } from '../../errors/index.js';
 import type { Principal } from '../auth.js';
 import { ErrorBody } from '../schemas.js';
 import { canSee, taskError } from './queue.js';
@@ -50,10 +50,10 @@ export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerService
   const findAnalysis = async (id: string, principal: Principal | null) => {
     const t = await services.queue.task(id).catch((err: unknown) => {
       services.logger.error({ err, id }, 'analysis lookup failed');
-      throw new AlawError('ALAW_ERR_QUEUE_UNAVAILABLE', 503, '작업 큐 데이터베이스에 접근할 수 없습니다. 잠시 후 다시 시도하세요.');
+      throw E.QUEUE_UNAVAILABLE.error({});
     });
     if (!t || t.type !== 'analysis' || !canSee(principal, t)) {
-      throw new AlawError('ALAW_ERR_ANALYSIS_NOT_FOUND', 404, `id가 ${id}인 분석이 없습니다 (보존 기간 7일이 지나 삭제되었을 수 있습니다).`, { id });
+      throw E.ANALYSIS_NOT_FOUND.error({ id }, { id });
     }
     return t;
   };
@@ -62,10 +62,10 @@ export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerService
     '/api/analysis',
     {
       config: {
-        paramErrorCodes: {
-          description: 'ALAW_ERR_ANALYSIS_DESCRIPTION_LENGTH',
-          'description.required': 'ALAW_ERR_ANALYSIS_DESCRIPTION_REQUIRED',
-          case_type: 'ALAW_ERR_ANALYSIS_CASE_TYPE_INVALID',
+        paramErrors: {
+          description: E.ANALYSIS_DESCRIPTION_LENGTH,
+          'description.required': E.ANALYSIS_DESCRIPTION_REQUIRED,
+          case_type: E.ANALYSIS_CASE_TYPE_INVALID,
         },
       },
       schema: {
@@ -109,7 +109,7 @@ export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerService
   app.delete(
     '/api/analysis/:id',
     {
-      config: { paramErrorCodes: { id: 'ALAW_ERR_TASK_ID_INVALID' } },
+      config: { paramErrors: { id: E.TASK_ID_INVALID } },
       schema: {
         summary: '사건 분석 취소',
         description: '대기 중인 분석은 바로 취소하고, 이 서버에서 실행 중인 분석은 중단합니다. 이미 끝났거나 다른 인스턴스에서 실행 중이면 409.',
@@ -123,15 +123,9 @@ export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerService
       const t = await findAnalysis(id, request.principal);
       const outcome = await services.queue.cancel(id, `DELETE ${request.ip}`);
       if (outcome === 'running_elsewhere') {
-        throw new AlawError(
-          'ALAW_ERR_ANALYSIS_RUNNING_ELSEWHERE',
-          409,
-          '다른 서버 인스턴스에서 실행 중인 분석이어서 여기서 취소할 수 없습니다. 곧 끝납니다 (제한 시간 안에).',
-          { id },
-        );
+        throw E.ANALYSIS_RUNNING_ELSEWHERE.error({ id });
       }
-      if (outcome !== 'cancelled')
-        throw new AlawError('ALAW_ERR_ANALYSIS_FINISHED', 409, `이미 끝난 분석입니다 (상태: ${t.status}).`, { id, status: t.status });
+      if (outcome !== 'cancelled') throw E.ANALYSIS_FINISHED.error({ status: t.status }, { id, status: t.status });
       return { id, status: 'cancelled' as const };
     },
   );
@@ -139,7 +133,7 @@ export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerService
   app.get(
     '/api/analysis/:id/events',
     {
-      config: { paramErrorCodes: { id: 'ALAW_ERR_TASK_ID_INVALID' } },
+      config: { paramErrors: { id: E.TASK_ID_INVALID } },
       schema: {
         summary: '사건 분석 진행 이벤트 (SSE)',
         description:
@@ -217,7 +211,7 @@ export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerService
   app.get(
     '/api/analysis/:id',
     {
-      config: { paramErrorCodes: { id: 'ALAW_ERR_TASK_ID_INVALID' } },
+      config: { paramErrors: { id: E.TASK_ID_INVALID } },
       schema: {
         summary: '사건 분석 결과',
         description: '분석 작업의 상태와 대기 순서, 끝났으면 결과나 오류.',

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Services } from '../../app/index.js';
-import { AlawError } from '../../errors.js';
+import { E } from '../../errors/index.js';
 import { articleLabel, parseArticle } from '../../legal/index.js';
 import { ErrorBody, PrecedentSchema, PrecedentSummarySchema } from '../schemas.js';
 
@@ -52,7 +52,7 @@ export const precedentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
   app.get(
     '/api/precedents/:id',
     {
-      config: { paramErrorCodes: { id: 'ALAW_ERR_PRECEDENT_ID_INVALID' } },
+      config: { paramErrors: { id: E.PRECEDENT_ID_INVALID } },
       schema: {
         summary: '판례 전문',
         tags: ['판례'],
@@ -63,14 +63,7 @@ export const precedentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
     async (request) => {
       const p = await services.store.getById(request.params.id);
       if (!p) {
-        throw new AlawError(
-          'ALAW_ERR_PRECEDENT_NOT_FOUND',
-          404,
-          `id가 ${request.params.id}인 판례가 없습니다. 사건번호로 찾으려면 /api/precedents?case_number=… 를 쓰세요.`,
-          {
-            id: request.params.id,
-          },
-        );
+        throw E.PRECEDENT_NOT_FOUND.error({ id: request.params.id, scope: 'database' }, { id: request.params.id });
       }
       return p;
     },
@@ -79,7 +72,7 @@ export const precedentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
   app.get(
     '/api/precedents',
     {
-      config: { paramErrorCodes: { case_number: 'ALAW_ERR_PRECEDENT_CASE_NUMBER_INVALID', court: 'ALAW_ERR_PRECEDENT_CASE_NUMBER_INVALID' } },
+      config: { paramErrors: { case_number: E.PRECEDENT_CASE_NUMBER_INVALID, court: E.PRECEDENT_CASE_NUMBER_INVALID } },
       schema: {
         summary: '사건번호로 판례 찾기',
         description:
@@ -97,9 +90,12 @@ export const precedentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
     async (request) => {
       const input = request.query.case_number.normalize('NFKC').trim();
       if (!/[0-9]/u.test(input)) {
-        throw new AlawError('ALAW_ERR_PRECEDENT_CASE_NUMBER_INVALID', 400, `사건번호 형식이 아닙니다: ${JSON.stringify(input)}. 예: 2016다276177, 94나3943`, {
-          parameter: 'case_number',
-        });
+        throw E.PRECEDENT_CASE_NUMBER_INVALID.error(
+          { value: input },
+          {
+            parameter: 'case_number',
+          },
+        );
       }
       const items = await services.store.findByCaseNumber(input, request.query.court);
       return { case_number: input, total: items.length, items };
@@ -109,7 +105,7 @@ export const precedentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
   app.get(
     '/api/precedents/:id/citations',
     {
-      config: { paramErrorCodes: { id: 'ALAW_ERR_PRECEDENT_ID_INVALID' } },
+      config: { paramErrors: { id: E.PRECEDENT_ID_INVALID } },
       schema: {
         summary: '판례의 인용 관계',
         description:
@@ -121,7 +117,7 @@ export const precedentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
     },
     async (request) => {
       const p = await services.store.getById(request.params.id);
-      if (!p) throw new AlawError('ALAW_ERR_PRECEDENT_NOT_FOUND', 404, `id가 ${request.params.id}인 판례가 없습니다.`, { id: request.params.id });
+      if (!p) throw E.PRECEDENT_NOT_FOUND.error({ id: request.params.id, scope: 'database' }, { id: request.params.id });
       const [cites, citedBy] = await Promise.all([services.store.citationsFrom(p.id), services.store.citedBy(p)]);
       return { id: p.id, case_number: p.case_number, court: p.court, cites, cited_by: citedBy };
     },
@@ -131,11 +127,11 @@ export const precedentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
     '/api/statutes/:law/:article/precedents',
     {
       config: {
-        paramErrorCodes: {
-          law: 'ALAW_ERR_STATUTE_LAW_INVALID',
-          article: 'ALAW_ERR_STATUTE_ARTICLE_INVALID',
-          page: 'ALAW_ERR_SEARCH_PAGE_INVALID',
-          size: 'ALAW_ERR_SEARCH_SIZE_INVALID',
+        paramErrors: {
+          law: E.STATUTE_LAW_INVALID,
+          article: E.STATUTE_ARTICLE_INVALID,
+          page: E.SEARCH_PAGE_INVALID,
+          size: E.SEARCH_SIZE_INVALID,
         },
       },
       schema: {
@@ -157,30 +153,23 @@ export const precedentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
     async (request) => {
       const law = request.params.law.normalize('NFC').replace(/\s+/gu, ' ').trim();
       if (!law || !/[가-힣]/u.test(law)) {
-        throw new AlawError('ALAW_ERR_STATUTE_LAW_INVALID', 400, `법령 이름이 아닙니다: ${JSON.stringify(request.params.law)}. 예: 민법, 형법, 도로교통법`, {
-          parameter: 'law',
-        });
+        throw E.STATUTE_LAW_INVALID.error(
+          { value: request.params.law },
+          {
+            parameter: 'law',
+          },
+        );
       }
       const parsed = parseArticle(request.params.article);
       if (!parsed) {
-        throw new AlawError(
-          'ALAW_ERR_STATUTE_ARTICLE_INVALID',
-          400,
-          `조문 번호 형식이 아닙니다: ${JSON.stringify(request.params.article)}. 예: 750, 제750조, 47의2`,
-          { parameter: 'article' },
-        );
+        throw E.STATUTE_ARTICLE_INVALID.error({ value: request.params.article }, { parameter: 'article' });
       }
       const page = request.query.page ?? 1;
       const size = request.query.size ?? 20;
       const found = await services.store.statuteApplications(law, parsed.article, parsed.sub, (page - 1) * size, size);
       if (found.law === null) {
         const similar = await services.store.lawNamesLike(law.replace(/^구\s+/u, ''), 5);
-        throw new AlawError(
-          'ALAW_ERR_STATUTE_NOT_FOUND',
-          404,
-          `"${law}"을(를) 든 판례가 없습니다.${similar.length ? ` 비슷한 법령: ${similar.join(', ')}` : ' 법령의 정식 이름(예: 특정범죄 가중처벌 등에 관한 법률)이나 널리 쓰는 약칭(예: 특가법)으로 찾아 보세요.'}`,
-          { law, similar },
-        );
+        throw E.STATUTE_NOT_FOUND.error({ law, similar }, { law, similar });
       }
       return { law: found.law, query: law, article: articleLabel(parsed.article, parsed.sub), total: found.total, page, size, items: found.items };
     },

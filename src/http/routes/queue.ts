@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { ServerServices } from '../../app/index.js';
-import { AlawError } from '../../errors.js';
+import { E } from '../../errors/index.js';
 import { TASK_STATUSES, taskTypeOf, type TaskRecord } from '../../queue/index.js';
 import { actorOf, type Principal } from '../auth.js';
 import { ErrorBody } from '../schemas.js';
@@ -110,11 +110,13 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }
   app.post(
     '/api/queue/clear',
     {
-      config: { access: 'admin', paramErrorCodes: { type: 'ALAW_ERR_QUEUE_TYPE_INVALID' } },
+      config: { access: 'admin', paramErrors: { type: E.QUEUE_TYPE_INVALID } },
       schema: {
         summary: '대기 중인 작업 비우기 (관리자)',
         description:
-          '대기(pending) 중인 작업을 취소합니다. 실행 중인 작업은 건드리지 않습니다. 관리자 키 필요: `Authorization: Bearer <관리자 키>` (없으면 401, 관리자가 아닌 키는 403). `?type=search|analysis`(또는 case_analysis)로 한 종류만 비울 수 있습니다. 취소된 검색 요청은 503(ALAW_ERR_QUEUE_CANCELLED)을 받습니다.',
+          '대기(pending) 중인 작업을 취소합니다. 실행 중인 작업은 건드리지 않습니다. 관리자 키 필요: `Authorization: Bearer <관리자 키>` (없으면 401, 관리자가 아닌 키는 403). `?type=search|analysis`(또는 case_analysis)로 한 종류만 비울 수 있습니다. 취소된 검색 요청은 503(' +
+          E.QUEUE_CANCELLED.code +
+          ')을 받습니다.',
         tags: ['운영'],
         security: [{ bearer: [] }],
         querystring: Type.Object({ type: Type.Optional(Type.Union([Type.Literal('search'), Type.Literal('analysis'), Type.Literal('case_analysis')])) }),
@@ -140,7 +142,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }
         out = await queue.clear(type, `${actor} ${request.ip}`);
       } catch (err) {
         request.log.error({ err }, 'queue clear failed');
-        throw new AlawError('ALAW_ERR_QUEUE_UNAVAILABLE', 503, '작업 큐 데이터베이스에 접근할 수 없어 대기열을 비우지 못했습니다.');
+        throw E.QUEUE_UNAVAILABLE.error({});
       }
       return { ...out, type: type ?? 'all' };
     },
@@ -149,7 +151,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }
   app.get(
     '/api/queue/tasks/:id',
     {
-      config: { paramErrorCodes: { id: 'ALAW_ERR_TASK_ID_INVALID' } },
+      config: { paramErrors: { id: E.TASK_ID_INVALID } },
       schema: {
         summary: '작업 상태',
         description:
@@ -162,12 +164,15 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }
     async (request) => {
       const t = await queue.task(request.params.id).catch((err: unknown) => {
         request.log.error({ err }, 'task lookup failed');
-        throw new AlawError('ALAW_ERR_QUEUE_UNAVAILABLE', 503, '작업 큐 데이터베이스에 접근할 수 없습니다.');
+        throw E.QUEUE_UNAVAILABLE.error({});
       });
       if (!t || !canSee(request.principal, t))
-        throw new AlawError('ALAW_ERR_TASK_NOT_FOUND', 404, `id가 ${request.params.id}인 작업이 없습니다 (보존 기간이 지나 삭제되었을 수 있습니다).`, {
-          id: request.params.id,
-        });
+        throw E.TASK_NOT_FOUND.error(
+          { id: request.params.id },
+          {
+            id: request.params.id,
+          },
+        );
       return {
         id: t.id,
         type: t.type,

@@ -2,9 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { ServerServices } from '../../app/index.js';
-import { AlawError } from '../../errors.js';
+import { E } from '../../errors/index.js';
 import { explainDocument, parseSearchRequest, type RawSearchParams, type SearchRequest, type SearchResponse } from '../../search/index.js';
-import { ErrorBody, SEARCH_PARAM_CODES, SearchBody, SearchQuerystring, SearchResponseSchema } from '../schemas.js';
+import { ErrorBody, SEARCH_PARAM_ERRORS, SearchBody, SearchQuerystring, SearchResponseSchema } from '../schemas.js';
 
 const SEARCH_DESCRIPTION = `판례 검색. 한 엔드포인트가 세 가지를 처리합니다.
 - 낱말 검색: \`취득시효 완성 후 소유권이전등기\` — 모든 낱말을 포함한 판례를 BM25F 관련도순으로 (없으면 일부 일치로 완화, relaxed=true)
@@ -60,7 +60,7 @@ export const searchRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices 
   app.get(
     '/api/search',
     {
-      config: { paramErrorCodes: SEARCH_PARAM_CODES },
+      config: { paramErrors: SEARCH_PARAM_ERRORS },
       schema: {
         summary: '판례 검색',
         description: SEARCH_DESCRIPTION,
@@ -75,7 +75,7 @@ export const searchRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices 
   app.post(
     '/api/search',
     {
-      config: { paramErrorCodes: SEARCH_PARAM_CODES },
+      config: { paramErrors: SEARCH_PARAM_ERRORS },
       schema: {
         summary: '판례 검색 (긴 사건 설명용 POST)',
         description: 'GET /api/search와 같은 매개변수를 JSON 본문으로 받습니다. URL 길이 제한이 없는 유사 판례 검색용입니다.',
@@ -90,7 +90,7 @@ export const searchRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices 
   app.get(
     '/api/search/explain',
     {
-      config: { paramErrorCodes: { ...SEARCH_PARAM_CODES, id: 'ALAW_ERR_SEARCH_EXPLAIN_ID' } },
+      config: { paramErrors: { ...SEARCH_PARAM_ERRORS, id: E.SEARCH_EXPLAIN_ID } },
       schema: {
         summary: '점수 설명',
         description: '한 판례가 이 검색어로 받은 BM25F 점수를 낱말·필드별로 풀어서 보여 줍니다.',
@@ -119,7 +119,7 @@ export const searchRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices 
       const { id, ...params } = request.query;
       const engine = services.search.engine;
       const doc = engine.docNoOf(id);
-      if (doc === undefined) throw new AlawError('ALAW_ERR_PRECEDENT_NOT_FOUND', 404, `id가 ${id}인 판례가 검색 색인에 없습니다.`, { id });
+      if (doc === undefined) throw E.PRECEDENT_NOT_FOUND.error({ id, scope: 'index' }, { id });
       const text = services.store.snippetSource(id);
       return explainDocument(engine, doc, params, text);
     },
