@@ -24,7 +24,7 @@ import { openServices } from '../src/app/index.js';
 import { loadConfig } from '../src/config/index.js';
 import { createLogger } from '../src/ops/index.js';
 import { PgQueueStore, queueOptionsOf, SqliteQueueStore, TaskQueue, type QueueStore } from '../src/queue/index.js';
-import { parseSearchRequest } from '../src/search/index.js';
+import { parseSearchRequest } from '../src/app/index.js';
 import { arg, median, percentile } from './corpus.js';
 import { startService, stop } from './server.js';
 

@@ -15,7 +15,7 @@
  * are not fitted to their own queries.
  */
 import { loadConfig } from '../src/config/index.js';
-import { searchParamsOf } from '../src/app/index.js';
+import { runSearch, searchParamsOf } from '../src/app/index.js';
 import { buildIndex, planQuery, SearchEngine, type IndexableDocument } from '../src/search/index.js';
 import { arg, hashOrder, loadDevCorpus } from './corpus.js';
 import { indexTokens, normalizeText } from '../src/text/index.js';
@@ -61,9 +61,9 @@ const engine = new SearchEngine(index, settings);
 console.error(`ours: index built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
 const results: Record<string, Score> = {};
-results['ours (auto mode: default)'] = evaluate((q) => engine.search({ q: q.holdings!, size: 10, snippets: 'false' }).hits.map((h) => docNo.get(h.id)!));
+results['ours (auto mode: default)'] = evaluate((q) => runSearch(engine, { q: q.holdings!, size: 10, snippets: 'false' }).hits.map((h) => docNo.get(h.id)!));
 results['ours (similar mode, OR)'] = evaluate((q) =>
-  engine.search({ q: q.holdings!, size: 10, mode: 'similar', snippets: 'false' }).hits.map((h) => docNo.get(h.id)!),
+  runSearch(engine, { q: q.holdings!, size: 10, mode: 'similar', snippets: 'false' }).hits.map((h) => docNo.get(h.id)!),
 );
 
 // Two ways to give the peers "the same tokens":
@@ -116,7 +116,7 @@ if (process.argv.includes('--ceiling')) {
   const deep = new SearchEngine(index, { ...settings, maxPageSize: 1000 });
   const tokenSet = (s: string): Set<string> => new Set(indexTokens(normalizeText(s)));
   for (const q of queries) {
-    const ranked = deep.search({ q: q.holdings!, size: 1000, snippets: 'false' }).hits;
+    const ranked = runSearch(deep, { q: q.holdings!, size: 1000, snippets: 'false' }).hits;
     const pos = ranked.findIndex((h) => h.id === q.id);
     for (const k of Ks) if (pos >= 0 && pos < k) found.set(k, found.get(k)! + 1);
     if (pos === 0) continue;

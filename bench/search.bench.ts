@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config/index.js';
-import { searchParamsOf } from '../src/app/index.js';
+import { runSearch, searchParamsOf } from '../src/app/index.js';
 import { buildIndex, planQuery, readIndexFile, SearchEngine, writeIndexFile, type IndexableDocument } from '../src/search/index.js';
 import { arg, hashOrder, loadDevCorpus, median, percentile, replicate } from './corpus.js';
 import { fieldTokens, Fts5Peer, MiniSearchPeer } from './peers.js';
@@ -88,8 +88,8 @@ for (const scale of scales) {
   );
 
   const ours = {
-    keyword: time(keywordQueries, (q) => engine.search({ q, snippets: 'false' })),
-    long: time(longQueries, (q) => engine.search({ q, snippets: 'false' })),
+    keyword: time(keywordQueries, (q) => runSearch(engine, { q, snippets: 'false' })),
+    long: time(longQueries, (q) => runSearch(engine, { q, snippets: 'false' })),
   };
   // The peers get the terms our plan scores, with the same matching: every
   // required term for a keyword (all-words) query, any term for a long one.

@@ -10,7 +10,7 @@
  * down-weighted by g^−alpha, for each alpha given.
  */
 import { loadConfig } from '../src/config/index.js';
-import { searchParamsOf } from '../src/app/index.js';
+import { runSearch, searchParamsOf } from '../src/app/index.js';
 import { buildIndex, planQuery, SearchEngine, type Bm25Params, type IndexableDocument, type SearchIndex, type SearcherSettings } from '../src/search/index.js';
 import { maxScoreTopK } from '../src/search/retrieval.js';
 import { indexTokens, normalizeText } from '../src/text/index.js';
@@ -28,7 +28,7 @@ const docNo = new Map(corpus.map((d, i) => [d.id, i]));
 function mrr(engine: SearchEngine, mode: string): number {
   let s = 0;
   for (const q of queries) {
-    const hits = engine.search({ q: q.holdings!, size: 10, mode, snippets: 'false' }).hits;
+    const hits = runSearch(engine, { q: q.holdings!, size: 10, mode, snippets: 'false' }).hits;
     const pos = hits.findIndex((h) => docNo.get(h.id) === docNo.get(q.id));
     if (pos >= 0) s += 1 / (pos + 1);
   }

@@ -143,7 +143,7 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
 async function logAccessMode(services: ServerServices, logger: Logger): Promise<void> {
   const auth = services.config.auth;
   const env = tokenList(auth.adminTokens).length + tokenList(auth.userTokens).length;
-  const stored = await services.queue.store.keys.countActive().catch(() => 0);
+  const stored = await services.keys.countActive().catch(() => 0);
   if (env + stored === 0) {
     logger.warn(
       { auth: 'open-loopback' },

@@ -93,7 +93,7 @@ describe('behind a trusted proxy', () => {
     // The proxy itself on this machine forwarding a client: not local either.
     const viaLocalProxy = await s.app.inject({ url: '/api/search', query: { q: '사기' }, headers: { 'x-forwarded-for': '127.0.0.1' } });
     expect(viaLocalProxy.statusCode).toBe(403);
-    const { token } = await s.services.queue.store.keys.create('proxy', 'user');
+    const { token } = await s.services.keys.create('proxy', 'user');
     const keyed = await s.app.inject({ url: '/api/queue/status/json', remoteAddress: '10.0.0.5', headers: { 'x-forwarded-for': '127.0.0.1' } });
     expect(keyed.statusCode).toBe(401);
     expect(
@@ -116,7 +116,7 @@ describe('with API keys', () => {
   let admin: string;
   beforeAll(async () => {
     s = await open({ 'auth.keyCacheSeconds': 0.3, 'auth.adminTokens': ENV_ADMIN });
-    const keys = s.services.queue.store.keys;
+    const keys = s.services.keys;
     alice = (await keys.create('alice', 'user')).token;
     bob = (await keys.create('bob', 'user')).token;
     admin = (await keys.create('ops', 'admin')).token;
@@ -177,7 +177,7 @@ describe('with API keys', () => {
   });
 
   it('records when a key was last used, and a revoked key stops working within the cache time', async () => {
-    const keys = s.services.queue.store.keys;
+    const keys = s.services.keys;
     const { key, token } = await keys.create('temp', 'user');
     expect((await s.app.inject({ url: '/api/search', query: { q: '사기' }, headers: bearer(token) })).statusCode).toBe(200);
     await new Promise((r) => setTimeout(r, 50));
@@ -195,7 +195,7 @@ describe('a queue database that cannot be read', () => {
     const ENV_KEY = 'env-user-key-0123456789';
     const s = await open({ 'auth.userTokens': ENV_KEY });
     try {
-      const { token } = await s.services.queue.store.keys.create('stored', 'user');
+      const { token } = await s.services.keys.create('stored', 'user');
       await s.services.queue.store.close();
       const stored = await s.app.inject({ url: '/api/analysis/abc', headers: bearer(token) });
       expect(stored.statusCode).toBe(503);

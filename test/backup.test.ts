@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { importFile } from '../src/app/importer.js';
-import { keyDigest } from '../src/queue/index.js';
-import { createBackup, pruneBackups, restoreBackup, verifyBackup } from '../src/ops/backup.js';
+import { keyDigest } from '../src/auth/index.js';
+import { createBackup, pruneBackups, restoreBackup, verifyBackup } from '../src/ops/index.js';
 import { LAWGO_FIXTURE, sampleEnv, sampleServices, tempDir } from './helpers.js';
 import { run } from './process.js';
 import { createTestDatabase, type TestDatabase } from './support/pg.js';
@@ -28,7 +28,7 @@ describe('backup and restore on SQLite', () => {
 
   it('restores exactly what was backed up, after a safety backup, and only with --yes while no server runs', async () => {
     let services = await sampleServices(dir);
-    const kept = await services.queue.store.keys.create('kept', 'user');
+    const kept = await services.keys.create('kept', 'user');
     const task = await services.queue.submit('analysis', { description: '백업 전에 들어온 분석 요청입니다. 충분히 긴 설명.' });
     // Written through the live connection (still in the WAL): the online backup sees it.
     const { manifest } = await createBackup(services.config, { dir: path.join(dir, 'backups'), withIndex: true, keepDays: 30 });
@@ -40,8 +40,8 @@ describe('backup and restore on SQLite', () => {
     expect(app.sha256).toMatch(/^[0-9a-f]{64}$/u);
 
     // Changes after the backup.
-    await services.queue.store.keys.revoke(kept.key.id);
-    const added = await services.queue.store.keys.create('added', 'admin');
+    await services.keys.revoke(kept.key.id);
+    const added = await services.keys.create('added', 'admin');
     await importFile(services.store, LAWGO_FIXTURE);
     expect(services.store.count()).toBeGreaterThan(300);
 
@@ -65,8 +65,8 @@ describe('backup and restore on SQLite', () => {
     services = await sampleServices(dir);
     try {
       expect(services.store.count()).toBe(300);
-      expect(await services.queue.store.keys.findActive(keyDigest(kept.token))).toMatchObject({ id: kept.key.id, revoked_at: null });
-      expect(await services.queue.store.keys.findActive(keyDigest(added.token))).toBeNull();
+      expect(await services.keys.findActive(keyDigest(kept.token))).toMatchObject({ id: kept.key.id, revoked_at: null });
+      expect(await services.keys.findActive(keyDigest(added.token))).toBeNull();
       expect((await services.queue.store.get(task.id))?.status).toBe('pending');
     } finally {
       await services.close();
@@ -133,7 +133,7 @@ describe('backup and restore with the queue on PostgreSQL (pg_dump)', () => {
     pgDb = await createTestDatabase();
     const dir = path.join(tmp.dir, 'pg');
     let services = await sampleServices(dir, { 'queue.databaseUrl': pgDb.url });
-    const kept = await services.queue.store.keys.create('kept', 'user');
+    const kept = await services.keys.create('kept', 'user');
     const t1 = await services.queue.submit('analysis', { description: '백업 전에 들어온 분석 요청입니다. 충분히 긴 설명.' });
     const backups = path.join(dir, 'backups');
     const { manifest } = await createBackup(services.config, { dir: backups });
@@ -142,7 +142,7 @@ describe('backup and restore with the queue on PostgreSQL (pg_dump)', () => {
     const verified = await verifyBackup(manifest.stamp, backups, services.config);
     expect(verified.files.find((f) => f.kind === 'queue')!.rows).toMatchObject({ tasks: 1, api_keys: 1 });
 
-    await services.queue.store.keys.revoke(kept.key.id);
+    await services.keys.revoke(kept.key.id);
     await services.queue.submit('analysis', { description: '백업 후에 들어온 분석 요청입니다. 충분히 긴 설명.' });
     const config = services.config;
     await services.close();
@@ -151,7 +151,7 @@ describe('backup and restore with the queue on PostgreSQL (pg_dump)', () => {
     expect(r.restored.find((x) => x.kind === 'queue')!.rows).toMatchObject({ tasks: 1, api_keys: 1 });
     services = await sampleServices(dir, { 'queue.databaseUrl': pgDb.url });
     try {
-      expect(await services.queue.store.keys.findActive(keyDigest(kept.token))).toMatchObject({ id: kept.key.id });
+      expect(await services.keys.findActive(keyDigest(kept.token))).toMatchObject({ id: kept.key.id });
       const counts = await services.queue.store.counts();
       expect(counts.analysis.pending).toBe(1);
       expect((await services.queue.store.get(t1.id))?.status).toBe('pending');

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { guideEstimate, measuredEstimate } from '../src/ops/capacity.js';
+import { guideEstimate, measuredEstimate } from '../src/ops/index.js';
 import { sampleEnv, tempDir } from './helpers.js';
 import { run } from './process.js';
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importFile, searchParamsOf, type Services } from '../src/app/index.js';
+import { importFile, runSearch, searchParamsOf, type Services } from '../src/app/index.js';
 import { ensureIndex } from '../src/search/index.js';
 import { PrecedentStore } from '../src/store/index.js';
 import { LAWGO_FIXTURE, sampleServices, tempDir } from './helpers.js';
@@ -34,7 +34,7 @@ describe('a running server and an import in another process', () => {
     ensureIndex({ dir: path.join(tmp.dir, 'index'), params: searchParamsOf(services.config).bm25, source: other });
     expect(services.search.reloadIfRebuilt()).toBe(true);
     expect(services.search.isStale()).toBe(false);
-    const r = services.search.engine.search({ q: '2016다276177' });
+    const r = runSearch(services.search.engine, { q: '2016다276177' });
     expect(r.hits[0]?.id).toBe('lawgo-212345');
     expect(before.index.header.docCount).toBe(300);
     expect(services.search.engine.index.header.docCount).toBe(304);

@@ -120,7 +120,7 @@ describe('log report', () => {
     const app = await buildApp(services);
     try {
       expect((await app.inject('/api/admin/logs/report')).statusCode).toBe(401);
-      const { token } = await services.queue.store.keys.create('user', 'user');
+      const { token } = await services.keys.create('user', 'user');
       expect((await app.inject({ url: '/api/admin/logs/report', headers: { authorization: `Bearer ${token}` } })).statusCode).toBe(403);
       const bad = await app.inject({ url: '/api/admin/logs/report?hours=-1', headers: { authorization: `Bearer ${ADMIN}` } });
       expect(bad.statusCode).toBe(400);

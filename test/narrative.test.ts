@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NarrativeWriter, narrativeMarkdown, type LlmSettings, type Narrative } from '../src/analysis/index.js';
-import { analysisHandler, type FullAnalysis } from '../src/app/analysisService.js';
+import { analysisHandler, type FullAnalysis } from '../src/app/index.js';
 import type { ServerServices } from '../src/app/index.js';
 import { buildApp } from '../src/http/index.js';
 import { sampleEnv, sampleServices, tempDir } from './helpers.js';

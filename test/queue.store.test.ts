@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { keyDigest, PgQueueStore, SqliteQueueStore, type AdmitRequest, type QueueStore, type TaskType } from '../src/queue/index.js';
+import { ApiKeyStore, keyDigest } from '../src/auth/index.js';
+import { PgQueueStore, SqliteQueueStore, type AdmitRequest, type QueueStore, type TaskType } from '../src/queue/index.js';
 import { E } from '../src/errors/index.js';
 import { tempDir } from './helpers.js';
 import { createTestDatabase, type TestDatabase } from './support/pg.js';
@@ -239,29 +240,30 @@ describe.each(backends)('queue store contract: %s', (_name, backend) => {
     expect((await store.get(a.id))!.progress).toBe('retrieving');
   });
 
-  it('keeps API keys hashed: create, find by digest, list, count, touch, revoke', async () => {
-    const before = await store.keys.countActive();
-    const { key, token } = await store.keys.create('김변호사 노트북', 'user');
+  it('keeps API keys hashed in the shared database: create, find by digest, list, count, touch, revoke', async () => {
+    const keys = new ApiKeyStore(store.shared);
+    const before = await keys.countActive();
+    const { key, token } = await keys.create('김변호사 노트북', 'user');
     expect(token).toMatch(/^alaw_[A-Za-z0-9_-]{32}$/);
     expect(key).toMatchObject({ name: '김변호사 노트북', role: 'user', prefix: token.slice(0, 13), last_used_at: null, revoked_at: null });
     expect(key.id).toMatch(/^key_[0-9a-f]{12}$/);
     // Found by the digest of the key, never by the key itself; the record carries no secret.
-    expect(await store.keys.findActive(keyDigest(token))).toEqual(key);
-    expect(await store.keys.findActive(token)).toBeNull();
-    expect(JSON.stringify(await store.keys.list())).not.toContain(token.slice(13));
-    expect(await store.keys.countActive()).toBe(before + 1);
+    expect(await keys.findActive(keyDigest(token))).toEqual(key);
+    expect(await keys.findActive(token)).toBeNull();
+    expect(JSON.stringify(await keys.list())).not.toContain(token.slice(13));
+    expect(await keys.countActive()).toBe(before + 1);
     const at = new Date(Date.now() - 1000);
-    await store.keys.touch(key.id, at);
-    expect((await store.keys.findActive(keyDigest(token)))?.last_used_at).toBe(at.toISOString());
-    const revoked = await store.keys.revoke(key.id);
+    await keys.touch(key.id, at);
+    expect((await keys.findActive(keyDigest(token)))?.last_used_at).toBe(at.toISOString());
+    const revoked = await keys.revoke(key.id);
     expect(revoked?.revoked_at).toMatch(/^\d{4}-\d\d-\d\dT/);
-    expect(await store.keys.findActive(keyDigest(token))).toBeNull();
-    expect(await store.keys.countActive()).toBe(before);
-    expect((await store.keys.list()).map((k) => k.id)).not.toContain(key.id);
-    expect((await store.keys.list(true)).map((k) => k.id)).toContain(key.id);
+    expect(await keys.findActive(keyDigest(token))).toBeNull();
+    expect(await keys.countActive()).toBe(before);
+    expect((await keys.list()).map((k) => k.id)).not.toContain(key.id);
+    expect((await keys.list(true)).map((k) => k.id)).toContain(key.id);
     // Revoking again keeps the first time; an unknown id is null.
-    expect((await store.keys.revoke(key.id))?.revoked_at).toBe(revoked?.revoked_at);
-    expect(await store.keys.revoke('key_000000000000')).toBeNull();
+    expect((await keys.revoke(key.id))?.revoked_at).toBe(revoked?.revoked_at);
+    expect(await keys.revoke('key_000000000000')).toBeNull();
   });
 
   it('cancels one task only while it is pending', async () => {

@@ -1,7 +1,7 @@
 import type { Precedent } from '../corpus/index.js';
 import { E } from '../errors/index.js';
 import { classifyDisposition, dispositionText, findCaseNumbers, findStatutes, formatCitation, fullLawName, lawKey, type Outcome } from '../legal/index.js';
-import { parseSearchRequest, type SearchEngine } from '../search/index.js';
+import type { SearchEngine } from '../search/index.js';
 
 /**
  * The extractive case analysis (issue 4), without a language model:
@@ -157,11 +157,19 @@ export async function analyzeCase(
   };
 
   await onStage('retrieving');
-  const req = parseSearchRequest(
-    { q: description.slice(0, engine.settings.maxQueryChars), mode: 'similar', size: limit, snippets: false, case_type: input.case_type },
-    engine.settings,
-  );
-  const hits = engine.run(req).hits;
+  const hits = engine.run({
+    q: description.slice(0, engine.settings.maxQueryChars),
+    page: 1,
+    size: limit,
+    sort: 'relevance',
+    mode: 'similar',
+    courts: [],
+    courtLevels: [],
+    caseTypes: input.case_type ? [input.case_type] : [],
+    dateFrom: 0,
+    dateTo: 0,
+    snippets: false,
+  }).hits;
   const similar: AnalysisResult['similar'] = [];
   const loaded = new Map<string, Precedent>();
   for (const h of hits) {

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import type { Config } from '../config/index.js';
 import { Metrics, type Logger, type ServerLogging } from '../ops/index.js';
+import { ApiKeyStore } from '../auth/index.js';
 import { openQueue, type TaskQueue } from '../queue/index.js';
 import { PrecedentStore } from '../store/index.js';
 import { VERSION } from '../version.js';
@@ -22,6 +23,8 @@ export interface Services {
   startedAt: Date;
   /** The task queue (opened for the server; CLI commands that do not need it leave it out). */
   queue?: TaskQueue;
+  /** API keys, in the queue's shared database (with the queue). */
+  keys?: ApiKeyStore;
   /** Prometheus metrics of the server process (with the queue; null when `metrics.enabled` is off). */
   metrics?: Metrics | null;
   /** Requests and 5xx answered (the server). */
@@ -38,7 +41,7 @@ export interface Traffic {
 }
 
 /** What the HTTP server runs on: the services with the task queue. */
-export type ServerServices = Services & { queue: TaskQueue; metrics: Metrics | null; traffic: Traffic };
+export type ServerServices = Services & { queue: TaskQueue; keys: ApiKeyStore; metrics: Metrics | null; traffic: Traffic };
 
 export interface OpenOptions {
   /** Import the bundled corpus into an empty database (the service does; CLI commands too). */
@@ -130,6 +133,7 @@ export async function openServices(config: Readonly<Config>, logger: Logger, opt
       instanceId,
       startedAt: new Date(),
       queue,
+      keys: queue ? new ApiKeyStore(queue.store.shared) : undefined,
       close: async () => {
         try {
           await q?.close();

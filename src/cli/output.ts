@@ -1,5 +1,6 @@
 import { formatCitation } from '../legal/index.js';
-import type { SearchHit, SearchResponse } from '../search/index.js';
+import type { SearchResponse } from '../app/index.js';
+import type { SearchHit } from '../search/index.js';
 
 const ENTITIES: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'" };
 

@@ -85,6 +85,11 @@ export interface LoadConfigOptions {
   overrides?: Record<string, unknown>;
 }
 
+/** The configuration file a load with these options reads (`options.file`, else $ALAW_CONFIG_FILE), or null. */
+export function configFileOf(options: Pick<LoadConfigOptions, 'file' | 'env'> = {}): string | null {
+  return options.file ?? (options.env ?? process.env).ALAW_CONFIG_FILE ?? null;
+}
+
 /**
  * Loads the configuration once: embedded defaults, then the optional JSON
  * file, then environment variables, then explicit overrides. Validates and
@@ -96,7 +101,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
   const raw: Record<string, unknown> = {};
   const problems: string[] = [];
 
-  const file = options.file ?? env.ALAW_CONFIG_FILE;
+  const file = configFileOf(options);
   if (file) {
     try {
       const parsed: unknown = JSON.parse(fs.readFileSync(path.resolve(file), 'utf8'));

@@ -2,20 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { tokenList, type Config } from '../config/index.js';
 import { E, isAlawError } from '../errors/index.js';
 import type { Logger } from '../ops/index.js';
-import { envKeyId, keyDigest, type ApiKeyStore, type Role } from '../queue/index.js';
-
-export type { Role };
-
-/**
- * Who a request acts as. `key_…`: a key from `alaw keys create`; `env:…`: a
- * key from ALAW_ADMIN_TOKEN / ALAW_USER_TOKENS; `local`: an anonymous request
- * from this machine while no key exists at all.
- */
-export interface Principal {
-  id: string;
-  role: Role;
-  name: string;
-}
+import { envKeyId, keyDigest, LOCAL_PRINCIPAL as LOCAL, type ApiKeyStore, type Principal } from '../auth/index.js';
 
 /**
  * What a route needs, in its `config.access`:
@@ -32,7 +19,6 @@ declare module 'fastify' {
   }
 }
 
-const LOCAL: Principal = { id: 'local', role: 'user', name: '로컬 (키 없음)' };
 const NEGATIVE_CACHE_LIMIT = 10_000;
 
 const isLoopback = (ip: string): boolean => ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
@@ -162,6 +148,3 @@ export class KeyAuth {
     });
   }
 }
-
-/** A label for logs and task records that says which key acted, without the key. */
-export const actorOf = (p: Principal): string => `${p.role}:${p.id}`;

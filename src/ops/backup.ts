@@ -1,15 +1,14 @@
 import { E, isAlawError } from '../errors/index.js';
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
-import Database from 'better-sqlite3';
-import pg from 'pg';
 import type { Config } from '../config/index.js';
 import { redactUrl } from '../queue/index.js';
+import { APP_TABLES, integrityCheck, pgCounts, QUEUE_TABLES, sqliteCounts, sqliteSnapshot, withPgSnapshot, withScratchPg } from './backupStore.js';
 import { gunzipFile, gunzipStream, gzipFile } from './gzipFiles.js';
+import { pgToolTarget, runTool } from './pgTools.js';
 
 /**
  * Backups of what cannot be derived: the application database (decisions,
@@ -48,9 +47,6 @@ export interface Manifest {
   files: BackupEntry[];
 }
 
-const APP_TABLES = ['precedents', 'precedent_case_keys', 'precedent_citations', 'precedent_statutes', 'app_meta'];
-const QUEUE_TABLES = ['tasks', 'api_keys', 'queue_instances'];
-
 /** `20261129_021500` (UTC), the guide's `date +%Y%m%d_%H%M%S`. */
 export function backupStamp(d: Date): string {
   return d.toISOString().replace(/[-:]/gu, '').replace('T', '_').slice(0, 15);
@@ -62,36 +58,11 @@ async function sha256(file: string): Promise<string> {
   return h.digest('hex');
 }
 
-function sqliteCounts(file: string, tables: string[]): Record<string, number> {
-  const db = new Database(file, { readonly: true, fileMustExist: true });
-  try {
-    const present = new Set(db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).pluck().all() as string[]);
-    return Object.fromEntries(tables.filter((t) => present.has(t)).map((t) => [t, Number(db.prepare(`SELECT count(*) FROM "${t}"`).pluck().get())]));
-  } finally {
-    db.close();
-  }
-}
-
-function integrityCheck(file: string): void {
-  const db = new Database(file, { readonly: true, fileMustExist: true });
-  try {
-    const r = db.pragma('integrity_check', { simple: true });
-    if (r !== 'ok') throw E.BACKUP_CORRUPT.error({ what: 'integrity', file, result: String(r) });
-  } finally {
-    db.close();
-  }
-}
-
 /** A consistent copy of a live SQLite file (online backup API), gzipped, with its row counts. */
 async function backupSqlite(kind: BackupKind, source: string, target: string, tables: string[]): Promise<BackupEntry> {
   if (!fs.existsSync(source)) throw E.BACKUP_SOURCE_MISSING.error({ what: 'file', file: source });
   const tmp = `${target}.tmp-${randomBytes(4).toString('hex')}`;
-  const db = new Database(source, { readonly: true, fileMustExist: true });
-  try {
-    await db.backup(tmp);
-  } finally {
-    db.close();
-  }
+  await sqliteSnapshot(source, tmp);
   try {
     const rows = sqliteCounts(tmp, tables);
     await gzipFile(tmp, target);
@@ -109,73 +80,21 @@ async function backupSqlite(kind: BackupKind, source: string, target: string, ta
   }
 }
 
-/**
- * The URL for pg_dump/psql without its password, and the environment that carries it (PGPASSWORD):
- * a password in the arguments would be visible to every user of the machine in `ps`.
- */
-function pgToolTarget(url: string): { dbname: string; env: NodeJS.ProcessEnv } {
-  const u = new URL(url);
-  const password = u.password ? decodeURIComponent(u.password) : (u.searchParams.get('password') ?? '');
-  u.password = '';
-  u.searchParams.delete('password');
-  return { dbname: u.toString(), env: password ? { ...process.env, PGPASSWORD: password } : process.env };
-}
-
-/** Runs a program with stdin/stdout piped as given; rejects with its stderr when it fails or cannot start. */
-function runTool(
-  cmd: string,
-  args: string[],
-  io: { stdin?: NodeJS.ReadableStream; stdout?: NodeJS.WritableStream },
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: [io.stdin ? 'pipe' : 'ignore', io.stdout ? 'pipe' : 'ignore', 'pipe'], env });
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', (err: NodeJS.ErrnoException) =>
-      reject(
-        err.code === 'ENOENT'
-          ? E.BACKUP_TOOL.error({ tool: cmd, problem: 'missing' })
-          : E.BACKUP_TOOL.error({ tool: cmd, problem: 'error', reason: err.message }),
-      ),
-    );
-    if (io.stdin) io.stdin.pipe(child.stdin!);
-    const out = io.stdout ? pipeline(child.stdout!, io.stdout) : Promise.resolve();
-    child.on('close', (code) => {
-      out.then(() => (code === 0 ? resolve() : reject(E.BACKUP_TOOL.error({ tool: cmd, problem: 'exit', code, stderr: stderr.trim().slice(0, 500) }))), reject);
-    });
-  });
-}
-
-async function pgCounts(client: pg.ClientBase, tables: string[]): Promise<Record<string, number>> {
-  const present = new Set((await client.query<{ t: string }>(`SELECT tablename AS t FROM pg_tables WHERE schemaname = current_schema()`)).rows.map((r) => r.t));
-  const out: Record<string, number> = {};
-  for (const t of tables.filter((x) => present.has(x))) out[t] = Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM "${t}"`)).rows[0]!.n);
-  return out;
-}
-
 /** pg_dump of the queue database, gzipped, with row counts from the very snapshot it dumps. */
 async function backupPostgres(url: string, target: string): Promise<BackupEntry> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect().catch((err: Error) => {
-    throw E.BACKUP_SOURCE_MISSING.error({ what: 'postgres', url: redactUrl(url), reason: err.message });
-  });
   try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const snapshot = (await client.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0]!.s;
-    const rows = await pgCounts(client, QUEUE_TABLES);
-    const gz = zlib.createGzip({ level: 6 });
-    const out = fs.createWriteStream(target);
-    const written = pipeline(gz, out);
-    const target_ = pgToolTarget(url);
-    await runTool(
-      'pg_dump',
-      ['--no-owner', '--no-privileges', '--clean', '--if-exists', `--snapshot=${snapshot}`, `--dbname=${target_.dbname}`],
-      { stdout: gz },
-      target_.env,
-    );
-    await written;
-    await client.query('COMMIT');
+    const rows = await withPgSnapshot(url, QUEUE_TABLES, async (snapshot) => {
+      const gz = zlib.createGzip({ level: 6 });
+      const written = pipeline(gz, fs.createWriteStream(target));
+      const t = pgToolTarget(url);
+      await runTool(
+        'pg_dump',
+        ['--no-owner', '--no-privileges', '--clean', '--if-exists', `--snapshot=${snapshot}`, `--dbname=${t.dbname}`],
+        { stdout: gz },
+        t.env,
+      );
+      await written;
+    });
     return {
       kind: 'queue',
       format: 'postgres',
@@ -190,8 +109,6 @@ async function backupPostgres(url: string, target: string): Promise<BackupEntry>
     await new Promise((r) => setTimeout(r, 50));
     fs.rmSync(target, { force: true });
     throw err;
-  } finally {
-    await client.end().catch(() => undefined);
   }
 }
 
@@ -303,28 +220,6 @@ function sameRows(expected: Record<string, number> | undefined, got: Record<stri
   if (diff.length) throw E.BACKUP_MISMATCH.error({ what: 'rows', target: what, diff: diff.map(([t, n]) => `${t} ${got[t] ?? '없음'} (백업 ${n})`).join(', ') });
 }
 
-/** A scratch database on the server of `url` (needs CREATEDB), dropped afterwards. */
-async function withScratchPg<T>(url: string, run: (scratchUrl: string) => Promise<T>): Promise<T> {
-  const name = `alaw_verify_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } catch (err) {
-    await admin.end();
-    throw E.BACKUP_VERIFY.error({ what: 'scratch', reason: (err as Error).message });
-  }
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  try {
-    return await run(u.toString());
-  } finally {
-    await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [name]).catch(() => undefined);
-    await admin.query(`DROP DATABASE IF EXISTS ${name}`).catch(() => undefined);
-    await admin.end();
-  }
-}
-
 async function restorePg(file: string, url: string): Promise<Record<string, number>> {
   const t = pgToolTarget(url);
   await runTool(
@@ -333,13 +228,7 @@ async function restorePg(file: string, url: string): Promise<Record<string, numb
     { stdin: gunzipStream(file) },
     { ...t.env, PGOPTIONS: '--client-min-messages=warning' },
   );
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await pgCounts(c, QUEUE_TABLES);
-  } finally {
-    await c.end();
-  }
+  return pgCounts(url, QUEUE_TABLES);
 }
 
 export interface VerifyReport {

@@ -4,3 +4,16 @@ export { Metrics, type MetricsSources } from './metrics.js';
 export { buildLogReport, formatLogReport, normalizeError, type LogReport } from './logReport.js';
 export { Watchdog, type WatchdogOutcome } from './watchdog.js';
 export { Alerter, AlertMonitor, type AlertMessage, type ChannelResult, type MonitorState } from './alerts.js';
+export {
+  createBackup,
+  readManifest,
+  restoreBackup,
+  verifyBackup,
+  pruneBackups,
+  backupStamp,
+  type BackupEntry,
+  type Manifest,
+  type RestoreReport,
+  type VerifyReport,
+} from './backup.js';
+export { DEFAULT_USAGE, GUIDE_CONSTANTS, guideEstimate, measuredEstimate, type GuideConstants, type Measurements } from './capacity.js';

@@ -19,7 +19,6 @@ export { SqliteQueueStore } from './sqliteStore.js';
 export { PgQueueStore, redactUrl } from './pgStore.js';
 export { cgroupMemoryPercent, ProfileController, ResourceMonitor, type ProfileSettings, type ResourceUsage } from './profile.js';
 export * from './types.js';
-export { ApiKeyStore, envKeyId, keyDigest, ROLES, type ApiKeyRecord, type Role } from './apiKeys.js';
 
 /** The queue's settings from the configuration. */
 export function queueOptionsOf(config: Readonly<Config>, instanceId: string, version: string): QueueOptions {

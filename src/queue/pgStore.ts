@@ -1,7 +1,6 @@
 import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { E } from '../errors/index.js';
-import { ApiKeyStore } from './apiKeys.js';
 import { postgresQueueMigrations } from './migrations.js';
 import {
   emptyCounts,
@@ -53,7 +52,7 @@ export class PgQueueStore implements QueueStore {
   private constructor(
     readonly location: string,
     private readonly pool: pg.Pool,
-    readonly keys: ApiKeyStore,
+    readonly shared: Kysely<unknown>,
   ) {}
 
   static async open(url: string, onPoolError: (err: Error) => void = () => undefined): Promise<PgQueueStore> {
@@ -71,7 +70,7 @@ export class PgQueueStore implements QueueStore {
       await pool.end().catch(() => undefined);
       throw E.QUEUE_MIGRATION.error({ location: `PostgreSQL(${redactUrl(url)})`, reason: (error as Error).message }).because(error);
     }
-    return new PgQueueStore(redactUrl(url), pool, new ApiKeyStore(k));
+    return new PgQueueStore(redactUrl(url), pool, k);
   }
 
   private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {

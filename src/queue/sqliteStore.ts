@@ -3,7 +3,6 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { E } from '../errors/index.js';
-import { ApiKeyStore } from './apiKeys.js';
 import { sqliteQueueMigrations } from './migrations.js';
 import {
   emptyCounts,
@@ -51,7 +50,7 @@ export class SqliteQueueStore implements QueueStore {
   private constructor(
     readonly location: string,
     private readonly db: Database.Database,
-    readonly keys: ApiKeyStore,
+    readonly shared: Kysely<unknown>,
   ) {
     this.st = this.prepare();
     this.tx = db.transaction((fn: () => unknown) => fn());
@@ -70,7 +69,7 @@ export class SqliteQueueStore implements QueueStore {
       throw E.QUEUE_MIGRATION.error({ location: file, reason: (error as Error).message }).because(error);
     }
     // Kysely's destroy() would close the shared connection; the store owns it (and keeps Kysely for the key table).
-    return new SqliteQueueStore(file, db, new ApiKeyStore(k));
+    return new SqliteQueueStore(file, db, k);
   }
 
   private prepare() {

@@ -1,5 +1,5 @@
 import { E } from '../errors/index.js';
-import type { ApiKeyStore } from './apiKeys.js';
+import type { Kysely } from 'kysely';
 
 /** The two kinds of work of the operations guide. */
 export const TASK_TYPES = ['search', 'analysis'] as const;
@@ -169,8 +169,11 @@ export interface QueueStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Where the queue lives, for logs and status (no password). */
   readonly location: string;
-  /** API keys, kept in this (shared) database. */
-  readonly keys: ApiKeyStore;
+  /**
+   * Kysely over this database's own connection, for the capabilities that keep tables in the one
+   * database every instance shares (API keys: src/auth). Closing the store closes it.
+   */
+  readonly shared: Kysely<unknown>;
   admit(req: AdmitRequest): Promise<AdmitResult>;
   claim(req: ClaimRequest): Promise<ClaimedTask[]>;
   /** Sets a task's final status if `owner` still holds this attempt; false when it lost the task. */

@@ -1,10 +1,10 @@
 import { E } from '../errors/index.js';
-import { COURT_LEVELS, formatCitation, formatKoreanDate } from '../legal/index.js';
+import { COURT_LEVELS } from '../legal/index.js';
 import { caseKeyIndex, intToDate, levelName } from './docTable.js';
 import type { SearchIndex } from './indexData.js';
 import type { SearcherSettings } from './params.js';
 import { planQuery, type QueryPlan, type SearchMode } from './queryPlan.js';
-import { parseSearchRequest, type RawSearchParams, type SearchRequest, type SortOrder } from './request.js';
+import type { SearchRequest, SortOrder } from './request.js';
 import { conjunctive, impactOf, maxScoreTopK, type DocFilter, type ScoredDoc, type ScoringTerm } from './retrieval.js';
 import { makeSnippet } from './snippet.js';
 
@@ -31,7 +31,34 @@ export interface SearchHit {
   snippet?: string;
 }
 
-export interface SearchResponse {
+/**
+ * Something the person who searched should know about how the query was run.
+ * The engine says what happened; the words are the app layer's (src/app/searchNotices.ts).
+ */
+export type SearchNotice =
+  /** A case number in the query names no decision (with the filters: none that passes them). */
+  | { kind: 'case_number_not_found'; caseNumber: string; filtered: boolean }
+  /** A citation's court or date fits no decision of its number; `found` is the decision of that number that fits best. */
+  | {
+      kind: 'citation_mismatch';
+      caseNumber: string;
+      citedCourt: string | null;
+      citedDate: string | null;
+      found: { court: string; decision_date: string | null; case_number: string };
+      /** Whether `found` is among the results (a filter may hide it). */
+      shown: boolean;
+    }
+  /** Words of an all-words query that no decision contains. */
+  | { kind: 'words_not_in_corpus'; words: string[] }
+  /** Nothing matched (with the filters: nothing that passes them). */
+  | { kind: 'no_match'; filtered: boolean }
+  /** No decision had every word, so the query was relaxed to ranked matching. */
+  | { kind: 'relaxed'; filtered: boolean; byDate: boolean }
+  /** A long query was run with its most distinctive terms only. */
+  | { kind: 'long_query'; usedTerms: number };
+
+/** What the engine answers: the API's search response, with its notices as data. */
+export interface SearchResult {
   query: string;
   mode: SearchMode;
   /** True when no decision contained every word and the query was relaxed to ranked matching. */
@@ -45,8 +72,7 @@ export interface SearchResponse {
   sort: SortOrder;
   took_ms: number;
   query_terms: { used: number; dropped: number; case_numbers: string[] };
-  /** Things the user should know about how the query was run (Korean). */
-  notices: string[];
+  notices: SearchNotice[];
   hits: SearchHit[];
 }
 
@@ -68,12 +94,8 @@ export class SearchEngine {
     private readonly textSource?: DocumentTextSource,
   ) {}
 
-  /** Validates raw parameters and runs the search (see {@link parseSearchRequest} for errors). */
-  search(raw: RawSearchParams): SearchResponse {
-    return this.run(parseSearchRequest(raw, this.settings));
-  }
-
-  run(req: SearchRequest): SearchResponse {
+  /** Runs a validated request (src/app/searchRequest.ts validates what people send). */
+  run(req: SearchRequest): SearchResult {
     const started = performance.now();
     const ix = this.index;
     const filter = this.compileFilter(req);
@@ -125,20 +147,17 @@ export class SearchEngine {
         },
       );
     }
-    const notices: string[] = [];
-    for (const n of unmatchedNumbers) notices.push(`사건번호 ${n}에 해당하는 판례가 ${filter ? '이 조건으로는 ' : ''}없습니다.`);
+    const filtered = filter !== undefined;
+    const notices: SearchNotice[] = [];
+    for (const n of unmatchedNumbers) notices.push({ kind: 'case_number_not_found', caseNumber: n, filtered });
     notices.push(...citationMismatches);
     if (plan.missingRequired.length > 0) {
       const words = plan.missingRequired.filter((t) => t.length > 2 || !/^[\uac00-\ud7a3]{2}$/u.test(t));
-      if (words.length > 0) notices.push(`판례에 나오지 않는 낱말이 있습니다: ${words.slice(0, 5).join(', ')}`);
+      if (words.length > 0) notices.push({ kind: 'words_not_in_corpus', words: words.slice(0, 5) });
     }
-    if (all.length === 0 && unmatchedNumbers.length === 0)
-      notices.push(filter ? '이 조건에 맞는 판례가 없습니다. 법원·사건 종류·선고일 조건을 넓혀 보세요.' : '검색어와 일치하는 판례가 없습니다.');
-    else if (relaxed)
-      notices.push(
-        `${filter ? '이 조건에서 ' : ''}모든 낱말을 포함한 판례가 없어, 일부 낱말만 일치하는 판례를 ${byDate ? '선고일순' : '관련도순'}으로 보여 줍니다.`,
-      );
-    if (plan.droppedTerms > 0) notices.push(`긴 검색어여서 그중 가장 특징적인 표현 ${plan.terms.length}개로 유사 판례를 찾았습니다.`);
+    if (all.length === 0 && unmatchedNumbers.length === 0) notices.push({ kind: 'no_match', filtered });
+    else if (relaxed) notices.push({ kind: 'relaxed', filtered, byDate });
+    if (plan.droppedTerms > 0) notices.push({ kind: 'long_query', usedTerms: plan.terms.length });
     const pageHits = all.slice(offset, offset + req.size);
     const hits = pageHits.map((h) => this.hit(h, pinnedSet.has(h.doc), plan, req.snippets));
     return {
@@ -174,9 +193,8 @@ export class SearchEngine {
   }
 
   /** The plan a request would run with (for explain and diagnostics). */
-  plan(raw: RawSearchParams): { request: SearchRequest; plan: QueryPlan } {
-    const request = parseSearchRequest(raw, this.settings);
-    return { request, plan: planQuery(this.index, request.q, request.mode, this.settings) };
+  plan(request: SearchRequest): QueryPlan {
+    return planQuery(this.index, request.q, request.mode, this.settings);
   }
 
   /** Score of one document for the plan's terms (binary search per term). */
@@ -197,14 +215,14 @@ export class SearchEngine {
    * user may have miscited, or the corpus holds a different decision under the
    * same number.
    */
-  private pinned(plan: QueryPlan, filter: DocFilter | undefined): { pinned: ScoredDoc[]; unmatchedNumbers: string[]; citationMismatches: string[] } {
+  private pinned(plan: QueryPlan, filter: DocFilter | undefined): { pinned: ScoredDoc[]; unmatchedNumbers: string[]; citationMismatches: SearchNotice[] } {
     if (plan.caseNumbers.length === 0) return { pinned: [], unmatchedNumbers: [], citationMismatches: [] };
     this.caseKeys ??= caseKeyIndex(this.index.docs.caseNumbers);
     const docs = this.index.docs;
     const out: { doc: number; quality: number; order: number }[] = [];
     const seen = new Set<number>();
     const unmatchedNumbers: string[] = [];
-    const citationMismatches: string[] = [];
+    const citationMismatches: SearchNotice[] = [];
     const citable = (d: number) => ({ court: docs.courts[docs.courtIds[d]!]!, decision_date: intToDate(docs.dates[d]!), case_number: docs.caseNumbers[d]! });
     plan.caseNumbers.forEach((n, order) => {
       const citation = plan.citations.find((c) => c.numbers.some((x) => x.normalized === n));
@@ -224,11 +242,14 @@ export class SearchEngine {
       for (const d of withNumber) if (!best || quality(d) > best.quality) best = { doc: d, quality: quality(d) };
       const wanted = (citation?.court ? 2 : 0) + (citation?.date ? 1 : 0);
       if (citation && best && best.quality < wanted) {
-        const cited = [citation.court, formatKoreanDate(citation.date)].filter(Boolean).join(' ');
-        const shown = matching.includes(best.doc);
-        citationMismatches.push(
-          `인용한 ${cited} ${n} 판례는 없고, 같은 사건번호의 ${formatCitation(citable(best.doc))} 판례${shown ? '를 보여 줍니다' : '가 있습니다 (이 조건에서는 제외됨)'}. 인용의 법원·선고일을 확인하세요.`,
-        );
+        citationMismatches.push({
+          kind: 'citation_mismatch',
+          caseNumber: n,
+          citedCourt: citation.court,
+          citedDate: citation.date,
+          found: citable(best.doc),
+          shown: matching.includes(best.doc),
+        });
       }
     });
     out.sort((a, b) => a.order - b.order || b.quality - a.quality || docs.dates[b.doc]! - docs.dates[a.doc]! || a.doc - b.doc);

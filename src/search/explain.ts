@@ -2,7 +2,7 @@ import { forEachIndexToken, normalizeText, stringSink } from '../text/index.js';
 import type { DocumentText, SearchEngine } from './engine.js';
 import { impactOf } from './retrieval.js';
 import { FIELD_COUNT, FIELDS, fieldCoefficient, IMPACT_SCALE, type FieldName } from './params.js';
-import type { RawSearchParams } from './request.js';
+import type { SearchRequest } from './request.js';
 
 export interface TermExplanation {
   term: string;
@@ -40,9 +40,9 @@ export interface Explanation {
  * query weight and the per-field frequencies behind its BM25F weight,
  * recomputed from the stored text and set beside the impact the index holds.
  */
-export function explainDocument(engine: SearchEngine, doc: number, raw: RawSearchParams, text: DocumentText | undefined): Explanation {
+export function explainDocument(engine: SearchEngine, doc: number, request: SearchRequest, text: DocumentText | undefined): Explanation {
   const ix = engine.index;
-  const { plan } = engine.plan(raw);
+  const plan = engine.plan(request);
   const params = ix.header.params;
   const avg = ix.header.avgFieldLengths;
   const fieldTexts = [ix.docs.caseNames[doc] ?? '', text?.holdings ?? '', text?.summary ?? '', text?.full_text ?? ''];

@@ -14,8 +14,8 @@ export { INDEX_FORMAT_VERSION, type SearchIndex, type IndexHeader } from './inde
 export { writeIndexFile, readIndexFile, readIndexHeader, IndexFileError } from './indexFile.js';
 export { maxScoreTopK, conjunctive, bruteForceScores, type ScoringTerm, type ScoredDoc, type DocFilter } from './retrieval.js';
 export { planQuery, type QueryPlan, type PlannedTerm, type SearchMode, type RequestedMode } from './queryPlan.js';
-export { parseSearchRequest, parseDateBound, type SearchRequest, type RawSearchParams, type SortOrder } from './request.js';
-export { SearchEngine, type SearchHit, type SearchResponse, type DocumentText, type DocumentTextSource } from './engine.js';
+export type { SearchRequest, SortOrder } from './request.js';
+export { SearchEngine, type SearchHit, type SearchResult, type SearchNotice, type DocumentText, type DocumentTextSource } from './engine.js';
 export { makeSnippet } from './snippet.js';
 export { TermDictionary, hashTerm } from './termDictionary.js';
 export {

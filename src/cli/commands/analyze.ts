@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { narrativeWriter, runAnalysis } from '../../app/analysisService.js';
+import { narrativeWriter, runAnalysis } from '../../app/index.js';
 import { CASE_TYPES } from '../../corpus/index.js';
 import { E, EXIT } from '../../errors/index.js';
 import { withServices, type GlobalOptions } from '../context.js';

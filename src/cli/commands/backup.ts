@@ -1,13 +1,13 @@
 import { E, EXIT } from '../../errors/index.js';
-import { createBackup, readManifest, restoreBackup, verifyBackup } from '../../ops/backup.js';
-import { createLogger } from '../../ops/index.js';
+import { createBackup, createLogger, readManifest, restoreBackup, verifyBackup } from '../../ops/index.js';
 import { openQueueStore } from '../../queue/index.js';
 import fs from 'node:fs';
+import { configFileOf as loadedConfigFile } from '../../config/index.js';
 import { cliConfig, type GlobalOptions } from '../context.js';
 
-type Common = GlobalOptions & { dir?: string; json?: boolean };
+const configFileOf = (g: GlobalOptions): string | null => loadedConfigFile({ file: g.config });
 
-const configFileOf = (g: GlobalOptions): string | null => g.config ?? process.env.ALAW_CONFIG_FILE ?? null;
+type Common = GlobalOptions & { dir?: string; json?: boolean };
 
 const kb = (n: number): string => (n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${(n / 1024).toFixed(1)} KB`);
 

@@ -1,12 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runAnalysis } from '../../app/analysisService.js';
-import { openServices } from '../../app/index.js';
+import { openServices, runAnalysis } from '../../app/index.js';
 import { loadConfig } from '../../config/index.js';
 import { buildApp } from '../../http/index.js';
-import { createLogger } from '../../ops/index.js';
-import { DEFAULT_USAGE, GUIDE_CONSTANTS, guideEstimate, measuredEstimate, type GuideConstants, type Measurements } from '../../ops/capacity.js';
+import { createLogger, DEFAULT_USAGE, GUIDE_CONSTANTS, guideEstimate, measuredEstimate, type GuideConstants, type Measurements } from '../../ops/index.js';
 import { E, EXIT } from '../../errors/index.js';
 import { cliConfig, type GlobalOptions } from '../context.js';
 

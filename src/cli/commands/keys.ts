@@ -1,4 +1,4 @@
-import { envKeyId, ROLES, type ApiKeyRecord, type Role } from '../../queue/index.js';
+import { ApiKeyStore, envKeyId, ROLES, type ApiKeyRecord, type Role } from '../../auth/index.js';
 import { tokenList } from '../../config/index.js';
 import { E, EXIT } from '../../errors/index.js';
 import { cliConfig, type GlobalOptions } from '../context.js';
@@ -27,7 +27,7 @@ export async function runKeysCreate(opts: GlobalOptions & { name?: string; role?
   return withStore(
     opts,
     async (store) => {
-      const { key, token } = await store.keys.create(name, role);
+      const { key, token } = await new ApiKeyStore(store.shared).create(name, role);
       if (opts.json) {
         process.stdout.write(JSON.stringify({ ...key, key: token }) + '\n');
       } else {
@@ -68,7 +68,7 @@ export async function runKeysList(opts: GlobalOptions & { all?: boolean; json?: 
   return withStore(
     opts,
     async (store) => {
-      const keys = [...envKeys(opts), ...(await store.keys.list(opts.all))];
+      const keys = [...envKeys(opts), ...(await new ApiKeyStore(store.shared).list(opts.all))];
       if (opts.json) {
         process.stdout.write(JSON.stringify(keys, null, 2) + '\n');
         return EXIT.ok;
@@ -107,7 +107,7 @@ export async function runKeysRevoke(id: string, opts: GlobalOptions & { json?: b
   if (id.startsWith('env:')) throw E.KEY_FROM_ENVIRONMENT.error();
   if (!/^key_[0-9a-f]{12}$/.test(id)) throw E.KEY_ID_INVALID.error({ id });
   return withStore(opts, async (store) => {
-    const key = await store.keys.revoke(id);
+    const key = await new ApiKeyStore(store.shared).revoke(id);
     if (!key) throw E.KEY_NOT_FOUND.error({ id });
     const seconds = cliConfig(opts).auth.keyCacheSeconds;
     if (opts.json) process.stdout.write(JSON.stringify(key) + '\n');

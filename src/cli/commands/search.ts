@@ -1,5 +1,6 @@
 import fs from 'node:fs';
-import { explainDocument, type RawSearchParams } from '../../search/index.js';
+import { parseSearchRequest, searchResponse, type RawSearchParams } from '../../app/index.js';
+import { explainDocument } from '../../search/index.js';
 import { formatSearch } from '../output.js';
 import { E, EXIT } from '../../errors/index.js';
 import { withServices, type GlobalOptions } from '../context.js';
@@ -25,10 +26,12 @@ export async function runSearch(words: string[], opts: Record<string, unknown>, 
     if (typeof opts.explain === 'string') {
       const doc = engine.docNoOf(opts.explain);
       if (doc === undefined) throw E.PRECEDENT_NOT_FOUND.error({ id: opts.explain, scope: 'index' });
-      process.stdout.write(JSON.stringify(explainDocument(engine, doc, params, s.store.snippetSource(opts.explain)), null, 2) + '\n');
+      process.stdout.write(
+        JSON.stringify(explainDocument(engine, doc, parseSearchRequest(params, engine.settings), s.store.snippetSource(opts.explain)), null, 2) + '\n',
+      );
       return EXIT.ok;
     }
-    const result = engine.search(params);
+    const result = searchResponse(engine.run(parseSearchRequest(params, engine.settings)));
     if (opts.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
     else process.stdout.write(formatSearch(result, Boolean(process.stdout.isTTY)) + '\n');
     return EXIT.ok;

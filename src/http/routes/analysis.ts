@@ -2,9 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { ServerServices } from '../../app/index.js';
 import { E } from '../../errors/index.js';
-import type { Principal } from '../auth.js';
+import { canSee, type Principal } from '../../auth/index.js';
 import { ErrorBody } from '../schemas.js';
-import { canSee, taskError } from './queue.js';
+import { taskError } from './queue.js';
 
 const CaseTypeParam = Type.Union(['민사', '형사', '행정', '가사', '특허'].map((t) => Type.Literal(t)) as [ReturnType<typeof Type.Literal<string>>], {
   description: '유사 판례를 이 사건 종류로 한정',

@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import type { ServerServices } from '../../app/index.js';
 import { E } from '../../errors/index.js';
 import { TASK_STATUSES, taskTypeOf, type TaskRecord } from '../../queue/index.js';
-import { actorOf, type Principal } from '../auth.js';
+import { actorOf, canSee } from '../../auth/index.js';
 import { ErrorBody } from '../schemas.js';
 
 const TypeStats = Type.Object({ pending: Type.Integer(), processing: Type.Integer(), completed: Type.Integer() });
@@ -41,20 +41,6 @@ const TaskSchema = Type.Object({
 /** A task's error as the API shows it (`null` when it has none). */
 export function taskError(t: Pick<TaskRecord, 'error' | 'error_code'>): { code: string | null; message: string } | null {
   return t.error === null ? null : { code: t.error_code, message: t.error };
-}
-
-/** Who submitted a task: the principal id kept in its payload (`local` for tasks from before keys, or without one). */
-export function submitterOf(t: Pick<TaskRecord, 'payload'>): string {
-  const by = (t.payload as { submitted_by?: unknown } | null)?.submitted_by;
-  return typeof by === 'string' ? by : 'local';
-}
-
-/**
- * A task is visible to the key that submitted it and to admin keys; to others it does not exist (404, not
- * 403: ids are not confirmed). No principal (a route that skipped the key check) sees nothing.
- */
-export function canSee(principal: Principal | null, t: Pick<TaskRecord, 'payload'>): boolean {
-  return principal !== null && (principal.role === 'admin' || submitterOf(t) === principal.id);
 }
 
 /** The operations guide's queue endpoints and task lookup. */

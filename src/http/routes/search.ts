@@ -3,7 +3,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { ServerServices } from '../../app/index.js';
 import { E } from '../../errors/index.js';
-import { explainDocument, parseSearchRequest, type RawSearchParams, type SearchRequest, type SearchResponse } from '../../search/index.js';
+import { parseSearchRequest, searchResponse, type RawSearchParams, type SearchResponse } from '../../app/index.js';
+import { explainDocument, type SearchRequest } from '../../search/index.js';
 import { ErrorBody, SEARCH_PARAM_ERRORS, SearchBody, SearchQuerystring, SearchResponseSchema } from '../schemas.js';
 
 const SEARCH_DESCRIPTION = `판례 검색. 한 엔드포인트가 세 가지를 처리합니다.
@@ -47,7 +48,7 @@ export const searchRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices 
     const req = parseSearchRequest(raw, engine.settings);
     const metrics = services.metrics;
     const run = (): SearchResponse => {
-      const r = services.search.engine.run(req);
+      const r = searchResponse(services.search.engine.run(req));
       metrics?.searchDuration.observe({ mode: r.mode }, r.took_ms / 1000);
       return r;
     };
@@ -121,7 +122,7 @@ export const searchRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices 
       const doc = engine.docNoOf(id);
       if (doc === undefined) throw E.PRECEDENT_NOT_FOUND.error({ id, scope: 'index' }, { id });
       const text = services.store.snippetSource(id);
-      return explainDocument(engine, doc, params, text);
+      return explainDocument(engine, doc, parseSearchRequest(params, engine.settings), text);
     },
   );
 };

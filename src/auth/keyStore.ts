@@ -1,8 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-
-export type Role = 'admin' | 'user';
-export const ROLES: readonly Role[] = ['admin', 'user'];
+import { keyDigest, type Role } from './principal.js';
 
 /** An API key as operators see it; never the key itself. Times are ISO 8601 UTC. */
 export interface ApiKeyRecord {
@@ -30,12 +28,6 @@ interface KeysDatabase {
   api_keys: ApiKeysTable;
 }
 
-/** SHA-256 of a key, hex: what is stored and looked up. Keys are 192 random bits, so a fast hash is enough (as for GitHub tokens). */
-export const keyDigest = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
-
-/** The id a key given in the environment (ALAW_ADMIN_TOKEN, ALAW_USER_TOKENS) is known by: `env:` and 8 hex digits of its digest. */
-export const envKeyId = (token: string): string => `env:${keyDigest(token).slice(0, 8)}`;
-
 const KEY_PREFIX = 'alaw_';
 const iso = (v: string | Date | null): string | null => (v === null ? null : v instanceof Date ? v.toISOString() : new Date(v).toISOString());
 
@@ -54,8 +46,12 @@ function record(r: Omit<ApiKeysTable, 'token_hash'>): ApiKeyRecord {
 const COLUMNS = ['id', 'name', 'role', 'prefix', 'created_at', 'last_used_at', 'revoked_at'] as const;
 
 /**
- * The `api_keys` table of the queue database, on either dialect (Kysely over
- * the store's own connection: the SQLite handle or the PostgreSQL pool).
+ * The auth capability's store: the `api_keys` table, on either dialect. It
+ * lives in the queue database because that is the one database every instance
+ * shares (a key made or revoked on one machine holds on all of them); the app
+ * layer hands this store the queue store's shared connection (`QueueStore.shared`:
+ * the SQLite handle or the PostgreSQL pool, through Kysely). The table's
+ * migration is in src/queue/migrations.ts with the rest of that database's schema.
  */
 export class ApiKeyStore {
   private readonly db: Kysely<KeysDatabase>;
