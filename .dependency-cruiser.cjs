@@ -19,7 +19,7 @@
 /** Each layer's modules as path patterns under src/. @type {string[][]} */
 const LAYERS = [
   ['errors/'],
-  ['config/', 'context\\.ts$', 'version\\.ts$'],
+  ['config/', 'clock\\.ts$', 'context\\.ts$', 'version\\.ts$'],
   ['text/', 'legal/'],
   ['corpus/'],
   ['search/', 'store/', 'queue/', 'auth/'],

@@ -67,6 +67,7 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
       };
     },
     logger,
+    services.clock,
   );
 
   let closing = false;

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openServices, type ServerServices } from '../src/app/index.js';
+import { openServices, type OpenOptions, type ServerServices } from '../src/app/index.js';
 import { loadConfig } from '../src/config/index.js';
 import { buildApp } from '../src/http/index.js';
 import { createLogger } from '../src/ops/index.js';
@@ -39,7 +39,7 @@ export function sampleEnv(dir: string, extra: Record<string, string> = {}): Reco
 }
 
 /** Services over a temporary database seeded with the 300-record sample. */
-export async function sampleServices(dir: string, overrides: Record<string, unknown> = {}): Promise<ServerServices> {
+export async function sampleServices(dir: string, overrides: Record<string, unknown> = {}, options: Pick<OpenOptions, 'clock'> = {}): Promise<ServerServices> {
   const config = loadConfig({
     env: {},
     overrides: {
@@ -52,15 +52,16 @@ export async function sampleServices(dir: string, overrides: Record<string, unkn
       ...overrides,
     },
   });
-  return openServices(config, createLogger('silent'), { seed: true, queue: true });
+  return openServices(config, createLogger('silent'), { seed: true, queue: true, ...options });
 }
 
 /** The HTTP app over fresh sample services in a directory of its own; `close()` removes everything. */
 export async function sampleApp(
   overrides: Record<string, unknown> = {},
+  options: Pick<OpenOptions, 'clock'> = {},
 ): Promise<{ services: ServerServices; app: FastifyInstance; close: () => Promise<void> }> {
   const tmp = tempDir();
-  const services = await sampleServices(tmp.dir, overrides);
+  const services = await sampleServices(tmp.dir, overrides, options);
   const app = await buildApp(services);
   return {
     services,

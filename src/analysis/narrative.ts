@@ -1,3 +1,4 @@
+import { sleep, systemClock, type Clock, type Timer } from '../clock.js';
 import { AlawError, E } from '../errors/index.js';
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
@@ -152,7 +153,11 @@ export async function checkCitations(
 export class NarrativeWriter {
   private readonly client: OpenAI;
 
-  constructor(readonly settings: LlmSettings) {
+  constructor(
+    readonly settings: LlmSettings,
+    /** Time for the budget, the idle and total timers and the backoff between retries. */
+    private readonly clock: Clock = systemClock,
+  ) {
     this.client = new OpenAI({
       baseURL: settings.baseUrl,
       // Local servers (Ollama, vLLM) take any key; the SDK insists on one.
@@ -178,8 +183,8 @@ export class NarrativeWriter {
   ): Promise<Omit<Narrative, 'citations' | 'invented' | 'unverified'>> {
     const started = performance.now();
     const s = this.settings;
-    const budgetMs = Math.min(s.timeoutSeconds * 1000, opts.deadlineMs - DEADLINE_MARGIN_MS - Date.now());
-    const until = Date.now() + Math.max(0, budgetMs);
+    const budgetMs = Math.min(s.timeoutSeconds * 1000, opts.deadlineMs - DEADLINE_MARGIN_MS - this.clock.now());
+    const until = this.clock.now() + Math.max(0, budgetMs);
     const result = (status: Narrative['status'], text: string | null, error: Narrative['error'], attempts: number, finish: string | null) => ({
       status,
       model: s.model,
@@ -206,8 +211,8 @@ export class NarrativeWriter {
         if (opts.signal.aborted) throw cancelled();
         const e = err instanceof NarrativeError ? err : new NarrativeError(E.LLM_FAILED.error({ stage: 'call', reason: (err as Error).message }));
         const backoff = Math.min(4000, 500 * 2 ** (attempts - 1));
-        if (e.retryable && !emitted && attempts <= s.maxRetries && Date.now() + backoff < until) {
-          await sleep(backoff, opts.signal);
+        if (e.retryable && !emitted && attempts <= s.maxRetries && this.clock.now() + backoff < until) {
+          await sleep(this.clock, backoff, opts.signal);
           continue;
         }
         return result('failed', null, { code: e.code, message: e.message }, attempts, null);
@@ -233,23 +238,23 @@ export class NarrativeWriter {
     const onOuter = (): void => controller.abort(outer.reason);
     if (outer.aborted) throw outer.reason instanceof Error ? outer.reason : new Error(String(outer.reason));
     outer.addEventListener('abort', onOuter, { once: true });
-    const total = setTimeout(() => abort(new NarrativeError(E.LLM_TIMEOUT.error({ budgetS }))), Math.max(0, until - Date.now()));
+    const total = this.clock.setTimeout(() => abort(new NarrativeError(E.LLM_TIMEOUT.error({ budgetS }))), Math.max(0, until - this.clock.now()));
     // Streaming: nothing for idleTimeoutSeconds (before the first chunk or between chunks) is a failure. Without
     // streaming the whole answer comes at once, so only the total budget applies.
-    let idle: NodeJS.Timeout | undefined;
+    let idle: Timer | undefined;
     const touch = (): void => {
       if (!s.stream) return;
-      clearTimeout(idle);
-      idle = setTimeout(() => abort(new NarrativeError(E.LLM_IDLE.error({ idleS: s.idleTimeoutSeconds }), true)), s.idleTimeoutSeconds * 1000);
+      this.clock.clearTimeout(idle);
+      idle = this.clock.setTimeout(() => abort(new NarrativeError(E.LLM_IDLE.error({ idleS: s.idleTimeoutSeconds }), true)), s.idleTimeoutSeconds * 1000);
     };
     touch();
     try {
-      if (until <= Date.now()) throw new NarrativeError(E.LLM_TIMEOUT.error({ budgetS: null }));
+      if (until <= this.clock.now()) throw new NarrativeError(E.LLM_TIMEOUT.error({ budgetS: null }));
       const base = { model: s.model, messages, temperature: s.temperature, max_tokens: s.maxTokens };
       if (!s.stream) {
         const r = await this.client.chat.completions.create(
           { ...base, stream: false },
-          { signal: controller.signal, timeout: Math.max(1, until - Date.now()) },
+          { signal: controller.signal, timeout: Math.max(1, until - this.clock.now()) },
         );
         const text = r.choices[0]?.message?.content ?? '';
         onText(text);
@@ -277,24 +282,11 @@ export class NarrativeWriter {
       if (reason) throw reason;
       throw classify(err, s.baseUrl);
     } finally {
-      clearTimeout(total);
-      clearTimeout(idle);
+      this.clock.clearTimeout(total);
+      this.clock.clearTimeout(idle);
       outer.removeEventListener('abort', onOuter);
     }
   }
-}
-
-/** Waits `ms`, or less when `signal` aborts (the caller checks the signal next). */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** A client error as a coded, Korean, retryable-or-not failure. */

@@ -29,9 +29,9 @@ export interface AnalysisHooks {
 const FLUSH_MS = 150;
 
 /** The writer for the configured endpoint, or null when no model is configured. */
-export function narrativeWriter(services: Pick<Services, 'config'>): NarrativeWriter | null {
+export function narrativeWriter(services: Pick<Services, 'config'> & Partial<Pick<Services, 'clock'>>): NarrativeWriter | null {
   const llm = services.config.llm;
-  return llm.baseUrl && llm.model ? new NarrativeWriter(llm) : null;
+  return llm.baseUrl && llm.model ? new NarrativeWriter(llm, services.clock) : null;
 }
 
 /**

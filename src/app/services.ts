@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../clock.js';
 import { E } from '../errors/index.js';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,6 +22,8 @@ export interface Services {
   search: SearchService;
   instanceId: string;
   startedAt: Date;
+  /** The time of the timing logic (queue leases and timeouts, key cache, model retries); tests pass a manual one. */
+  clock: Clock;
   /** The task queue (opened for the server; CLI commands that do not need it leave it out). */
   queue?: TaskQueue;
   /** API keys, in the queue's shared database (with the queue). */
@@ -53,6 +56,8 @@ export interface OpenOptions {
   queue?: boolean;
   /** The server's log files, kept with the services (slow tasks go to performance.log). */
   logging?: ServerLogging;
+  /** The clock of the timing logic (default: the system clock). */
+  clock?: Clock;
 }
 
 /**
@@ -64,6 +69,7 @@ export async function openServices(config: Readonly<Config>, logger: Logger, opt
 export async function openServices(config: Readonly<Config>, logger: Logger, options: OpenOptions = {}): Promise<Services> {
   const store = await PrecedentStore.open(config.paths.database);
   const instanceId = config.server.instanceId || `${os.hostname()}-${process.pid}`;
+  const clock = options.clock ?? systemClock;
   let queue: TaskQueue | undefined;
   try {
     // Before seeding: on an empty database this only records the rules' version, and the import derives the links itself.
@@ -77,7 +83,7 @@ export async function openServices(config: Readonly<Config>, logger: Logger, opt
     if (options.seed !== false) await seedIfEmpty(config, store, logger, options.onSeedProgress);
     const search = SearchService.open(config, store, logger, { force: options.forceIndex, onProgress: options.onIndexProgress });
     if (options.queue) {
-      queue = await openQueue(config, logger, instanceId, VERSION);
+      queue = await openQueue(config, logger, instanceId, VERSION, clock);
       await queue.start();
       logger.info(
         { queue: queue.store.location, backend: queue.store.kind, profile: queue.profile.mode },
@@ -131,7 +137,8 @@ export async function openServices(config: Readonly<Config>, logger: Logger, opt
       store,
       search,
       instanceId,
-      startedAt: new Date(),
+      startedAt: new Date(clock.now()),
+      clock,
       queue,
       keys: queue ? new ApiKeyStore(queue.store.shared) : undefined,
       close: async () => {

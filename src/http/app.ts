@@ -120,7 +120,7 @@ export async function buildApp(services: ServerServices): Promise<FastifyInstanc
     }
     done();
   });
-  const auth = new KeyAuth(services.keys, services.config.auth, services.logger);
+  const auth = new KeyAuth(services.keys, services.config.auth, services.logger, services.clock);
   auth.register(app);
   observeResponses(app, services);
   app.addHook('onSend', async (request, reply) => {

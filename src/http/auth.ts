@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { systemClock, type Clock } from '../clock.js';
 import { tokenList, type Config } from '../config/index.js';
 import { E, isAlawError } from '../errors/index.js';
 import type { Logger } from '../ops/index.js';
@@ -50,6 +51,8 @@ export class KeyAuth {
     private readonly store: ApiKeyStore,
     auth: Readonly<Config['auth']>,
     private readonly logger?: Logger,
+    /** Time for the lookup cache (a revocation takes effect within auth.keyCacheSeconds). */
+    private readonly clock: Clock = systemClock,
   ) {
     this.ttlMs = auth.keyCacheSeconds * 1000;
     for (const [list, role] of [
@@ -67,7 +70,7 @@ export class KeyAuth {
   /** Whether any key exists (environment or database); without one the service is open to this machine only. */
   async hasKeys(): Promise<boolean> {
     if (this.envKeys.size > 0) return true;
-    const now = Date.now();
+    const now = this.clock.now();
     if (this.anyKey && now - this.anyKey.at < this.ttlMs) return this.anyKey.value;
     const value = (await this.store.countActive()) > 0;
     this.anyKey = { value, at: now };
@@ -79,7 +82,7 @@ export class KeyAuth {
     const d = keyDigest(token);
     const env = this.envKeys.get(d);
     if (env) return env;
-    const now = Date.now();
+    const now = this.clock.now();
     const hit = this.cache.get(d);
     if (hit && now - hit.at < this.ttlMs) return hit.principal;
     const key = await this.store.findActive(d);

@@ -1,3 +1,4 @@
+import { systemClock, unrefTimer, type Clock, type Timer } from '../clock.js';
 import os from 'node:os';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Config } from '../config/index.js';
@@ -144,7 +145,7 @@ interface Condition {
 export class AlertMonitor {
   private readonly conditions = new Map<string, Condition>();
   private readonly window: { at: number; requests: number; errors: number }[] = [];
-  private timer: NodeJS.Timeout | null = null;
+  private timer: Timer | null = null;
   private checking = false;
 
   constructor(
@@ -152,21 +153,23 @@ export class AlertMonitor {
     private readonly a: Readonly<Config['alerts']>,
     private readonly read: () => Promise<MonitorState>,
     private readonly logger?: Logger,
+    /** Time for the check interval and the durations and repeats of conditions. */
+    private readonly clock: Clock = systemClock,
   ) {}
 
   start(): void {
     if (this.alerter.configured.length === 0 || this.timer) return;
-    this.timer = setInterval(() => void this.check(), this.a.checkSeconds * 1000);
-    this.timer.unref();
+    this.timer = this.clock.setInterval(() => void this.check(), this.a.checkSeconds * 1000);
+    unrefTimer(this.timer);
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) this.clock.clearInterval(this.timer);
     this.timer = null;
   }
 
-  /** One evaluation (the timer calls it; tests may too). */
-  async check(now = Date.now()): Promise<void> {
+  /** One evaluation (the timer calls it; tests may too, with the time to evaluate at). */
+  async check(now = this.clock.now()): Promise<void> {
     if (this.checking) return;
     this.checking = true;
     try {

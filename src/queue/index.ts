@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../clock.js';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { PgQueueStore } from './pgStore.js';
@@ -46,13 +47,13 @@ export function queueOptionsOf(config: Readonly<Config>, instanceId: string, ver
 }
 
 /** Opens the queue's store: PostgreSQL when `queue.databaseUrl` is set, else the SQLite file. */
-export async function openQueueStore(config: Readonly<Config>, logger: Logger): Promise<QueueStore> {
+export async function openQueueStore(config: Readonly<Config>, logger: Logger, clock: Clock = systemClock): Promise<QueueStore> {
   if (config.queue.databaseUrl) return PgQueueStore.open(config.queue.databaseUrl, (err) => logger.error({ err }, '작업 큐 PostgreSQL 연결 오류'));
-  return SqliteQueueStore.open(config.paths.queueDatabase);
+  return SqliteQueueStore.open(config.paths.queueDatabase, { clock });
 }
 
 /** Opens the store and the queue (not yet started). */
-export async function openQueue(config: Readonly<Config>, logger: Logger, instanceId: string, version: string): Promise<TaskQueue> {
-  const store = await openQueueStore(config, logger);
-  return new TaskQueue(store, queueOptionsOf(config, instanceId, version), logger);
+export async function openQueue(config: Readonly<Config>, logger: Logger, instanceId: string, version: string, clock: Clock = systemClock): Promise<TaskQueue> {
+  const store = await openQueueStore(config, logger, clock);
+  return new TaskQueue(store, { ...queueOptionsOf(config, instanceId, version), clock }, logger);
 }

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
+import { isoNow, systemClock, type Clock } from '../clock.js';
 import type { QueueLimits } from './types.js';
 
 const round1 = (x: number): number => Math.round(x * 10) / 10;
@@ -121,7 +122,10 @@ export class ProfileController {
   private streak = 0;
   private lastSwitch: ProfileSwitch | null = null;
 
-  constructor(private readonly s: ProfileSettings) {
+  constructor(
+    private readonly s: ProfileSettings,
+    private readonly clock: Clock = systemClock,
+  ) {
     this.active = s.mode === 'optimized' ? 'optimized' : 'conservative';
   }
 
@@ -163,7 +167,7 @@ export class ProfileController {
     this.streak += 1;
     if (this.streak < this.s.samplesToSwitch) return null;
     this.streak = 0;
-    this.lastSwitch = { from: this.active, to: want, at: new Date().toISOString(), usage: u };
+    this.lastSwitch = { from: this.active, to: want, at: isoNow(this.clock), usage: u };
     this.active = want;
     return this.lastSwitch;
   }

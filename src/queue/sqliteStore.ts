@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { systemClock, type Clock } from '../clock.js';
 import { E } from '../errors/index.js';
 import { sqliteQueueMigrations } from './migrations.js';
 import {
@@ -51,12 +52,14 @@ export class SqliteQueueStore implements QueueStore {
     readonly location: string,
     private readonly db: Database.Database,
     readonly shared: Kysely<unknown>,
+    /** The time of leases, deadlines and records (PostgreSQL uses the database's clock instead). */
+    private readonly clock: Clock,
   ) {
     this.st = this.prepare();
     this.tx = db.transaction((fn: () => unknown) => fn());
   }
 
-  static async open(file: string): Promise<SqliteQueueStore> {
+  static async open(file: string, options: { clock?: Clock } = {}): Promise<SqliteQueueStore> {
     if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     const db = new Database(file);
     db.pragma('journal_mode = WAL');
@@ -69,7 +72,7 @@ export class SqliteQueueStore implements QueueStore {
       throw E.QUEUE_MIGRATION.error({ location: file, reason: (error as Error).message }).because(error);
     }
     // Kysely's destroy() would close the shared connection; the store owns it (and keeps Kysely for the key table).
-    return new SqliteQueueStore(file, db, k);
+    return new SqliteQueueStore(file, db, k, options.clock ?? systemClock);
   }
 
   private prepare() {
@@ -180,7 +183,7 @@ export class SqliteQueueStore implements QueueStore {
       // A task that can start at once never waits, so max_queue_size (places to wait) does not apply to it.
       const claimed = !!req.claim && pending === 0 && (this.st.countStatus.get('processing', req.type) as number) < req.claim.maxConcurrent;
       if (!claimed && pending >= req.maxQueueSize) return { admitted: false, pending };
-      const now = Date.now();
+      const now = this.clock.now();
       this.st.insert.run({
         id: req.id,
         type: req.type,
@@ -207,7 +210,7 @@ export class SqliteQueueStore implements QueueStore {
       const free = Math.min(req.limit, req.maxConcurrent - processing);
       if (free <= 0) return [];
       const rows = this.st.pendingFor.all(req.type, req.affinity, free) as Pick<Row, 'seq' | 'id' | 'payload' | 'attempts' | 'max_attempts' | 'created_at'>[];
-      const now = Date.now();
+      const now = this.clock.now();
       const started = iso(now);
       const lease = iso(now + req.leaseMs);
       return rows.map((r) => {
@@ -231,7 +234,7 @@ export class SqliteQueueStore implements QueueStore {
         result: json(req.result),
         error: req.failure?.message ?? null,
         error_code: req.failure?.code ?? null,
-        now: iso(Date.now()),
+        now: iso(this.clock.now()),
         run_ms: Math.round(req.runMs),
         id: req.id,
         owner: req.owner,
@@ -248,7 +251,7 @@ export class SqliteQueueStore implements QueueStore {
   async renew(owner: string, held: { id: string; attempt: number }[], leaseMs: number): Promise<string[]> {
     if (held.length === 0) return [];
     return this.write(false, () => {
-      const lease = iso(Date.now() + leaseMs);
+      const lease = iso(this.clock.now() + leaseMs);
       return held.filter((h) => this.st.renew.run(lease, h.id, owner, h.attempt).changes === 1).map((h) => h.id);
     });
   }
@@ -260,7 +263,7 @@ export class SqliteQueueStore implements QueueStore {
 
   async reclaim(): Promise<ReclaimCounts> {
     return this.write(true, () => {
-      const now = iso(Date.now());
+      const now = iso(this.clock.now());
       const late = E.QUEUE_WAIT_TIMEOUT.error({});
       const timedOut = this.st.expireDeadlines.run(now, late.message, late.code, now).changes;
       let failed = 0;
@@ -276,7 +279,7 @@ export class SqliteQueueStore implements QueueStore {
   }
 
   async expirePending(id: string, failure: TaskFailure): Promise<boolean> {
-    return this.write(false, () => this.st.expireOne.run(iso(Date.now()), failure.message, failure.code, id).changes === 1);
+    return this.write(false, () => this.st.expireOne.run(iso(this.clock.now()), failure.message, failure.code, id).changes === 1);
   }
 
   async setProgress(id: string, owner: string, attempt: number, stage: string, partial?: string): Promise<boolean> {
@@ -284,13 +287,13 @@ export class SqliteQueueStore implements QueueStore {
   }
 
   async cancelOne(id: string, failure: TaskFailure): Promise<boolean> {
-    return this.write(true, () => this.st.cancelOne.run(iso(Date.now()), failure.message, failure.code, id).changes === 1);
+    return this.write(true, () => this.st.cancelOne.run(iso(this.clock.now()), failure.message, failure.code, id).changes === 1);
   }
 
   async cancelPending(type: TaskType | null, failure: TaskFailure): Promise<{ id: string; type: TaskType }[]> {
     return this.write(true, () => {
       const rows = (type ? this.st.pendingOf.all(type) : this.st.pendingAll.all()) as { id: string; type: TaskType }[];
-      const now = iso(Date.now());
+      const now = iso(this.clock.now());
       return rows.filter((r) => this.st.cancel.run(now, failure.message, failure.code, r.id).changes === 1);
     });
   }
@@ -311,7 +314,7 @@ export class SqliteQueueStore implements QueueStore {
   }
 
   async durations(type: TaskType, windowMs: number, limit: number): Promise<{ wait: number[]; run: number[] }> {
-    const rows = this.st.durations.all(type, iso(Date.now() - windowMs), limit) as { wait_ms: number | null; run_ms: number }[];
+    const rows = this.st.durations.all(type, iso(this.clock.now() - windowMs), limit) as { wait_ms: number | null; run_ms: number }[];
     return { wait: rows.map((r) => r.wait_ms ?? 0), run: rows.map((r) => r.run_ms) };
   }
 
@@ -353,11 +356,11 @@ export class SqliteQueueStore implements QueueStore {
   }
 
   async heartbeatInstance(info: Omit<InstanceInfo, 'heartbeat_at'>): Promise<void> {
-    this.write(false, () => this.st.upsertInstance.run({ ...info, draining: info.draining ? 1 : 0, heartbeat_at: iso(Date.now()) }));
+    this.write(false, () => this.st.upsertInstance.run({ ...info, draining: info.draining ? 1 : 0, heartbeat_at: iso(this.clock.now()) }));
   }
 
   async instances(aliveWithinMs: number): Promise<InstanceInfo[]> {
-    const rows = this.st.instances.all(iso(Date.now() - aliveWithinMs)) as (Omit<InstanceInfo, 'draining'> & { draining: number })[];
+    const rows = this.st.instances.all(iso(this.clock.now() - aliveWithinMs)) as (Omit<InstanceInfo, 'draining'> & { draining: number })[];
     return rows.map((r) => ({ ...r, draining: r.draining === 1 }));
   }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { Logger } from 'pino';
+import { isoNow, sleep, systemClock, unrefTimer, type Clock, type Timer } from '../clock.js';
 import { logContext } from '../context.js';
 import { AlawError, E } from '../errors/index.js';
 import { ProfileController, ResourceMonitor, type ProfileSettings, type ResourceUsage } from './profile.js';
@@ -83,6 +84,8 @@ export interface QueueOptions {
   pruneIntervalMs: number;
   sampleMs: number;
   shutdownGraceMs: number;
+  /** Time for leases, timeouts, polling, pruning and the profile (tests give a manual clock). */
+  clock?: Clock;
 }
 
 const RECENT = 200;
@@ -104,7 +107,7 @@ interface Waiter {
   resolve: (task: ClaimedTask) => void;
   reject: (err: AlawError) => void;
   /** Armed once the task is admitted (the waiter exists from before admission). */
-  timer?: NodeJS.Timeout;
+  timer?: Timer;
 }
 
 interface Running {
@@ -148,7 +151,7 @@ export class TaskQueue {
   private readonly timedOut: Record<TaskType, number> = { search: 0, analysis: 0 };
   private readonly dispatching: Record<TaskType, boolean> = { search: false, analysis: false };
   private readonly dispatchAgain: Record<TaskType, boolean> = { search: false, analysis: false };
-  private timers: NodeJS.Timeout[] = [];
+  private timers: Timer[] = [];
   private started = false;
   private draining = false;
   private stopped = false;
@@ -157,14 +160,17 @@ export class TaskQueue {
   private lastStoreError = 0;
   private finishedCounts: { at: number; counts: StatusCounts } | null = null;
   private observers: QueueObserver[] = [];
-  readonly startedAt = new Date();
+  readonly startedAt: Date;
+  private readonly clock: Clock;
 
   constructor(
     readonly store: QueueStore,
     private readonly options: QueueOptions,
     private readonly logger: Logger,
   ) {
-    this.profile = new ProfileController(options.profile);
+    this.clock = options.clock ?? systemClock;
+    this.startedAt = new Date(this.clock.now());
+    this.profile = new ProfileController(options.profile, this.clock);
   }
 
   get instanceId(): string {
@@ -207,12 +213,12 @@ export class TaskQueue {
     await this.heartbeat();
     await this.reclaim();
     const every = (ms: number, fn: () => unknown): void => {
-      const t = setInterval(() => {
+      const t = this.clock.setInterval(() => {
         void Promise.resolve()
           .then(fn)
           .catch((err: unknown) => this.storeError(err));
       }, ms);
-      t.unref();
+      unrefTimer(t);
       this.timers.push(t);
     };
     every(Math.max(200, Math.floor(this.options.leaseMs / 3)), () => this.heartbeat());
@@ -256,7 +262,7 @@ export class TaskQueue {
   }
 
   private storeError(err: unknown): void {
-    const now = Date.now();
+    const now = this.clock.now();
     if (now - this.lastStoreError < 5000) return;
     this.lastStoreError = now;
     this.logger.error({ err, queue: this.store.location }, '작업 큐 데이터베이스 오류');
@@ -294,7 +300,7 @@ export class TaskQueue {
     this.assertAccepting(type);
     const l = this.limits(type);
     const id = randomUUID();
-    const deadline = Date.now() + l.timeout * 1000;
+    const deadline = this.clock.now() + l.timeout * 1000;
     // The waiter is registered before the row exists: once committed, the task may be claimed by this
     // instance's dispatcher before `admit` has even returned here, and must find its waiter.
     const turn = this.registerWaiter(id, type);
@@ -320,7 +326,7 @@ export class TaskQueue {
     let task: ClaimedTask;
     if (admitted.claimed) {
       this.waiters.delete(id);
-      task = { id, type, payload, attempt: 1, maxAttempts: 1, createdAtMs: Date.now() };
+      task = { id, type, payload, attempt: 1, maxAttempts: 1, createdAtMs: this.clock.now() };
       this.running.set(id, { type, attempt: 1, controller: new AbortController(), bound: true });
     } else {
       this.armWaiter(id, type, deadline, admitted.pending);
@@ -365,7 +371,7 @@ export class TaskQueue {
   private armWaiter(id: string, type: TaskType, deadline: number, ahead: number): void {
     const w = this.waiters.get(id);
     if (!w) return; // already claimed (or dropped) while admission was answering
-    w.timer = setTimeout(
+    w.timer = this.clock.setTimeout(
       () => {
         if (this.waiters.get(id) !== w) return;
         this.waiters.delete(id);
@@ -379,7 +385,7 @@ export class TaskQueue {
           }),
         );
       },
-      Math.max(0, deadline - Date.now()),
+      Math.max(0, deadline - this.clock.now()),
     );
   }
 
@@ -447,7 +453,7 @@ export class TaskQueue {
           continue;
         }
         this.waiters.delete(task.id);
-        clearTimeout(w.timer);
+        this.clock.clearTimeout(w.timer);
         this.hold(task, true);
         w.resolve(task);
       }
@@ -542,7 +548,7 @@ export class TaskQueue {
       else controller.signal.addEventListener('abort', onAbort, { once: true });
     });
     aborted.catch(() => undefined);
-    const timer = setTimeout(() => controller.abort(new TaskAbort('timeout', E.TASK_TIMEOUT.error({ timeoutS }))), timeoutS * 1000);
+    const timer = this.clock.setTimeout(() => controller.abort(new TaskAbort('timeout', E.TASK_TIMEOUT.error({ timeoutS }))), timeoutS * 1000);
     try {
       // Cancelled (or lost) while waiting for its turn on the event loop: do not start it at all.
       const progress = (stage: string, partial?: string): Promise<void> =>
@@ -557,7 +563,7 @@ export class TaskQueue {
         ? aborted
         : logContext.run(context, () =>
             Promise.resolve().then(() =>
-              fn({ taskId: task.id, attempt: task.attempt, signal: controller.signal, deadlineMs: Date.now() + timeoutS * 1000, progress }),
+              fn({ taskId: task.id, attempt: task.attempt, signal: controller.signal, deadlineMs: this.clock.now() + timeoutS * 1000, progress }),
             ),
           );
       const value = await Promise.race([run, aborted]);
@@ -571,7 +577,7 @@ export class TaskQueue {
       }
       return { ok: false, status, error, runMs: performance.now() - started };
     } finally {
-      clearTimeout(timer);
+      this.clock.clearTimeout(timer);
       // Only this attempt's entry: a newer attempt of the same task may have replaced it.
       if (this.running.get(task.id) === mine) this.running.delete(task.id);
       const ring = this.recentRun[task.type];
@@ -595,7 +601,7 @@ export class TaskQueue {
     runMs: number,
     durable: boolean,
   ): Promise<void> {
-    const waitMs = Math.max(0, Date.now() - runMs - task.createdAtMs);
+    const waitMs = Math.max(0, this.clock.now() - runMs - task.createdAtMs);
     for (const o of this.observers) o.finished(task.type, status, waitMs, runMs, task);
     try {
       const ok = await this.store.finish({ id: task.id, owner: this.instanceId, attempt: task.attempt, status, runMs, durable, ...fields });
@@ -654,7 +660,7 @@ export class TaskQueue {
   async prune(): Promise<number> {
     let total = 0;
     for (const type of TASK_TYPES) {
-      const before = Date.now() - this.options.retentionMs[type];
+      const before = this.clock.now() - this.options.retentionMs[type];
       for (;;) {
         const n = await this.store.prune(type, before, 1000);
         total += n;
@@ -664,7 +670,7 @@ export class TaskQueue {
     }
     if (total > 0) this.logger.info({ pruned: total }, `보존 기간이 지난 작업 ${total}건을 삭제했습니다`);
     // Instances silent for a day died without a clean stop; their row only clutters the status page.
-    await this.store.pruneInstances(Date.now() - 24 * 3_600_000);
+    await this.store.pruneInstances(this.clock.now() - 24 * 3_600_000);
     return total;
   }
 
@@ -701,7 +707,7 @@ export class TaskQueue {
     const w = this.waiters.get(id);
     if (!w) return;
     this.waiters.delete(id);
-    clearTimeout(w.timer);
+    this.clock.clearTimeout(w.timer);
     w.reject(err);
   }
 
@@ -746,7 +752,7 @@ export class TaskQueue {
     if (!dbOk) reasons.push(`작업 큐 데이터베이스(${this.store.kind})에 접근할 수 없습니다`);
     if (!this.isRunning) reasons.push(this.draining ? '서버가 종료 중입니다 (새 작업을 받지 않음)' : '작업 큐가 실행 중이 아닙니다');
     if (reasons.length) return { status: 'unhealthy', reasons };
-    const now = Date.now();
+    const now = this.clock.now();
     for (const t of TASK_TYPES) {
       const l = this.limits(t);
       if (counts[t].pending >= Math.ceil(l.max_queue_size * 0.8))
@@ -769,7 +775,7 @@ export class TaskQueue {
    */
   private async snapshot(fresh = false): Promise<{ counts: StatusCounts; oldest: Record<TaskType, number | null>; dbOk: boolean }> {
     try {
-      const now = Date.now();
+      const now = this.clock.now();
       const full = fresh || !this.finishedCounts || now - this.finishedCounts.at > FINISHED_COUNTS_TTL_MS[this.store.kind];
       // A full count is current for pending and processing too; otherwise only those are counted afresh.
       const [counted, oldest] = await Promise.all([this.store.counts(!full), this.store.oldestPending()]);
@@ -798,7 +804,7 @@ export class TaskQueue {
       is_running: this.isRunning,
       queue_stats: { search: stats('search'), analysis: stats('analysis') },
       resource_usage: this.monitor.current,
-      timestamp: new Date().toISOString(),
+      timestamp: isoNow(this.clock),
     };
   }
 
@@ -818,7 +824,7 @@ export class TaskQueue {
       types[t] = {
         limits: this.limits(t),
         counts: counts[t],
-        oldest_pending_age_s: oldest[t] === null ? null : Math.round((Date.now() - oldest[t]) / 100) / 10,
+        oldest_pending_age_s: oldest[t] === null ? null : Math.round((this.clock.now() - oldest[t]) / 100) / 10,
         wait_ms: summary(d.wait),
         run_ms: summary(d.run),
         this_instance: {
@@ -858,7 +864,7 @@ export class TaskQueue {
       resource_usage: this.monitor.current,
       instances: instances.map((i) => ({ ...i, this: i.instance_id === this.instanceId })),
       window_minutes: window / 60000,
-      timestamp: new Date().toISOString(),
+      timestamp: isoNow(this.clock),
     };
   }
 
@@ -893,14 +899,12 @@ export class TaskQueue {
 
   private async drain(): Promise<{ finished: boolean; released: number }> {
     this.beginDrain();
-    const until = Date.now() + this.options.shutdownGraceMs;
-    while ((this.running.size > 0 || this.waiters.size > 0) && Date.now() < until) {
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
+    const until = this.clock.now() + this.options.shutdownGraceMs;
+    while ((this.running.size > 0 || this.waiters.size > 0) && this.clock.now() < until) await sleep(this.clock, 25);
     const finished = this.running.size === 0 && this.waiters.size === 0;
     // From here on nothing is claimed any more (a dispatch started by a finishing task included).
     this.halted = true;
-    for (const t of this.timers) clearInterval(t);
+    for (const t of this.timers) this.clock.clearInterval(t);
     this.timers = [];
     let released = 0;
     const unbound = [...this.running.entries()].filter(([, r]) => !r.bound).map(([id]) => id);
