@@ -8,7 +8,7 @@ import { buildApp } from '../src/http/index.js';
 import { sampleEnv, sampleServices, tempDir } from './helpers.js';
 import { run } from './process.js';
 import { manualClock } from './support/clock.js';
-import { startFakeLlm, type FakeLlm } from './support/openai-server.js';
+import { llmSettings, startFakeLlm, type FakeLlm } from './support/openai-server.js';
 
 /**
  * LLM mode against a real HTTP server that speaks the OpenAI chat-completions
@@ -23,20 +23,7 @@ afterAll(async () => {
   await llm.close();
 });
 
-const settings = (over: Partial<LlmSettings> = {}): LlmSettings => ({
-  baseUrl: llm.baseUrl,
-  model: 'cite',
-  apiKey: 'sk-test-key',
-  apiKeyFile: '',
-  timeoutSeconds: 20,
-  idleTimeoutSeconds: 5,
-  maxRetries: 2,
-  temperature: 0.2,
-  maxTokens: 800,
-  stream: true,
-  sourceChars: 1500,
-  ...over,
-});
+const settings = (over: Partial<LlmSettings> = {}): LlmSettings => llmSettings(llm.baseUrl, over);
 const MESSAGES = [
   { role: 'system' as const, content: '판례만 근거로' },
   { role: 'user' as const, content: '[의뢰인 사건]\n…\n\n[참고 판례]\n[1] 대법원 2019. 5. 30. 선고 2016다276177 손해배상(기)' },

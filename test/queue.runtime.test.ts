@@ -15,7 +15,7 @@ import {
 } from '../src/queue/index.js';
 import { tempDir } from './helpers.js';
 import pg from 'pg';
-import { holdSlot } from './support/queue.js';
+import { holdSlot, queueOptions } from './support/queue.js';
 import { createTestDatabase, PG_ADMIN_URL, type TestDatabase } from './support/pg.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -28,20 +28,7 @@ type QueueTaskQueue = TaskQueue;
 const LIMITS: QueueLimits = { search: { max_concurrent: 2, max_queue_size: 10, timeout: 30 }, analysis: { max_concurrent: 1, max_queue_size: 5, timeout: 60 } };
 
 function options(over: Partial<QueueOptions> = {}, limits: Partial<QueueLimits> = {}): QueueOptions {
-  const l = { ...LIMITS, ...limits };
-  return {
-    instanceId: 'test-1',
-    version: '0.0.0',
-    profile: { mode: 'conservative', conservative: l, optimized: l, memoryPercentBelow: 60, cpuPercentBelow: 50, hysteresisPercent: 5, samplesToSwitch: 3 },
-    leaseMs: 30_000,
-    maxAttempts: 3,
-    pollMs: 20,
-    retentionMs: { search: 3_600_000, analysis: 3_600_000 },
-    pruneIntervalMs: 600_000,
-    sampleMs: 60_000,
-    shutdownGraceMs: 2_000,
-    ...over,
-  };
+  return queueOptions({ ...LIMITS, ...limits }, over);
 }
 
 async function sqliteQueue(over: Partial<QueueOptions> = {}, limits: Partial<QueueLimits> = {}, file?: string): Promise<TaskQueue> {

@@ -15,8 +15,8 @@ import {
 } from '../src/queue/index.js';
 import { sampleApp, tempDir } from './helpers.js';
 import { manualClock, type ManualClock } from './support/clock.js';
-import { startFakeLlm } from './support/openai-server.js';
-import { holdSlot } from './support/queue.js';
+import { llmSettings, startFakeLlm } from './support/openai-server.js';
+import { holdSlot, queueOptions } from './support/queue.js';
 
 /**
  * The timing logic on a manual clock (test/support/clock.ts): wait and run
@@ -36,21 +36,7 @@ const LIMITS: QueueLimits = {
 };
 
 function options(clock: ManualClock, over: Partial<QueueOptions> = {}, limits: Partial<QueueLimits> = {}): QueueOptions {
-  const l = { ...LIMITS, ...limits };
-  return {
-    instanceId: 'a',
-    version: '0.0.0',
-    profile: { mode: 'conservative', conservative: l, optimized: l, memoryPercentBelow: 60, cpuPercentBelow: 50, hysteresisPercent: 5, samplesToSwitch: 3 },
-    leaseMs: 30_000,
-    maxAttempts: 3,
-    pollMs: 200,
-    retentionMs: { search: 3_600_000, analysis: 3_600_000 },
-    pruneIntervalMs: 24 * 3_600_000,
-    sampleMs: 24 * 3_600_000,
-    shutdownGraceMs: 2_000,
-    clock,
-    ...over,
-  };
+  return queueOptions({ ...LIMITS, ...limits }, { instanceId: 'a', pollMs: 200, pruneIntervalMs: 24 * 3_600_000, sampleMs: 24 * 3_600_000, clock, ...over });
 }
 
 /** A started queue on its own SQLite file (or a shared one), whose store and runtime both run on `clock`. */
@@ -251,20 +237,7 @@ describe('the API key cache on a manual clock', () => {
 });
 
 describe('the model’s retries on a manual clock', () => {
-  const settings = (baseUrl: string, over: Partial<LlmSettings>): LlmSettings => ({
-    baseUrl,
-    model: 'always-503',
-    apiKey: 'sk-test-key',
-    apiKeyFile: '',
-    timeoutSeconds: 20,
-    idleTimeoutSeconds: 5,
-    maxRetries: 2,
-    temperature: 0.2,
-    maxTokens: 800,
-    stream: true,
-    sourceChars: 1500,
-    ...over,
-  });
+  const settings = (baseUrl: string, over: Partial<LlmSettings>): LlmSettings => llmSettings(baseUrl, { model: 'always-503', ...over });
   const MESSAGES = [{ role: 'user' as const, content: '판례' }];
 
   it('waits 500 ms, then 1 s between attempts (no sooner), and a cancel during the wait ends it with no further request', async () => {

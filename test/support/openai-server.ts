@@ -1,3 +1,4 @@
+import type { LlmSettings } from '../../src/analysis/index.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -144,5 +145,23 @@ export async function startFakeLlm(): Promise<FakeLlm> {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+/** Model settings for tests against this server: model `cite`, streaming, a 20 s budget, 5 s idle limit, two retries. */
+export function llmSettings(baseUrl: string, over: Partial<LlmSettings> = {}): LlmSettings {
+  return {
+    baseUrl,
+    model: 'cite',
+    apiKey: 'sk-test-key',
+    apiKeyFile: '',
+    timeoutSeconds: 20,
+    idleTimeoutSeconds: 5,
+    maxRetries: 2,
+    temperature: 0.2,
+    maxTokens: 800,
+    stream: true,
+    sourceChars: 1500,
+    ...over,
   };
 }
