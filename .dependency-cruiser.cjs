@@ -75,6 +75,13 @@ module.exports = {
       to: { path: '^src/([a-z]+)/', pathNot: ['^src/$1/', '^src/[a-z]+/index\\.ts$'] },
     },
     {
+      name: 'through-index-from-top-level',
+      comment: 'The top-level modules (server.ts, main.ts, clock.ts, context.ts, version.ts) also reach a folder only through its index.ts.',
+      severity: 'error',
+      from: { path: '^src/[^/]+\\.ts$' },
+      to: { path: '^src/[a-z]+/', pathNot: '^src/[a-z]+/index\\.ts$' },
+    },
+    {
       name: 'database-drivers-in-store-modules',
       comment:
         'SQL lives only in the store modules of each capability: the drivers (better-sqlite3, pg) and the query builder (kysely) ' +

@@ -30,7 +30,7 @@ describe('alaw queue', () => {
         maxAttempts: 3,
         origin: 'cli-test',
         affinity: null,
-        deadlineMs: null,
+        waitLimitMs: null,
         durable: false,
       });
     for (let i = 0; i < 3; i++) await admit('analysis');

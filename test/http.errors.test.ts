@@ -32,6 +32,7 @@ function expectErrorShape(res: LightMyRequestResponse, what: string): { code: st
   expect(spec, `${what}: ${body.error.code} is not in the catalog`).toBeDefined();
   expect(res.statusCode, `${what}: ${body.error.code}`).toBe(spec!.status);
   expect(body.error.message, what).toMatch(/[가-힣]/);
+  if (res.statusCode === 401) expect(res.headers['www-authenticate'], what).toMatch(/^Bearer realm="alaw"/);
   return body.error;
 }
 

@@ -57,7 +57,7 @@ const task = (over: Partial<AdmitRequest>): AdmitRequest => ({
   maxAttempts: 3,
   origin: 'test',
   affinity: null,
-  deadlineMs: null,
+  waitLimitMs: null,
   durable: false,
   ...over,
 });

@@ -62,7 +62,7 @@ describe.each(backends)('queue store contract: %s', (_name, backend) => {
     maxAttempts: 3,
     origin: 'i1',
     affinity: null,
-    deadlineMs: null,
+    waitLimitMs: null,
     durable: false,
     ...over,
   });
@@ -200,8 +200,8 @@ describe.each(backends)('queue store contract: %s', (_name, backend) => {
   });
 
   it('times out pending tasks past their deadline, and a single one on request', async () => {
-    const late = base({ deadlineMs: Date.now() + 50 });
-    const later = base({ deadlineMs: Date.now() + 60_000 });
+    const late = base({ waitLimitMs: 50 });
+    const later = base({ waitLimitMs: 60_000 });
     const none = base();
     for (const r of [late, later, none]) await store.admit(r);
     await sleep(120);

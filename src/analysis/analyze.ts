@@ -1,4 +1,4 @@
-import type { Precedent } from '../corpus/index.js';
+import { CASE_TYPES, type Precedent } from '../corpus/index.js';
 import { E } from '../errors/index.js';
 import { classifyDisposition, dispositionText, findCaseNumbers, findStatutes, formatCitation, fullLawName, lawKey, type Outcome } from '../legal/index.js';
 import type { SearchEngine } from '../search/index.js';
@@ -144,6 +144,9 @@ export async function analyzeCase(
         max: 20_000,
       },
     );
+  }
+  if (input.case_type !== undefined && !(CASE_TYPES as readonly string[]).includes(input.case_type)) {
+    throw E.ANALYSIS_CASE_TYPE_INVALID.error({ option: 'case_type', value: input.case_type, allowed: CASE_TYPES }, { parameter: 'case_type' });
   }
   const limit = Math.min(30, Math.max(1, input.limit ?? 10));
   await onStage('extracting');

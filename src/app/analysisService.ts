@@ -1,3 +1,4 @@
+import { systemClock } from '../clock.js';
 import {
   analyzeCase,
   checkCitations,
@@ -42,7 +43,7 @@ export function narrativeWriter(services: Pick<Services, 'config'> & Partial<Pic
  * leaves the extractive report, with the reason.
  */
 export async function runAnalysis(
-  services: Pick<Services, 'search' | 'store'>,
+  services: Pick<Services, 'search' | 'store'> & Partial<Pick<Services, 'clock'>>,
   writer: NarrativeWriter | null,
   input: AnalysisInput & { narrative?: boolean },
   hooks: AnalysisHooks,
@@ -70,12 +71,13 @@ export async function runAnalysis(
       busy = false;
     });
   };
-  const ticker = setInterval(flush, FLUSH_MS);
+  const clock = services.clock ?? systemClock;
+  const ticker = clock.setInterval(flush, FLUSH_MS);
   let written;
   try {
     written = await writer.write(messages, { signal: hooks.signal, deadlineMs: hooks.deadlineMs, onText: (text) => (latest = text) });
   } finally {
-    clearInterval(ticker);
+    clock.clearInterval(ticker);
   }
   await inFlight;
   flush();

@@ -26,7 +26,8 @@ export interface RawSearchParams {
 }
 
 /** A parameter value as text: strings as they are, numbers and booleans printed, anything else as JSON. */
-const text = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v));
+const text = (v: unknown): string =>
+  typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : (JSON.stringify(v) ?? typeof v);
 
 function list(v: unknown): string[] {
   if (v === undefined || v === null || v === '') return [];

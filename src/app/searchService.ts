@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { systemClock, unrefTimer, type Clock } from '../clock.js';
 import type { Config } from '../config/index.js';
 import {
   ensureIndex,
@@ -65,6 +66,8 @@ export class SearchService {
     private readonly store: PrecedentStore,
     private readonly logger: Logger,
     result: EnsureIndexResult,
+    /** Time for the rebuilt-index watch. */
+    private readonly clock: Clock,
   ) {
     this.result = result;
     this.current = this.engineFor(result);
@@ -75,12 +78,12 @@ export class SearchService {
     config: Config,
     store: PrecedentStore,
     logger: Logger,
-    options: { force?: boolean; onProgress?: (done: number, total: number) => void } = {},
+    options: { force?: boolean; onProgress?: (done: number, total: number) => void; clock?: Clock } = {},
   ): SearchService {
     const { bm25 } = searchParamsOf(config);
     const result = ensureIndex({ dir: config.paths.indexDir, params: bm25, source: store, force: options.force, onProgress: options.onProgress });
     SearchService.logResult(logger, result);
-    return new SearchService(config, store, logger, result);
+    return new SearchService(config, store, logger, result, options.clock ?? systemClock);
   }
 
   private static logResult(logger: Logger, r: EnsureIndexResult): void {
@@ -176,15 +179,15 @@ export class SearchService {
   /** Checks for a rebuilt index every `seconds` (0 disables). The timer does not keep the process alive. */
   watch(seconds: number): () => void {
     if (seconds <= 0) return () => undefined;
-    const timer = setInterval(() => {
+    const timer = this.clock.setInterval(() => {
       try {
         this.reloadIfRebuilt();
       } catch (err) {
         this.logger.warn({ err }, '검색 색인 확인 중 오류');
       }
     }, seconds * 1000);
-    timer.unref();
-    return () => clearInterval(timer);
+    unrefTimer(timer);
+    return () => this.clock.clearInterval(timer);
   }
 
   status(): IndexStatus {

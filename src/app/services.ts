@@ -81,7 +81,7 @@ export async function openServices(config: Readonly<Config>, logger: Logger, opt
         `판례 ${relinked.toLocaleString('ko-KR')}건의 참조 판례·적용 법조문 목록을 다시 만들었습니다`,
       );
     if (options.seed !== false) await seedIfEmpty(config, store, logger, options.onSeedProgress);
-    const search = SearchService.open(config, store, logger, { force: options.forceIndex, onProgress: options.onIndexProgress });
+    const search = SearchService.open(config, store, logger, { force: options.forceIndex, onProgress: options.onIndexProgress, clock });
     if (options.queue) {
       queue = await openQueue(config, logger, instanceId, VERSION, clock);
       await queue.start();

@@ -309,7 +309,7 @@ const DEFINITIONS = {
   QUEUE_CANCELLED: entry<{ by?: string }>({
     status: 503,
     surfaces: API_TASK,
-    description: '관리자가 대기열을 비워 요청이 취소됨',
+    description: '관리자가 대기열을 비워 요청이 취소됨 (`Retry-After: 1`)',
     message: (p) => (p.by === undefined ? '관리자가 대기열을 비워 이 요청이 취소되었습니다. 다시 시도해 주세요.' : `관리자가 대기열을 비웠습니다 (${p.by}).`),
   }),
   QUEUE_STOPPING: entry<{ phase: 'admission' | 'running' | 'pending' }>({
@@ -323,14 +323,16 @@ const DEFINITIONS = {
           ? '서버가 종료 중이어서 작업을 마치지 못했습니다. 다시 시도해 주세요.'
           : '서버가 종료되어 처리하지 못했습니다.',
   }),
-  QUEUE_UNAVAILABLE: entry<{ location?: string; reason?: string }>({
+  QUEUE_UNAVAILABLE: entry<{ location?: string; reason?: string; action?: 'clear' }>({
     status: 503,
     surfaces: ['api', 'cli', 'startup'],
-    description: '작업 큐 데이터베이스에 접근할 수 없음',
+    description: '작업 큐 데이터베이스에 접근할 수 없음 (`Retry-After: 5`)',
     message: (p) =>
       p.location !== undefined
         ? `작업 큐 ${p.location}에 연결할 수 없습니다: ${p.reason ?? '알 수 없는 오류'}`
-        : '작업 큐 데이터베이스에 접근할 수 없습니다. 잠시 후 다시 시도하고, 계속되면 관리자에게 알려 주세요.',
+        : p.action === 'clear'
+          ? '작업 큐 데이터베이스에 접근할 수 없어 대기열을 비우지 못했습니다. 잠시 후 다시 시도하세요.'
+          : '작업 큐 데이터베이스에 접근할 수 없습니다. 잠시 후 다시 시도하고, 계속되면 관리자에게 알려 주세요.',
   }),
   QUEUE_MIGRATION: entry<{ location: string; reason: string }>({
     status: 500,
@@ -741,13 +743,20 @@ const DEFINITIONS = {
     description: '파일을 열 수 없거나 중간에 끊김 (잘렸거나 손상된 gzip, 읽기 오류): 그 앞의 올바른 줄은 가져옴',
     message: (p) => {
       const read = `${p.file}: ${p.afterLine === 0 ? '파일을 읽을 수 없습니다' : `${n(p.afterLine)}번째 줄 뒤에서 파일을 더 읽을 수 없습니다`} (${p.reason}).`;
-      if (!p.kept) return read;
+      // Nothing was read before a file that cannot be opened: there is nothing kept to report.
+      if (!p.kept || p.afterLine === 0) return read;
       const k = p.kept;
       return (
         `가져오기 중단: ${read} 그 앞의 올바른 줄은 가져왔습니다 — 새로 추가 ${n(k.inserted)}건, 갱신 ${n(k.updated)}건, 변경 없음 ${n(k.unchanged)}건, 거부 ${n(k.rejected)}줄. ` +
         '온전한 파일로 다시 가져오세요 (이미 가져온 판례는 중복되지 않습니다). 검색 색인은 다시 만들지 않았습니다.'
       );
     },
+  }),
+  IMPORT_FAILED: entry<{ reason: string }>({
+    status: 500,
+    surfaces: CLI,
+    description: '가져오기가 파일이 아닌 원인으로 실패함 (데이터베이스 오류, 디스크 가득 참): 앞 배치까지는 저장됨',
+    message: (p) => `가져오기 실패: ${p.reason}`,
   }),
   IMPORT_NOT_A_FILE: entry<{ file: string }>({
     status: 400,
@@ -873,12 +882,13 @@ const DEFINITIONS = {
         ? `검증용 임시 데이터베이스를 만들 수 없습니다 (CREATEDB 권한 필요): ${p.reason}`
         : `${p.file}은(는) PostgreSQL 백업이라 검증하려면 DATABASE_URL(검증용 임시 데이터베이스를 만들 서버)이 필요합니다.`,
   }),
-  BACKUP_RESTORE: entry<{ reason: string; safetyFile: string; safetyStamp: string }>({
+  BACKUP_RESTORE: entry<{ reason: string; cause: string | null; safetyFile: string; safetyStamp: string }>({
     status: 500,
     surfaces: CLI,
     exit: EXIT.failure,
-    description: '복원 중 실패함 (`details.cause`에 원인 코드; 복원 전 상태의 안전 백업으로 되돌리는 명령을 알림)',
-    message: (p) => `복원하지 못했습니다: ${p.reason} 복원 전 상태는 ${p.safetyFile}에 백업되어 있습니다 (되돌리려면 alaw restore ${p.safetyStamp} --yes).`,
+    description: '복원 중 실패함 (원인 코드를 메시지와 `details.cause`에; 복원 전 상태의 안전 백업으로 되돌리는 명령을 알림)',
+    message: (p) =>
+      `복원하지 못했습니다: ${p.reason}${p.cause ? ` (원인 ${p.cause})` : ''} 복원 전 상태는 ${p.safetyFile}에 백업되어 있습니다 (되돌리려면 alaw restore ${p.safetyStamp} --yes).`,
   }),
   BACKUP_CONFIG_MISSING: entry({
     status: 400,

@@ -348,7 +348,12 @@ export async function restoreBackup(
       }
     } catch (err) {
       throw E.BACKUP_RESTORE.error(
-        { reason: (err as Error).message, safetyFile: safety.manifestFile, safetyStamp: safety.manifest.stamp },
+        {
+          reason: (err as Error).message,
+          cause: isAlawError(err) ? err.code : null,
+          safetyFile: safety.manifestFile,
+          safetyStamp: safety.manifest.stamp,
+        },
         { cause: isAlawError(err) ? err.code : null },
       ).because(err);
     }

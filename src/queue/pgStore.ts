@@ -99,7 +99,7 @@ export class PgQueueStore implements QueueStore {
         req.maxAttempts,
         req.origin,
         req.affinity,
-        req.deadlineMs === null ? null : Math.max(0, req.deadlineMs - Date.now()),
+        req.waitLimitMs === null ? null : Math.max(0, Math.round(req.waitLimitMs)),
         req.claim?.owner ?? null,
         req.claim?.maxConcurrent ?? 0,
         req.claim?.leaseMs ?? 0,

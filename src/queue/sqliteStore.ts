@@ -196,7 +196,7 @@ export class SqliteQueueStore implements QueueStore {
         owner: claimed ? req.claim!.owner : null,
         lease_expires_at: claimed ? iso(now + req.claim!.leaseMs) : null,
         affinity: req.affinity,
-        deadline_at: req.deadlineMs === null ? null : iso(req.deadlineMs),
+        deadline_at: req.waitLimitMs === null ? null : iso(now + req.waitLimitMs),
         origin: req.origin,
         wait_ms: claimed ? 0 : null,
       });

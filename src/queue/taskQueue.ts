@@ -314,7 +314,7 @@ export class TaskQueue {
         maxAttempts: 1,
         origin: this.instanceId,
         affinity: this.instanceId,
-        deadlineMs: deadline,
+        waitLimitMs: l.timeout * 1000,
         claim: { owner: this.instanceId, maxConcurrent: l.max_concurrent, leaseMs: this.options.leaseMs },
         durable: false,
       });
@@ -402,7 +402,7 @@ export class TaskQueue {
       maxAttempts: options.maxAttempts ?? this.options.maxAttempts,
       origin: this.instanceId,
       affinity: null,
-      deadlineMs: null,
+      waitLimitMs: null,
       durable: true,
     });
     this.kick(type);

@@ -74,8 +74,11 @@ export interface AdmitRequest {
   maxAttempts: number;
   origin: string;
   affinity: string | null;
-  /** Epoch ms after which a still-pending task is timed out; null: no deadline. */
-  deadlineMs: number | null;
+  /**
+   * How long the task may wait, ms: a task still pending after that is timed out; null: no limit. Relative,
+   * so each store adds it to its own clock (SQLite: the injected one; PostgreSQL: the database's).
+   */
+  waitLimitMs: number | null;
   /** Claim the task at once for `owner` when a slot is free and nothing is waiting. */
   claim?: { owner: string; maxConcurrent: number; leaseMs: number };
   /** Commit with fsync (tasks whose submitter was told "accepted"). */

@@ -14,7 +14,7 @@ export function holdSlot(store: QueueStore, id: string, options: { type?: TaskTy
     maxAttempts: 1,
     origin: owner,
     affinity: owner,
-    deadlineMs: null,
+    waitLimitMs: null,
     claim: { owner, maxConcurrent: options.maxConcurrent ?? 1, leaseMs: 60_000 },
     durable: false,
   });

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { ImportIncompleteError, importFile, searchParamsOf } from '../../app/index.js';
 import { ensureIndex } from '../../search/index.js';
 import { PrecedentStore } from '../../store/index.js';
-import { E, EXIT } from '../../errors/index.js';
+import { E, EXIT, isAlawError } from '../../errors/index.js';
 import { cliConfig, progressBar, type GlobalOptions } from '../context.js';
 
 interface ImportOptions extends GlobalOptions {
@@ -67,7 +67,9 @@ export async function runImport(file: string, opts: ImportOptions): Promise<numb
     if (err instanceof ImportIncompleteError && opts.json) {
       process.stdout.write(JSON.stringify({ ...err.report, error: { code: err.code, message: err.message } }, null, 2) + '\n');
     }
-    throw err;
+    if (isAlawError(err)) throw err;
+    // The database refused a batch (disk full, a locked file): what earlier batches wrote stays.
+    throw E.IMPORT_FAILED.error({ reason: (err as Error).message }).because(err);
   } finally {
     await store.close();
   }

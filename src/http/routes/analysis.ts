@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { ServerServices } from '../../app/index.js';
+import { sleep } from '../../clock.js';
 import { E } from '../../errors/index.js';
 import { canSee, type Principal } from '../../auth/index.js';
 import { ErrorBody } from '../schemas.js';
@@ -162,9 +163,10 @@ export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerService
       request.raw.on('close', () => (closed = true));
       let last = '';
       let streamed = '';
-      let lastBeat = Date.now();
-      const until = Date.now() + 10 * 60_000;
-      for (let t: typeof first | null = first; !closed && Date.now() < until;) {
+      const clock = services.clock;
+      let lastBeat = clock.now();
+      const until = clock.now() + 10 * 60_000;
+      for (let t: typeof first | null = first; !closed && clock.now() < until;) {
         if (!t) break;
         const terminal = t.status !== 'pending' && t.status !== 'processing';
         // A finished task's last stage is history, not progress: it ends with done/failed below.
@@ -196,12 +198,11 @@ export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerService
           send('failed', { status: t.status, error: taskError(t) });
           break;
         }
-        if (Date.now() - lastBeat > 15_000) {
+        if (clock.now() - lastBeat > 15_000) {
           res.write(': keep-alive\n\n');
-          lastBeat = Date.now();
+          lastBeat = clock.now();
         }
-        const pollMs = t.progress === 'writing' ? 100 : 200;
-        await new Promise((resolve) => setTimeout(resolve, pollMs));
+        await sleep(clock, t.progress === 'writing' ? 100 : 200);
         t = await services.queue.task(id).catch(() => null);
       }
       res.end();

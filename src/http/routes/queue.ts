@@ -128,7 +128,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }
         out = await queue.clear(type, `${actor} ${request.ip}`);
       } catch (err) {
         request.log.error({ err }, 'queue clear failed');
-        throw E.QUEUE_UNAVAILABLE.error({});
+        throw E.QUEUE_UNAVAILABLE.error({ action: 'clear' });
       }
       return { ...out, type: type ?? 'all' };
     },
