@@ -46,3 +46,17 @@ export function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
 }
+
+/** Ten keyword searches of the kind people type, shared by the HTTP, operations and queue benchmarks. */
+export const KEYWORD_QUERIES: readonly string[] = [
+  '취득시효',
+  '손해배상 책임',
+  '명의신탁 부동산 횡령',
+  '사기',
+  '교통사고 과실',
+  '임대차 보증금',
+  '상속 포기',
+  '배임죄 성립',
+  '근로자 해고',
+  '소유권이전등기 말소',
+];

@@ -12,7 +12,7 @@ import { execSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { arg, median } from './corpus.js';
+import { arg, KEYWORD_QUERIES, median } from './corpus.js';
 import { startService, stop } from './server.js';
 
 const seconds = Number(arg('seconds', '10'));
@@ -27,18 +27,7 @@ const env = {
   ALAW_LOG_LEVEL: 'warn',
 };
 
-const queries = [
-  '취득시효',
-  '손해배상 책임',
-  '명의신탁 부동산 횡령',
-  '사기',
-  '교통사고 과실',
-  '임대차 보증금',
-  '상속 포기',
-  '배임죄 성립',
-  '근로자 해고',
-  '소유권이전등기 말소',
-];
+const queries = KEYWORD_QUERIES;
 const paths = queries.map((q) => `/api/search?q=${encodeURIComponent(q)}`);
 const plainPaths = paths.map((p) => `${p}&snippets=false`);
 

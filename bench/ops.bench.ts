@@ -12,7 +12,7 @@ import { execSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { arg, median } from './corpus.js';
+import { arg, KEYWORD_QUERIES, median } from './corpus.js';
 import { startService, stop } from './server.js';
 
 const seconds = Number(arg('seconds', '8'));
@@ -24,18 +24,7 @@ const data = { ALAW_DB_PATH: path.join(dir, 'alaw.db'), ALAW_INDEX_DIR: path.joi
 
 // Both variants search the same decisions; keyword queries without snippets are the cheapest request, so the
 // fixed per-request cost of instrumentation weighs most there.
-const queries = [
-  '취득시효',
-  '손해배상 책임',
-  '명의신탁 부동산 횡령',
-  '사기',
-  '교통사고 과실',
-  '임대차 보증금',
-  '상속 포기',
-  '배임죄 성립',
-  '근로자 해고',
-  '소유권이전등기 말소',
-];
+const queries = KEYWORD_QUERIES;
 const paths = queries.map((q) => `/api/search?q=${encodeURIComponent(q)}&snippets=false`);
 
 // --on-env A=1,B=2: extra settings of the instrumented service (to see which part costs what).

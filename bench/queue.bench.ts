@@ -25,7 +25,7 @@ import { loadConfig } from '../src/config/index.js';
 import { createLogger } from '../src/ops/index.js';
 import { PgQueueStore, queueOptionsOf, SqliteQueueStore, TaskQueue, type QueueStore } from '../src/queue/index.js';
 import { parseSearchRequest } from '../src/app/index.js';
-import { arg, median, percentile } from './corpus.js';
+import { arg, KEYWORD_QUERIES, median, percentile } from './corpus.js';
 import { startService, stop } from './server.js';
 
 const rounds = Number(arg('rounds', '15'));
@@ -47,18 +47,7 @@ const services = await openServices(config, logger, { seed: true });
 const engine = services.search.engine;
 
 // Keyword queries and case descriptions (판시사항 of decisions, as in the relevance harness).
-const keyword = [
-  '취득시효',
-  '손해배상 책임',
-  '명의신탁 부동산 횡령',
-  '사기',
-  '교통사고 과실',
-  '임대차 보증금',
-  '상속 포기',
-  '배임죄 성립',
-  '근로자 해고',
-  '소유권이전등기 말소',
-];
+const keyword = KEYWORD_QUERIES;
 const rows = services.store.db.selectFrom('precedents').select(['holdings']).where('holdings', 'is not', null).limit(2000).execute();
 const long = (await rows)
   .map((r) => r.holdings!)

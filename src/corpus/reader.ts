@@ -4,7 +4,7 @@ import readline from 'node:readline';
 import { pipeline, type Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import type { Precedent } from './model.js';
-import { parseRecordLine, type RecordProblem } from './record.js';
+import { parseRecordLine, problem, type RecordProblem } from './record.js';
 
 /** One line of an import file: a valid record or the reason it was rejected. */
 export type ReadLine = { line: number; record: Precedent } | { line: number; problem: RecordProblem };
@@ -50,14 +50,15 @@ export const MAX_LINE_CHARS = 8 * 1024 * 1024;
 export async function* readRecordFile(file: string, options: ReadOptions = {}): AsyncGenerator<ReadLine> {
   let total = 0;
   let raw: Readable;
-  // Detect gzip before the stream starts flowing, so no chunk is read early.
-  const gz = await isGzip(file);
+  let gz = false;
   if (file === '-') {
     raw = process.stdin;
   } else {
+    // Opening is reading too: a file that cannot be examined is the same error as one that breaks off.
     let stat: fs.Stats;
     try {
       stat = await fs.promises.stat(file);
+      if (stat.isFile()) gz = await isGzip(file); // before the stream starts flowing, so no chunk is read early
     } catch (err) {
       throw new RecordFileReadError(file, 0, readFailureReason(err as NodeJS.ErrnoException, false), { cause: err });
     }
@@ -85,7 +86,7 @@ export async function* readRecordFile(file: string, options: ReadOptions = {}): 
       if (line.length > MAX_LINE_CHARS) {
         yield {
           line: lineNo,
-          problem: { code: E.IMPORT_FIELD.code, message: E.IMPORT_FIELD.message({ problem: 'line_too_long', length: line.length, max: MAX_LINE_CHARS }) },
+          problem: problem(E.IMPORT_FIELD.error({ problem: 'line_too_long', length: line.length, max: MAX_LINE_CHARS })),
         };
         continue;
       }
@@ -103,7 +104,6 @@ export async function* readRecordFile(file: string, options: ReadOptions = {}): 
 }
 
 async function isGzip(file: string): Promise<boolean> {
-  if (file === '-') return false;
   const fh = await fs.promises.open(file, 'r');
   try {
     const buf = Buffer.alloc(2);

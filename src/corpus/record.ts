@@ -10,7 +10,7 @@ export interface RecordProblem {
 }
 
 /** The plain `{ code, message }` of a catalog error, as import reports keep it. */
-const problem = (err: AlawError): RecordProblem => ({ code: err.code, message: err.message });
+export const problem = (err: AlawError): RecordProblem => ({ code: err.code, message: err.message });
 
 export type RecordResult = { ok: true; record: Precedent } | { ok: false; problem: RecordProblem };
 

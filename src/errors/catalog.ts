@@ -40,6 +40,10 @@ export function validationMessage(v: ValidationFailure): string {
   return `${v.where}이 올바르지 않습니다: ${v.parameter ? `${v.parameter} — ` : ''}${v.why}.`;
 }
 
+/** The page and size parameters of searches: an integer within bounds. */
+const integerRange = (p: { name: string; min: number; max: number; value: unknown }): string =>
+  `${p.name}는 ${n(p.min)} 이상 ${n(p.max)} 이하의 정수여야 합니다 (받은 값: ${quoted(p.value)}).`;
+
 /** A task type as people say it. */
 type TypeName = string;
 
@@ -172,13 +176,13 @@ const DEFINITIONS = {
     status: 400,
     surfaces: API_CLI,
     description: 'page가 1 이상의 정수가 아님',
-    message: (p) => `${p.name}는 ${n(p.min)} 이상 ${n(p.max)} 이하의 정수여야 합니다 (받은 값: ${quoted(p.value)}).`,
+    message: integerRange,
   }),
   SEARCH_SIZE_INVALID: entry<{ name: string; min: number; max: number; value: unknown }>({
     status: 400,
     surfaces: API_CLI,
     description: 'size가 1–100이 아님',
-    message: (p) => `${p.name}는 ${n(p.min)} 이상 ${n(p.max)} 이하의 정수여야 합니다 (받은 값: ${quoted(p.value)}).`,
+    message: integerRange,
   }),
   SEARCH_PAGE_OUT_OF_RANGE: entry<{ kind: 'window'; window: number; page: number; size: number } | { kind: 'last'; page: number; last: number }>({
     status: 400,

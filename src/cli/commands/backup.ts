@@ -9,6 +9,14 @@ const configFileOf = (g: GlobalOptions): string | null => loadedConfigFile({ fil
 
 type Common = GlobalOptions & { dir?: string; json?: boolean };
 
+/** A file's row counts, as the backup commands print them after it (`  tasks 3, api_keys 1`). */
+const rowsText = (rows: Record<string, number> | null | undefined): string =>
+  rows
+    ? `  ${Object.entries(rows)
+        .map(([t, n]) => `${t} ${n}`)
+        .join(', ')}`
+    : '';
+
 const kb = (n: number): string => (n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${(n / 1024).toFixed(1)} KB`);
 
 /** `alaw backup`: the databases (SQLite online backup, PostgreSQL pg_dump), optionally config and index; old runs pruned. */
@@ -28,16 +36,7 @@ export async function runBackup(opts: Common & { withIndex?: boolean; withConfig
     return EXIT.ok;
   }
   const lines = [`백업 완료: ${r.manifestFile}`];
-  for (const f of r.manifest.files)
-    lines.push(
-      `  ${f.file}  ${kb(f.bytes)}  sha256 ${f.sha256.slice(0, 12)}…${
-        f.rows
-          ? `  ${Object.entries(f.rows)
-              .map(([t, n]) => `${t} ${n}`)
-              .join(', ')}`
-          : ''
-      }`,
-    );
+  for (const f of r.manifest.files) lines.push(`  ${f.file}  ${kb(f.bytes)}  sha256 ${f.sha256.slice(0, 12)}…${rowsText(f.rows)}`);
   if (r.pruned.length) lines.push(`${keepDays}일보다 오래된 백업 파일 ${r.pruned.length}개를 지웠습니다.`);
   lines.push(`검증: alaw backup verify ${r.manifest.stamp}   복원: alaw restore ${r.manifest.stamp} --yes`);
   process.stdout.write(lines.join('\n') + '\n');
@@ -51,16 +50,7 @@ export async function runBackupVerify(ref: string, opts: Common): Promise<number
   if (opts.json) process.stdout.write(JSON.stringify({ ok: true, ...r }, null, 2) + '\n');
   else {
     const lines = [`백업 ${r.stamp}: 정상 (체크섬 일치, 임시 복원 후 행 수 일치)`];
-    for (const f of r.files)
-      lines.push(
-        `  ${f.file}${
-          f.rows
-            ? `  ${Object.entries(f.rows)
-                .map(([t, n]) => `${t} ${n}`)
-                .join(', ')}`
-            : ''
-        }`,
-      );
+    for (const f of r.files) lines.push(`  ${f.file}${rowsText(f.rows)}`);
     process.stdout.write(lines.join('\n') + '\n');
   }
   return EXIT.ok;
@@ -87,16 +77,7 @@ export async function runRestore(ref: string, opts: Common & { yes?: boolean; fo
   if (opts.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
   else {
     const lines = [`복원 완료: 백업 ${r.stamp}`, `  복원 전 상태의 백업: ${r.safety_backup}`];
-    for (const x of r.restored)
-      lines.push(
-        `  ${x.kind} → ${x.target}${
-          x.rows
-            ? `  ${Object.entries(x.rows)
-                .map(([t, n]) => `${t} ${n}`)
-                .join(', ')}`
-            : ''
-        }`,
-      );
+    for (const x of r.restored) lines.push(`  ${x.kind} → ${x.target}${rowsText(x.rows)}`);
     lines.push('서버를 시작하면 검색 색인이 복원된 데이터와 다르면 다시 만들어집니다.');
     process.stdout.write(lines.join('\n') + '\n');
   }
