@@ -5,6 +5,7 @@
  *
  *   0  errors                                   the error catalog
  *   1  config  context  version                 settings, the log context, the version
+ *  1b  logRepeats                               repeated-error logging (on the clock)
  *   2  text  legal                              Korean text and legal parsers: pure
  *   3  corpus                                   the decision model and importers
  *   4  search  store  queue  auth               the capabilities (each with its own store module)
@@ -20,6 +21,7 @@
 const LAYERS = [
   ['errors/'],
   ['config/', 'clock\\.ts$', 'context\\.ts$', 'version\\.ts$'],
+  ['logRepeats\\.ts$'],
   ['text/', 'legal/'],
   ['corpus/'],
   ['search/', 'store/', 'queue/', 'auth/'],

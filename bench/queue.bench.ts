@@ -207,7 +207,7 @@ async function burst(port: number, target: string, n: number): Promise<Record<nu
         c.on('close', () => resolve(Number(/^HTTP\/1\.1 (\d+)/.exec(head)?.[1] ?? 0)));
       }),
   );
-  for (const c of sockets) c.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+  for (const c of sockets) c.write(`GET ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
   const codes: Record<number, number> = {};
   for (const s of await Promise.all(done)) codes[s] = (codes[s] ?? 0) + 1;
   return codes;

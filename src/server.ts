@@ -1,10 +1,14 @@
 import { analysisHandler, openServices } from './app/index.js';
-import { ConfigError, loadConfig, tokenList, type LoadConfigOptions } from './config/index.js';
+import { ConfigError, loadConfig, restrictNewFiles, tokenList, type LoadConfigOptions } from './config/index.js';
 import { buildApp } from './http/index.js';
 import { Alerter, AlertMonitor, createServerLogging, type Logger } from './ops/index.js';
 import { TASK_TYPES } from './queue/index.js';
+import { sleep } from './clock.js';
 import type { ServerServices } from './app/index.js';
 import type { TaskHandler, TaskType } from './queue/index.js';
+
+/** After the queue stops, responses already being written get this long before the remaining connections are closed. */
+const CLOSE_LINGER_MS = 250;
 
 export interface ServeOptions extends LoadConfigOptions {
   /** Workers of asynchronous task types (the analysis issue registers `analysis`). */
@@ -17,6 +21,7 @@ export interface ServeOptions extends LoadConfigOptions {
  * or stale), HTTP server on port 8997.
  */
 export async function serve(options: ServeOptions = {}): Promise<void> {
+  restrictNewFiles();
   let config;
   try {
     config = loadConfig(options);
@@ -82,7 +87,11 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
     // The queue's stop runs alongside the HTTP close: after the grace it cancels waiting searches and
     // aborts running ones, which is what lets their HTTP requests (and so app.close()) finish in time.
     services.queue.beginDrain();
-    Promise.all([app.close(), services.queue.stop()])
+    // Once the queue has stopped (its tasks finished, or handed back after the grace), whatever connection is
+    // still open serves no task: an idle keep-alive, an event stream, or a client that trickles its request
+    // (Node stops enforcing the headers timeout once the server closes). They are closed, not waited for.
+    const queueStopped = services.queue.stop().then(() => sleep(services.clock, CLOSE_LINGER_MS).then(() => app.server.closeAllConnections()));
+    Promise.all([app.close(), queueStopped])
       .then(() => services.close())
       .then(() => {
         logger.flush();

@@ -79,7 +79,7 @@ describe('no API key at all: open to this machine only', () => {
 
 describe('behind a trusted proxy', () => {
   let s: Awaited<ReturnType<typeof open>>;
-  beforeAll(async () => (s = await open({ 'server.trustProxy': true, 'auth.keyCacheSeconds': 0 })));
+  beforeAll(async () => (s = await open({ 'server.trustProxy': '127.0.0.1', 'auth.keyCacheSeconds': 0 })));
   afterAll(async () => s.close());
 
   it('a client cannot pass as local by sending X-Forwarded-For: 127.0.0.1', async () => {

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleApp } from './helpers.js';
 import { holdSlot } from './support/queue.js';
@@ -68,6 +69,17 @@ describe('GET /metrics', () => {
     expect(sample(after, 'app_requests_total', { method: 'GET', endpoint: '/api/search', status: '429' })).toBe(1);
     expect(sample(after, 'alaw_queue_tasks', { type: 'search', status: 'processing' })).toBe(1);
     expect(sample(after, 'alaw_queue_tasks', { type: 'analysis', status: 'pending' })).toBe(0);
+  });
+
+  it("passes `promtool check metrics` (Prometheus's own linter, Debian package prometheus)", async () => {
+    // Some traffic first, so every family has samples: requests, a queued search, a rejection.
+    await s.app.inject({ url: '/api/search', query: { q: '부당이득' } });
+    await s.app.inject('/api/queue/health');
+    const text = await scrape();
+    const res = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    expect(res.error, 'promtool is missing: apt-get install prometheus (.ci/run does)').toBeUndefined();
+    expect(`${res.stdout}${res.stderr}`.trim()).toBe('');
+    expect(res.status).toBe(0);
   });
 
   it('is open to this machine and needs a key from elsewhere (metrics.access=local)', async () => {

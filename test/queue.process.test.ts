@@ -242,7 +242,7 @@ describe('queue processes', () => {
           c.on('close', () => resolve(data));
         }),
     );
-    sockets.forEach((c, i) => c.write(`GET /api/search?q=${q}&size=${1 + (i % 20)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+    sockets.forEach((c, i) => c.write(`GET /api/search?q=${q}&size=${1 + (i % 20)} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`));
     let answered = 0;
     for (const r of responses) void r.then(() => (answered += 1));
     await waitFor('the refusals', async () => answered >= 110 && (await store.counts(true)).search.pending === 10, 30_000);

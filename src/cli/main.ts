@@ -14,6 +14,7 @@ import { runSearch } from './commands/search.js';
 import { runServe } from './commands/serve.js';
 import { E, isAlawError, type AlawError } from '../errors/index.js';
 import { globalOverrides } from './context.js';
+import { restrictNewFiles } from '../config/index.js';
 
 /**
  * `alaw`: the command-line face of the same services the HTTP API uses.
@@ -272,6 +273,7 @@ program
     await runServe(globalOverrides(program));
   });
 
+restrictNewFiles();
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

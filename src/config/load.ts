@@ -1,5 +1,6 @@
 import { AlawError, E } from '../errors/index.js';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { Value } from 'typebox/value';
 import { ConfigSchema, type Config } from './schema.js';
@@ -22,6 +23,7 @@ const ALIASES: Record<string, string> = {
   ALAW_LOG_DIR: 'log.dir',
   ALAW_BACKUP_DIR: 'backup.dir',
   INSTANCE_ID: 'server.instanceId',
+  ALAW_TRUST_PROXY: 'server.trustProxy',
   DATABASE_URL: 'queue.databaseUrl',
   ALAW_QUEUE_DB_PATH: 'paths.queueDatabase',
   ALAW_ADMIN_TOKEN: 'auth.adminTokens',
@@ -173,11 +175,27 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
   if (config.alerts.smtpHost && !config.alerts.to.trim()) problems.push('alerts.to (ALAW_ALERTS_TO): alerts.smtpHost를 설정했으면 받는 사람도 필요합니다.');
   if (config.alerts.to && config.alerts.to.split(',').some((a) => !/^[^\s@]+@[^\s@]+$/u.test(a.trim())))
     problems.push('alerts.to (ALAW_ALERTS_TO): 쉼표로 구분한 이메일 주소여야 합니다.');
+  const badProxies = tokenList(config.server.trustProxy).filter((p) => !isProxyAddress(p));
+  if (badProxies.length)
+    problems.push(
+      `server.trustProxy (ALAW_TRUST_PROXY): 믿을 프록시는 IP 주소나 CIDR 범위(예: 127.0.0.1, 172.28.0.0/16) 또는 loopback, linklocal, uniquelocal을 쉼표로 구분해 적어야 합니다 (틀린 값: ${badProxies.join(', ')}).`,
+    );
   if (config.queue.databaseUrl && !/^postgres(ql)?:\/\//.test(config.queue.databaseUrl)) {
     problems.push('queue.databaseUrl (DATABASE_URL): postgres:// 또는 postgresql:// 로 시작해야 합니다.');
   }
   if (problems.length) throw new ConfigError(problems);
   return deepFreeze(config);
+}
+
+/** An address, a CIDR range or one of proxy-addr's names (true/`*` would let any client choose its own address). */
+function isProxyAddress(value: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(value)) return true;
+  const [addr, bits, ...rest] = value.split('/');
+  const family = net.isIP(addr ?? '');
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  if (!/^\d{1,3}$/.test(bits)) return false;
+  return Number(bits) <= (family === 4 ? 32 : 128);
 }
 
 /** `a, b` → [`a`, `b`]. */

@@ -44,8 +44,32 @@ export const ConfigSchema = Type.Object(
         bodyLimit: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 1024 * 1024 }),
         /** This instance's id (the guide's INSTANCE_ID); empty means hostname-pid. */
         instanceId: Type.String({ default: '' }),
-        /** Trust X-Forwarded-* headers (set when behind nginx). */
-        trustProxy: Type.Boolean({ default: false }),
+        /**
+         * Proxies whose X-Forwarded-For / X-Forwarded-Proto the service believes, comma-separated addresses
+         * or CIDR ranges (`127.0.0.1`, `172.28.0.0/16`) or `loopback`, `uniquelocal`; empty: none, the TCP
+         * peer is the client. Env ALAW_TRUST_PROXY.
+         */
+        trustProxy: Type.String({ default: '' }),
+        /** A client must send all request headers within this many seconds (slow-header clients are cut off). */
+        headersTimeoutSeconds: Type.Number({ minimum: 1, maximum: 15, default: 10 }),
+        /** … and the whole request (headers and body) within this many seconds. Responses (SSE included) are not limited by it. */
+        requestTimeoutSeconds: Type.Number({ minimum: 1, maximum: 600, default: 30 }),
+        /** An idle keep-alive connection is closed after this many seconds (above nginx's upstream keepalive_timeout 60 s). */
+        keepAliveTimeoutSeconds: Type.Number({ minimum: 1, maximum: 600, default: 65 }),
+        /** Open connections at most; further ones are refused by the kernel's accept path. */
+        maxConnections: Type.Integer({ minimum: 16, maximum: 1_000_000, default: 2048 }),
+        /** In-app rate limit per API key (or client address without a key): defence in depth behind or without nginx. */
+        rateLimit: Type.Object(
+          {
+            enabled: Type.Boolean({ default: true }),
+            /** Requests per window and key/address. */
+            max: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 300 }),
+            windowSeconds: Type.Number({ minimum: 1, maximum: 3600, default: 10 }),
+            /** Requests from this machine (loopback, not forwarded) are not limited: the operator, the watchdog, benchmarks. */
+            exemptLoopback: Type.Boolean({ default: true }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -90,6 +90,12 @@ const DEFINITIONS = {
     message: (p) =>
       `요청 URL이나 헤더가 너무 깁니다 (최대 ${n(p.maxKb)}KB; 한글 한 글자는 URL에서 9바이트). 긴 검색어나 사건 설명은 POST /api/search 의 JSON 본문({"q": "…"})으로 보내 주세요.`,
   }),
+  REQUEST_TIMEOUT: entry({
+    status: 408,
+    surfaces: API,
+    description: '요청을 제한 시간 안에 다 보내지 않음 (헤더 10초, 본문까지 30초); 연결을 닫음',
+    message: '요청을 제한 시간 안에 다 받지 못해 연결을 닫습니다. 네트워크를 확인하고 다시 요청해 주세요.',
+  }),
   REQUEST_MEDIA_TYPE: entry({
     status: 415,
     surfaces: API,
@@ -107,6 +113,12 @@ const DEFINITIONS = {
     surfaces: API,
     description: '없는 경로',
     message: (p) => `${p.method} ${p.path} 경로가 없습니다. API 문서는 /docs 에 있습니다.`,
+  }),
+  RATE_LIMITED: entry<{ max: number; windowS: number; retryS: number }>({
+    status: 429,
+    surfaces: API,
+    description: '한 키(키가 없으면 한 주소)의 요청이 너무 많음 (`Retry-After` 헤더; 기본 10초에 300건)',
+    message: (p) => `요청이 너무 많습니다 (${n(p.windowS)}초에 ${n(p.max)}건까지). ${n(p.retryS)}초 후 다시 시도해 주세요.`,
   }),
   INTERNAL: entry({
     status: 500,
@@ -145,6 +157,13 @@ const DEFINITIONS = {
     description: '키가 하나도 없어 같은 컴퓨터의 요청만 받음',
     message:
       'API 키가 하나도 없어 이 서버는 같은 컴퓨터(127.0.0.1)에서 온 요청만 받습니다. 서버에서 `npx alaw keys create --name 이름`으로 키를 만든 뒤 Authorization: Bearer <키> 헤더로 요청하세요.',
+  }),
+  AUTH_HOST_NOT_LOCAL: entry({
+    status: 403,
+    surfaces: API,
+    description: '키 없이 들어온 요청의 Host 헤더가 이 컴퓨터의 이름이 아님 (DNS 리바인딩 방지)',
+    message:
+      '키 없이 받는 요청은 Host 헤더가 이 컴퓨터의 이름(localhost, 127.0.0.1, [::1])이어야 합니다. 다른 이름으로 접속하려면 서버에서 `npx alaw keys create --name 이름`으로 키를 만들어 Authorization: Bearer <키> 헤더로 요청하세요.',
   }),
   AUTH_UNAVAILABLE: entry({
     status: 503,

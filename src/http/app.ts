@@ -8,10 +8,12 @@ import { STATUS_CODES } from 'node:http';
 import { E } from '../errors/index.js';
 import { logContext } from '../context.js';
 import type { ServerServices } from '../app/index.js';
+import { tokenList } from '../config/index.js';
 import { KeyAuth } from './auth.js';
 import { errorBody, registerErrorHandling, sendError } from './errors.js';
+import { DOCS_CSP, RAW_SECURITY_HEADERS, SECURITY_HEADERS, registerRateLimit, registerSecurityHeaders, requestIdOf } from './hardening.js';
 import { MethodIndex } from './methods.js';
-import { recoverRawUrl } from './rawUrl.js';
+import { afterInFlight, recoverRawUrl } from './rawUrl.js';
 import { adminRoutes } from './routes/admin.js';
 import { analysisRoutes } from './routes/analysis.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -34,7 +36,7 @@ const RESPONSE_MEANING: Record<string, string> = {
   409: '지금 상태에서는 할 수 없음',
   413: '요청 본문이 너무 큼',
   415: 'JSON이 아닌 본문',
-  429: '대기열이 가득 참 (Retry-After 뒤 다시)',
+  429: '요청이 너무 많거나 대기열이 가득 참 (Retry-After 뒤 다시)',
   503: '일시적으로 처리할 수 없음 (Retry-After 뒤 다시)',
   504: '제한 시간 초과',
 };
@@ -47,6 +49,8 @@ const MAX_PARAM_LENGTH = 100;
  * OpenAPI is generated from the route schemas and served at /docs.
  */
 export async function buildApp(services: ServerServices): Promise<FastifyInstance> {
+  const server = services.config.server;
+  const trustedProxies = tokenList(server.trustProxy);
   const maxHeaderSize = Math.max(16 * 1024, services.config.search.maxQueryChars * 9 + 8 * 1024);
   const app = Fastify({
     // The cast is not redundant: it makes Fastify's logger type parameter FastifyBaseLogger (not pino's Logger),
@@ -59,19 +63,29 @@ export async function buildApp(services: ServerServices): Promise<FastifyInstanc
       if (recoverRawUrl(this, err as unknown as Parameters<typeof recoverRawUrl>[1], socket)) return;
       if (!socket.writable) return void socket.destroy();
       // Node's parser refused the request before there was a request object: the usual body, written by hand.
+      const code = (err as NodeJS.ErrnoException).code;
       const error =
-        (err as NodeJS.ErrnoException).code === 'HPE_HEADER_OVERFLOW'
+        code === 'HPE_HEADER_OVERFLOW'
           ? E.REQUEST_TOO_LONG.error({ maxKb: Math.round(maxHeaderSize / 1024) })
-          : E.REQUEST_MALFORMED.error({ problem: 'http' });
+          : code === 'ERR_HTTP_REQUEST_TIMEOUT' || code === 'HPE_HEADER_TIMEOUT'
+            ? E.REQUEST_TIMEOUT.error()
+            : E.REQUEST_MALFORMED.error({ problem: 'http' });
       const requestId = randomUUID();
       const body = JSON.stringify(errorBody(error, requestId));
-      socket.end(
-        `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? ''}\r\ncontent-type: application/json; charset=utf-8\r\n` +
-          `content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`,
+      // Responses go out in request order: a pipelined request before this one is answered first.
+      afterInFlight(socket, () =>
+        socket.end(
+          `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? ''}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+            `content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\n${RAW_SECURITY_HEADERS}connection: close\r\n\r\n${body}`,
+          // Closed, not half-closed: a client that keeps sending (a slow one) must not keep the connection.
+          () => socket.destroy(),
+        ),
       );
     },
     // Errors of the router, before any route or hook: the usual error body.
     frameworkErrors(err, request, reply) {
+      // No hook ran for this request: the security headers are set here.
+      void reply.headers(SECURITY_HEADERS);
       void sendError(
         reply,
         request,
@@ -81,12 +95,18 @@ export async function buildApp(services: ServerServices): Promise<FastifyInstanc
       );
     },
     // Long GET queries: up to search.maxQueryChars Korean characters, 9 URL bytes each, plus headers.
-    http: { maxHeaderSize },
-    bodyLimit: services.config.server.bodyLimit,
-    trustProxy: services.config.server.trustProxy,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    // A client that trickles its headers is cut off after headersTimeout (checked every second, not Node's 30 s).
+    http: { maxHeaderSize, headersTimeout: server.headersTimeoutSeconds * 1000, connectionsCheckingInterval: 1000 },
+    requestTimeout: server.requestTimeoutSeconds * 1000,
+    keepAliveTimeout: server.keepAliveTimeoutSeconds * 1000,
+    bodyLimit: server.bodyLimit,
+    // Only the configured proxies may say who the client is (X-Forwarded-For); nobody when none is configured.
+    trustProxy: trustedProxies.length > 0 ? trustedProxies : false,
+    // Our own id check instead of Fastify's, which would take any X-Request-Id verbatim.
+    requestIdHeader: false,
+    genReqId: (req) => requestIdOf(req.headers['x-request-id']),
   }).withTypeProvider<TypeBoxTypeProvider>();
+  app.server.maxConnections = server.maxConnections;
   // Query strings and paths are text, so their values are coerced to the schema's types
   // (page=2 → 2, court_level=a&court_level=b → a list). JSON bodies already carry types:
   // {"q": 123} is an error there, not the string "123".
@@ -97,6 +117,8 @@ export async function buildApp(services: ServerServices): Promise<FastifyInstanc
   // No text/plain parser: a body that is not JSON is 415, whatever its type.
   app.removeContentTypeParser('text/plain');
 
+  // First of all hooks: every response carries the security headers, whichever later hook refuses the request.
+  await registerSecurityHeaders(app);
   const methods = new MethodIndex(app, MAX_PARAM_LENGTH);
   registerErrorHandling(app, services.config.server.bodyLimit, (request) => {
     const path = request.url.split('?')[0] ?? '/';
@@ -121,6 +143,7 @@ export async function buildApp(services: ServerServices): Promise<FastifyInstanc
     done();
   });
   const auth = new KeyAuth(services.keys, services.config.auth, services.logger, services.clock);
+  await registerRateLimit(app, server.rateLimit, auth);
   auth.register(app);
   observeResponses(app, services);
   app.addHook('onSend', async (request, reply) => {
@@ -171,7 +194,7 @@ export async function buildApp(services: ServerServices): Promise<FastifyInstanc
       security: [{ bearer: [] }, { apiKey: [] }],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP });
 
   await app.register(rootRoutes, { services });
   await app.register(searchRoutes, { services });

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { systemClock, type Clock } from '../clock.js';
+import { RepeatedErrorLog } from '../logRepeats.js';
 import { tokenList, type Config } from '../config/index.js';
 import { E, isAlawError } from '../errors/index.js';
 import type { Logger } from '../ops/index.js';
@@ -22,7 +23,20 @@ declare module 'fastify' {
 
 const NEGATIVE_CACHE_LIMIT = 10_000;
 
-const isLoopback = (ip: string): boolean => ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
+export const isLoopback = (ip: string): boolean => ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
+
+/**
+ * Whether a Host header names this machine: `localhost` (and `*.localhost`), 127.x.x.x or [::1], with any
+ * port; no Host at all (HTTP/1.0) also counts, as no browser sends such a request. A page on another site
+ * whose name was re-pointed at 127.0.0.1 (DNS rebinding) carries its own name here and is refused.
+ */
+export function isLoopbackHost(host: string | undefined): boolean {
+  if (host === undefined) return true;
+  const h = host.trim().toLowerCase();
+  const name = h.startsWith('[') ? h.slice(0, h.indexOf(']') + 1) : h.replace(/:\d*$/, '');
+  if (name === 'localhost' || name.endsWith('.localhost') || name === '[::1]') return true;
+  return /^127(\.\d{1,3}){3}$/.test(name);
+}
 
 /** The key a request presents: `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
 function presentedKey(request: FastifyRequest): string | null {
@@ -46,6 +60,8 @@ export class KeyAuth {
   private readonly cache = new Map<string, { principal: Principal | null; at: number }>();
   private anyKey: { value: boolean; at: number } | null = null;
   private readonly ttlMs: number;
+  /** Key database failures: one full log line, then a count per minute (an outage fails every request). */
+  private readonly lookupErrors?: RepeatedErrorLog;
 
   constructor(
     private readonly store: ApiKeyStore,
@@ -55,6 +71,7 @@ export class KeyAuth {
     private readonly clock: Clock = systemClock,
   ) {
     this.ttlMs = auth.keyCacheSeconds * 1000;
+    this.lookupErrors = logger ? new RepeatedErrorLog(logger, clock) : undefined;
     for (const [list, role] of [
       [auth.adminTokens, 'admin'],
       [auth.userTokens, 'user'],
@@ -101,11 +118,22 @@ export class KeyAuth {
    * this machine that adds no such header makes its clients look local: put keys in place before
    * exposing the service through one (docs/OPERATIONS.md).
    */
-  private isLocal(request: FastifyRequest): boolean {
+  static isLocal(request: FastifyRequest): boolean {
     const peer = request.socket?.remoteAddress ?? '';
     if (!isLoopback(peer)) return false;
     const h = request.headers;
     return h['x-forwarded-for'] === undefined && h.forwarded === undefined && h['x-real-ip'] === undefined && h.via === undefined;
+  }
+
+  /** The principal of the key a request presents, if it is a valid one; never throws (the rate limit's key). */
+  async knownPrincipal(request: FastifyRequest): Promise<Principal | null> {
+    const token = presentedKey(request);
+    if (token === null) return null;
+    try {
+      return await this.resolve(token);
+    } catch {
+      return null;
+    }
   }
 
   /** Decides a request; throws 401/403 (or 503 when the key database cannot be read). */
@@ -119,7 +147,9 @@ export class KeyAuth {
         if (!principal) {
           throw E.AUTH_INVALID.error();
         }
-      } else if (this.isLocal(request) && (access === 'local' || !(await this.hasKeys()))) {
+      } else if (KeyAuth.isLocal(request) && (access === 'local' || !(await this.hasKeys()))) {
+        // From this machine, but a browser may have been sent here by another site's name (DNS rebinding).
+        if (!isLoopbackHost(request.headers.host)) throw E.AUTH_HOST_NOT_LOCAL.error();
         principal = LOCAL;
       } else if (!(await this.hasKeys())) {
         throw E.AUTH_NOT_CONFIGURED.error();
@@ -128,7 +158,7 @@ export class KeyAuth {
       }
     } catch (err) {
       if (isAlawError(err)) throw err;
-      request.log.error({ err }, 'API key lookup failed');
+      this.lookupErrors?.error('key-store', err, 'API 키 데이터베이스를 읽지 못했습니다');
       throw E.AUTH_UNAVAILABLE.error();
     }
     if (access === 'admin' && principal.role !== 'admin') {

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
 /**
@@ -11,6 +11,27 @@ import type { Socket } from 'node:net';
  * with `inject()`, and write the response on the socket (then close it).
  * Everything else about the request (routes, validation, errors) is unchanged.
  */
+/**
+ * Runs `then` once the response to an earlier request on this connection (HTTP pipelining) has been
+ * written, or at once when there is none. Node keeps the response being written as the socket's
+ * `_httpMessage`; without waiting, a hand-written answer would overtake it and be taken for its reply.
+ */
+export function afterInFlight(socket: Socket, then: () => void): void {
+  const current = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (!current || current.writableFinished || current.destroyed) return then();
+  let done = false;
+  const once = (): void => {
+    if (done) return;
+    done = true;
+    then();
+  };
+  current.once('finish', once);
+  current.once('close', once);
+}
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
 export function recoverRawUrl(app: FastifyInstance, err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket): boolean {
   const raw = err.rawPacket;
   if (err.code !== 'HPE_INVALID_URL' || !raw || !socket.writable) return false;
@@ -20,6 +41,10 @@ export function recoverRawUrl(app: FastifyInstance, err: NodeJS.ErrnoException &
   // Parse bytes, not a latin1 string: UTF-8 bytes such as 0xA0 (in 신) would
   // look like whitespace to a regular expression.
   const line = raw.subarray(0, lineEnd);
+  // The packet may begin with earlier pipelined requests that were already answered; only a packet whose
+  // first request line is itself the one the parser refused is recovered, so nothing is ever run twice.
+  const spaces = line.reduce((n, b) => n + (b === 0x20 ? 1 : 0), 0);
+  if (spaces === 2 && !line.some((b) => b >= 0x80 || b < 0x20 || b === 0x7f)) return false;
   const firstSpace = line.indexOf(0x20);
   const method = line.subarray(0, firstSpace).toString('latin1');
   if (method !== 'GET' && method !== 'HEAD') return false;
@@ -37,7 +62,12 @@ export function recoverRawUrl(app: FastifyInstance, err: NodeJS.ErrnoException &
     .toString('latin1')
     .split('\r\n')) {
     const i = h.indexOf(':');
-    if (i > 0) headers[h.slice(0, i).trim().toLowerCase()] = h.slice(i + 1).trim();
+    const name = h.slice(0, i);
+    const value = h.slice(i + 1).trim();
+    // A header Node's parser would refuse (bare CR or LF, NUL, a name that is not a token) is not recovered:
+    // such bytes must never reach a header we echo (X-Request-Id) or a log line.
+    if (i <= 0 || !HEADER_NAME.test(name) || !HEADER_VALUE.test(value)) return false;
+    headers[name.toLowerCase()] = value;
   }
   app
     // The client's address goes along: access rules that trust loopback must see the real peer, not inject()'s 127.0.0.1.
@@ -50,7 +80,8 @@ export function recoverRawUrl(app: FastifyInstance, err: NodeJS.ErrnoException &
         for (const value of Array.isArray(v) ? v : [v]) head += `${k}: ${String(value)}\r\n`;
       }
       head += 'connection: close\r\n\r\n';
-      socket.end(method === 'HEAD' ? Buffer.from(head, 'latin1') : Buffer.concat([Buffer.from(head, 'latin1'), res.rawPayload]));
+      const bytes = method === 'HEAD' ? Buffer.from(head, 'latin1') : Buffer.concat([Buffer.from(head, 'latin1'), res.rawPayload]);
+      afterInFlight(socket, () => socket.end(bytes, () => socket.destroy()));
     })
     .catch(() => socket.destroy());
   return true;

@@ -39,6 +39,9 @@ export class Metrics {
   constructor(sources: MetricsSources = {}) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
+    // Three default gauges end in `_total`, which Prometheus reserves for counters (promtool check metrics
+    // refuses them). The same numbers are there per type: nodejs_active_handles{type}, …_requests, …_resources.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name);
     this.requests = new Counter({
       name: 'app_requests_total',
       help: 'HTTP requests by method, route pattern and status',

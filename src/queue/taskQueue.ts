@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { Logger } from 'pino';
+import { RepeatedErrorLog } from '../logRepeats.js';
 import { isoNow, sleep, systemClock, unrefTimer, type Clock, type Timer } from '../clock.js';
 import { logContext } from '../context.js';
 import { AlawError, E } from '../errors/index.js';
@@ -157,7 +158,7 @@ export class TaskQueue {
   private stopped = false;
   private halted = false;
   private stopping?: Promise<{ finished: boolean; released: number }>;
-  private lastStoreError = 0;
+  private readonly storeErrors: RepeatedErrorLog;
   private finishedCounts: { at: number; counts: StatusCounts } | null = null;
   private observers: QueueObserver[] = [];
   readonly startedAt: Date;
@@ -169,6 +170,7 @@ export class TaskQueue {
     private readonly logger: Logger,
   ) {
     this.clock = options.clock ?? systemClock;
+    this.storeErrors = new RepeatedErrorLog(logger, this.clock);
     this.startedAt = new Date(this.clock.now());
     this.profile = new ProfileController(options.profile, this.clock);
   }
@@ -216,7 +218,7 @@ export class TaskQueue {
       const t = this.clock.setInterval(() => {
         void Promise.resolve()
           .then(fn)
-          .catch((err: unknown) => this.storeError(err));
+          .catch((err: unknown) => this.reportStoreError(err));
       }, ms);
       unrefTimer(t);
       this.timers.push(t);
@@ -226,7 +228,7 @@ export class TaskQueue {
     every(this.options.pruneIntervalMs, () => this.prune());
     every(this.options.sampleMs, () => this.sample());
     every(this.options.pollMs, () => this.poll());
-    setImmediate(() => void this.prune().catch((err: unknown) => this.storeError(err)));
+    setImmediate(() => void this.prune().catch((err: unknown) => this.reportStoreError(err)));
     for (const t of TASK_TYPES) this.kick(t);
   }
 
@@ -255,17 +257,15 @@ export class TaskQueue {
   }
 
   private unavailable(err: unknown): AlawError {
-    this.storeError(err);
+    this.reportStoreError(err);
     return E.QUEUE_UNAVAILABLE.error({}).withHeaders({
       'Retry-After': '5',
     });
   }
 
-  private storeError(err: unknown): void {
-    const now = this.clock.now();
-    if (now - this.lastStoreError < 5000) return;
-    this.lastStoreError = now;
-    this.logger.error({ err, queue: this.store.location }, '작업 큐 데이터베이스 오류');
+  /** A store failure: logged once with its error, then counted (an outage fails every call the same way). */
+  reportStoreError(err: unknown): void {
+    this.storeErrors.error('queue-store', err, '작업 큐 데이터베이스 오류', { queue: this.store.location });
   }
 
   /** Admits a task, or throws 429 (queue full) or 503 (store unreachable). */
@@ -378,7 +378,7 @@ export class TaskQueue {
         this.timedOut[type] += 1;
         for (const o of this.observers) o.timedOut(type, 'wait');
         const l = this.limits(type);
-        this.store.expirePending(id, E.QUEUE_WAIT_TIMEOUT.error({})).catch((err: unknown) => this.storeError(err));
+        this.store.expirePending(id, E.QUEUE_WAIT_TIMEOUT.error({})).catch((err: unknown) => this.reportStoreError(err));
         w.reject(
           E.QUEUE_WAIT_TIMEOUT.error({ typeName: TYPE_KO[type], timeoutS: l.timeout }, { type, timeout_s: l.timeout }).withHeaders({
             'Retry-After': String(this.estimateWaitSeconds(type, ahead)),
@@ -425,7 +425,7 @@ export class TaskQueue {
           await this.dispatch(type);
         } while (this.dispatchAgain[type]);
       } catch (err) {
-        this.storeError(err);
+        this.reportStoreError(err);
       } finally {
         this.dispatching[type] = false;
       }
@@ -513,7 +513,7 @@ export class TaskQueue {
       // Lease lost (another instance took it over) or shutdown (released by stop()): nothing to record here.
     } else if (outcome.error instanceof RetryableTaskError && task.attempt < task.maxAttempts) {
       const ok = await this.store.retry(task.id, this.instanceId, task.attempt, outcome.error).catch((err: unknown) => {
-        this.storeError(err);
+        this.reportStoreError(err);
         return false;
       });
       this.logger.warn({ task_id: task.id, type: task.type, attempt: task.attempt, err: outcome.error, requeued: ok }, '작업이 실패해 다시 시도합니다');
@@ -554,7 +554,7 @@ export class TaskQueue {
       const progress = (stage: string, partial?: string): Promise<void> =>
         this.store.setProgress(task.id, this.instanceId, task.attempt, stage, partial).then(
           () => undefined,
-          (err: unknown) => this.storeError(err),
+          (err: unknown) => this.reportStoreError(err),
         );
       // The task's log lines carry its id and the id of the request that created it.
       const requestId = (task.payload as { request_id?: unknown } | null)?.request_id;
@@ -608,7 +608,7 @@ export class TaskQueue {
       if (!ok)
         this.logger.warn({ task_id: task.id, type: task.type, attempt: task.attempt, status }, '작업을 다른 인스턴스가 넘겨받아 이 결과는 기록하지 않았습니다');
     } catch (err) {
-      this.storeError(err);
+      this.reportStoreError(err);
     }
   }
 
@@ -789,7 +789,7 @@ export class TaskQueue {
       }
       return { counts, oldest, dbOk: true };
     } catch (err) {
-      this.storeError(err);
+      this.reportStoreError(err);
       return { counts: emptyCounts(), oldest: { search: null, analysis: null }, dbOk: false };
     }
   }
@@ -882,7 +882,7 @@ export class TaskQueue {
   beginDrain(): void {
     if (this.draining) return;
     this.draining = true;
-    void this.store.heartbeatInstance(this.info()).catch((err: unknown) => this.storeError(err));
+    void this.store.heartbeatInstance(this.info()).catch((err: unknown) => this.reportStoreError(err));
   }
 
   /**
@@ -917,9 +917,10 @@ export class TaskQueue {
       }
       await this.store.removeInstance(this.instanceId);
     } catch (err) {
-      this.storeError(err);
+      this.reportStoreError(err);
     }
     this.stopped = true;
+    this.storeErrors.flush();
     if (released > 0) this.logger.warn({ released }, `종료 유예 시간 안에 끝나지 않은 작업 ${released}건을 다른 인스턴스가 처리하도록 돌려놓았습니다`);
     return { finished, released };
   }

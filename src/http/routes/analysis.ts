@@ -50,7 +50,7 @@ export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerService
   /** The analysis task with this id, or 404 (also when another key created it). */
   const findAnalysis = async (id: string, principal: Principal | null) => {
     const t = await services.queue.task(id).catch((err: unknown) => {
-      services.logger.error({ err, id }, 'analysis lookup failed');
+      services.queue.reportStoreError(err);
       throw E.QUEUE_UNAVAILABLE.error({});
     });
     if (!t || t.type !== 'analysis' || !canSee(principal, t)) {

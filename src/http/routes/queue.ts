@@ -127,7 +127,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }
       try {
         out = await queue.clear(type, `${actor} ${request.ip}`);
       } catch (err) {
-        request.log.error({ err }, 'queue clear failed');
+        queue.reportStoreError(err);
         throw E.QUEUE_UNAVAILABLE.error({ action: 'clear' });
       }
       return { ...out, type: type ?? 'all' };
@@ -149,7 +149,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }
     },
     async (request) => {
       const t = await queue.task(request.params.id).catch((err: unknown) => {
-        request.log.error({ err }, 'task lookup failed');
+        queue.reportStoreError(err);
         throw E.QUEUE_UNAVAILABLE.error({});
       });
       if (!t || !canSee(request.principal, t))
