@@ -118,7 +118,7 @@ export async function buildApp(services: ServerServices): Promise<FastifyInstanc
   app.removeContentTypeParser('text/plain');
 
   // First of all hooks: every response carries the security headers, whichever later hook refuses the request.
-  await registerSecurityHeaders(app);
+  registerSecurityHeaders(app);
   const methods = new MethodIndex(app, MAX_PARAM_LENGTH);
   registerErrorHandling(app, services.config.server.bodyLimit, (request) => {
     const path = request.url.split('?')[0] ?? '/';
