@@ -82,6 +82,37 @@ describe('security headers and request ids', () => {
   });
 });
 
+describe('hostile parameter values (each once gave a 5xx when fuzzed)', () => {
+  const ADMIN = 'admin-key-0123456789abcdef';
+  let app: FastifyInstance;
+  let close: () => Promise<void>;
+  beforeAll(async () => ({ app, close } = await sampleApp({ 'auth.adminTokens': ADMIN })));
+  afterAll(() => close());
+
+  it('numbers written as Infinity, 1E400, -0, 0x10 …, names like __proto__, and broken %-escapes are 400 with a code', async () => {
+    const auth = { authorization: `Bearer ${ADMIN}` };
+    const urls: string[] = [];
+    for (const value of ['Infinity', '-Infinity', '1E400', '-0', '0x10', 'NaN', '1e2', '9007199254740993', '1_0']) {
+      for (const name of ['page', 'size']) urls.push(`/api/search?q=x&${name}=${encodeURIComponent(value)}`);
+      urls.push(`/api/admin/logs/report?hours=${encodeURIComponent(value)}`);
+      urls.push(`/api/precedents?case_number=2020%EB%8B%A41&page=${encodeURIComponent(value)}`);
+    }
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty', '__proto__[x]'])
+      for (const base of ['/api/search?q=x', '/api/admin/logs/report?hours=1', '/api/queue/status/json?x=1'])
+        urls.push(`${base}&${encodeURIComponent(name)}=1`);
+    for (const bad of ['%', '%ZZ', '%E0%A4%A', '%C0%80'])
+      urls.push(`/api/search?q=${bad}`, `/api/precedents/${bad}`, `/api/admin/logs/report?hours=1&x=${bad}`);
+    for (const url of urls) {
+      const res = await app.inject({ method: 'GET', url, headers: auth });
+      expect(res.statusCode, url).toBeGreaterThanOrEqual(400);
+      expect(res.statusCode, url).toBeLessThan(500);
+      expect(res.json<{ error: { code: string } }>().error.code, url).toMatch(/^ALAW_ERR_/);
+    }
+    // -0 is zero and 0x10 is not a number here: refused, never read as page 0 or 16.
+    expect((await app.inject({ url: '/api/search?q=x&page=0x10', headers: auth })).statusCode).toBe(400);
+  });
+});
+
 describe('in-app rate limit', () => {
   const USER = 'user-key-0123456789abcdef';
   const OTHER = 'user-key-fedcba9876543210';

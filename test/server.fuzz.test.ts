@@ -15,6 +15,8 @@ import { startServer, type ServerProcess } from './process.js';
 const SEED = Number(process.env.ALAW_FUZZ_SEED ?? Date.now() % 2 ** 31);
 const COUNT = Number(process.env.ALAW_FUZZ_COUNT ?? 10_000);
 const CONCURRENCY = 32;
+/** Half the requests carry it: the admin routes and everything behind a key are fuzzed too, and requests without it are refused as they should be. */
+const ADMIN_KEY = 'fuzz-admin-key-0123456789';
 
 const tmp = tempDir();
 let server: ServerProcess;
@@ -26,7 +28,7 @@ function rssMb(pid: number): number {
 
 beforeAll(async () => {
   // The in-app rate limit does not apply to loopback clients (its own test is in http.hardening.test.ts).
-  server = await startServer(sampleEnv(tmp.dir));
+  server = await startServer(sampleEnv(tmp.dir, { ALAW_ADMIN_TOKEN: ADMIN_KEY }));
 });
 afterAll(async () => {
   await server?.stop();
@@ -35,7 +37,7 @@ afterAll(async () => {
 
 describe(`fuzzing the HTTP server (seed ${SEED})`, () => {
   it(`answers ${COUNT} hostile requests without a 5xx, stays healthy, memory bounded`, { timeout: 240_000 }, async () => {
-    const requests = fuzzRequests(SEED, COUNT);
+    const requests = fuzzRequests(SEED, COUNT, ADMIN_KEY);
     // Warm up, then take the memory baseline.
     for (const r of requests.slice(0, 200)) await exchange(server.port, r.raw, 2000);
     const rssBefore = rssMb(server.child.pid!);
@@ -69,7 +71,7 @@ describe(`fuzzing the HTTP server (seed ${SEED})`, () => {
     // Most requests get an answer (the rest are cut off mid-body on purpose and are closed by the server's timeouts).
     expect(answered, summary).toBeGreaterThan(COUNT * 0.9);
     // Every kind of refusal was exercised, not just one.
-    for (const status of [200, 400, 404, 405]) expect(statusCounts.get(status) ?? 0, `${status} in ${summary}`).toBeGreaterThan(0);
+    for (const status of [200, 400, 401, 404, 405]) expect(statusCounts.get(status) ?? 0, `${status} in ${summary}`).toBeGreaterThan(0);
     const health = await fetch(`http://127.0.0.1:${server.port}/api/queue/health`);
     expect(health.status).toBe(200);
     expect(server.child.exitCode).toBeNull();

@@ -2,7 +2,8 @@ import { AjvCompiler } from '@fastify/ajv-compiler';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifySchemaCompiler } from 'fastify';
+import { Type } from 'typebox';
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import { E } from '../errors/index.js';
@@ -43,6 +44,39 @@ const RESPONSE_MEANING: Record<string, string> = {
 
 /** Longest path parameter (judgment ids, law names, articles), characters: Fastify's default maxParamLength. */
 const MAX_PARAM_LENGTH = 100;
+
+/** A number as a person writes one in a URL: `2`, `-1`, `0.5`. Not `0x10`, `1e2`, `Infinity`, ` 1` or `-0`. */
+const DECIMAL = /^(?:0|-?[1-9]\d{0,14})(?:\.\d{1,6})?$|^-?0\.\d{1,6}$/;
+
+type Validate = ReturnType<FastifySchemaCompiler<unknown>>;
+
+/**
+ * Query-string numbers are coerced by Ajv with `+value`, which also takes `0x10` (16), `1e2`, `Infinity`
+ * and `1E400` (Infinity): a parameter declared as a number or integer must first be written as a plain
+ * decimal; anything else fails like any schema violation (the route's catalog error for it, 400).
+ */
+function decimalNumbersOnly(schema: unknown, validate: Validate): Validate {
+  const props = (schema as { properties?: Record<string, { type?: unknown }> }).properties ?? {};
+  const numeric = Object.entries(props)
+    .filter(([, p]) => p.type === 'number' || p.type === 'integer')
+    .map(([name, p]) => [name, p.type as string] as const);
+  if (numeric.length === 0) return validate;
+  const checked: Validate = (data: unknown) => {
+    const query = data as Record<string, unknown> | null;
+    for (const [name, type] of numeric) {
+      if (!query || !Object.hasOwn(query, name)) continue;
+      const value = query[name];
+      if (typeof value === 'string' && !DECIMAL.test(value)) {
+        checked.errors = [{ instancePath: `/${name}`, schemaPath: `#/properties/${name}/type`, keyword: 'type', params: { type }, message: `must be ${type}` }];
+        return false;
+      }
+    }
+    const ok = validate(data);
+    checked.errors = validate.errors;
+    return ok;
+  };
+  return checked;
+}
 
 /**
  * Builds the HTTP application without listening (tests call `inject()`).
@@ -113,7 +147,17 @@ export async function buildApp(services: ServerServices): Promise<FastifyInstanc
   const buildValidator = AjvCompiler();
   const coercing = buildValidator({}, { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } });
   const exact = buildValidator({}, { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } });
-  app.setValidatorCompiler((route) => (route.httpPart === 'body' ? exact : coercing)(route));
+  // Every /api route refuses query parameters it does not know (a misspelt filter must not silently do nothing),
+  // including those without any: `?constructor=1` on the health check is a 400 too, not ignored.
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/api/')) return;
+    const schema = (route.schema ??= {}) as { querystring?: unknown };
+    const query = (schema.querystring ??= Type.Object({}, { additionalProperties: false })) as { additionalProperties?: unknown };
+    query.additionalProperties ??= false;
+  });
+  app.setValidatorCompiler((route) =>
+    route.httpPart === 'body' ? exact(route) : route.httpPart === 'querystring' ? decimalNumbersOnly(route.schema, coercing(route)) : coercing(route),
+  );
   // No text/plain parser: a body that is not JSON is 415, whatever its type.
   app.removeContentTypeParser('text/plain');
 

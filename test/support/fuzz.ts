@@ -228,35 +228,41 @@ export interface FuzzRequest {
   label: string;
 }
 
-/** Assembles one raw request: request line, headers (Content-Length computed unless a hostile one was drawn), body. */
-const request = fc
-  .record({
-    method,
-    target,
-    version: fc.constantFrom('HTTP/1.1', 'HTTP/1.1', 'HTTP/1.1', 'HTTP/1.0', 'HTTP/2.0', 'HTTP/1.1 extra', ''),
-    headers: fc.array(header, { maxLength: 5 }),
-    body: fc.option(body, { nil: undefined, freq: 2 }),
-    pipelined: fc.boolean(),
-  })
-  .map(({ method, target, version, headers, body, pipelined }): FuzzRequest => {
-    const lines = [`${method} ${target} ${version}`.trimEnd()];
-    const names = new Set(headers.map(([n]) => n.toLowerCase()));
-    if (!names.has('host')) lines.push('Host: localhost');
-    for (const [n, v] of headers) lines.push(`${n}: ${v}`);
-    if (body && !names.has('content-length') && !names.has('transfer-encoding')) {
-      lines.push(`Content-Length: ${body.length}`);
-      if (!names.has('content-type')) lines.push('Content-Type: application/json');
-    }
-    if (!pipelined) lines.push('Connection: close');
-    const head = Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'utf8');
-    const parts = [head, body ?? Buffer.alloc(0)];
-    // A second request right behind the first on the same connection: it must be answered once, as itself.
-    if (pipelined) parts.push(Buffer.from('GET /api/search?q=%EC%A0%90%EC%9C%A0 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'));
-    return { raw: Buffer.concat(parts), label: `${method} ${target.slice(0, 80)}` };
-  });
+/**
+ * Assembles one raw request: request line, headers (Content-Length computed unless a hostile one was drawn), body.
+ * With `adminKey`, most requests carry it, so the admin and key-only routes are fuzzed past authentication.
+ */
+const request = (adminKey?: string) =>
+  fc
+    .record({
+      withKey: fc.boolean(),
+      method,
+      target,
+      version: fc.constantFrom('HTTP/1.1', 'HTTP/1.1', 'HTTP/1.1', 'HTTP/1.0', 'HTTP/2.0', 'HTTP/1.1 extra', ''),
+      headers: fc.array(header, { maxLength: 5 }),
+      body: fc.option(body, { nil: undefined, freq: 2 }),
+      pipelined: fc.boolean(),
+    })
+    .map(({ withKey, method, target, version, headers, body, pipelined }): FuzzRequest => {
+      const lines = [`${method} ${target} ${version}`.trimEnd()];
+      const names = new Set(headers.map(([n]) => n.toLowerCase()));
+      if (!names.has('host')) lines.push('Host: localhost');
+      if (adminKey && withKey && !names.has('authorization')) lines.push(`Authorization: Bearer ${adminKey}`);
+      for (const [n, v] of headers) lines.push(`${n}: ${v}`);
+      if (body && !names.has('content-length') && !names.has('transfer-encoding')) {
+        lines.push(`Content-Length: ${body.length}`);
+        if (!names.has('content-type')) lines.push('Content-Type: application/json');
+      }
+      if (!pipelined) lines.push('Connection: close');
+      const head = Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'utf8');
+      const parts = [head, body ?? Buffer.alloc(0)];
+      // A second request right behind the first on the same connection: it must be answered once, as itself.
+      if (pipelined) parts.push(Buffer.from('GET /api/search?q=%EC%A0%90%EC%9C%A0 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'));
+      return { raw: Buffer.concat(parts), label: `${method} ${target.slice(0, 80)}` };
+    });
 
-export function fuzzRequests(seed: number, count: number): FuzzRequest[] {
-  return fc.sample(request, { seed, numRuns: count });
+export function fuzzRequests(seed: number, count: number, adminKey?: string): FuzzRequest[] {
+  return fc.sample(request(adminKey), { seed, numRuns: count });
 }
 
 export interface Exchange {
