@@ -69,6 +69,7 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
         memoryPercent: h.resource_usage.memory_percent,
         requests: services.traffic.requests,
         errors5xx: services.traffic.errors5xx,
+        authFailures: services.traffic.authFailures.drain(),
       };
     },
     logger,

@@ -3,9 +3,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/index.js';
 import { E } from '../src/errors/index.js';
-import { Alerter, AlertMonitor, type MonitorState } from '../src/ops/index.js';
+import { buildApp } from '../src/http/index.js';
+import { Alerter, AlertMonitor, AuthFailureCounter, type MonitorState } from '../src/ops/index.js';
 import { SqliteQueueStore } from '../src/queue/index.js';
-import { sampleEnv, tempDir } from './helpers.js';
+import { sampleEnv, sampleServices, tempDir } from './helpers.js';
+import { manualClock } from './support/clock.js';
 import { holdSlot } from './support/queue.js';
 import { run, startServer } from './process.js';
 import { startSmtp, startWebhook } from './support/alert-receivers.js';
@@ -146,6 +148,123 @@ describe('AlertMonitor', () => {
     state.errors5xx = 10;
     await m.check(t0 + 110_000);
     expect(texts().some((t) => t.includes('오류율 높음') && t.includes('요청 100건 중 10건(10.0%)'))).toBe(true);
+  });
+});
+
+describe('AlertMonitor: repeated authentication failures', () => {
+  const sample = (counts: Record<string, number>, overflow = 0) => ({ counts: new Map(Object.entries(counts)), overflow });
+  // Built when a test runs: the webhook receiver starts in beforeAll.
+  const settings = () =>
+    config({ 'alerts.smtpHost': '', 'alerts.authFailureCount': 20, 'alerts.authFailureWindowSeconds': 300, 'alerts.repeatMinutes': 10 }).alerts;
+
+  it('alerts when one address fails more than authFailureCount times within the window, naming it, and repeats only after repeatMinutes', async () => {
+    webhook.posts.length = 0;
+    const readings: MonitorState[] = [];
+    const base: MonitorState = { health: 'healthy', reasons: [], saturated: [], memoryPercent: 30, requests: 0, errors5xx: 0 };
+    const m = new AlertMonitor(new Alerter(settings(), 'api-1'), settings(), async () => readings.shift()!);
+    const at = async (t: number, counts: Record<string, number>, overflow = 0) => {
+      readings.push({ ...base, authFailures: sample(counts, overflow) });
+      await m.check(t);
+    };
+    const t0 = 10_000_000;
+    await at(t0, { '198.51.100.7': 15, '203.0.113.5': 3 });
+    await at(t0 + 60_000, { '198.51.100.7': 5 });
+    expect(texts()).toHaveLength(0); // 20 is not more than 20
+    await at(t0 + 120_000, { '198.51.100.7': 1 });
+    expect(texts()).toHaveLength(1);
+    expect(texts()[0]).toMatch(
+      /^⚠️ ALaw AI-Backend 인증 실패 반복\n주소 198\.51\.100\.7에서 최근 300초 동안 인증 실패\(401\/403\)가 21회 있었습니다 \(기준 20회 초과\)\./u,
+    );
+    await at(t0 + 180_000, { '198.51.100.7': 30 });
+    expect(texts()).toHaveLength(1); // the same address within repeatMinutes: no second alert
+    // Another address crossing the line is alerted at once, with the failures not attributed to an address.
+    await at(t0 + 200_000, { '192.0.2.9': 40 }, 7);
+    expect(texts()).toHaveLength(2);
+    expect(texts()[1]).toContain('주소 192.0.2.9에서 최근 300초 동안 인증 실패(401/403)가 40회');
+    expect(texts()[1]).toContain('주소별로 세지 못한 실패도 7회');
+    // After repeatMinutes, still failing: named again, with the count of the last 300 s only.
+    await at(t0 + 13 * 60_000, { '198.51.100.7': 25 });
+    expect(texts()).toHaveLength(3);
+    expect(texts()[2]).toContain('주소 198.51.100.7에서 최근 300초 동안 인증 실패(401/403)가 25회');
+  });
+
+  it('does not add up failures further apart than authFailureWindowSeconds', async () => {
+    webhook.posts.length = 0;
+    const readings: MonitorState[] = [];
+    const m = new AlertMonitor(new Alerter(settings(), 'api-1'), settings(), async () => readings.shift()!);
+    const t0 = 50_000_000;
+    for (const [t, n] of [
+      [t0, 15],
+      [t0 + 301_000, 15],
+      [t0 + 602_000, 15],
+    ] as const) {
+      readings.push({
+        health: 'healthy',
+        reasons: [],
+        saturated: [],
+        memoryPercent: 30,
+        requests: 0,
+        errors5xx: 0,
+        authFailures: sample({ '198.51.100.7': n }),
+      });
+      await m.check(t);
+    }
+    expect(texts()).toHaveLength(0);
+  });
+
+  it('keeps at most maxAddresses addresses between readings; the rest are counted together', () => {
+    const c = new AuthFailureCounter(2);
+    for (const ip of ['a', 'b', 'c', 'a', 'd']) c.record(ip);
+    const s = c.drain();
+    expect([...s.counts]).toEqual([
+      ['a', 2],
+      ['b', 1],
+    ]);
+    expect(s.overflow).toBe(2);
+    expect(c.drain()).toEqual({ counts: new Map(), overflow: 0 });
+  });
+
+  it('end to end: 401s answered by the HTTP app reach the webhook through the monitor on its clock', async () => {
+    webhook.posts.length = 0;
+    const tmp = tempDir('alaw-alert-auth-');
+    const clock = manualClock();
+    const services = await sampleServices(tmp.dir, { 'auth.adminTokens': 'admin-token-for-alerts-0123456789' }, { clock });
+    const app = await buildApp(services);
+    const alerts = config({ 'alerts.smtpHost': '', 'alerts.checkSeconds': 15, 'alerts.authFailureCount': 5, 'alerts.authFailureWindowSeconds': 60 }).alerts;
+    const monitor = new AlertMonitor(
+      new Alerter(alerts, 'api-1'),
+      alerts,
+      async () => ({
+        health: 'healthy',
+        reasons: [],
+        saturated: [],
+        memoryPercent: 30,
+        requests: services.traffic.requests,
+        errors5xx: services.traffic.errors5xx,
+        authFailures: services.traffic.authFailures.drain(),
+      }),
+      undefined,
+      clock,
+    );
+    monitor.start();
+    try {
+      const attempt = (remoteAddress: string) =>
+        app.inject({ url: '/api/search?q=x', headers: { authorization: 'Bearer guessed-key-000000000000' }, remoteAddress });
+      for (let i = 0; i < 3; i++) expect((await attempt('198.51.100.7')).statusCode).toBe(401);
+      await attempt('203.0.113.5');
+      await clock.advance(15_000, 5_000);
+      for (let i = 0; i < 3; i++) await attempt('198.51.100.7');
+      expect(texts()).toHaveLength(0); // 3 counted so far, 6 not yet read
+      await clock.advance(15_000, 5_000);
+      await until(() => texts().length === 1);
+      expect(texts()[0]).toContain('주소 198.51.100.7에서 최근 60초 동안 인증 실패(401/403)가 6회 있었습니다 (기준 5회 초과)');
+      expect(texts()[0]).not.toContain('203.0.113.5');
+    } finally {
+      monitor.stop();
+      await app.close();
+      await services.close();
+      tmp.cleanup();
+    }
   });
 });
 

@@ -61,7 +61,8 @@ describe('no API key at all: open to this machine only', () => {
         expect(handled).toBe(true);
       });
     expect(await rawRequest('/api/search?q=사기')).toMatch(/^HTTP\/1\.1 403 [\s\S]*ALAW_ERR_AUTH_NOT_CONFIGURED/);
-    expect(await rawRequest('/api/queue/health?x=한')).toMatch(/^HTTP\/1\.1 200 /);
+    // The public health route is routed as public (not 403): its unknown parameter is the only complaint.
+    expect(await rawRequest('/api/queue/health?x=한')).toMatch(/^HTTP\/1\.1 400 [\s\S]*ALAW_ERR_REQUEST_INVALID/);
   });
 
   it('a remote client of the local-only status route is told no key exists, not to send one', async () => {

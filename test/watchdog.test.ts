@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/index.js';
+import { Watchdog } from '../src/ops/index.js';
 import { sampleEnv, tempDir } from './helpers.js';
 import { nodeArgs, run, startServer } from './process.js';
 import { startWebhook } from './support/alert-receivers.js';
@@ -199,5 +201,71 @@ describe('alaw watchdog', () => {
     const lines = logLines(log).map((l) => l.slice(22));
     expect(lines[0]).toMatch(/^점검 잠금을 쓸 수 없어 잠금 없이 점검합니다/u);
     expect(lines).toContain('재시작: true');
+  });
+});
+
+describe('watchdog commands', () => {
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const pidIn = (file: string): number => {
+    const pid = Number(fs.readFileSync(file, 'utf8').trim());
+    pids.push(pid);
+    return pid;
+  };
+  const dog = async (name: string, restartCommand: string, commandTimeoutSeconds: number) => {
+    const logFile = path.join(tmp.dir, `${name}.log`);
+    const settings = loadConfig({
+      env: {},
+      overrides: {
+        'watchdog.url': `http://127.0.0.1:${await freePort()}`,
+        'watchdog.restartCommand': restartCommand,
+        'watchdog.restartWaitSeconds': 1,
+        'watchdog.commandTimeoutSeconds': commandTimeoutSeconds,
+        'watchdog.logFile': logFile,
+        'watchdog.stateDir': path.join(tmp.dir, 'state'),
+      },
+    }).watchdog;
+    return { watchdog: new Watchdog({ settings }), log: () => logLines(logFile).map((l) => l.slice(22)) };
+  };
+
+  it('does not wait for the output of a process the restart command left running, and leaves that process alone', async () => {
+    const pidFile = path.join(tmp.dir, 'daemon.pid');
+    // The service started in the background, its output still on the command's pipe.
+    const { watchdog, log } = await dog('left-open', `echo 서비스 시작; sleep 60 & echo $! > '${pidFile}'`, 600);
+    const t0 = performance.now();
+    expect(await watchdog.checkAndRecover()).toBe('failed'); // nothing listens on the port: it stays down
+    const seconds = (performance.now() - t0) / 1000;
+    expect(seconds).toBeLessThan(10); // a second of drain and a second of waiting for health, not sleep's 60 s
+    const daemon = pidIn(pidFile);
+    expect(alive(daemon)).toBe(true);
+    const lines = log();
+    expect(lines.some((l) => l.startsWith('재시작 명령 실패'))).toBe(false);
+    expect(lines).toContain(
+      '재시작 명령은 끝났지만 그 명령이 띄운 프로세스가 출력을 열어 두고 있어 기다리지 않고 진행합니다 (백그라운드로 띄우는 프로세스의 출력은 파일로 돌리세요: … > 파일 2>&1 &)',
+    );
+    process.kill(daemon, 'SIGKILL');
+  });
+
+  it('kills a command that outlives commandTimeoutSeconds with its process group, without waiting for a pipe held outside the group', async () => {
+    const inGroup = path.join(tmp.dir, 'in-group.pid');
+    const escaped = path.join(tmp.dir, 'escaped.pid');
+    // `setsid` leaves the process group and keeps the pipe open for 60 s; the shell itself hangs on `wait`.
+    const { watchdog, log } = await dog('timeout', `setsid sleep 60 & echo $! > '${escaped}'; sleep 600 & echo $! > '${inGroup}'; wait`, 1);
+    const t0 = performance.now();
+    expect(await watchdog.checkAndRecover()).toBe('failed');
+    const seconds = (performance.now() - t0) / 1000;
+    expect(seconds).toBeLessThan(10); // 1 s timeout and 1 s wait for health, not the escaped sleep's 60 s
+    const grouped = pidIn(inGroup);
+    const outside = pidIn(escaped);
+    for (let i = 0; i < 50 && alive(grouped); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(alive(grouped)).toBe(false);
+    expect(log()).toContain('재시작 명령 실패 (종료 코드 실행 불가): 1초 안에 끝나지 않아 중단했습니다');
+    process.kill(outside, 'SIGKILL');
   });
 });

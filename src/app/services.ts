@@ -3,7 +3,7 @@ import { E } from '../errors/index.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import type { Config } from '../config/index.js';
-import { Metrics, type Logger, type ServerLogging } from '../ops/index.js';
+import { AuthFailureCounter, Metrics, type Logger, type ServerLogging } from '../ops/index.js';
 import { ApiKeyStore } from '../auth/index.js';
 import { openQueue, type TaskQueue } from '../queue/index.js';
 import { PrecedentStore } from '../store/index.js';
@@ -37,10 +37,12 @@ export interface Services {
   close(): Promise<void>;
 }
 
-/** Requests answered and 5xx among them since start (alerts compute the error rate from it). */
+/** Requests answered and 5xx among them since start (alerts compute the error rate from it), and 401/403 per client address. */
 export interface Traffic {
   requests: number;
   errors5xx: number;
+  /** Authentication failures per address since the alert monitor last drained them. */
+  authFailures: AuthFailureCounter;
 }
 
 /** What the HTTP server runs on: the services with the task queue. */
@@ -130,7 +132,7 @@ export async function openServices(config: Readonly<Config>, logger: Logger, opt
     }
     return {
       metrics,
-      traffic: { requests: 0, errors5xx: 0 },
+      traffic: { requests: 0, errors5xx: 0, authFailures: new AuthFailureCounter() },
       logging: options.logging,
       config,
       logger,

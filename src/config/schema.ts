@@ -205,6 +205,10 @@ export const ConfigSchema = Type.Object(
         errorRateWindowSeconds: Type.Number({ minimum: 1, maximum: 86_400, default: 300 }),
         /** … with at least this many requests in it, is an alert. */
         errorRateMinRequests: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 20 }),
+        /** One client address failing authentication (401/403) more than this many times … */
+        authFailureCount: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 20 }),
+        /** … within this window is an alert, seconds. */
+        authFailureWindowSeconds: Type.Number({ minimum: 1, maximum: 86_400, default: 300 }),
         /** While a condition lasts, repeat its alert at most this often, minutes. */
         repeatMinutes: Type.Number({ minimum: 0.001, maximum: 10_080, default: 30 }),
       },

@@ -14,7 +14,7 @@ import { KeyAuth } from './auth.js';
 import { errorBody, registerErrorHandling, sendError } from './errors.js';
 import { DOCS_CSP, RAW_SECURITY_HEADERS, SECURITY_HEADERS, registerRateLimit, registerSecurityHeaders, requestIdOf } from './hardening.js';
 import { MethodIndex } from './methods.js';
-import { afterInFlight, recoverRawUrl } from './rawUrl.js';
+import { afterInFlight, parserRefusal, recoverRawUrl, type RawClientError } from './rawUrl.js';
 import { adminRoutes } from './routes/admin.js';
 import { analysisRoutes } from './routes/analysis.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -97,13 +97,7 @@ export async function buildApp(services: ServerServices): Promise<FastifyInstanc
       if (recoverRawUrl(this, err as unknown as Parameters<typeof recoverRawUrl>[1], socket)) return;
       if (!socket.writable) return void socket.destroy();
       // Node's parser refused the request before there was a request object: the usual body, written by hand.
-      const code = (err as NodeJS.ErrnoException).code;
-      const error =
-        code === 'HPE_HEADER_OVERFLOW'
-          ? E.REQUEST_TOO_LONG.error({ maxKb: Math.round(maxHeaderSize / 1024) })
-          : code === 'ERR_HTTP_REQUEST_TIMEOUT' || code === 'HPE_HEADER_TIMEOUT'
-            ? E.REQUEST_TIMEOUT.error()
-            : E.REQUEST_MALFORMED.error({ problem: 'http' });
+      const error = parserRefusal(err as unknown as RawClientError, Math.round(maxHeaderSize / 1024));
       const requestId = randomUUID();
       const body = JSON.stringify(errorBody(error, requestId));
       // Responses go out in request order: a pipelined request before this one is answered first.

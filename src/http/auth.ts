@@ -23,6 +23,16 @@ declare module 'fastify' {
 
 const NEGATIVE_CACHE_LIMIT = 10_000;
 
+/** Requests that presented a key nobody has (unknown or revoked): `invalid:` and 8 hex digits of its digest. */
+const rejectedKeys = new WeakMap<FastifyRequest, string>();
+
+/**
+ * The key a request is known by in the access log: the principal's id (`key_…`, `env:…`, `local`) — also
+ * when an admin route refused it (403) —, `invalid:<8 hex digits of the SHA-256 digest>` for a key nobody
+ * has (the same wrong key is recognizable across lines; the key itself is never logged), or null.
+ */
+export const keyIdOf = (request: FastifyRequest): string | null => request.principal?.id ?? rejectedKeys.get(request) ?? null;
+
 export const isLoopback = (ip: string): boolean => ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
 
 /**
@@ -145,6 +155,7 @@ export class KeyAuth {
       if (token !== null) {
         principal = await this.resolve(token);
         if (!principal) {
+          rejectedKeys.set(request, `invalid:${keyDigest(token).slice(0, 8)}`);
           throw E.AUTH_INVALID.error();
         }
       } else if (KeyAuth.isLocal(request) && (access === 'local' || !(await this.hasKeys()))) {
@@ -162,6 +173,8 @@ export class KeyAuth {
       throw E.AUTH_UNAVAILABLE.error();
     }
     if (access === 'admin' && principal.role !== 'admin') {
+      // The access log names the key that was refused.
+      request.principal = principal;
       if (principal === LOCAL) {
         throw E.AUTH_REQUIRED.error({ admin: true });
       }

@@ -19,8 +19,35 @@ export function errorBody(err: AlawError, requestId: string): ErrorPayload {
   return { error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) }, request_id: requestId };
 }
 
-/** Sends a catalog error as the one error body (status, headers, `x-request-id` from the onSend hook). */
+/** The catalog code each errored request was answered with (the access log's `error_code`). */
+const sentCodes = new WeakMap<FastifyRequest, string>();
+
+/** The catalog code a request was answered with, or null when it was not an error answer. */
+export const errorCodeOf = (request: FastifyRequest): string | null => sentCodes.get(request) ?? null;
+
+/** Per app: what observes an answer that no onResponse hook sees (the router's errors). */
+const unhookedObservers = new WeakMap<FastifyInstance, (request: FastifyRequest, reply: FastifyReply) => void>();
+
+/** Registers what sees the router's error answers, which Fastify sends without running the app's hooks. */
+export function observeUnhookedErrors(app: FastifyInstance, observe: (request: FastifyRequest, reply: FastifyReply) => void): void {
+  unhookedObservers.set(app, observe);
+}
+
+/**
+ * Sends an error of the router (Fastify's `frameworkErrors`: a path parameter too long, a broken `%`-escape
+ * in the path) as the one error body. Fastify answers those outside the route's hooks, so no onResponse hook
+ * sees them: the observer registered with {@link observeUnhookedErrors} is called when the answer is written.
+ * Errors inside a request's lifecycle go through the error handler instead.
+ */
 export function sendError(reply: FastifyReply, request: FastifyRequest, err: AlawError): FastifyReply {
+  const observe = unhookedObservers.get(request.server);
+  if (observe) reply.raw.once('finish', () => observe(request, reply));
+  return answerError(reply, request, err);
+}
+
+/** Sends a catalog error as the one error body (status, headers, `x-request-id` from the onSend hook). */
+function answerError(reply: FastifyReply, request: FastifyRequest, err: AlawError): FastifyReply {
+  sentCodes.set(request, err.code);
   if (err.headers) void reply.headers(err.headers);
   // Also set by the app's onSend hook; set here too for the router's errors, which some hooks never see.
   void reply.header('x-request-id', String(request.id));
@@ -120,14 +147,14 @@ export function registerErrorHandling(app: FastifyInstance, bodyLimit: number, n
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (isAlawError(err)) {
       if (err.status >= 500 && err.status !== 503 && err.status !== 504) request.log.error({ err }, err.message);
-      return sendError(reply, request, err);
+      return answerError(reply, request, err);
     }
-    if (err.validation) return sendError(reply, request, schemaError(err, request));
+    if (err.validation) return answerError(reply, request, schemaError(err, request));
     const known = frameworkError(err, bodyLimit);
-    if (known) return sendError(reply, request, known);
+    if (known) return answerError(reply, request, known);
     request.log.error({ err }, 'unhandled error');
-    return sendError(reply, request, E.INTERNAL.error());
+    return answerError(reply, request, E.INTERNAL.error());
   });
 
-  app.setNotFoundHandler((request, reply) => sendError(reply, request, notFound(request)));
+  app.setNotFoundHandler((request, reply) => answerError(reply, request, notFound(request)));
 }

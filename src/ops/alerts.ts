@@ -2,6 +2,7 @@ import { systemClock, unrefTimer, type Clock, type Timer } from '../clock.js';
 import os from 'node:os';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Config } from '../config/index.js';
+import type { AuthFailureSample } from './authFailures.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -12,7 +13,10 @@ import type { Logger } from './logger.js';
  * alerts: health turning unhealthy (and a recovery notice when it comes
  * back), a saturated queue, high memory, a high rate of 5xx responses —
  * each raised once when its condition has lasted long enough, repeated at
- * most every `repeatMinutes` while it lasts, and cleared with a notice.
+ * most every `repeatMinutes` while it lasts, and cleared with a notice —
+ * and a client address failing authentication (401/403) more than
+ * `authFailureCount` times within `authFailureWindowSeconds` (named with its
+ * count; repeated per address at most every `repeatMinutes`).
  */
 
 export type AlertSeverity = 'critical' | 'warning' | 'resolved' | 'test';
@@ -133,7 +137,12 @@ export interface MonitorState {
   /** Requests and 5xx responses counted so far (monotonic). */
   requests: number;
   errors5xx: number;
+  /** 401/403 per client address since the last reading (the HTTP layer's counter, drained). */
+  authFailures?: AuthFailureSample;
 }
+
+/** Addresses named in one auth-failure alert; the rest are counted. */
+const AUTH_ALERT_ADDRESSES = 10;
 
 interface Condition {
   since: number | null;
@@ -145,6 +154,10 @@ interface Condition {
 export class AlertMonitor {
   private readonly conditions = new Map<string, Condition>();
   private readonly window: { at: number; requests: number; errors: number }[] = [];
+  /** The auth-failure readings of the last authFailureWindowSeconds. */
+  private readonly authWindow: { at: number; sample: AuthFailureSample }[] = [];
+  /** When each address was last named in an auth-failure alert (kept for repeatMinutes). */
+  private readonly authAlerted = new Map<string, number>();
   private timer: Timer | null = null;
   private checking = false;
 
@@ -221,9 +234,42 @@ export class AlertMonitor {
         detail: `최근 ${this.a.errorRateWindowSeconds}초 요청 ${requests}건 중 ${errors}건(${rate.toFixed(1)}%)이 5xx입니다 (기준 ${this.a.errorRatePercent}%). logs/error.log를 확인하세요.`,
         resolved: 'ALaw AI-Backend 오류율 정상화',
       });
+      if (readOk && s.authFailures) await this.checkAuthFailures(now, s.authFailures);
     } finally {
       this.checking = false;
     }
+  }
+
+  /**
+   * Addresses with more than authFailureCount 401/403 answers within authFailureWindowSeconds: one alert
+   * naming them (the most failing first) and their counts; an address is named again at most every
+   * repeatMinutes. No recovery notice: failures are events, not a state that ends.
+   */
+  private async checkAuthFailures(now: number, sample: AuthFailureSample): Promise<void> {
+    const windowMs = this.a.authFailureWindowSeconds * 1000;
+    const repeatMs = this.a.repeatMinutes * 60_000;
+    this.authWindow.push({ at: now, sample });
+    while (this.authWindow.length > 0 && this.authWindow[0]!.at <= now - windowMs) this.authWindow.shift();
+    for (const [ip, at] of this.authAlerted) if (now - at >= repeatMs) this.authAlerted.delete(ip);
+    const totals = new Map<string, number>();
+    let overflow = 0;
+    for (const { sample: s } of this.authWindow) {
+      overflow += s.overflow;
+      for (const [ip, n] of s.counts) totals.set(ip, (totals.get(ip) ?? 0) + n);
+    }
+    const due = [...totals].filter(([ip, n]) => n > this.a.authFailureCount && !this.authAlerted.has(ip)).sort(([a, x], [b, y]) => y - x || a.localeCompare(b));
+    if (due.length === 0) return;
+    for (const [ip] of due) this.authAlerted.set(ip, now);
+    const seconds = this.a.authFailureWindowSeconds;
+    const named = due.slice(0, AUTH_ALERT_ADDRESSES);
+    const detail =
+      (due.length === 1
+        ? `주소 ${due[0]![0]}에서 최근 ${seconds}초 동안 인증 실패(401/403)가 ${due[0]![1]}회 있었습니다`
+        : `최근 ${seconds}초 동안 인증 실패(401/403)가 많은 주소 ${due.length}곳: ${named.map(([ip, n]) => `${ip} ${n}회`).join(', ')}${due.length > named.length ? ` 외 ${due.length - named.length}곳` : ''}`) +
+      ` (기준 ${this.a.authFailureCount}회 초과).` +
+      (overflow > 0 ? ` 주소가 너무 많아 주소별로 세지 못한 실패도 ${overflow}회 있습니다.` : '') +
+      ' 키를 잘못 설정한 클라이언트인지 키를 추측하는 공격인지 `alaw logs report`의 보안 항목과 logs/access.log에서 확인하고, 공격이면 방화벽에서 막으세요.';
+    await this.alerter.send({ key: 'auth_failures', severity: 'warning', title: 'ALaw AI-Backend 인증 실패 반복', detail });
   }
 
   private async evaluate(

@@ -1,8 +1,10 @@
 export { createLogger, createServerLogging, type Logger, type ServerLogging } from './logger.js';
 export { LogFiles, RotatingLogFile, LOG_NAMES, type LogName } from './logFiles.js';
 export { Metrics, type MetricsSources } from './metrics.js';
-export { buildLogReport, formatLogReport, normalizeError, type LogReport } from './logReport.js';
+export { buildLogReport, formatLogReport, logFilesOf, normalizeError, type LogReport } from './logReport.js';
 export { Watchdog, type WatchdogOutcome } from './watchdog.js';
+export { AuthFailureCounter, type AuthFailureSample } from './authFailures.js';
+export { classifyTarget, SUSPICIOUS_KINDS, SUSPICIOUS_NAMES, type SuspiciousKind } from './suspicious.js';
 export { Alerter, AlertMonitor, type AlertMessage, type ChannelResult, type MonitorState } from './alerts.js';
 export {
   createBackup,

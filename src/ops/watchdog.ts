@@ -18,6 +18,19 @@ import type { Alerter } from './alerts.js';
 /** `skipped`: another watchdog of the same URL was checking or recovering it (see {@link Watchdog.round}). */
 export type WatchdogOutcome = 'healthy' | 'recovered_by_restart' | 'recovered_by_redeploy' | 'failed' | 'skipped';
 
+/** After a command's shell exits, its output is read this much longer (the last lines in flight), not until EOF. */
+const DRAIN_MS = 1000;
+/** Output kept of a command (the log shows its last 500 characters). */
+const OUTPUT_CHARS = 4000;
+
+interface RunResult {
+  /** null: killed after the timeout, or could not be started. */
+  code: number | null;
+  output: string;
+  /** The command ended but something it started still holds its output open. */
+  leftOpen: boolean;
+}
+
 /** A lock not refreshed for this long belongs to a watchdog that died; it is taken over. */
 const LOCK_STALE_MS = 30_000;
 
@@ -91,29 +104,51 @@ export class Watchdog {
     }
   }
 
-  /** Runs a recovery command; one that hangs is killed after `commandTimeoutSeconds`. */
-  private run(command: string): Promise<{ code: number | null; output: string }> {
+  /**
+   * Runs a recovery command with a timeout, whatever it is. One still running after
+   * `commandTimeoutSeconds` is killed with its whole process group, and the answer does not wait for its
+   * output to end. One that ends is not waited for beyond {@link DRAIN_MS} either: a restart command
+   * that starts the service in the background (`sh -c 'server &'`) leaves it holding the output pipe,
+   * and that pipe may never close. Such a process is left running (it is the restarted service): the
+   * pipes are still read, and discarded, so its writes do not fail, but they keep nothing waiting.
+   */
+  private run(command: string): Promise<RunResult> {
     return new Promise((resolve) => {
       const child = spawn('sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       let output = '';
+      let settled = false;
+      let drain: NodeJS.Timeout | null = null;
+      const pipes = [child.stdout, child.stderr];
+      const append = (d: Buffer): void => void (output = (output + d.toString()).slice(-OUTPUT_CHARS));
+      for (const p of pipes) p.on('data', append);
+      const finish = (code: number | null, note: string, leftOpen = false): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (drain) clearTimeout(drain);
+        for (const p of pipes) {
+          p.removeListener('data', append);
+          p.resume();
+          (p as unknown as { unref?: () => void }).unref?.();
+        }
+        child.unref();
+        resolve({ code, output: `${output}${note}`.trim().slice(-500), leftOpen });
+      };
       const timer = setTimeout(() => {
-        output += `\n${this.s.commandTimeoutSeconds}초 안에 끝나지 않아 중단했습니다`;
         try {
-          process.kill(-child.pid!, 'SIGKILL'); // the shell and what it started
+          process.kill(-child.pid!, 'SIGKILL'); // the shell and everything it started in its group
         } catch {
           child.kill('SIGKILL');
         }
+        // A process that left the group (setsid) may hold the pipes: stop reading them rather than wait.
+        for (const p of pipes) p.destroy();
+        finish(null, `\n${this.s.commandTimeoutSeconds}초 안에 끝나지 않아 중단했습니다`);
       }, this.s.commandTimeoutSeconds * 1000);
-      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-      child.on('error', (err) => {
-        clearTimeout(timer);
-        resolve({ code: null, output: err.message });
+      child.on('error', (err) => finish(null, `\n${err.message}`));
+      child.on('exit', (code) => {
+        drain = setTimeout(() => finish(code, '', true), DRAIN_MS);
       });
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code, output: output.trim().slice(-500) });
-      });
+      child.on('close', (code) => finish(code, ''));
     });
   }
 
@@ -199,6 +234,10 @@ export class Watchdog {
       this.log(`${name}: ${command}`);
       const r = await this.run(command);
       if (r.code !== 0) this.log(`${name} 명령 실패 (종료 코드 ${r.code ?? '실행 불가'})${r.output ? `: ${r.output}` : ''}`);
+      if (r.leftOpen)
+        this.log(
+          `${name} 명령은 끝났지만 그 명령이 띄운 프로세스가 출력을 열어 두고 있어 기다리지 않고 진행합니다 (백그라운드로 띄우는 프로세스의 출력은 파일로 돌리세요: … > 파일 2>&1 &)`,
+        );
       if (await this.waitHealthy(wait)) {
         this.log(done);
         return outcome;

@@ -27,7 +27,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }
       schema: {
         summary: '로그 보고서 (관리자)',
         description:
-          '`alaw logs report`와 같은 보고서: 지난 N시간(기본 24)의 오류 유형 상위 10개(id·번호·시각을 정규화), 총 오류 수와 유형 수, 시간대별 요청 수, 상태별 수, 경로별 응답 시간 p50/p90/p99, 가장 느린 경로. 회전·압축된 logs/archive/도 읽습니다. 관리자 키가 필요합니다. 보고서는 한 번에 하나만 만들며, 만드는 중에 같은 기간을 요청하면 같은 보고서를, 다른 기간을 요청하면 429(' +
+          '`alaw logs report`와 같은 보고서: 지난 N시간(기본 24)의 오류 유형 상위 10개(id·번호·시각을 정규화), 총 오류 수와 유형 수, 시간대별 요청 수, 상태별 수(429는 다른 4xx와 따로), 경로별 응답 시간 p50/p90/p99, 가장 느린 경로, 보안(`security`: 요청·429가 많은 주소, 주소·키별 401/403, 스캐너·공격 모양 요청, 413/414/431/400 잘못된 요청), 성능 로그(`performance`: 느린 요청·작업 수, 상위 경로와 p95). 서비스의 logs/archive/*.gz와 logrotate의 access.log.1, access.log.2.gz …도 한 줄씩 한 번만 셉니다. 관리자 키가 필요합니다. 보고서는 한 번에 하나만 만들며, 만드는 중에 같은 기간을 요청하면 같은 보고서를, 다른 기간을 요청하면 429(' +
           E.LOGS_REPORT_BUSY.code +
           ')와 Retry-After를 받습니다.',
         tags: ['운영'],
