@@ -24,6 +24,7 @@ const API_TASK: readonly Surface[] = ['api', 'task'];
 const IMPORT: readonly Surface[] = ['import', 'cli'];
 const STARTUP: readonly Surface[] = ['startup', 'cli'];
 const NARRATIVE: readonly Surface[] = ['narrative'];
+const EDGE: readonly Surface[] = ['edge'];
 
 const n = (x: number): string => x.toLocaleString('ko-KR');
 const quoted = (v: unknown): string => JSON.stringify(v) ?? String(v);
@@ -119,6 +120,12 @@ const DEFINITIONS = {
     surfaces: API,
     description: '한 키(키가 없으면 한 주소)의 요청이 너무 많음 (`Retry-After` 헤더; 기본 10초에 300건)',
     message: (p) => `요청이 너무 많습니다 (${n(p.windowS)}초에 ${n(p.max)}건까지). ${n(p.retryS)}초 후 다시 시도해 주세요.`,
+  }),
+  UPSTREAM_UNAVAILABLE: entry({
+    status: 502,
+    surfaces: EDGE,
+    description: 'nginx 뒤의 서비스 인스턴스가 모두 응답하지 않음 (`Retry-After`; nginx가 직접 답함, deploy/nginx)',
+    message: '지금 응답할 수 있는 서버가 없습니다. 잠시 후 다시 시도해 주세요.',
   }),
   INTERNAL: entry({
     status: 500,

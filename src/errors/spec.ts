@@ -20,7 +20,9 @@ export type Surface =
   /** The service refuses to start (stderr, exit 1). */
   | 'startup'
   /** The analysis report's model write-up (`narrative.error.code`). */
-  | 'narrative';
+  | 'narrative'
+  /** Answered by the nginx edge itself (deploy/nginx), in the service's body shape: no code of ours makes it. */
+  | 'edge';
 
 /** Exit codes of `alaw`: 1 failure, 2 invalid arguments or settings (or a confirmation is needed), 3 partial import. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, partial: 3 } as const;

@@ -8,6 +8,7 @@ const SURFACE_NAMES: Record<Surface, string> = {
   import: '가져오기',
   startup: '서버 시작',
   narrative: '분석 서술',
+  edge: 'nginx',
 };
 
 /** Markers around the generated table in docs/API.md. */
