@@ -30,6 +30,8 @@ const env = () => ({
   ALAW_ALERTS_SMTP_PORT: String(smtp.port),
   ALAW_ALERTS_SMTP_USER: 'alerts',
   ALAW_ALERTS_SMTP_PASSWORD: 'smtp-secret',
+  // The test relay offers no STARTTLS, like a local postfix: allowed explicitly.
+  ALAW_ALERTS_SMTP_ALLOW_INSECURE: 'true',
   ALAW_ALERTS_TO: 'admin@alaw.ai, oncall@alaw.ai',
 });
 const config = (over: Record<string, unknown> = {}) => loadConfig({ env: env(), overrides: over });
@@ -56,6 +58,24 @@ describe('alert channels', () => {
     const parsed = await simpleParser(mail.raw);
     expect(parsed.subject).toBe('[ALaw AI] ALaw AI-Backend 서비스 장애 감지');
     expect(parsed.text).toContain('작업 큐 데이터베이스에 접근할 수 없습니다');
+  });
+
+  it('sends no credentials and no mail to a relay without TLS unless allowed', async () => {
+    smtp.mails.length = 0;
+    smtp.authAttempts.length = 0;
+    const results = await new Alerter(config({ 'alerts.smtpAllowInsecure': false }).alerts, 'api-1').send({
+      key: 'unhealthy',
+      severity: 'critical',
+      title: '평문 릴레이',
+      detail: '보내지면 안 됩니다',
+    });
+    expect(results.find((r) => r.channel === 'email')?.ok).toBe(false);
+    expect(smtp.authAttempts).toEqual([]);
+    expect(smtp.mails).toEqual([]);
+    // The same relay, explicitly allowed: delivered, with the login.
+    const allowed = await new Alerter(config().alerts, 'api-1').send({ key: 'unhealthy', severity: 'critical', title: '허용된 릴레이', detail: '보냅니다' });
+    expect(allowed.find((r) => r.channel === 'email')?.ok).toBe(true);
+    expect(smtp.authAttempts).toEqual(['alerts']);
   });
 
   it('reports a failing channel without stopping the others', async () => {

@@ -185,6 +185,11 @@ export const ConfigSchema = Type.Object(
         smtpPort: Type.Integer({ minimum: 1, maximum: 65_535, default: 587 }),
         /** true: TLS from the start (port 465); false: STARTTLS when the server offers it (port 587). */
         smtpSecure: Type.Boolean({ default: false }),
+        /**
+         * Without smtpSecure, STARTTLS is required: no credentials or alert text over a cleartext connection.
+         * true allows a relay without TLS (a postfix on this machine or its private network). Env ALAW_ALERTS_SMTP_ALLOW_INSECURE.
+         */
+        smtpAllowInsecure: Type.Boolean({ default: false }),
         smtpUser: Type.String({ default: '' }),
         smtpPassword: Type.String({ default: '' }),
         smtpPasswordFile: Type.String({ default: '' }),

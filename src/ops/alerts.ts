@@ -76,6 +76,8 @@ class EmailChannel implements Channel {
       host: a.smtpHost,
       port: a.smtpPort,
       secure: a.smtpSecure,
+      // Never AUTH or send over cleartext unless the operator allowed a relay without TLS.
+      requireTLS: !a.smtpSecure && !a.smtpAllowInsecure,
       auth: a.smtpUser ? { user: a.smtpUser, pass: a.smtpPassword } : undefined,
       connectionTimeout: 10_000,
       greetingTimeout: 10_000,

@@ -25,13 +25,17 @@ export async function startWebhook(): Promise<{ url: string; posts: Record<strin
 export async function startSmtp(): Promise<{
   port: number;
   mails: { from: string; to: string[]; raw: string; user: string | undefined }[];
+  /** Every AUTH the server received (username), accepted or not: credentials that crossed the wire. */
+  authAttempts: string[];
   close(): Promise<void>;
 }> {
+  const authAttempts: string[] = [];
   const mails: { from: string; to: string[]; raw: string; user: string | undefined }[] = [];
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     onAuth(auth, _session, cb) {
+      authAttempts.push(auth.username ?? '');
       if (auth.username === 'alerts' && auth.password === 'smtp-secret') cb(null, { user: auth.username });
       else cb(new Error('Invalid username or password'));
     },
@@ -50,5 +54,5 @@ export async function startSmtp(): Promise<{
     },
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return { port: (server.server.address() as AddressInfo).port, mails, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return { port: (server.server.address() as AddressInfo).port, mails, authAttempts, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
