@@ -71,6 +71,8 @@ describe('slow clients', () => {
     // 4 s headers timeout, checked every second: all closed by the server, none kept alive by trickling.
     expect(last).toBeGreaterThan(3_000);
     expect(last).toBeLessThan(7_000);
+    await server.stop('SIGKILL');
+    server = undefined;
   });
 
   it('SIGTERM with 200 trickling connections finishes within the grace period', { timeout: 60_000 }, async () => {
