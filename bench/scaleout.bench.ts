@@ -93,7 +93,9 @@ try {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-console.log(`GET /api/search (10 keyword queries, no snippets, with a key), ${connections} connections, ${seconds} s × ${runs} alternating runs, ${os.cpus().length} cores`);
+console.log(
+  `GET /api/search (10 keyword queries, no snippets, with a key), ${connections} connections, ${seconds} s × ${runs} alternating runs, ${os.cpus().length} cores`,
+);
 // Served searches only: a 429 (queue full) is answered fast and would flatter whoever refuses more.
 const ok = (x: autocannon.Result): number => x['2xx'] / seconds;
 console.log('| target | 2xx/s (median) | all answers/s | latency p50 | latency p99 | non-2xx (all runs) |');
