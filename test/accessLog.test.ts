@@ -58,8 +58,11 @@ const raw = (bytes: string): Promise<{ status: number; text: string }> =>
     const s = net.connect(port, '127.0.0.1', () => s.write(bytes));
     let text = '';
     s.on('data', (d: Buffer) => (text += d.toString('latin1')));
-    s.on('end', () => resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/u.exec(text)?.[1]), text }));
-    s.on('error', reject);
+    const done = () => resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/u.exec(text)?.[1]), text });
+    s.on('end', done);
+    // A server that closes while the client is still sending (a 200 KB header block) resets the connection
+    // once its answer is out (Node 24 does; Node 20 happened not to): the answer read before the reset counts.
+    s.on('error', (err) => (/^HTTP\/1\.1 \d{3} /u.test(text) ? done() : reject(err)));
   });
 
 describe('access log lines', () => {
