@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { arg, KEYWORD_QUERIES, median } from './corpus.js';
-import { stop } from './server.js';
+import { cpuSeconds, loadPaths, stop } from './server.js';
 
 const seconds = Number(arg('seconds', '8'));
 const runs = Number(arg('runs', '6'));
@@ -73,21 +73,7 @@ function start(v: Variant, i: number): Promise<{ child: ChildProcess; port: numb
   });
 }
 
-/** CPU seconds the process has used (Linux /proc: utime + stime, clock ticks of 10 ms). */
-function cpuSeconds(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function load(port: number): Promise<autocannon.Result> {
-  let i = 0;
-  return autocannon({
-    url: `http://127.0.0.1:${port}`,
-    connections,
-    duration: seconds,
-    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: paths[i++ % paths.length]! }) }],
-  });
-}
+const load = (port: number): Promise<autocannon.Result> => loadPaths(port, paths, { connections, seconds });
 
 // The first start builds the database and index; the others open them.
 const servers: { child: ChildProcess; port: number }[] = [];

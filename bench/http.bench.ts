@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { arg, KEYWORD_QUERIES, median } from './corpus.js';
-import { startService, stop } from './server.js';
+import { loadPaths, startService, stop } from './server.js';
 
 const seconds = Number(arg('seconds', '10'));
 const runs = Number(arg('runs', '3'));
@@ -38,15 +38,7 @@ fs.writeFileSync(bodyFile, sample);
 const bare = spawn(process.execPath, ['bench/bare-server.mjs', bodyFile], { stdio: ['ignore', 'pipe', 'inherit'] });
 const barePort = await new Promise<number>((resolve) => bare.stdout.on('data', (d: Buffer) => resolve(Number(/listening (\d+)/.exec(d.toString())?.[1]))));
 
-async function load(port: number, list = paths): Promise<autocannon.Result> {
-  let i = 0;
-  return autocannon({
-    url: `http://127.0.0.1:${port}`,
-    connections,
-    duration: seconds,
-    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: list[i++ % list.length]! }) }],
-  });
-}
+const load = (port: number, list = paths): Promise<autocannon.Result> => loadPaths(port, list, { connections, seconds });
 
 const ours: autocannon.Result[] = [];
 const plain: autocannon.Result[] = [];

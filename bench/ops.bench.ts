@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { arg, KEYWORD_QUERIES, median } from './corpus.js';
-import { startService, stop } from './server.js';
+import { cpuSeconds, loadPaths, startService, stop } from './server.js';
 
 const seconds = Number(arg('seconds', '8'));
 const runs = Number(arg('runs', '5'));
@@ -42,11 +42,6 @@ const off = await startService({
   ALAW_LOG_FILES: 'false',
 });
 
-/** CPU seconds the process has used (Linux /proc: utime + stime, clock ticks of 10 ms). */
-function cpuSeconds(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 /** CPU milliseconds per request of each run, per service: less sensitive than req/s to what else the machine does. */
 const cpuPerRequest: { on: number[]; off: number[] } = { on: [], off: [] };
 
@@ -58,15 +53,7 @@ async function measured(which: 'on' | 'off'): Promise<autocannon.Result> {
   return r;
 }
 
-async function load(port: number): Promise<autocannon.Result> {
-  let i = 0;
-  return autocannon({
-    url: `http://127.0.0.1:${port}`,
-    connections,
-    duration: seconds,
-    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: paths[i++ % paths.length]! }) }],
-  });
-}
+const load = (port: number): Promise<autocannon.Result> => loadPaths(port, paths, { connections, seconds });
 
 const withOps: autocannon.Result[] = [];
 const without: autocannon.Result[] = [];

@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { arg, KEYWORD_QUERIES, median } from './corpus.js';
-import { startService, stop } from './server.js';
+import { loadPaths, startService, stop } from './server.js';
 
 const seconds = Number(arg('seconds', '8'));
 const runs = Number(arg('runs', '5'));
@@ -67,16 +67,7 @@ const direct = await startService({
   ALAW_LOG_LEVEL: 'info',
 });
 
-function load(port: number): Promise<autocannon.Result> {
-  let i = 0;
-  return autocannon({
-    url: `http://127.0.0.1:${port}`,
-    connections,
-    duration: seconds,
-    headers: { authorization: `Bearer ${KEY}` },
-    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: paths[i++ % paths.length]! }) }],
-  });
-}
+const load = (port: number): Promise<autocannon.Result> => loadPaths(port, paths, { connections, seconds, headers: { authorization: `Bearer ${KEY}` } });
 
 const targets = [
   { name: 'nginx → 3 instances (PostgreSQL queue)', port: listenPort, results: [] as autocannon.Result[] },

@@ -1,3 +1,4 @@
+import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -29,5 +30,27 @@ export function stop(child: ChildProcess): Promise<void> {
     if (child.exitCode !== null) return resolve();
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
+  });
+}
+
+/** CPU seconds a process has used (Linux /proc: utime + stime, clock ticks of 10 ms). */
+export function cpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** autocannon GETs against 127.0.0.1:port, cycling through `paths`. */
+export function loadPaths(
+  port: number,
+  paths: readonly string[],
+  options: { connections: number; seconds: number; headers?: Record<string, string> },
+): Promise<autocannon.Result> {
+  let i = 0;
+  return autocannon({
+    url: `http://127.0.0.1:${port}`,
+    connections: options.connections,
+    duration: options.seconds,
+    headers: options.headers,
+    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: paths[i++ % paths.length]! }) }],
   });
 }

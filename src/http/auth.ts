@@ -33,7 +33,7 @@ const rejectedKeys = new WeakMap<FastifyRequest, string>();
  */
 export const keyIdOf = (request: FastifyRequest): string | null => request.principal?.id ?? rejectedKeys.get(request) ?? null;
 
-export const isLoopback = (ip: string): boolean => ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
+const isLoopback = (ip: string): boolean => ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
 
 /**
  * Whether a Host header names this machine: `localhost` (and `*.localhost`), 127.x.x.x or [::1], with any
