@@ -78,7 +78,7 @@ async function pgDatabase(): Promise<{ url: string; drop: () => Promise<void> }>
 }
 
 function queueOn(store: QueueStore, over: { maxConcurrent?: number; maxQueueSize?: number } = {}): TaskQueue {
-  const o = queueOptionsOf(config, `bench-${store.kind}`, 'bench');
+  const o = queueOptionsOf(config, { id: `bench-${store.kind}`, source: 'configured', file: null }, 'bench');
   const lim = { max_concurrent: over.maxConcurrent ?? 2, max_queue_size: over.maxQueueSize ?? 10, timeout: 30 };
   o.profile = { ...o.profile, mode: 'conservative', conservative: { search: lim, analysis: lim }, optimized: { search: lim, analysis: lim } };
   o.pollMs = 20;

@@ -199,6 +199,66 @@ describe.each(backends)('queue store contract: %s', (_name, backend) => {
     expect(await store.finish({ id: retry.id, owner: 'alive', attempt: 2, status: 'completed', runMs: 1, durable: false })).toBe(true);
   });
 
+  it('declares silent instances dead and recovers their tasks at once, long before their leases expire', async () => {
+    const info = (id: string, pid: number) => ({
+      instance_id: id,
+      host: 'h',
+      pid,
+      version: 'v',
+      started_at: new Date().toISOString(),
+      profile: 'conservative',
+      draining: false,
+    });
+    await store.heartbeatInstance(info('silent', 1));
+    await store.heartbeatInstance(info('alive', 2));
+    const retry = base({ maxAttempts: 2 });
+    const once = base({ maxAttempts: 1 });
+    const boundRunning = base({ type: 'search', affinity: 'silent' });
+    const boundWaiting = base({ type: 'search', affinity: 'silent' });
+    const others = base();
+    for (const r of [retry, once, boundRunning]) await store.admit(r);
+    await claim('silent', { limit: 2 });
+    await store.claim({ type: 'search', owner: 'silent', maxConcurrent: 10, limit: 1, leaseMs: 30_000, affinity: 'silent' });
+    await store.admit(boundWaiting);
+    await store.admit(others);
+    await claim('alive', { limit: 1 });
+    // Nothing is silent yet.
+    expect(await store.reapInstances('alive', 1_000, false)).toEqual({ instances: [], requeued: 0, failed: 0 });
+    await sleep(150);
+    await store.heartbeatInstance(info('alive', 2));
+    // Leases (30 s) have not expired: the lease sweep sees nothing; the silence does.
+    expect(await store.reclaim()).toEqual({ requeued: 0, failed: 0, timedOut: 0 });
+    expect(await store.reapInstances('alive', 100, false)).toEqual({ instances: ['silent'], requeued: 1, failed: 3 });
+    expect(await store.get(retry.id)).toMatchObject({ status: 'pending', owner: null, attempts: 1, error_code: 'ALAW_ERR_QUEUE_INSTANCE_DEAD' });
+    expect((await store.get(retry.id))!.error).toContain('silent');
+    expect(await store.get(once.id)).toMatchObject({ status: 'failed', error_code: 'ALAW_ERR_QUEUE_ATTEMPTS_EXHAUSTED' });
+    expect(await store.get(boundRunning.id)).toMatchObject({ status: 'failed', error_code: 'ALAW_ERR_QUEUE_INSTANCE_LOST' });
+    expect(await store.get(boundWaiting.id)).toMatchObject({ status: 'failed', error_code: 'ALAW_ERR_QUEUE_INSTANCE_LOST' });
+    // The live instance's task is untouched, the dead one's row is gone, and a second reaper finds nothing.
+    expect(await store.get(others.id)).toMatchObject({ status: 'processing', owner: 'alive' });
+    expect((await store.instances(60_000)).map((i) => i.instance_id)).toEqual(['alive']);
+    expect(await store.reapInstances('other-survivor', 100, false)).toEqual({ instances: [], requeued: 0, failed: 0 });
+    // The dead instance's late result is refused.
+    expect(await store.finish({ id: retry.id, owner: 'silent', attempt: 1, status: 'completed', runMs: 1, durable: false })).toBe(false);
+  });
+
+  it('at start, an instance recovers what its earlier life held under the same id, and only that', async () => {
+    const held = base({ maxAttempts: 3 });
+    const bound = base({ type: 'search', affinity: 'me' });
+    const foreign = base();
+    await store.admit(held);
+    await claim('me', { limit: 1 });
+    await store.admit(bound);
+    await store.admit(foreign);
+    await claim('someone', { limit: 1 });
+    expect(await store.reapInstances('me', 60_000, true)).toEqual({ instances: ['me'], requeued: 1, failed: 1 });
+    expect(await store.get(held.id)).toMatchObject({ status: 'pending', attempts: 1, error_code: 'ALAW_ERR_QUEUE_INSTANCE_DEAD' });
+    expect(await store.get(bound.id)).toMatchObject({ status: 'failed', error_code: 'ALAW_ERR_QUEUE_INSTANCE_LOST' });
+    expect(await store.get(foreign.id)).toMatchObject({ status: 'processing', owner: 'someone' });
+    // Nothing left from the earlier life: nothing to report.
+    expect(await store.reapInstances('me', 60_000, true)).toEqual({ instances: [], requeued: 0, failed: 0 });
+  });
+
   it('times out pending tasks past their deadline, and a single one on request', async () => {
     const late = base({ waitLimitMs: 50 });
     const later = base({ waitLimitMs: 60_000 });

@@ -5,7 +5,7 @@ import os from 'node:os';
 import type { Config } from '../config/index.js';
 import { AuthFailureCounter, Metrics, type Logger, type ServerLogging } from '../ops/index.js';
 import { ApiKeyStore } from '../auth/index.js';
-import { openQueue, type TaskQueue } from '../queue/index.js';
+import { instanceIdentityOf, openQueue, type TaskQueue } from '../queue/index.js';
 import { PrecedentStore } from '../store/index.js';
 import { VERSION } from '../version.js';
 import { ImportIncompleteError, importFile, type ImportReport } from './importer.js';
@@ -70,7 +70,7 @@ export async function openServices(config: Readonly<Config>, logger: Logger, opt
 export async function openServices(config: Readonly<Config>, logger: Logger, options?: OpenOptions): Promise<Services>;
 export async function openServices(config: Readonly<Config>, logger: Logger, options: OpenOptions = {}): Promise<Services> {
   const store = await PrecedentStore.open(config.paths.database);
-  const instanceId = config.server.instanceId || `${os.hostname()}-${process.pid}`;
+  let instanceId = config.server.instanceId || `${os.hostname()}-${process.pid}`;
   const clock = options.clock ?? systemClock;
   let queue: TaskQueue | undefined;
   try {
@@ -85,8 +85,9 @@ export async function openServices(config: Readonly<Config>, logger: Logger, opt
     if (options.seed !== false) await seedIfEmpty(config, store, logger, options.onSeedProgress);
     const search = SearchService.open(config, store, logger, { force: options.forceIndex, onProgress: options.onIndexProgress, clock });
     if (options.queue) {
-      queue = await openQueue(config, logger, instanceId, VERSION, clock);
+      queue = await openQueue(config, logger, instanceIdentityOf(config), VERSION, clock);
       await queue.start();
+      instanceId = queue.instanceId;
       logger.info(
         { queue: queue.store.location, backend: queue.store.kind, profile: queue.profile.mode },
         `작업 큐를 시작했습니다 (${queue.store.kind}: ${queue.store.location})`,

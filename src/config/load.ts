@@ -180,6 +180,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
     problems.push(
       `server.trustProxy (ALAW_TRUST_PROXY): 믿을 프록시는 IP 주소나 CIDR 범위(예: 127.0.0.1, 172.28.0.0/16) 또는 loopback, linklocal, uniquelocal을 쉼표로 구분해 적어야 합니다 (틀린 값: ${badProxies.join(', ')}).`,
     );
+  if (config.queue.instanceDeadSeconds < 3 * config.queue.heartbeatSeconds)
+    problems.push(
+      `queue.instanceDeadSeconds (ALAW_QUEUE_INSTANCE_DEAD_SECONDS): 하트비트 간격(queue.heartbeatSeconds, ${config.queue.heartbeatSeconds}초)의 3배 이상이어야 합니다. 그보다 짧으면 살아 있는 인스턴스를 중단된 것으로 오판합니다.`,
+    );
   if (config.queue.databaseUrl && !/^postgres(ql)?:\/\//.test(config.queue.databaseUrl)) {
     problems.push('queue.databaseUrl (DATABASE_URL): postgres:// 또는 postgresql:// 로 시작해야 합니다.');
   }

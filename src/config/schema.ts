@@ -42,8 +42,11 @@ export const ConfigSchema = Type.Object(
         port: Type.Integer({ minimum: 0, maximum: 65535, default: 8997 }),
         /** Largest accepted request body, bytes. */
         bodyLimit: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 1024 * 1024 }),
-        /** This instance's id (the guide's INSTANCE_ID); empty means hostname-pid. */
-        instanceId: Type.String({ default: '' }),
+        /**
+         * This instance's id (the guide's INSTANCE_ID): letters, digits and `._:-`, at most 64. Empty: the id
+         * kept in `instance-id` beside the queue database, created (hostname + random suffix) at the first start.
+         */
+        instanceId: Type.String({ default: '', maxLength: 64, pattern: '^[A-Za-z0-9._:-]*$' }),
         /**
          * Proxies whose X-Forwarded-For / X-Forwarded-Proto the service believes, comma-separated addresses
          * or CIDR ranges (`127.0.0.1`, `172.28.0.0/16`) or `loopback`, `uniquelocal`; empty: none, the TCP
@@ -143,6 +146,13 @@ export const ConfigSchema = Type.Object(
         sampleSeconds: Type.Number({ minimum: 0.1, maximum: 3600, default: 5 }),
         /** A running task's lease, renewed by heartbeat every third of it; a dead worker's tasks are reclaimed after it. Seconds. */
         leaseSeconds: Type.Number({ minimum: 0.5, maximum: 30, default: 30 }),
+        /** How often an instance tells the others it is alive, seconds. */
+        heartbeatSeconds: Type.Number({ minimum: 0.1, maximum: 60, default: 1 }),
+        /**
+         * An instance silent for longer than this is declared dead: its tasks go back to the queue (or fail, when
+         * bound to it) at once instead of at lease expiry. At least three heartbeats. Seconds.
+         */
+        instanceDeadSeconds: Type.Number({ minimum: 0.5, maximum: 600, default: 5 }),
         /** Attempts of an asynchronous task (reclaimed after a crash or retryable failure) before it fails. */
         maxAttempts: Type.Integer({ minimum: 1, maximum: 100, default: 3 }),
         /** How often an instance looks for work queued by other instances, milliseconds. */

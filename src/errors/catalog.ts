@@ -395,6 +395,20 @@ const DEFINITIONS = {
     description: '작업을 맡은 인스턴스들이 응답하지 않아 시도 횟수를 모두 씀',
     message: (p) => `작업을 맡은 인스턴스가 응답하지 않아 ${p.attempts}번 시도 후 실패로 처리했습니다 (마지막: ${p.owner}).`,
   }),
+  QUEUE_INSTANCE_DEAD: entry<{ owner: string; silentS: number; attempt: number }>({
+    status: 503,
+    surfaces: TASK,
+    description: '작업을 맡은 인스턴스가 하트비트를 멈춰 중단된 것으로 보고 작업을 다시 대기열에 넣음 (대기 중인 작업의 마지막 오류)',
+    message: (p) =>
+      `작업을 맡은 인스턴스(${p.owner})가 ${n(p.silentS)}초 넘게 응답하지 않아 ${p.attempt}회차 시도를 중단된 것으로 보고 다시 대기열에 넣었습니다.`,
+  }),
+  QUEUE_INSTANCE_ID_IN_USE: entry<{ id: string; host: string; pid: number; source: string }>({
+    status: 500,
+    surfaces: STARTUP,
+    description: '같은 인스턴스 ID로 다른 프로세스가 이미 실행 중 (시작 실패)',
+    message: (p) =>
+      `인스턴스 ID ${p.id}(${p.source})를 다른 프로세스(${p.host}, pid ${p.pid})가 이미 쓰고 있습니다. 인스턴스마다 다른 INSTANCE_ID를 지정하거나 그 프로세스를 먼저 멈추세요.`,
+  }),
   QUEUE_LEASE_EXPIRED: entry<{ attempt: number; owner: string }>({
     status: 503,
     surfaces: TASK,

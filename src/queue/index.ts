@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { PgQueueStore } from './pgStore.js';
 import { SqliteQueueStore } from './sqliteStore.js';
+import { instanceIdFile, resolveInstanceId, type InstanceIdentity } from './instanceId.js';
 import { TaskQueue, type QueueOptions } from './taskQueue.js';
 import type { QueueStore } from './types.js';
 
@@ -17,15 +18,17 @@ export {
   type QueueOptions,
 } from './taskQueue.js';
 export { SqliteQueueStore } from './sqliteStore.js';
+export { resolveInstanceId, instanceIdFile, type InstanceIdentity, type InstanceIdSource } from './instanceId.js';
 export { PgQueueStore, redactUrl } from './pgStore.js';
 export { cgroupMemoryPercent, ProfileController, ResourceMonitor, type ProfileSettings, type ResourceUsage } from './profile.js';
 export * from './types.js';
 
 /** The queue's settings from the configuration. */
-export function queueOptionsOf(config: Readonly<Config>, instanceId: string, version: string): QueueOptions {
+export function queueOptionsOf(config: Readonly<Config>, identity: InstanceIdentity, version: string): QueueOptions {
   const q = config.queue;
   return {
-    instanceId,
+    instanceId: identity.id,
+    idSource: identity.source,
     version,
     profile: {
       mode: q.profile,
@@ -37,6 +40,8 @@ export function queueOptionsOf(config: Readonly<Config>, instanceId: string, ver
       samplesToSwitch: q.samplesToSwitch,
     },
     leaseMs: Math.round(q.leaseSeconds * 1000),
+    heartbeatMs: Math.round(q.heartbeatSeconds * 1000),
+    deadMs: Math.round(q.instanceDeadSeconds * 1000),
     maxAttempts: q.maxAttempts,
     pollMs: q.pollMs,
     retentionMs: { search: q.retentionHours.search * 3_600_000, analysis: q.retentionHours.analysis * 3_600_000 },
@@ -52,8 +57,21 @@ export async function openQueueStore(config: Readonly<Config>, logger: Logger, c
   return SqliteQueueStore.open(config.paths.queueDatabase, { clock });
 }
 
+/** This instance's id: the configured INSTANCE_ID, else the one kept beside the queue database (made at the first start). */
+export function instanceIdentityOf(config: Readonly<Config>): InstanceIdentity {
+  return resolveInstanceId(config.server.instanceId, instanceIdFile(config.paths.queueDatabase));
+}
+
 /** Opens the store and the queue (not yet started). */
-export async function openQueue(config: Readonly<Config>, logger: Logger, instanceId: string, version: string, clock: Clock = systemClock): Promise<TaskQueue> {
+export async function openQueue(
+  config: Readonly<Config>,
+  logger: Logger,
+  identity: InstanceIdentity,
+  version: string,
+  clock: Clock = systemClock,
+): Promise<TaskQueue> {
   const store = await openQueueStore(config, logger, clock);
-  return new TaskQueue(store, { ...queueOptionsOf(config, instanceId, version), clock }, logger);
+  if (identity.persistError)
+    logger.warn({ file: identity.file, err: identity.persistError }, `인스턴스 ID를 ${identity.file}에 저장하지 못해 재시작하면 바뀝니다`);
+  return new TaskQueue(store, { ...queueOptionsOf(config, identity, version), clock }, logger);
 }

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { E } from '../errors/index.js';
 import { postgresQueueMigrations } from './migrations.js';
 import {
+  deadOwnerOutcome,
   emptyCounts,
   expiredLeaseOutcome,
   type AdmitRequest,
@@ -13,6 +14,7 @@ import {
   type FinishRequest,
   type InstanceInfo,
   type QueueStore,
+  type ReapResult,
   type ReclaimCounts,
   type StatusCounts,
   type TaskRecord,
@@ -215,6 +217,64 @@ export class PgQueueStore implements QueueStore {
         requeued = r.rowCount ?? 0;
       }
       return { timedOut: timedOut.rowCount ?? 0, failed, requeued };
+    });
+  }
+
+  reapInstances(self: string, silentMs: number, previousLife: boolean): Promise<ReapResult> {
+    return this.tx(async (c) => {
+      // DELETE … RETURNING: when several survivors reap at once, each silent instance goes to exactly one.
+      const dead = await c.query<{ instance_id: string }>(
+        `DELETE FROM queue_instances WHERE heartbeat_at < clock_timestamp() - $1::bigint ${MS} AND instance_id <> $2 RETURNING instance_id`,
+        [silentMs, self],
+      );
+      const owners = [...(previousLife ? [self] : []), ...dead.rows.map((r) => r.instance_id).sort()];
+      const out: ReapResult = { instances: [], requeued: 0, failed: 0 };
+      if (owners.length === 0) return out;
+      const held = await c.query<ExpiredLease>(
+        `SELECT id, owner, attempts, max_attempts, affinity FROM tasks WHERE status = 'processing' AND owner = ANY($1::text[]) ORDER BY seq FOR UPDATE`,
+        [owners],
+      );
+      const fail: { id: string[]; attempt: number[]; error: string[]; code: string[] } = { id: [], attempt: [], error: [], code: [] };
+      const requeue: typeof fail = { id: [], attempt: [], error: [], code: [] };
+      const touched = new Set<string>();
+      for (const t of held.rows) {
+        const outcome = deadOwnerOutcome(t, silentMs);
+        const to = outcome.requeue ? requeue : fail;
+        to.id.push(t.id);
+        to.attempt.push(t.attempts);
+        to.error.push(outcome.failure.message);
+        to.code.push(outcome.failure.code);
+        touched.add(t.owner ?? '');
+      }
+      if (fail.id.length > 0) {
+        const r = await c.query(
+          `UPDATE tasks t SET status = 'failed', finished_at = clock_timestamp(), lease_expires_at = NULL, error = v.error, error_code = v.code
+           FROM unnest($1::text[], $2::int[], $3::text[], $4::text[]) AS v(id, attempt, error, code)
+           WHERE t.id = v.id AND t.attempts = v.attempt AND t.status = 'processing'`,
+          [fail.id, fail.attempt, fail.error, fail.code],
+        );
+        out.failed += r.rowCount ?? 0;
+      }
+      if (requeue.id.length > 0) {
+        const r = await c.query(
+          `UPDATE tasks t SET status = 'pending', partial = NULL, lease_expires_at = NULL, started_at = NULL, owner = NULL, error = v.error, error_code = v.code
+           FROM unnest($1::text[], $2::int[], $3::text[], $4::text[]) AS v(id, attempt, error, code)
+           WHERE t.id = v.id AND t.attempts = v.attempt AND t.status = 'processing'`,
+          [requeue.id, requeue.attempt, requeue.error, requeue.code],
+        );
+        out.requeued += r.rowCount ?? 0;
+      }
+      for (const owner of owners) {
+        const lost = E.QUEUE_INSTANCE_LOST.error({ owner });
+        const r = await c.query(
+          `UPDATE tasks SET status = 'failed', finished_at = clock_timestamp(), error = $1, error_code = $2 WHERE status = 'pending' AND affinity = $3`,
+          [lost.message, lost.code, owner],
+        );
+        if ((r.rowCount ?? 0) > 0) touched.add(owner);
+        out.failed += r.rowCount ?? 0;
+        if (owner !== self || touched.has(owner)) out.instances.push(owner);
+      }
+      return out;
     });
   }
 

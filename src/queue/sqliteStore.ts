@@ -6,6 +6,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { E } from '../errors/index.js';
 import { sqliteQueueMigrations } from './migrations.js';
 import {
+  deadOwnerOutcome,
   emptyCounts,
   expiredLeaseOutcome,
   type AdmitRequest,
@@ -16,6 +17,7 @@ import {
   type FinishRequest,
   type InstanceInfo,
   type QueueStore,
+  type ReapResult,
   type ReclaimCounts,
   type StatusCounts,
   type TaskRecord,
@@ -122,6 +124,13 @@ export class SqliteQueueStore implements QueueStore {
       requeueExpired: d.prepare<[string, string, string, number]>(
         `UPDATE tasks SET status = 'pending', partial = NULL, lease_expires_at = NULL, started_at = NULL, owner = NULL, error = ?, error_code = ?
          WHERE id = ? AND attempts = ? AND status = 'processing'`,
+      ),
+      staleInstances: d
+        .prepare<[string, string]>(`SELECT instance_id FROM queue_instances WHERE heartbeat_at < ? AND instance_id <> ? ORDER BY instance_id`)
+        .pluck(),
+      heldBy: d.prepare<[string]>(`SELECT id, owner, attempts, max_attempts, affinity FROM tasks WHERE status = 'processing' AND owner = ? ORDER BY seq`),
+      failBoundPending: d.prepare<[string, string, string, string]>(
+        `UPDATE tasks SET status = 'failed', finished_at = ?, error = ?, error_code = ? WHERE status = 'pending' AND affinity = ?`,
       ),
       expireOne: d.prepare<[string, string, string, string]>(
         `UPDATE tasks SET status = 'timeout', finished_at = ?, error = ?, error_code = ? WHERE id = ? AND status = 'pending'`,
@@ -275,6 +284,31 @@ export class SqliteQueueStore implements QueueStore {
         else failed += this.st.failExpired.run(now, outcome.failure.message, outcome.failure.code, t.id, t.attempts).changes;
       }
       return { requeued, failed, timedOut };
+    });
+  }
+
+  async reapInstances(self: string, silentMs: number, previousLife: boolean): Promise<ReapResult> {
+    return this.write(true, () => {
+      const nowMs = this.clock.now();
+      const now = iso(nowMs);
+      const dead = this.st.staleInstances.all(iso(nowMs - silentMs), self) as string[];
+      for (const id of dead) this.st.removeInstance.run(id);
+      const owners = previousLife ? [self, ...dead] : dead;
+      const out: ReapResult = { instances: [], requeued: 0, failed: 0 };
+      for (const owner of owners) {
+        let touched = 0;
+        for (const t of this.st.heldBy.all(owner) as ExpiredLease[]) {
+          const outcome = deadOwnerOutcome(t, silentMs);
+          touched += 1;
+          if (outcome.requeue) out.requeued += this.st.requeueExpired.run(outcome.failure.message, outcome.failure.code, t.id, t.attempts).changes;
+          else out.failed += this.st.failExpired.run(now, outcome.failure.message, outcome.failure.code, t.id, t.attempts).changes;
+        }
+        const lost = E.QUEUE_INSTANCE_LOST.error({ owner });
+        const bound = this.st.failBoundPending.run(now, lost.message, lost.code, owner).changes;
+        out.failed += bound;
+        if (owner !== self || touched + bound > 0) out.instances.push(owner);
+      }
+      return out;
     });
   }
 

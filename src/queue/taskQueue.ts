@@ -5,6 +5,8 @@ import { RepeatedErrorLog } from '../logRepeats.js';
 import { isoNow, sleep, systemClock, unrefTimer, type Clock, type Timer } from '../clock.js';
 import { logContext } from '../context.js';
 import { AlawError, E } from '../errors/index.js';
+import type { InstanceIdSource } from './instanceId.js';
+import { Liveness } from './liveness.js';
 import { ProfileController, ResourceMonitor, type ProfileSettings, type ResourceUsage } from './profile.js';
 import {
   emptyCounts,
@@ -76,9 +78,14 @@ export class TaskAbort extends AlawError {
 
 export interface QueueOptions {
   instanceId: string;
+  /** Where the id came from (default: configured): a kept id another live process uses is replaced, a configured one refused. */
+  idSource?: InstanceIdSource;
   version: string;
   profile: ProfileSettings;
   leaseMs: number;
+  /** Instance heartbeat interval, and the silence after which an instance is declared dead (ms). */
+  heartbeatMs: number;
+  deadMs: number;
   maxAttempts: number;
   pollMs: number;
   retentionMs: Record<TaskType, number>;
@@ -163,20 +170,48 @@ export class TaskQueue {
   private observers: QueueObserver[] = [];
   readonly startedAt: Date;
   private readonly clock: Clock;
+  private id: string;
+  private readonly liveness: Liveness;
 
   constructor(
     readonly store: QueueStore,
     private readonly options: QueueOptions,
     private readonly logger: Logger,
   ) {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the lease keeper reads the id live (it may change at start)
+    const self = this;
     this.clock = options.clock ?? systemClock;
     this.storeErrors = new RepeatedErrorLog(logger, this.clock);
     this.startedAt = new Date(this.clock.now());
     this.profile = new ProfileController(options.profile, this.clock);
+    this.id = options.instanceId;
+    this.liveness = new Liveness(
+      store,
+      {
+        get instanceId() {
+          return self.id;
+        },
+        info: () => this.info(),
+        held: () => this.running,
+        lost: (id, attempt) => {
+          const r = attempt as Running;
+          this.logger.warn({ task_id: id, type: r.type }, '작업의 임대를 잃었습니다 (다른 인스턴스가 넘겨받음). 이 인스턴스의 실행을 중단합니다');
+          r.controller.abort(new TaskAbort('lease_lost', E.TASK_LEASE_LOST.error({ why: 'expired' })));
+        },
+        recovered: (counts) => {
+          for (const o of this.observers) o.reclaimed(counts);
+          for (const t of TASK_TYPES) this.kick(t);
+        },
+      },
+      { heartbeatMs: options.heartbeatMs, deadMs: options.deadMs, leaseMs: options.leaseMs },
+      this.clock,
+      logger,
+    );
   }
 
+  /** This instance's id (stable across restarts unless another live process already used the kept one). */
   get instanceId(): string {
-    return this.options.instanceId;
+    return this.id;
   }
 
   get isRunning(): boolean {
@@ -212,8 +247,16 @@ export class TaskQueue {
     if (this.started) return;
     this.started = true;
     this.monitor.sample();
-    await this.heartbeat();
-    await this.reclaim();
+    if (!(await this.liveness.startUp(this.options.idSource ?? 'configured'))) {
+      const kept = this.id;
+      this.id = `${kept}-${process.pid}`;
+      this.logger.warn(
+        { kept, instance_id: this.id },
+        `보관된 인스턴스 ID ${kept}를 다른 실행 중인 프로세스가 쓰고 있어 이번에는 ${this.id}로 시작합니다 (같은 data 디렉터리를 쓰는 인스턴스마다 INSTANCE_ID를 지정하세요)`,
+      );
+      await this.liveness.startUp('configured');
+    }
+    await this.liveness.sweep();
     const every = (ms: number, fn: () => unknown): void => {
       const t = this.clock.setInterval(() => {
         void Promise.resolve()
@@ -223,8 +266,9 @@ export class TaskQueue {
       unrefTimer(t);
       this.timers.push(t);
     };
-    every(Math.max(200, Math.floor(this.options.leaseMs / 3)), () => this.heartbeat());
-    every(Math.max(500, Math.floor(this.options.leaseMs / 2)), () => this.reclaim());
+    every(this.options.heartbeatMs, () => this.liveness.beat());
+    every(Math.max(200, Math.floor(this.options.leaseMs / 3)), () => this.liveness.renew());
+    every(Math.max(500, Math.floor(this.options.leaseMs / 2)), () => this.liveness.sweep());
     every(this.options.pruneIntervalMs, () => this.prune());
     every(this.options.sampleMs, () => this.sample());
     every(this.options.pollMs, () => this.poll());
@@ -624,36 +668,6 @@ export class TaskQueue {
       profile: this.profile.name,
       draining: this.draining,
     };
-  }
-
-  private async heartbeat(): Promise<void> {
-    await this.store.heartbeatInstance(this.info());
-    const held = [...this.running.entries()];
-    if (held.length === 0) return;
-    const still = new Set(
-      await this.store.renew(
-        this.instanceId,
-        held.map(([id, r]) => ({ id, attempt: r.attempt })),
-        this.options.leaseMs,
-      ),
-    );
-    for (const [id, snapshot] of held) {
-      const r = this.running.get(id);
-      // The same attempt as when the renewal was sent (a newer attempt is renewed by the next heartbeat).
-      if (r === snapshot && !still.has(id)) {
-        this.logger.warn({ task_id: id, type: r.type }, '작업의 임대를 잃었습니다 (다른 인스턴스가 넘겨받음). 이 인스턴스의 실행을 중단합니다');
-        r.controller.abort(new TaskAbort('lease_lost', E.TASK_LEASE_LOST.error({ why: 'expired' })));
-      }
-    }
-  }
-
-  private async reclaim(): Promise<void> {
-    const r = await this.store.reclaim();
-    if (r.requeued + r.failed + r.timedOut > 0) {
-      for (const o of this.observers) o.reclaimed(r);
-      this.logger.warn({ ...r }, `중단된 작업을 정리했습니다: 다시 대기 ${r.requeued}건, 실패 처리 ${r.failed}건, 대기 시간 초과 ${r.timedOut}건`);
-      for (const t of TASK_TYPES) this.kick(t);
-    }
   }
 
   /** Deletes finished tasks older than their type's retention, in batches. */

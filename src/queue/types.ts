@@ -140,6 +140,27 @@ export function expiredLeaseOutcome(t: ExpiredLease): { requeue: boolean; failur
   return { requeue: true, failure: E.QUEUE_LEASE_EXPIRED.error({ attempt: t.attempts, owner }) };
 }
 
+/**
+ * What recovery does with a task held by an instance declared dead (silent, or this instance's own
+ * earlier life found at start): like an expired lease, but at once and saying why.
+ */
+export function deadOwnerOutcome(t: ExpiredLease, silentMs: number): { requeue: boolean; failure: TaskFailure } {
+  const owner = t.owner ?? '?';
+  if (t.affinity !== null) return { requeue: false, failure: E.QUEUE_INSTANCE_LOST.error({ owner }) };
+  if (t.attempts >= t.max_attempts) return { requeue: false, failure: E.QUEUE_ATTEMPTS_EXHAUSTED.error({ attempts: t.attempts, owner }) };
+  return { requeue: true, failure: E.QUEUE_INSTANCE_DEAD.error({ owner, silentS: Math.round(silentMs / 100) / 10, attempt: t.attempts }) };
+}
+
+/** Instances declared dead and what became of their tasks. */
+export interface ReapResult {
+  /** Instances whose tasks were recovered (the caller's own id when its earlier life was). */
+  instances: string[];
+  /** Held tasks with attempts left: pending again. */
+  requeued: number;
+  /** Held tasks with none left, and tasks bound to a dead instance (their callers are gone). */
+  failed: number;
+}
+
 export interface ReclaimCounts {
   /** Lease expired, attempts left: pending again. */
   requeued: number;
@@ -187,6 +208,12 @@ export interface QueueStore {
   renew(owner: string, held: { id: string; attempt: number }[], leaseMs: number): Promise<string[]>;
   /** Gives held tasks back (shutdown), without counting the attempt. */
   release(owner: string, ids: string[]): Promise<number>;
+  /**
+   * Declares instances dead and recovers their tasks, in one transaction: every other instance whose
+   * last heartbeat is older than `silentMs` (its row is removed, so exactly one survivor recovers it),
+   * and, with `previousLife`, what `self` itself held before a restart (call it before claiming anything).
+   */
+  reapInstances(self: string, silentMs: number, previousLife: boolean): Promise<ReapResult>;
   /** Times out pending tasks past their deadline and recovers tasks whose lease expired. */
   reclaim(): Promise<ReclaimCounts>;
   /** Marks a pending task timed out, if it is still pending. */

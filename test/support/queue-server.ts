@@ -30,7 +30,9 @@ async function report(ev: 'enter' | 'leave', id: string): Promise<void> {
 }
 
 async function analysis(payload: unknown, ctx: TaskContext): Promise<unknown> {
-  const ms = Number((payload as { ms?: number } | null)?.ms ?? 10);
+  // `firstMs`: how long the first attempt takes (one that hangs until its instance dies), `ms` the others.
+  const p = payload as { ms?: number; firstMs?: number } | null;
+  const ms = Number(ctx.attempt === 1 && p?.firstMs !== undefined ? p.firstMs : (p?.ms ?? 10));
   note('start', ctx.taskId, ctx.attempt);
   await report('enter', ctx.taskId);
   try {

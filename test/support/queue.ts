@@ -35,6 +35,8 @@ export function queueOptions(limits: QueueLimits, over: Partial<QueueOptions> = 
       samplesToSwitch: 3,
     },
     leaseMs: 30_000,
+    heartbeatMs: 1_000,
+    deadMs: 5_000,
     maxAttempts: 3,
     pollMs: 20,
     retentionMs: { search: 3_600_000, analysis: 3_600_000 },
