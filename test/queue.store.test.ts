@@ -452,4 +452,71 @@ describe.each(backends)('queue store contract: %s', (_name, backend) => {
     expect(t!.payload).toEqual(r.payload);
     expect((await store.get(r.id))!.payload).toEqual(r.payload);
   });
+
+  it('keeps the state an instance publishes with its heartbeat (issue 14), and reads a missing or unreadable one as null', async () => {
+    const limits = (c: number) => ({
+      search: { max_concurrent: c, max_queue_size: 10 * c, timeout: 30 },
+      analysis: { max_concurrent: 1, max_queue_size: 5, timeout: 60.5 },
+    });
+    const startedAt = new Date().toISOString();
+    const state = {
+      mode: 'auto' as const,
+      vote: 'optimized' as const,
+      usage: { memory_percent: 41.3, cpu_percent: 12 },
+      optimized_when: { memory_percent_below: 60, cpu_percent_below: 50 },
+      limits: { conservative: limits(2), optimized: limits(3) },
+    };
+    const info = (id: string) => ({
+      instance_id: id,
+      host: 'h',
+      pid: 1,
+      version: '0.1.0',
+      started_at: startedAt,
+      profile: 'optimized',
+      draining: false,
+    });
+    await store.heartbeatInstance({ ...info('a'), state });
+    await store.heartbeatInstance(info('b'));
+    await store.heartbeatInstance({ ...info('c'), state: null });
+    const live = await store.instances(10_000);
+    expect(live.map((i) => [i.instance_id, i.state])).toEqual([
+      ['a', state],
+      ['b', null],
+      ['c', null],
+    ]);
+    expect(live[0]).toMatchObject({ ...info('a'), state });
+
+    // The next heartbeat replaces the state; one without a state clears it.
+    const busier = { ...state, vote: 'conservative' as const, usage: { memory_percent: 72, cpu_percent: 55.5 } };
+    await store.heartbeatInstance({ ...info('a'), state: busier });
+    expect((await store.instances(10_000))[0]!.state).toEqual(busier);
+    await store.heartbeatInstance(info('a'));
+    expect((await store.instances(10_000))[0]!.state).toBeNull();
+
+    // Rows written by an older version (no state) or holding something else read back as null; the row itself stays.
+    const raw =
+      store.kind === 'sqlite'
+        ? async (q: string) => void (store as unknown as { db: { exec(q: string): void } }).db.exec(q)
+        : async (q: string) => void (await (store as unknown as { pool: { query(q: string): Promise<unknown> } }).pool.query(q));
+    const cast = store.kind === 'sqlite' ? '' : '::jsonb';
+    const garbage = [
+      // Text that is not JSON at all can only be in SQLite's TEXT column (a JSONB column refuses it).
+      ...(store.kind === 'sqlite' ? [`'not json'`] : []),
+      `'"text"'`,
+      `'[1, 2]'`,
+      `'{}'`,
+      `'${JSON.stringify({ ...state, vote: 'turbo' })}'`,
+      `'${JSON.stringify({ ...state, usage: { memory_percent: '41', cpu_percent: 12 } })}'`,
+      `'${JSON.stringify({ ...state, limits: { conservative: limits(2) } })}'`,
+      `'${JSON.stringify({ ...state, limits: { conservative: limits(2), optimized: { search: limits(3).search } } })}'`,
+    ];
+    for (const g of garbage) {
+      await raw(`UPDATE queue_instances SET state = ${g}${cast} WHERE instance_id = 'b'`);
+      const b = (await store.instances(10_000)).find((i) => i.instance_id === 'b');
+      expect(b, g).toMatchObject({ instance_id: 'b', draining: false, state: null });
+    }
+    // A valid state with extra keys (a newer version's) is read without them.
+    await raw(`UPDATE queue_instances SET state = '${JSON.stringify({ ...state, extra: { x: 1 } })}'${cast} WHERE instance_id = 'b'`);
+    expect((await store.instances(10_000)).find((i) => i.instance_id === 'b')!.state).toEqual(state);
+  });
 });

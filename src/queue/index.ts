@@ -21,6 +21,15 @@ export { SqliteQueueStore } from './sqliteStore.js';
 export { resolveInstanceId, instanceIdFile, type InstanceIdentity, type InstanceIdSource } from './instanceId.js';
 export { PgQueueStore, redactUrl } from './pgStore.js';
 export { cgroupMemoryPercent, ProfileController, ResourceMonitor, type ProfileSettings, type ResourceUsage } from './profile.js';
+export {
+  decideClusterProfile,
+  instanceStateOf,
+  parseInstanceState,
+  shareOf,
+  type ClusterDecision,
+  type ClusterMember,
+  type ClusterVoter,
+} from './clusterProfile.js';
 export * from './types.js';
 
 /** The queue's settings from the configuration. */

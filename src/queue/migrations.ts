@@ -245,5 +245,20 @@ const addPartial: Migration = {
 SQLITE['0005_partial'] = addPartial;
 POSTGRES['0005_partial'] = addPartial;
 
+/**
+ * What each instance publishes with its heartbeat (issue 14): its profile mode and vote, resource
+ * readings, thresholds and configured limits, from which every instance takes the same cluster-wide
+ * profile decision (src/queue/clusterProfile.ts). Null for rows of instances that publish none.
+ */
+function addInstanceState(d: Dialect): Migration {
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await sql`ALTER TABLE queue_instances ADD COLUMN state ${sql.raw(d.json)}`.execute(db);
+    },
+  };
+}
+SQLITE['0006_instance_state'] = addInstanceState(SQLITE_TYPES);
+POSTGRES['0006_instance_state'] = addInstanceState(POSTGRES_TYPES);
+
 export const sqliteQueueMigrations: MigrationProvider = { getMigrations: () => Promise.resolve(SQLITE) };
 export const postgresQueueMigrations: MigrationProvider = { getMigrations: () => Promise.resolve(POSTGRES) };

@@ -1,6 +1,7 @@
 import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { E } from '../errors/index.js';
+import { parseInstanceState } from './clusterProfile.js';
 import { postgresQueueMigrations } from './migrations.js';
 import {
   deadOwnerOutcome,
@@ -404,11 +405,12 @@ export class PgQueueStore implements QueueStore {
 
   async heartbeatInstance(info: Omit<InstanceInfo, 'heartbeat_at'>): Promise<void> {
     await this.pool.query(
-      `INSERT INTO queue_instances (instance_id, host, pid, version, started_at, heartbeat_at, profile, draining)
-       VALUES ($1, $2, $3, $4, $5, clock_timestamp(), $6, $7)
+      `INSERT INTO queue_instances (instance_id, host, pid, version, started_at, heartbeat_at, profile, draining, state)
+       VALUES ($1, $2, $3, $4, $5, clock_timestamp(), $6, $7, $8::jsonb)
        ON CONFLICT (instance_id) DO UPDATE SET host = excluded.host, pid = excluded.pid, version = excluded.version,
-         started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, profile = excluded.profile, draining = excluded.draining`,
-      [info.instance_id, info.host, info.pid, info.version, info.started_at, info.profile, info.draining],
+         started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, profile = excluded.profile, draining = excluded.draining,
+         state = excluded.state`,
+      [info.instance_id, info.host, info.pid, info.version, info.started_at, info.profile, info.draining, info.state ? JSON.stringify(info.state) : null],
     );
   }
 
@@ -426,6 +428,7 @@ export class PgQueueStore implements QueueStore {
       heartbeat_at: isoOf(x.heartbeat_at)!,
       profile: x.profile as string,
       draining: x.draining as boolean,
+      state: parseInstanceState(x.state),
     }));
   }
 

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { systemClock, type Clock } from '../clock.js';
 import { E } from '../errors/index.js';
+import { parseInstanceStateText } from './clusterProfile.js';
 import { sqliteQueueMigrations } from './migrations.js';
 import {
   deadOwnerOutcome,
@@ -161,10 +162,10 @@ export class SqliteQueueStore implements QueueStore {
       ),
       ping: d.prepare(`SELECT 1`).pluck(),
       upsertInstance: d.prepare(
-        `INSERT INTO queue_instances (instance_id, host, pid, version, started_at, heartbeat_at, profile, draining)
-         VALUES (@instance_id, @host, @pid, @version, @started_at, @heartbeat_at, @profile, @draining)
+        `INSERT INTO queue_instances (instance_id, host, pid, version, started_at, heartbeat_at, profile, draining, state)
+         VALUES (@instance_id, @host, @pid, @version, @started_at, @heartbeat_at, @profile, @draining, @state)
          ON CONFLICT (instance_id) DO UPDATE SET host = excluded.host, pid = excluded.pid, version = excluded.version, started_at = excluded.started_at,
-           heartbeat_at = excluded.heartbeat_at, profile = excluded.profile, draining = excluded.draining`,
+           heartbeat_at = excluded.heartbeat_at, profile = excluded.profile, draining = excluded.draining, state = excluded.state`,
       ),
       instances: d.prepare<[string]>(`SELECT * FROM queue_instances WHERE heartbeat_at >= ? ORDER BY instance_id`),
       removeInstance: d.prepare<[string]>(`DELETE FROM queue_instances WHERE instance_id = ?`),
@@ -390,12 +391,16 @@ export class SqliteQueueStore implements QueueStore {
   }
 
   async heartbeatInstance(info: Omit<InstanceInfo, 'heartbeat_at'>): Promise<void> {
-    this.write(false, () => this.st.upsertInstance.run({ ...info, draining: info.draining ? 1 : 0, heartbeat_at: iso(this.clock.now()) }));
+    const state = info.state ? JSON.stringify(info.state) : null;
+    this.write(false, () => this.st.upsertInstance.run({ ...info, draining: info.draining ? 1 : 0, heartbeat_at: iso(this.clock.now()), state }));
   }
 
   async instances(aliveWithinMs: number): Promise<InstanceInfo[]> {
-    const rows = this.st.instances.all(iso(this.clock.now() - aliveWithinMs)) as (Omit<InstanceInfo, 'draining'> & { draining: number })[];
-    return rows.map((r) => ({ ...r, draining: r.draining === 1 }));
+    const rows = this.st.instances.all(iso(this.clock.now() - aliveWithinMs)) as (Omit<InstanceInfo, 'draining' | 'state'> & {
+      draining: number;
+      state: unknown;
+    })[];
+    return rows.map((r) => ({ ...r, draining: r.draining === 1, state: parseInstanceStateText(r.state) }));
   }
 
   async removeInstance(id: string): Promise<void> {

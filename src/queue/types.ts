@@ -172,6 +172,25 @@ export interface ReclaimCounts {
 
 export type StatusCounts = Record<TaskType, Record<TaskStatus, number>>;
 
+/**
+ * What an instance publishes with each heartbeat (`queue_instances.state`, migration 0006), so every
+ * instance can take the same cluster-wide profile decision (src/queue/clusterProfile.ts, issue 14).
+ * It lives here rather than in clusterProfile.ts because the stores read it and that module builds
+ * on this one (a type import back would be an import cycle).
+ */
+export interface InstanceState {
+  /** The configured mode (`queue.profile`). */
+  mode: 'auto' | 'conservative' | 'optimized';
+  /** What this instance's own ProfileController says now (a fixed mode: that mode). */
+  vote: 'conservative' | 'optimized';
+  /** Its last resource sample. */
+  usage: { memory_percent: number; cpu_percent: number };
+  /** Its thresholds of the optimized profile (for the decision's reason). */
+  optimized_when: { memory_percent_below: number; cpu_percent_below: number };
+  /** Its configured limit sets. */
+  limits: { conservative: QueueLimits; optimized: QueueLimits };
+}
+
 export interface InstanceInfo {
   instance_id: string;
   host: string;
@@ -181,6 +200,12 @@ export interface InstanceInfo {
   heartbeat_at: string;
   profile: string;
   draining: boolean;
+  /**
+   * What it published for the cluster's profile decision. Always present (a state or null) in what
+   * `instances()` returns: null for a row written without one, by an older version, or unreadable.
+   * Optional on a heartbeat, which then writes null.
+   */
+  state?: InstanceState | null;
 }
 
 /**
