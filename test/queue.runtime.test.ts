@@ -305,6 +305,58 @@ describe('TaskQueue: health and status', () => {
   });
 });
 
+describe('TaskQueue: one profile for the cluster', () => {
+  it('instances with different readings and limits apply one decision, shown with each instance’s vote and the reason', async () => {
+    const file = path.join(tmp.dir, `cluster-${++n}.db`);
+    const low = { search: { max_concurrent: 3, max_queue_size: 20, timeout: 60 }, analysis: { max_concurrent: 2, max_queue_size: 15, timeout: 120 } };
+    const high = { search: { max_concurrent: 9, max_queue_size: 90, timeout: 90 }, analysis: { max_concurrent: 4, max_queue_size: 40, timeout: 120 } };
+    const profile = (mode: 'optimized' | 'conservative', optimized: QueueLimits) => ({
+      mode,
+      conservative: LIMITS,
+      optimized,
+      memoryPercentBelow: 60,
+      cpuPercentBelow: 50,
+      hysteresisPercent: 5,
+      samplesToSwitch: 3,
+    });
+    // Both fixed at optimized, with different optimized limits: the cluster runs optimized at the smaller ones.
+    const a = await sqliteQueue({ instanceId: 'a', heartbeatMs: 50, deadMs: 1_000, profile: profile('optimized', low) }, {}, file);
+    const b = await sqliteQueue({ instanceId: 'b', heartbeatMs: 50, deadMs: 1_000, profile: profile('optimized', high) }, {}, file);
+    await sleep(200);
+    for (const q of [a, b]) {
+      expect(q.activeProfile).toBe('optimized');
+      expect(q.limits('search')).toEqual(low.search);
+      expect(q.limits('analysis')).toEqual(low.analysis);
+    }
+    // A third instance that votes conservative turns the whole cluster conservative.
+    const c = await sqliteQueue({ instanceId: 'c', heartbeatMs: 50, deadMs: 1_000, profile: profile('conservative', high) }, {}, file);
+    await sleep(200);
+    for (const q of [a, b, c]) {
+      expect(q.activeProfile).toBe('conservative');
+      expect(q.limits('search')).toEqual(LIMITS.search);
+    }
+    const st = (await a.status()) as {
+      profile: { active: string; vote: string; cluster: { active: string; reason: string; instances: { instance_id: string; vote: string }[] } };
+      types: { search: { limits: unknown } };
+      instances: { instance_id: string; state: { usage: { memory_percent: number } } | null }[];
+    };
+    expect(st.profile).toMatchObject({ active: 'conservative', vote: 'optimized' });
+    expect(st.profile.cluster.reason).toContain('c');
+    expect(st.profile.cluster.instances.map((i) => [i.instance_id, i.vote])).toEqual([
+      ['a', 'optimized'],
+      ['b', 'optimized'],
+      ['c', 'conservative'],
+    ]);
+    expect(st.types.search.limits).toEqual(LIMITS.search);
+    expect(st.instances.map((i) => typeof i.state?.usage.memory_percent)).toEqual(['number', 'number', 'number']);
+    // When it stops, the rest go back to optimized.
+    await c.close();
+    await sleep(200);
+    expect(a.activeProfile).toBe('optimized');
+    expect(b.limits('search')).toEqual(low.search);
+  });
+});
+
 describe('cgroupMemoryPercent: memory against a container limit', () => {
   const GB = 2 ** 30;
   it('counts usage without reclaimable page cache against the limit (cgroup v2 and v1)', () => {

@@ -28,6 +28,8 @@ export interface LivenessHost {
   lost(id: string, attempt: HeldAttempt): void;
   /** Tasks were recovered (dead instances, expired leases, late pending ones): look for work. */
   recovered(counts: ReclaimCounts): void;
+  /** The instances alive at this heartbeat (this one included), as their rows say. */
+  observed(members: readonly InstanceInfo[]): void;
 }
 
 /**
@@ -61,6 +63,8 @@ export function heldByOtherProcess(row: Pick<InstanceInfo, 'host' | 'pid'>, self
  * At start it recovers what this instance's previous life (same id) left, before anything is claimed.
  */
 export class Liveness {
+  private rows: InstanceInfo[] = [];
+
   constructor(
     private readonly store: QueueStore,
     private readonly host: LivenessHost,
@@ -84,13 +88,22 @@ export class Liveness {
     const reaped = await this.store.reapInstances(me.instance_id, this.options.deadMs, true);
     await this.store.heartbeatInstance(me);
     this.report(reaped);
+    this.rows = await this.store.instances(this.options.deadMs);
+    this.host.observed(this.rows);
     return true;
   }
 
-  /** The instance heartbeat: refresh this row, then declare silent instances dead. */
+  /** The instance heartbeat: refresh this row, declare silent instances dead, and learn who is alive. */
   async beat(): Promise<void> {
     await this.store.heartbeatInstance(this.host.info());
     this.report(await this.store.reapInstances(this.host.instanceId, this.options.deadMs, false));
+    this.rows = await this.store.instances(this.options.deadMs);
+    this.host.observed(this.rows);
+  }
+
+  /** The instances alive at the last heartbeat, as their rows said. */
+  members(): readonly InstanceInfo[] {
+    return this.rows;
   }
 
   /** Renews the leases of the attempts running here; aborts those another instance took over. */

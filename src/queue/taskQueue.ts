@@ -7,6 +7,7 @@ import { logContext } from '../context.js';
 import { AlawError, E } from '../errors/index.js';
 import type { InstanceIdSource } from './instanceId.js';
 import { Liveness } from './liveness.js';
+import { decideClusterProfile, instanceStateOf, type ClusterDecision } from './clusterProfile.js';
 import { ProfileController, ResourceMonitor, type ProfileSettings, type ResourceUsage } from './profile.js';
 import {
   emptyCounts,
@@ -172,6 +173,8 @@ export class TaskQueue {
   private readonly clock: Clock;
   private id: string;
   private readonly liveness: Liveness;
+  /** The profile in force for the cluster, from the instances' published states (null until the first heartbeat). */
+  private decision: ClusterDecision | null = null;
 
   constructor(
     readonly store: QueueStore,
@@ -202,6 +205,7 @@ export class TaskQueue {
           for (const o of this.observers) o.reclaimed(counts);
           for (const t of TASK_TYPES) this.kick(t);
         },
+        observed: (members) => this.decide(members),
       },
       { heartbeatMs: options.heartbeatMs, deadMs: options.deadMs, leaseMs: options.leaseMs },
       this.clock,
@@ -222,8 +226,29 @@ export class TaskQueue {
     return this.draining;
   }
 
+  /** The limits in force for the cluster (the cluster's profile decision; this instance's own until it has one). */
   limits(type: TaskType): TypeLimits {
-    return this.profile.limits[type];
+    return this.decision?.limits[type] ?? this.profile.limits[type];
+  }
+
+  /** The profile in force for the cluster. */
+  get activeProfile(): ClusterDecision['profile'] {
+    return this.decision?.profile ?? this.profile.name;
+  }
+
+  /** Applies the cluster's decision from the instances' rows; logs when the profile in force changes. */
+  private decide(members: readonly InstanceInfo[]): void {
+    const me = this.info();
+    const before = this.decision;
+    this.decision = decideClusterProfile(members, { instance_id: me.instance_id, draining: me.draining, state: me.state! }, this.clock);
+    const d = this.decision;
+    if (before && before.profile !== d.profile) {
+      this.logger.info(
+        { from: before.profile, to: d.profile, reason: d.reason, limits: d.limits },
+        `클러스터 작업 큐 프로필을 ${d.profile === 'optimized' ? '최적화(optimized)' : '기본(conservative)'}로 바꿨습니다: ${d.reason}`,
+      );
+    }
+    if (!before || JSON.stringify(before.limits) !== JSON.stringify(d.limits)) for (const t of TASK_TYPES) this.kick(t);
   }
 
   /** Requests of a type this instance turned away because the queue was full, since it started. */
@@ -667,6 +692,7 @@ export class TaskQueue {
       started_at: this.startedAt.toISOString(),
       profile: this.profile.name,
       draining: this.draining,
+      state: instanceStateOf(this.profile, this.monitor.current),
     };
   }
 
@@ -694,7 +720,7 @@ export class TaskQueue {
     if (sw) {
       this.logger.info(
         { from: sw.from, to: sw.to, ...usage, limits: this.profile.limits },
-        `작업 큐 설정을 ${sw.to === 'optimized' ? '최적화(optimized)' : '기본(conservative)'} 프로필로 바꿨습니다 (메모리 ${usage.memory_percent}%, CPU ${usage.cpu_percent}%)`,
+        `이 인스턴스의 자원 판단이 ${sw.to === 'optimized' ? '최적화(optimized)' : '기본(conservative)'} 프로필로 바뀌었습니다 (메모리 ${usage.memory_percent}%, CPU ${usage.cpu_percent}%). 클러스터 전체의 프로필은 모든 인스턴스의 판단으로 정합니다`,
       );
       for (const t of TASK_TYPES) this.kick(t);
     }
@@ -862,7 +888,10 @@ export class TaskQueue {
       backend: { kind: this.store.kind, location: this.store.location },
       profile: {
         mode: p.mode,
-        active: p.name,
+        // The profile in force: one decision for every instance sharing the queue (`cluster`).
+        active: this.activeProfile,
+        vote: p.name,
+        cluster: this.decision,
         optimized_when: {
           memory_percent_below: p.settings.memoryPercentBelow,
           cpu_percent_below: p.settings.cpuPercentBelow,
