@@ -119,7 +119,7 @@ describe('the queue on a manual clock', () => {
     expect((await q.store.counts()).search.timeout).toBe(1);
   });
 
-  it('heartbeats keep a long task’s lease; when its instance freezes, another takes it over after the lease, and the frozen one stops on waking', async () => {
+  it('heartbeats keep a long task’s lease; when its instance freezes, another declares it dead after 5 s of silence and takes the task over, and the frozen one stops on waking', async () => {
     const file = path.join(tmp.dir, `lease-${++n}.db`);
     // Two instances on one queue file, each on its own clock: freezing one is stopping its clock.
     const clockA = manualClock();
@@ -139,16 +139,17 @@ describe('the queue on a manual clock', () => {
     }
     expect(await b.store.get(task.id)).toMatchObject({ status: 'processing', owner: 'a', attempts: 1 });
 
-    // A freezes (SIGSTOP, a long GC pause): its clock stops at 120 s, its lease (renewed at 120 s) runs to 150 s.
-    // B's sweep at 165 s (every half lease) requeues the task, and B runs attempt 2.
+    // A freezes (SIGSTOP, a long GC pause): its clock stops at 120 s, and so does its heartbeat.
+    // B's heartbeat finds A silent for more than 5 s (instanceDeadSeconds), requeues its task, and B runs attempt 2 —
+    // long before A's lease (renewed at 120 s, valid to 150 s) would have run out.
     const seenB = { attempts: [] as number[] };
     b.handle('analysis', async (_p, ctx) => {
       seenB.attempts.push(ctx.attempt);
       return 'by b';
     });
-    await clockB.advance(29_000, 1_000);
+    await clockB.advance(4_000, 1_000);
     expect(await b.store.get(task.id)).toMatchObject({ status: 'processing', owner: 'a', attempts: 1 });
-    await clockB.advance(16_000, 1_000);
+    await clockB.advance(3_000, 1_000);
     expect(await b.store.get(task.id)).toMatchObject({ status: 'completed', owner: 'b', attempts: 2, result: 'by b' });
     expect(seenB.attempts).toEqual([2]);
 
