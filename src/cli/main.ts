@@ -56,6 +56,10 @@ function usageError(text: string): AlawError {
     [/^error: unknown option '([^']+)'([\s\S]*)$/u, (m) => ({ problem: 'unknown_option', option: m[1]!, hint: hint(m[2]!) })],
     [/^error: too many arguments(?: for '([^']+)')?/u, (m) => ({ problem: 'too_many_arguments', command: m[1] ?? '' })],
     [/^error: required option '([^']+)' not specified/u, (m) => ({ problem: 'missing_option', option: m[1]! })],
+    [
+      /^error: option '(?:-[^-], )?([^' ]+)[^']*' cannot be used with option '(?:-[^-], )?([^' ]+)[^']*'/u,
+      (m) => ({ problem: 'conflicting_options', option: m[1]!, other: m[2]! }),
+    ],
   ];
   for (const [re, problem] of rules) {
     const m = re.exec(t);
@@ -138,12 +142,15 @@ queue
   });
 queue
   .command('clear')
-  .description('대기(pending) 중인 작업을 취소합니다 (POST /api/queue/clear 와 같음). 실행 중인 작업은 건드리지 않습니다.')
-  .option('--type <type>', 'search, analysis(case_analysis) 중 하나만')
+  .description(
+    '대기(pending) 중인 작업을 취소합니다 (POST /api/queue/clear 와 같음). 실행 중인 작업은 건드리지 않습니다. 비울 종류(--type)나 --all 중 하나가 꼭 필요합니다.',
+  )
+  .option('--type <type>', '이 종류만: search, analysis(case_analysis), all(전부, --all과 같음)')
+  .addOption(new Option('--all', '대기 중인 작업 전부 (검색과 사건 분석)').conflicts('type'))
   .option('--yes', '확인 없이 실행')
   .option('--json', 'JSON으로 출력')
   .option('--queue-db <path>', '큐 SQLite 파일 (기본 data/queue.db)')
-  .action(async (opts: { type?: string; yes?: boolean; json?: boolean; queueDb?: string }) => {
+  .action(async (opts: { type?: string; all?: boolean; yes?: boolean; json?: boolean; queueDb?: string }) => {
     process.exitCode = await runQueueClear({ ...opts, ...globalOverrides(program) });
   });
 

@@ -377,11 +377,37 @@ const DEFINITIONS = {
     description: '`alaw queue`·`alaw keys`가 읽을 큐 SQLite 파일이 없음',
     message: (p) => `작업 큐 파일 ${p.file}이(가) 없습니다. 서버를 한 번도 시작하지 않았거나 경로가 다릅니다 (--queue-db, ALAW_QUEUE_DB_PATH, DATABASE_URL).`,
   }),
-  QUEUE_TYPE_INVALID: entry<{ option: string; value: unknown }>({
+  QUEUE_TYPE_INVALID: entry<{ option: string; value: unknown; repeated?: boolean }>({
     status: 400,
     surfaces: API_CLI,
-    description: '`type`이 search, analysis, case_analysis가 아님',
-    message: (p) => `${p.option}은 search, analysis(또는 case_analysis) 중 하나여야 합니다 (받은 값: ${quoted(p.value)}).`,
+    description: '대기열을 비울 종류(`type`, `--type`)가 search, analysis, case_analysis, all이 아니거나 여러 번 주어짐',
+    message: (p) =>
+      p.repeated
+        ? `${p.option}은 한 번만 보낼 수 있습니다 (받은 값: ${quoted(p.value)}). 한 종류는 type=search 또는 type=analysis, 대기 중인 작업 전부는 type=all. 아무것도 취소하지 않았습니다.`
+        : `${p.option}은 search, analysis(또는 case_analysis), all(대기 중인 작업 전부) 중 하나여야 합니다 (받은 값: ${quoted(p.value)}). 아무것도 취소하지 않았습니다.`,
+  }),
+  QUEUE_CLEAR_TYPE_REQUIRED: entry<{ via: 'api' | 'cli' }>({
+    status: 400,
+    surfaces: API_CLI,
+    description: '`POST /api/queue/clear`·`alaw queue clear`에 비울 종류가 없음: 대기 중인 작업을 전부 취소하려면 `type=all`(`--all`)을 명시',
+    message: (p) =>
+      p.via === 'api'
+        ? '비울 대기열을 type으로 정해 주세요: ?type=search(검색), ?type=analysis(사건 분석), 대기 중인 작업 전부는 ?type=all. 아무것도 취소하지 않았습니다.'
+        : '비울 대기열을 정해 주세요: --type search(검색), --type analysis(사건 분석), 대기 중인 작업 전부는 --all. 아무것도 취소하지 않았습니다.',
+  }),
+  QUEUE_CLEAR_PARAM_UNKNOWN: entry<{ names: readonly string[] }>({
+    status: 400,
+    surfaces: API,
+    description: '`POST /api/queue/clear`에 `type` 말고 다른 매개변수가 있음 (오타, `type[]=…`)',
+    message: (p) =>
+      `알 수 없는 매개변수입니다: ${p.names.join(', ')}. POST /api/queue/clear는 type 하나만 받습니다 (?type=search, ?type=analysis, 대기 중인 작업 전부는 ?type=all). 아무것도 취소하지 않았습니다.`,
+  }),
+  QUEUE_CLEAR_BODY: entry({
+    status: 400,
+    surfaces: API,
+    description: '`POST /api/queue/clear`에 요청 본문이 있음 (매개변수는 URL에만)',
+    message:
+      'POST /api/queue/clear는 요청 본문을 받지 않습니다. 본문 없이 URL에 ?type=search, ?type=analysis 또는 (대기 중인 작업 전부) ?type=all을 붙여 보내 주세요. 아무것도 취소하지 않았습니다.',
   }),
   QUEUE_INSTANCE_LOST: entry<{ owner: string }>({
     status: 503,
@@ -653,6 +679,7 @@ const DEFINITIONS = {
     | { problem: 'unknown_option'; option: string; hint: string }
     | { problem: 'too_many_arguments'; command: string }
     | { problem: 'missing_option'; option: string }
+    | { problem: 'conflicting_options'; option: string; other: string }
     | { problem: 'other'; text: string }
   >({
     status: 400,
@@ -674,6 +701,8 @@ const DEFINITIONS = {
           return `인자가 너무 많습니다${p.command ? ` (${p.command})` : ''}`;
         case 'missing_option':
           return `필수 옵션이 없습니다: ${p.option}`;
+        case 'conflicting_options':
+          return `${p.option}와(과) ${p.other}는 함께 쓸 수 없습니다. 하나만 주세요`;
         case 'other':
           return p.text;
       }
