@@ -496,10 +496,17 @@ const DEFINITIONS = {
     description: '사건 설명(description)이 없음',
     message: '사건 설명(description)을 보내 주세요.',
   }),
+  ANALYSIS_DESCRIPTION_BLANK: entry({
+    status: 400,
+    surfaces: ['api', 'cli', 'task'],
+    description: '사건 설명이 비어 있음: 공백(전각 공백, 줄 바꿈 포함)이나 보이지 않는 문자(제로 폭 공백 등)뿐임. 작업을 만들지 않음',
+    message:
+      '사건 설명(description)이 비어 있습니다: 공백이나 보이지 않는 문자(전각 공백, 제로 폭 공백 등)만 있습니다. 사건의 사실관계를 20자 이상 글로 적어 보내 주세요.',
+  }),
   ANALYSIS_DESCRIPTION_LENGTH: entry<{ length: number; min: number; max: number }>({
     status: 400,
     surfaces: API_CLI,
-    description: '사건 설명이 20~20,000자가 아님',
+    description: '사건 설명이 (앞뒤 공백을 빼고) 20~20,000자가 아님',
     message: (p) => `사건 설명은 ${n(p.min)}자 이상 ${n(p.max)}자 이하여야 합니다 (받은 길이: ${n(p.length)}자).`,
   }),
   ANALYSIS_CASE_TYPE_INVALID: entry<{ option: string; value: string; allowed: readonly string[] }>({
