@@ -745,13 +745,28 @@ const DEFINITIONS = {
         ? `백업 ${p.stamp}(${p.createdAt})로 지금 데이터를 바꿉니다: ${p.targets}. 먼저 지금 상태를 자동으로 백업합니다. 실행하려면 --yes를 붙이세요.`
         : `대기 중인 ${p.what}작업 ${n(p.pending)}건을 취소합니다. 실행하려면 --yes를 붙이세요 (실행 중인 작업은 건드리지 않습니다).`,
   }),
-  CLI_SERVER_RUNNING: entry<{ instances: readonly string[] }>({
+  CLI_SERVER_RUNNING: entry<
+    { via: 'lock'; servers: readonly { pid: number; port: number; instance: string; host: string }[] } | { via: 'heartbeat'; instances: readonly string[] }
+  >({
     status: 409,
     surfaces: CLI,
     exit: EXIT.failure,
-    description: '`alaw restore`: 같은 데이터를 쓰는 서버가 실행 중',
+    description:
+      '`alaw restore`: 같은 데이터를 쓰는 서버가 실행 중 (데이터 디렉터리의 잠금 파일이나 큐의 하트비트). 아무것도 바꾸지 않음; `--force`로도 건너뛸 수 없음',
     message: (p) =>
-      `실행 중인 서버가 있습니다 (${p.instances.join(', ')}). 서버를 멈춘 뒤 복원하세요 (sudo systemctl stop alaw-ai-backend). 그래도 하려면 --force.`,
+      p.via === 'lock'
+        ? `실행 중인 서버가 이 데이터를 쓰고 있습니다 (${p.servers.map((x) => `pid ${x.pid}, 포트 ${x.port}, 인스턴스 ${x.instance}${x.host ? `, 호스트 ${x.host}` : ''}`).join('; ')}). 아무것도 바꾸지 않았습니다. 서버를 멈춘 뒤 복원하거나 (sudo systemctl stop alaw-ai-backend), --stop-server를 붙이면 그 서버를 멈추고(SIGTERM) 끝나기를 기다린 뒤 복원합니다.`
+        : `실행 중인 서버가 있습니다 (작업 큐 하트비트: ${p.instances.join(', ')}). 아무것도 바꾸지 않았습니다. 그 서버들을 멈춘 뒤 복원하세요 (sudo systemctl stop alaw-ai-backend; 멈춘 서버의 하트비트는 최대 90초 남습니다).`,
+  }),
+  CLI_SERVER_STOP_FAILED: entry<{ pid: number; port: number; timeoutS: number; reason: string }>({
+    status: 500,
+    surfaces: CLI,
+    exit: EXIT.failure,
+    description: '`alaw restore --stop-server`: 실행 중인 서버를 멈추지 못함 (제한 시간 안에 끝나지 않았거나 신호를 보낼 권한이 없음). 아무것도 복원하지 않음',
+    message: (p) =>
+      p.reason === 'timeout'
+        ? `서버(pid ${p.pid}, 포트 ${p.port})가 ${p.timeoutS}초 안에 멈추지 않았습니다. 아무것도 복원하지 않았습니다. 서버 로그를 확인하고 직접 멈춘 뒤 다시 실행하거나 --stop-timeout을 늘리세요.`
+        : `서버(pid ${p.pid}, 포트 ${p.port})를 멈출 수 없습니다: ${p.reason}. 아무것도 복원하지 않았습니다. 서버를 실행한 계정으로 실행하거나 직접 멈추세요 (sudo systemctl stop alaw-ai-backend).`,
   }),
 
   // ------------------------------------------------------------------ import and start-up
