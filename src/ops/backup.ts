@@ -298,7 +298,7 @@ export interface BackupListing {
 
 /** The backup runs in `dir`, newest first (unreadable manifests left out). */
 export function listBackups(dir: string): BackupListing[] {
-  if (!fs.existsSync(dir)) throw E.BACKUP_NOT_FOUND.error({ ref: '(목록)', dir });
+  if (!fs.existsSync(dir)) return [];
   const out: BackupListing[] = [];
   for (const name of fs.readdirSync(dir)) {
     const m = /^manifest_(\d{8}_\d{6}(?:-\d+)?)\.json$/u.exec(name);
