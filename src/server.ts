@@ -1,7 +1,7 @@
 import { analysisHandler, openServices } from './app/index.js';
 import { ConfigError, loadConfig, restrictNewFiles, tokenList, type LoadConfigOptions } from './config/index.js';
 import { buildApp } from './http/index.js';
-import { Alerter, AlertMonitor, createServerLogging, type Logger } from './ops/index.js';
+import { Alerter, AlertMonitor, createServerLogging, holdDataLock, type Logger } from './ops/index.js';
 import { TASK_TYPES } from './queue/index.js';
 import { sleep } from './clock.js';
 import type { ServerServices } from './app/index.js';
@@ -131,6 +131,7 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
   stopWatching = services.search.watch(config.search.reloadCheckSeconds);
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;
+  holdDataLock(config, services.instanceId, port, logger); // read by `alaw restore` (src/ops/dataLock.ts)
   logger.info(
     {
       host: config.server.host,

@@ -147,6 +147,59 @@ describe('POST /api/analysis and GET /api/analysis/{id}', () => {
   });
 });
 
+describe('a blank description is refused before a task exists', () => {
+  const analysisRows = async (): Promise<number> => Object.values((await services.queue.store.counts()).analysis).reduce((a, b) => a + b, 0);
+
+  it('POST /api/analysis: 400 ALAW_ERR_ANALYSIS_DESCRIPTION_BLANK for white space and invisible characters only, and no task row', async () => {
+    const { buildApp } = await import('../src/http/index.js');
+    const app = await buildApp(services);
+    try {
+      const before = await analysisRows();
+      const blanks = [
+        '',
+        ' ',
+        ' '.repeat(40),
+        '\u3000'.repeat(25), // ideographic space: long enough for the length rule
+        '\u00a0'.repeat(25), // no-break space
+        '\u200b'.repeat(25), // zero-width space (not white space to String.trim)
+        '\t\n\r '.repeat(10),
+        '\u3164'.repeat(25), // Hangul filler
+        '\ufeff\u2060\u200d '.repeat(8),
+      ];
+      for (const description of blanks) {
+        const r = await app.inject({ method: 'POST', url: '/api/analysis', payload: { description } });
+        expect(r.statusCode, JSON.stringify(description)).toBe(400);
+        const e = (JSON.parse(r.body) as { error: { code: string; message: string } }).error;
+        expect(e.code, JSON.stringify(description)).toBe('ALAW_ERR_ANALYSIS_DESCRIPTION_BLANK');
+        expect(e.message).toContain('비어 있습니다');
+      }
+      // One character surrounded by 30 spaces is 31 characters, but the analysis trims it to 1: refused now, not failed later.
+      const padded = await app.inject({ method: 'POST', url: '/api/analysis', payload: { description: `${' '.repeat(15)}가${'\u3000'.repeat(15)}` } });
+      expect(padded.statusCode).toBe(400);
+      expect(JSON.parse(padded.body).error).toMatchObject({ code: 'ALAW_ERR_ANALYSIS_DESCRIPTION_LENGTH', details: { parameter: 'description' } });
+      expect(JSON.parse(padded.body).error.message).toContain('받은 길이: 1자');
+      expect(await analysisRows()).toBe(before);
+
+      // A real description with surrounding white space is still accepted.
+      const ok = await app.inject({
+        method: 'POST',
+        url: '/api/analysis',
+        payload: { description: `\u3000  임대인이 계약 종료 후에도 보증금을 돌려주지 않아 반환을 청구하려 합니다.  \n` },
+      });
+      expect(ok.statusCode).toBe(202);
+      expect(await analysisRows()).toBe(before + 1);
+      await services.queue.cancel((JSON.parse(ok.body) as { id: string }).id, 'test');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('analyzeCase refuses it too (tasks queued before the check, alaw analyze)', async () => {
+    const err = await analyze('\u3000'.repeat(30)).catch((e: unknown) => e);
+    expect((err as AlawError).code).toBe('ALAW_ERR_ANALYSIS_DESCRIPTION_BLANK');
+  });
+});
+
 describe('GET /api/analysis/{id}/events (server-sent events over a real connection)', () => {
   it('streams queued → each stage → done with the result, then closes', async () => {
     const { buildApp } = await import('../src/http/index.js');

@@ -173,8 +173,8 @@ describe('with API keys', () => {
     const user = await s.app.inject({ method: 'POST', url: '/api/queue/clear', headers: bearer(bob) });
     expect(user.statusCode).toBe(403);
     expect(json<ErrorReply>(user).error.code).toBe('ALAW_ERR_AUTH_FORBIDDEN');
-    expect((await s.app.inject({ method: 'POST', url: '/api/queue/clear', headers: bearer(admin) })).statusCode).toBe(200);
-    expect((await s.app.inject({ method: 'POST', url: '/api/queue/clear', headers: bearer(ENV_ADMIN) })).statusCode).toBe(200);
+    expect((await s.app.inject({ method: 'POST', url: '/api/queue/clear?type=all', headers: bearer(admin) })).statusCode).toBe(200);
+    expect((await s.app.inject({ method: 'POST', url: '/api/queue/clear?type=all', headers: bearer(ENV_ADMIN) })).statusCode).toBe(200);
   });
 
   it('records when a key was last used (a revoked key stops within the cache time: test/timing.test.ts)', async () => {

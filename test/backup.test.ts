@@ -5,7 +5,7 @@ import { importFile } from '../src/app/importer.js';
 import { keyDigest } from '../src/auth/index.js';
 import { createBackup, pruneBackups, restoreBackup, verifyBackup } from '../src/ops/index.js';
 import { LAWGO_FIXTURE, sampleEnv, sampleServices, tempDir } from './helpers.js';
-import { run } from './process.js';
+import { run, startServer } from './process.js';
 import { createTestDatabase, type TestDatabase } from './support/pg.js';
 
 /**
@@ -74,6 +74,66 @@ describe('backup and restore on SQLite', () => {
     const verify = await alaw(dir, ['backup', 'verify', manifest.stamp]);
     expect(verify.code, verify.stderr).toBe(0);
     expect(verify.stdout).toContain('정상');
+    // Backing up, verifying and restoring leave nothing of SQLite's behind in the backup or data directory.
+    const stray = (d: string) => fs.readdirSync(d).filter((f) => /-(?:wal|shm|journal)$|\.tmp-|\.restore-|^\.verify-/u.test(f));
+    expect(stray(path.join(dir, 'backups'))).toEqual([]);
+    expect(stray(dir).filter((f) => !/^(?:alaw|queue)\.db-(?:wal|shm)$/u.test(f))).toEqual([]);
+  });
+
+  it('backup, backup verify, backup list and restore honour --dir (before or after the subcommand), and list shows what was verified', async () => {
+    const elsewhere = path.join(dir, 'elsewhere');
+    const made = await alaw(dir, ['backup', '--dir', elsewhere, '--keep-days', '0', '--json']);
+    expect(made.code, made.stderr).toBe(0);
+    const stamp = (JSON.parse(made.stdout) as { stamp: string }).stamp;
+    expect(fs.existsSync(path.join(elsewhere, `manifest_${stamp}.json`))).toBe(true);
+    expect(fs.readdirSync(elsewhere).filter((f) => /-(?:wal|shm)$|\.tmp-/u.test(f))).toEqual([]);
+    // Not in the default directory (ALAW_BACKUP_DIR): without --dir it is not found, with it it is.
+    const missing = await alaw(dir, ['backup', 'verify', stamp]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('ALAW_ERR_BACKUP_NOT_FOUND');
+    const listedBefore = JSON.parse((await alaw(dir, ['backup', 'list', '--dir', elsewhere, '--json'])).stdout) as {
+      backups: { stamp: string; verified_at: string | null; bytes: number; complete: boolean }[];
+    };
+    expect(listedBefore.backups.map((b) => b.stamp)).toEqual([stamp]);
+    expect(listedBefore.backups[0]).toMatchObject({ verified_at: null, complete: true });
+    expect(listedBefore.backups[0]!.bytes).toBeGreaterThan(1000);
+    const after = await alaw(dir, ['backup', 'verify', stamp, '--dir', elsewhere, '--json']);
+    expect(after.code, after.stderr).toBe(0);
+    expect(JSON.parse(after.stdout)).toMatchObject({ ok: true, stamp });
+    const before = await alaw(dir, ['backup', '--dir', elsewhere, 'verify', stamp]);
+    expect(before.code, before.stderr).toBe(0);
+    expect(fs.readdirSync(elsewhere).filter((f) => /-(?:wal|shm)$|^\.verify-/u.test(f))).toEqual([]);
+
+    // A second, newer run: the list is newest first, in a Korean table, and says which were verified.
+    const second = JSON.parse((await alaw(dir, ['backup', '--dir', elsewhere, '--keep-days', '0', '--json'])).stdout) as { stamp: string };
+    const table = await alaw(dir, ['backup', 'list', '--dir', elsewhere]);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toContain('최신순 2개');
+    expect(table.stdout).toMatch(/백업\s+만든 시각\(UTC\)\s+내용\s+크기\s+검증/u);
+    const lines = table.stdout.split('\n');
+    const first = lines.findIndex((l) => l.startsWith(second.stamp));
+    const older = lines.findIndex((l) => l.startsWith(stamp));
+    expect(first).toBeGreaterThan(0);
+    expect(older).toBeGreaterThan(first);
+    expect(lines[older]).toContain('검증됨');
+    expect(lines[first]).toContain('검증 안 함');
+    const listed = JSON.parse((await alaw(dir, ['backup', '--dir', elsewhere, 'list', '--json'])).stdout) as { backups: { stamp: string }[] };
+    expect(listed.backups.map((b) => b.stamp)).toEqual([second.stamp, stamp]);
+
+    // restore --dir (both names of the command), --yes, --json; a bad --stop-timeout is refused before anything.
+    const ask = await alaw(dir, ['backup', 'restore', stamp, '--dir', elsewhere]);
+    expect(ask.code).toBe(2);
+    expect(ask.stderr).toContain('ALAW_ERR_CLI_CONFIRM_REQUIRED');
+    const badTimeout = await alaw(dir, ['restore', stamp, '--dir', elsewhere, '--yes', '--stop-server', '--stop-timeout', 'soon']);
+    expect(badTimeout.code).toBe(2);
+    expect(badTimeout.stderr).toContain('--stop-timeout');
+    const done = await alaw(dir, ['backup', 'restore', stamp, '--dir', elsewhere, '--yes', '--json']);
+    expect(done.code, done.stderr).toBe(0);
+    expect(JSON.parse(done.stdout)).toMatchObject({ stamp });
+    // --force no longer exists: it never bypasses the check for a running server.
+    const force = await alaw(dir, ['restore', stamp, '--dir', elsewhere, '--yes', '--force']);
+    expect(force.code).toBe(2);
+    expect(force.stderr).toContain('ALAW_ERR_CLI_USAGE');
   });
 
   it('a damaged backup fails verification and is not restored', async () => {
@@ -125,6 +185,71 @@ describe('backup and restore on SQLite', () => {
     for (const f of [...old, ...recent]) fs.writeFileSync(path.join(b, f), 'x');
     expect(pruneBackups(b, 30, new Date('2026-11-29T00:00:00Z')).sort()).toEqual([...old].sort());
     expect(fs.readdirSync(b).sort()).toEqual([...recent].sort());
+  });
+});
+
+describe('restore while a service holds the data directory (a real server process)', () => {
+  it('is refused with the pid and port, changing nothing; --stop-server stops the server cleanly and then restores', async () => {
+    const dir = path.join(tmp.dir, 'live');
+    fs.mkdirSync(dir, { recursive: true });
+    const env = sampleEnv(dir, { ALAW_BACKUP_DIR: path.join(dir, 'backups') });
+    const server = await startServer(env);
+    try {
+      const locks = fs.readdirSync(dir).filter((f) => /^server-.+\.lock$/u.test(f));
+      expect(locks).toHaveLength(1);
+      const lock = JSON.parse(fs.readFileSync(path.join(dir, locks[0]!), 'utf8')) as { pid: number; port: number };
+      expect(lock).toMatchObject({ pid: server.child.pid, port: server.port });
+
+      const made = await alaw(dir, ['backup', '--json']);
+      expect(made.code, made.stderr).toBe(0);
+      const stamp = (JSON.parse(made.stdout) as { stamp: string }).stamp;
+      // Written after the backup, through the live server.
+      expect((await fetch(`http://127.0.0.1:${server.port}/api/search?q=${encodeURIComponent('손해배상')}`)).status).toBe(200);
+
+      const snapshot = () => ({ app: fs.readFileSync(path.join(dir, 'alaw.db')), queue: fs.readFileSync(path.join(dir, 'queue.db')) });
+      const before = snapshot();
+      const manifests = () => fs.readdirSync(path.join(dir, 'backups')).filter((f) => f.startsWith('manifest_')).length;
+      const refused = await alaw(dir, ['backup', 'restore', stamp, '--yes']);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('ALAW_ERR_CLI_SERVER_RUNNING');
+      expect(refused.stderr).toContain(`pid ${server.child.pid}`);
+      expect(refused.stderr).toContain(`포트 ${server.port}`);
+      expect(refused.stderr).toContain('--stop-server');
+      const other = await alaw(dir, ['restore', stamp, '--yes']);
+      expect(other.code).toBe(1);
+      expect(manifests()).toBe(1); // not even a safety backup
+      const after = snapshot();
+      expect(after.app.equals(before.app)).toBe(true);
+      expect(after.queue.equals(before.queue)).toBe(true);
+      expect(server.child.exitCode).toBeNull();
+      expect((await fetch(`http://127.0.0.1:${server.port}/api/queue/health`)).status).toBe(200);
+
+      const exited = new Promise<number | null>((resolve) => server.child.once('exit', (code) => resolve(code)));
+      const stopped = await alaw(dir, ['backup', 'restore', stamp, '--yes', '--stop-server', '--stop-timeout', '40']);
+      expect(stopped.code, stopped.stderr).toBe(0);
+      expect(stopped.stderr).toContain(`pid ${server.child.pid}`);
+      expect(stopped.stdout).toContain('복원 완료');
+      expect(await exited).toBe(0); // its own clean stop (SIGTERM), not killed
+      expect(fs.readdirSync(dir).filter((f) => /^server-.+\.lock$/u.test(f))).toEqual([]);
+      expect(manifests()).toBe(2); // the backup and the safety backup before restoring
+    } finally {
+      await server.stop('SIGKILL');
+    }
+  });
+
+  it('a lock left by a process that no longer exists is ignored', async () => {
+    const dir = path.join(tmp.dir, 'stale');
+    const services = await sampleServices(dir);
+    const { manifest } = await createBackup(services.config, { dir: path.join(dir, 'backups') });
+    await services.close();
+    // A pid that is not running: the highest possible one is never in use on a test machine.
+    fs.writeFileSync(
+      path.join(dir, 'server-gone.lock'),
+      JSON.stringify({ instance_id: 'gone', pid: 4_194_303, port: 1, host: (await import('node:os')).hostname(), started_at: '2026-01-01T00:00:00Z' }),
+    );
+    const r = await alaw(dir, ['restore', manifest.stamp, '--yes']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(fs.existsSync(path.join(dir, 'server-gone.lock'))).toBe(false);
   });
 });
 

@@ -63,6 +63,8 @@ describe('alaw queue', () => {
 
     const bad = await alaw(['queue', 'clear', '--type', 'everything', '--yes']);
     expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('ALAW_ERR_QUEUE_TYPE_INVALID');
+    expect((await store.counts()).analysis.pending).toBe(2);
 
     const cleared = await alaw(['queue', 'clear', '--type', 'case_analysis', '--yes', '--json']);
     expect(cleared.code).toBe(0);
@@ -70,8 +72,26 @@ describe('alaw queue', () => {
     const c = await store.counts();
     expect(c.analysis).toMatchObject({ pending: 0, processing: 1, cancelled: 2 });
     expect(c.search.pending).toBe(1);
-    const all = await alaw(['queue', 'clear', '--yes']);
+    // Which queue is never implied: no --type/--all, or both, cancels nothing.
+    const implied = await alaw(['queue', 'clear', '--yes']);
+    expect(implied.code).toBe(2);
+    expect(implied.stderr).toContain('--all');
+    expect(implied.stderr).toContain('ALAW_ERR_QUEUE_CLEAR_TYPE_REQUIRED');
+    const both = await alaw(['queue', 'clear', '--type', 'search', '--all', '--yes']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('함께 쓸 수 없습니다');
+    expect((await store.counts()).search.pending).toBe(1);
+
+    const askAll = await alaw(['queue', 'clear', '--all']);
+    expect(askAll.code).toBe(2);
+    expect(askAll.stderr).toContain('대기 중인 작업 1건을 취소합니다');
+    const all = await alaw(['queue', 'clear', '--all', '--yes']);
+    expect(all.code, all.stderr).toBe(0);
     expect(all.stdout).toContain('1건을 취소했습니다');
+    expect((await store.counts()).search).toMatchObject({ pending: 0, cancelled: 1 });
+    await admit('search');
+    const typeAll = await alaw(['queue', 'clear', '--type', 'all', '--yes', '--json']);
+    expect(JSON.parse(typeAll.stdout)).toMatchObject({ removed: 1, type: 'all' });
     await store.close();
   });
 });

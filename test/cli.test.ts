@@ -132,6 +132,9 @@ describe('alaw CLI', () => {
     const short = await alaw(['analyze', '-'], '짧다');
     expect(short.code).toBe(2);
     expect(short.stderr).toContain('ALAW_ERR_ANALYSIS_DESCRIPTION_LENGTH');
+    const blank = await alaw(['analyze', '-'], '\u3000 \u200b\n'.repeat(20));
+    expect(blank.code).toBe(2);
+    expect(blank.stderr).toContain('ALAW_ERR_ANALYSIS_DESCRIPTION_BLANK');
     const missing = await alaw(['analyze', path.join(tmp.dir, 'nope.txt')]);
     expect(missing.code).toBe(2);
     const badType = await alaw(['analyze', '-', '--case-type', '우주'], description);

@@ -96,7 +96,60 @@ describe('queue endpoints', () => {
     expect(badType.statusCode).toBe(400);
     const e = json<{ error: { code: string; message: string } }>(badType).error;
     expect(e.code).toBe('ALAW_ERR_QUEUE_TYPE_INVALID');
-    expect(e.message).toContain('"search", "analysis", "case_analysis" 중 하나');
+    expect(e.message).toContain('search, analysis(또는 case_analysis), all(대기 중인 작업 전부) 중 하나');
+    expect(e.message).toContain('"everything"');
+  });
+
+  it('POST /api/queue/clear takes exactly its documented input: anything else is 400 and cancels nothing', async () => {
+    const waiting = [await services.queue.submit('analysis', { description: '대기' }), await services.queue.submit('analysis', { description: '대기' })];
+    const bad: [string, { url: string; payload?: string | Record<string, unknown>; headers?: Record<string, string> }, string, string][] = [
+      ["no type (the guide's bare curl)", { url: '/api/queue/clear' }, 'ALAW_ERR_QUEUE_CLEAR_TYPE_REQUIRED', '?type=all'],
+      ['a misspelt parameter', { url: '/api/queue/clear?typ=search' }, 'ALAW_ERR_QUEUE_CLEAR_PARAM_UNKNOWN', '알 수 없는 매개변수입니다: typ.'],
+      ['an array parameter', { url: '/api/queue/clear?type[]=search' }, 'ALAW_ERR_QUEUE_CLEAR_PARAM_UNKNOWN', 'type[]'],
+      ['type and an extra parameter', { url: '/api/queue/clear?type=search&force=1' }, 'ALAW_ERR_QUEUE_CLEAR_PARAM_UNKNOWN', 'force'],
+      ['type given twice', { url: '/api/queue/clear?type=search&type=analysis' }, 'ALAW_ERR_QUEUE_TYPE_INVALID', '한 번만'],
+      ['type=all given twice', { url: '/api/queue/clear?type=all&type=all' }, 'ALAW_ERR_QUEUE_TYPE_INVALID', '한 번만'],
+      ['an unknown type', { url: '/api/queue/clear?type=ALL' }, 'ALAW_ERR_QUEUE_TYPE_INVALID', '"ALL"'],
+      ['an empty type', { url: '/api/queue/clear?type=' }, 'ALAW_ERR_QUEUE_TYPE_INVALID', 'all(대기 중인 작업 전부)'],
+      ['a JSON body', { url: '/api/queue/clear', payload: { type: 'search' } }, 'ALAW_ERR_QUEUE_CLEAR_BODY', '본문'],
+      ['a JSON body beside a valid type', { url: '/api/queue/clear?type=all', payload: {} }, 'ALAW_ERR_QUEUE_CLEAR_BODY', '본문'],
+      [
+        'a JSON null body',
+        { url: '/api/queue/clear?type=all', payload: 'null', headers: { 'content-type': 'application/json' } },
+        'ALAW_ERR_QUEUE_CLEAR_BODY',
+        '본문',
+      ],
+      [
+        'an empty JSON body',
+        { url: '/api/queue/clear?type=all', payload: '', headers: { 'content-type': 'application/json' } },
+        'ALAW_ERR_REQUEST_JSON',
+        'JSON',
+      ],
+    ];
+    for (const [what, req, code, says] of bad) {
+      const r = await app.inject({ method: 'POST', ...req, headers: { ...asAdmin, ...req.headers } });
+      expect(r.statusCode, what).toBe(400);
+      const e = json<{ error: { code: string; message: string } }>(r).error;
+      expect(e.code, what).toBe(code);
+      expect(e.message, what).toContain(says);
+      if (code !== 'ALAW_ERR_REQUEST_JSON') expect(e.message, what).toContain('아무것도 취소하지 않았습니다');
+    }
+    // A form body is not JSON: 415, and nothing cancelled either.
+    const form = await app.inject({
+      method: 'POST',
+      url: '/api/queue/clear?type=all',
+      payload: 'type=all',
+      headers: { ...asAdmin, 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(form.statusCode).toBe(415);
+    for (const t of waiting) expect((await services.queue.task(t.id))?.status).toBe('pending');
+    expect((await services.queue.store.counts()).analysis.pending).toBe(2);
+
+    // The explicit form clears everything, and the audit line says who asked and what was cancelled.
+    const all = await app.inject({ method: 'POST', url: '/api/queue/clear?type=all', headers: asAdmin });
+    expect(all.statusCode).toBe(200);
+    expect(json(all)).toEqual({ removed: 2, by_type: { search: 0, analysis: 2 }, ids: waiting.map((t) => t.id), type: 'all' });
+    expect((await services.queue.store.counts()).analysis.pending).toBe(0);
   });
 
   it('POST /api/queue/clear removes pending tasks, by type or all, and says what it removed', async () => {

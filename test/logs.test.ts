@@ -174,9 +174,15 @@ describe('the server’s log files', () => {
     // performance.log is its own asynchronous stream: its line may land after access.log's.
     await until(() => lines(path.join(logDir, 'performance.log')).some((l) => l.kind === 'request' && l.request_id === 'req-from-client-1'));
     // A line the queue writes while serving a request carries that request's id, with no logger passed down.
-    expect((await fetch(`${base}/api/queue/clear`, { method: 'POST', headers: { 'x-request-id': 'clear-req-1', ...auth } })).status).toBe(200);
+    expect((await fetch(`${base}/api/queue/clear?type=all`, { method: 'POST', headers: { 'x-request-id': 'clear-req-1', ...auth } })).status).toBe(200);
     await until(() => lines(path.join(logDir, 'app.log')).some((l) => String(l.msg).includes('queue clear')));
     expect(lines(path.join(logDir, 'app.log')).find((l) => String(l.msg).includes('queue clear'))).toMatchObject({ request_id: 'clear-req-1' });
+    // The clear's audit line: who asked (key, name, address) and what was cancelled.
+    await until(() => lines(path.join(logDir, 'app.log')).some((l) => l.audit === 'queue_clear'));
+    const audit = lines(path.join(logDir, 'app.log')).find((l) => l.audit === 'queue_clear')!;
+    expect(audit).toMatchObject({ request_id: 'clear-req-1', ip: '127.0.0.1', type: 'all', removed: 0, ids: [], by_type: { search: 0, analysis: 0 } });
+    expect(audit.actor).toMatch(/^admin:env:[0-9a-f]{8}$/u);
+    expect(typeof audit.key_name).toBe('string');
     // error.log holds errors only.
     expect(lines(path.join(logDir, 'error.log')).every((l) => Number(l.level) >= 50)).toBe(true);
 

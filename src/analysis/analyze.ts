@@ -2,6 +2,7 @@ import { CASE_TYPES, type Precedent } from '../corpus/index.js';
 import { E } from '../errors/index.js';
 import { classifyDisposition, dispositionText, findCaseNumbers, findStatutes, formatCitation, fullLawName, lawKey, type Outcome } from '../legal/index.js';
 import type { SearchEngine } from '../search/index.js';
+import { isBlankText } from '../text/index.js';
 
 /**
  * The extractive case analysis (issue 4), without a language model:
@@ -128,6 +129,25 @@ const cite = (d: DecisionRef): string => formatCitation(d);
 
 export type AnalysisStage = 'extracting' | 'retrieving' | 'analyzing';
 
+/** Bounds of a case description, in characters after trimming. */
+export const DESCRIPTION_CHARS = { min: 20, max: 20_000 } as const;
+
+/**
+ * The description an analysis works on (trimmed), or the error that refuses it: blank (white space and
+ * invisible characters only, ANALYSIS_DESCRIPTION_BLANK) or out of bounds once trimmed
+ * (ANALYSIS_DESCRIPTION_LENGTH). The HTTP route checks it before a task is created, so a description
+ * the analysis would refuse is never queued.
+ */
+export function checkDescription(raw: string): string {
+  if (isBlankText(raw)) throw E.ANALYSIS_DESCRIPTION_BLANK.error({ parameter: 'description' });
+  const description = raw.trim();
+  const { min, max } = DESCRIPTION_CHARS;
+  if (description.length < min || description.length > max) {
+    throw E.ANALYSIS_DESCRIPTION_LENGTH.error({ length: description.length, min, max }, { parameter: 'description', min, max });
+  }
+  return description;
+}
+
 /** Runs the extractive analysis over the loaded engine; `load` reads a whole decision; `onStage` hears each stage as it starts. */
 export async function analyzeCase(
   engine: SearchEngine,
@@ -135,16 +155,7 @@ export async function analyzeCase(
   input: AnalysisInput,
   onStage: (stage: AnalysisStage) => Promise<void> | void = () => undefined,
 ): Promise<AnalysisResult> {
-  const description = input.description.trim();
-  if (description.length < 20 || description.length > 20_000) {
-    throw E.ANALYSIS_DESCRIPTION_LENGTH.error(
-      { length: description.length, min: 20, max: 20000 },
-      {
-        min: 20,
-        max: 20_000,
-      },
-    );
-  }
+  const description = checkDescription(input.description);
   if (input.case_type !== undefined && !(CASE_TYPES as readonly string[]).includes(input.case_type)) {
     throw E.ANALYSIS_CASE_TYPE_INVALID.error({ option: 'case_type', value: input.case_type, allowed: CASE_TYPES }, { parameter: 'case_type' });
   }

@@ -1,5 +1,7 @@
 export {
   analyzeCase,
+  checkDescription,
+  DESCRIPTION_CHARS,
   findAmounts,
   findDates,
   isProceduralProvision,

@@ -3,7 +3,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { runAlertTest } from './commands/alert.js';
 import { runAnalyze } from './commands/analyze.js';
 import { runWatchdog, type WatchdogOptions } from './commands/watchdog.js';
-import { runBackup, runBackupVerify, runRestore } from './commands/backup.js';
+import { runBackup, runBackupList, runBackupVerify, runRestore } from './commands/backup.js';
 import { runCapacity, type CapacityOptions } from './commands/capacity.js';
 import { runImport } from './commands/import.js';
 import { runKeysCreate, runKeysList, runKeysRevoke } from './commands/keys.js';
@@ -56,6 +56,10 @@ function usageError(text: string): AlawError {
     [/^error: unknown option '([^']+)'([\s\S]*)$/u, (m) => ({ problem: 'unknown_option', option: m[1]!, hint: hint(m[2]!) })],
     [/^error: too many arguments(?: for '([^']+)')?/u, (m) => ({ problem: 'too_many_arguments', command: m[1] ?? '' })],
     [/^error: required option '([^']+)' not specified/u, (m) => ({ problem: 'missing_option', option: m[1]! })],
+    [
+      /^error: option '(?:-[^-], )?([^' ]+)[^']*' cannot be used with option '(?:-[^-], )?([^' ]+)[^']*'/u,
+      (m) => ({ problem: 'conflicting_options', option: m[1]!, other: m[2]! }),
+    ],
   ];
   for (const [re, problem] of rules) {
     const m = re.exec(t);
@@ -138,12 +142,15 @@ queue
   });
 queue
   .command('clear')
-  .description('대기(pending) 중인 작업을 취소합니다 (POST /api/queue/clear 와 같음). 실행 중인 작업은 건드리지 않습니다.')
-  .option('--type <type>', 'search, analysis(case_analysis) 중 하나만')
+  .description(
+    '대기(pending) 중인 작업을 취소합니다 (POST /api/queue/clear 와 같음). 실행 중인 작업은 건드리지 않습니다. 비울 종류(--type)나 --all 중 하나가 꼭 필요합니다.',
+  )
+  .option('--type <type>', '이 종류만: search, analysis(case_analysis), all(전부, --all과 같음)')
+  .addOption(new Option('--all', '대기 중인 작업 전부 (검색과 사건 분석)').conflicts('type'))
   .option('--yes', '확인 없이 실행')
   .option('--json', 'JSON으로 출력')
   .option('--queue-db <path>', '큐 SQLite 파일 (기본 data/queue.db)')
-  .action(async (opts: { type?: string; yes?: boolean; json?: boolean; queueDb?: string }) => {
+  .action(async (opts: { type?: string; all?: boolean; yes?: boolean; json?: boolean; queueDb?: string }) => {
     process.exitCode = await runQueueClear({ ...opts, ...globalOverrides(program) });
   });
 
@@ -231,23 +238,48 @@ backup
   .command('verify')
   .description('백업의 체크섬을 확인하고, 임시 데이터베이스에 복원해 행 수를 비교합니다.')
   .argument('<backup>', 'manifest 파일 경로 또는 시각 이름 (예: 20261129_021500)')
-  .option('--dir <dir>', '백업 디렉터리')
+  .option('--dir <dir>', '백업 디렉터리 (기본 backups, ALAW_BACKUP_DIR)')
   .option('--json', 'JSON으로 출력')
-  .action(async (ref: string, opts: { dir?: string; json?: boolean }) => {
-    process.exitCode = await runBackupVerify(ref, { ...opts, ...globalOverrides(program) });
+  .action(async (ref: string, opts: { dir?: string; json?: boolean }, cmd: Command) => {
+    process.exitCode = await runBackupVerify(ref, { ...withBackupOptions(opts, cmd), ...globalOverrides(program) });
+  });
+backup
+  .command('list')
+  .description('백업 디렉터리의 백업을 최신순으로 보여 줍니다 (시각, 파일 수, 크기, 검증 여부).')
+  .option('--dir <dir>', '백업 디렉터리 (기본 backups, ALAW_BACKUP_DIR)')
+  .option('--json', 'JSON으로 출력')
+  .action(async (opts: { dir?: string; json?: boolean }, cmd: Command) => {
+    process.exitCode = await runBackupList({ ...withBackupOptions(opts, cmd), ...globalOverrides(program) });
   });
 
-program
-  .command('restore')
-  .description('백업으로 데이터베이스를 되돌립니다. 먼저 지금 상태를 백업하고, 복원 후 행 수를 확인합니다. 서버를 멈춘 뒤 실행하세요.')
-  .argument('<backup>', 'manifest 파일 경로 또는 시각 이름')
-  .option('--dir <dir>', '백업 디렉터리')
-  .option('--yes', '확인 없이 실행 (없으면 무엇을 바꿀지만 알리고 종료 코드 2)')
-  .option('--force', '실행 중인 서버가 있어도')
-  .option('--json', 'JSON으로 출력')
-  .action(async (ref: string, opts: { dir?: string; yes?: boolean; force?: boolean; json?: boolean }) => {
-    process.exitCode = await runRestore(ref, { ...opts, ...globalOverrides(program) });
-  });
+/**
+ * A backup subcommand's options with `--dir` and `--json` also taken from `alaw backup` itself: Commander gives
+ * an option that both define to the parent (`alaw backup verify X --dir d` sets the parent's `--dir`).
+ */
+function withBackupOptions<T extends { dir?: string; json?: boolean }>(opts: T, cmd: Command): T {
+  const parent: { dir?: string; json?: boolean } = cmd.parent === backup ? backup.opts<{ dir?: string; json?: boolean }>() : {};
+  return { ...opts, dir: opts.dir ?? parent.dir, json: opts.json ?? parent.json };
+}
+
+/** `alaw restore` and `alaw backup restore`: one command under two names. */
+function restoreCommand(parent: Command): void {
+  parent
+    .command('restore')
+    .description(
+      '백업으로 데이터베이스를 되돌립니다. 먼저 지금 상태를 백업하고, 복원 후 행 수를 확인합니다. 이 데이터를 쓰는 서버가 실행 중이면 거절합니다 (--stop-server면 멈추고 복원).',
+    )
+    .argument('<backup>', 'manifest 파일 경로 또는 시각 이름')
+    .option('--dir <dir>', '백업 디렉터리 (기본 backups, ALAW_BACKUP_DIR)')
+    .option('--yes', '확인 없이 실행 (없으면 무엇을 바꿀지만 알리고 종료 코드 2)')
+    .option('--stop-server', '이 데이터를 쓰는 서버를 먼저 멈춤 (SIGTERM, 끝날 때까지 기다림; 못 멈추면 복원하지 않음)')
+    .option('--stop-timeout <s>', '(--stop-server) 서버가 끝나기를 기다릴 최대 시간, 초 (기본 queue.shutdownGraceSeconds + 15)')
+    .option('--json', 'JSON으로 출력')
+    .action(async (ref: string, opts: { dir?: string; yes?: boolean; stopServer?: boolean; stopTimeout?: string; json?: boolean }, cmd: Command) => {
+      process.exitCode = await runRestore(ref, { ...withBackupOptions(opts, cmd), ...globalOverrides(program) });
+    });
+}
+restoreCommand(backup);
+restoreCommand(program);
 
 program
   .command('capacity')

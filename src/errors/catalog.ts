@@ -377,11 +377,37 @@ const DEFINITIONS = {
     description: '`alaw queue`·`alaw keys`가 읽을 큐 SQLite 파일이 없음',
     message: (p) => `작업 큐 파일 ${p.file}이(가) 없습니다. 서버를 한 번도 시작하지 않았거나 경로가 다릅니다 (--queue-db, ALAW_QUEUE_DB_PATH, DATABASE_URL).`,
   }),
-  QUEUE_TYPE_INVALID: entry<{ option: string; value: unknown }>({
+  QUEUE_TYPE_INVALID: entry<{ option: string; value: unknown; repeated?: boolean }>({
     status: 400,
     surfaces: API_CLI,
-    description: '`type`이 search, analysis, case_analysis가 아님',
-    message: (p) => `${p.option}은 search, analysis(또는 case_analysis) 중 하나여야 합니다 (받은 값: ${quoted(p.value)}).`,
+    description: '대기열을 비울 종류(`type`, `--type`)가 search, analysis, case_analysis, all이 아니거나 여러 번 주어짐',
+    message: (p) =>
+      p.repeated
+        ? `${p.option}은 한 번만 보낼 수 있습니다 (받은 값: ${quoted(p.value)}). 한 종류는 type=search 또는 type=analysis, 대기 중인 작업 전부는 type=all. 아무것도 취소하지 않았습니다.`
+        : `${p.option}은 search, analysis(또는 case_analysis), all(대기 중인 작업 전부) 중 하나여야 합니다 (받은 값: ${quoted(p.value)}). 아무것도 취소하지 않았습니다.`,
+  }),
+  QUEUE_CLEAR_TYPE_REQUIRED: entry<{ via: 'api' | 'cli' }>({
+    status: 400,
+    surfaces: API_CLI,
+    description: '`POST /api/queue/clear`·`alaw queue clear`에 비울 종류가 없음: 대기 중인 작업을 전부 취소하려면 `type=all`(`--all`)을 명시',
+    message: (p) =>
+      p.via === 'api'
+        ? '비울 대기열을 type으로 정해 주세요: ?type=search(검색), ?type=analysis(사건 분석), 대기 중인 작업 전부는 ?type=all. 아무것도 취소하지 않았습니다.'
+        : '비울 대기열을 정해 주세요: --type search(검색), --type analysis(사건 분석), 대기 중인 작업 전부는 --all. 아무것도 취소하지 않았습니다.',
+  }),
+  QUEUE_CLEAR_PARAM_UNKNOWN: entry<{ names: readonly string[] }>({
+    status: 400,
+    surfaces: API,
+    description: '`POST /api/queue/clear`에 `type` 말고 다른 매개변수가 있음 (오타, `type[]=…`)',
+    message: (p) =>
+      `알 수 없는 매개변수입니다: ${p.names.join(', ')}. POST /api/queue/clear는 type 하나만 받습니다 (?type=search, ?type=analysis, 대기 중인 작업 전부는 ?type=all). 아무것도 취소하지 않았습니다.`,
+  }),
+  QUEUE_CLEAR_BODY: entry({
+    status: 400,
+    surfaces: API,
+    description: '`POST /api/queue/clear`에 요청 본문이 있음 (매개변수는 URL에만)',
+    message:
+      'POST /api/queue/clear는 요청 본문을 받지 않습니다. 본문 없이 URL에 ?type=search, ?type=analysis 또는 (대기 중인 작업 전부) ?type=all을 붙여 보내 주세요. 아무것도 취소하지 않았습니다.',
   }),
   QUEUE_INSTANCE_LOST: entry<{ owner: string }>({
     status: 503,
@@ -470,10 +496,17 @@ const DEFINITIONS = {
     description: '사건 설명(description)이 없음',
     message: '사건 설명(description)을 보내 주세요.',
   }),
+  ANALYSIS_DESCRIPTION_BLANK: entry({
+    status: 400,
+    surfaces: ['api', 'cli', 'task'],
+    description: '사건 설명이 비어 있음: 공백(전각 공백, 줄 바꿈 포함)이나 보이지 않는 문자(제로 폭 공백 등)뿐임. 작업을 만들지 않음',
+    message:
+      '사건 설명(description)이 비어 있습니다: 공백이나 보이지 않는 문자(전각 공백, 제로 폭 공백 등)만 있습니다. 사건의 사실관계를 20자 이상 글로 적어 보내 주세요.',
+  }),
   ANALYSIS_DESCRIPTION_LENGTH: entry<{ length: number; min: number; max: number }>({
     status: 400,
     surfaces: API_CLI,
-    description: '사건 설명이 20~20,000자가 아님',
+    description: '사건 설명이 (앞뒤 공백을 빼고) 20~20,000자가 아님',
     message: (p) => `사건 설명은 ${n(p.min)}자 이상 ${n(p.max)}자 이하여야 합니다 (받은 길이: ${n(p.length)}자).`,
   }),
   ANALYSIS_CASE_TYPE_INVALID: entry<{ option: string; value: string; allowed: readonly string[] }>({
@@ -653,6 +686,7 @@ const DEFINITIONS = {
     | { problem: 'unknown_option'; option: string; hint: string }
     | { problem: 'too_many_arguments'; command: string }
     | { problem: 'missing_option'; option: string }
+    | { problem: 'conflicting_options'; option: string; other: string }
     | { problem: 'other'; text: string }
   >({
     status: 400,
@@ -674,6 +708,8 @@ const DEFINITIONS = {
           return `인자가 너무 많습니다${p.command ? ` (${p.command})` : ''}`;
         case 'missing_option':
           return `필수 옵션이 없습니다: ${p.option}`;
+        case 'conflicting_options':
+          return `${p.option}와(과) ${p.other}는 함께 쓸 수 없습니다. 하나만 주세요`;
         case 'other':
           return p.text;
       }
@@ -709,13 +745,28 @@ const DEFINITIONS = {
         ? `백업 ${p.stamp}(${p.createdAt})로 지금 데이터를 바꿉니다: ${p.targets}. 먼저 지금 상태를 자동으로 백업합니다. 실행하려면 --yes를 붙이세요.`
         : `대기 중인 ${p.what}작업 ${n(p.pending)}건을 취소합니다. 실행하려면 --yes를 붙이세요 (실행 중인 작업은 건드리지 않습니다).`,
   }),
-  CLI_SERVER_RUNNING: entry<{ instances: readonly string[] }>({
+  CLI_SERVER_RUNNING: entry<
+    { via: 'lock'; servers: readonly { pid: number; port: number; instance: string; host: string }[] } | { via: 'heartbeat'; instances: readonly string[] }
+  >({
     status: 409,
     surfaces: CLI,
     exit: EXIT.failure,
-    description: '`alaw restore`: 같은 데이터를 쓰는 서버가 실행 중',
+    description:
+      '`alaw restore`: 같은 데이터를 쓰는 서버가 실행 중 (데이터 디렉터리의 잠금 파일이나 큐의 하트비트). 아무것도 바꾸지 않음; `--force`로도 건너뛸 수 없음',
     message: (p) =>
-      `실행 중인 서버가 있습니다 (${p.instances.join(', ')}). 서버를 멈춘 뒤 복원하세요 (sudo systemctl stop alaw-ai-backend). 그래도 하려면 --force.`,
+      p.via === 'lock'
+        ? `실행 중인 서버가 이 데이터를 쓰고 있습니다 (${p.servers.map((x) => `pid ${x.pid}, 포트 ${x.port}, 인스턴스 ${x.instance}${x.host ? `, 호스트 ${x.host}` : ''}`).join('; ')}). 아무것도 바꾸지 않았습니다. 서버를 멈춘 뒤 복원하거나 (sudo systemctl stop alaw-ai-backend), --stop-server를 붙이면 그 서버를 멈추고(SIGTERM) 끝나기를 기다린 뒤 복원합니다.`
+        : `실행 중인 서버가 있습니다 (작업 큐 하트비트: ${p.instances.join(', ')}). 아무것도 바꾸지 않았습니다. 그 서버들을 멈춘 뒤 복원하세요 (sudo systemctl stop alaw-ai-backend; 멈춘 서버의 하트비트는 최대 90초 남습니다).`,
+  }),
+  CLI_SERVER_STOP_FAILED: entry<{ pid: number; port: number; timeoutS: number; reason: string }>({
+    status: 500,
+    surfaces: CLI,
+    exit: EXIT.failure,
+    description: '`alaw restore --stop-server`: 실행 중인 서버를 멈추지 못함 (제한 시간 안에 끝나지 않았거나 신호를 보낼 권한이 없음). 아무것도 복원하지 않음',
+    message: (p) =>
+      p.reason === 'timeout'
+        ? `서버(pid ${p.pid}, 포트 ${p.port})가 ${p.timeoutS}초 안에 멈추지 않았습니다. 아무것도 복원하지 않았습니다. 서버 로그를 확인하고 직접 멈춘 뒤 다시 실행하거나 --stop-timeout을 늘리세요.`
+        : `서버(pid ${p.pid}, 포트 ${p.port})를 멈출 수 없습니다: ${p.reason}. 아무것도 복원하지 않았습니다. 서버를 실행한 계정으로 실행하거나 직접 멈추세요 (sudo systemctl stop alaw-ai-backend).`,
   }),
 
   // ------------------------------------------------------------------ import and start-up

@@ -6,7 +6,17 @@ import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import type { Config } from '../config/index.js';
 import { redactUrl } from '../queue/index.js';
-import { APP_TABLES, integrityCheck, pgCounts, QUEUE_TABLES, sqliteCounts, sqliteSnapshot, withPgSnapshot, withScratchPg } from './backupStore.js';
+import {
+  APP_TABLES,
+  integrityCheck,
+  pgCounts,
+  QUEUE_TABLES,
+  removeSqliteSidecars,
+  sqliteCounts,
+  sqliteSnapshot,
+  withPgSnapshot,
+  withScratchPg,
+} from './backupStore.js';
 import { gunzipFile, gunzipStream, gzipFile } from './gzipFiles.js';
 import { pgToolTarget, runTool } from './pgTools.js';
 
@@ -77,6 +87,7 @@ async function backupSqlite(kind: BackupKind, source: string, target: string, ta
     };
   } finally {
     fs.rmSync(tmp, { force: true });
+    removeSqliteSidecars(tmp);
   }
 }
 
@@ -182,7 +193,7 @@ export function pruneBackups(dir: string, days: number, now: Date = new Date()):
   const cutoff = backupStamp(new Date(now.getTime() - days * 86_400_000));
   const removed: string[] = [];
   for (const f of fs.readdirSync(dir)) {
-    const m = /^(?:alaw|queue|backup|config|index|manifest)_(\d{8}_\d{6})(?:-\d+)?\./u.exec(f);
+    const m = /^(?:alaw|queue|backup|config|index|manifest|verified)_(\d{8}_\d{6})(?:-\d+)?\./u.exec(f);
     if (m && m[1]! < cutoff) {
       fs.rmSync(path.join(dir, f), { force: true });
       removed.push(f);
@@ -253,6 +264,7 @@ export async function verifyBackup(ref: string, backupDir: string, config: Reado
         out.push({ file: f.file, kind: f.kind, rows });
       } finally {
         fs.rmSync(tmp, { force: true });
+        removeSqliteSidecars(tmp);
       }
     } else if (f.format === 'postgres') {
       const url = config.queue.databaseUrl;
@@ -264,7 +276,58 @@ export async function verifyBackup(ref: string, backupDir: string, config: Reado
       out.push({ file: f.file, kind: f.kind, rows: null });
     }
   }
-  return { stamp: manifest.stamp, files: out };
+  const report: VerifyReport = { stamp: manifest.stamp, files: out };
+  // Remembered beside the manifest for `alaw backup list` (removed with the run by pruning).
+  fs.writeFileSync(path.join(dir, `verified_${manifest.stamp}.json`), JSON.stringify({ verified_at: new Date().toISOString(), ...report }, null, 2) + '\n');
+  return report;
+}
+
+export interface BackupListing {
+  stamp: string;
+  created_at: string;
+  tag: string | null;
+  manifest_file: string;
+  files: number;
+  kinds: BackupKind[];
+  bytes: number;
+  /** When `alaw backup verify` last found it sound, or null. */
+  verified_at: string | null;
+  /** Whether every file the manifest names is there. */
+  complete: boolean;
+}
+
+/** The backup runs in `dir`, newest first (unreadable manifests left out). */
+export function listBackups(dir: string): BackupListing[] {
+  if (!fs.existsSync(dir)) return [];
+  const out: BackupListing[] = [];
+  for (const name of fs.readdirSync(dir)) {
+    const m = /^manifest_(\d{8}_\d{6}(?:-\d+)?)\.json$/u.exec(name);
+    if (!m) continue;
+    let manifest: Manifest;
+    try {
+      manifest = readManifest(path.join(dir, name), dir).manifest;
+    } catch {
+      continue;
+    }
+    let verifiedAt: string | null = null;
+    try {
+      verifiedAt = (JSON.parse(fs.readFileSync(path.join(dir, `verified_${manifest.stamp}.json`), 'utf8')) as { verified_at?: string }).verified_at ?? null;
+    } catch {
+      // never verified
+    }
+    out.push({
+      stamp: manifest.stamp,
+      created_at: manifest.created_at,
+      tag: manifest.tag,
+      manifest_file: path.join(dir, name),
+      files: manifest.files.length,
+      kinds: manifest.files.map((f) => f.kind),
+      bytes: manifest.files.reduce((n, f) => n + f.bytes, 0),
+      verified_at: verifiedAt,
+      complete: manifest.files.every((f) => fs.existsSync(path.join(dir, f.file))),
+    });
+  }
+  return out.sort((a, b) => (a.created_at === b.created_at ? b.stamp.localeCompare(a.stamp) : b.created_at.localeCompare(a.created_at)));
 }
 
 export interface RestoreReport {
@@ -290,7 +353,7 @@ export async function restoreBackup(
   const { manifest, dir } = readManifest(ref, backupDir);
   await checkFiles(manifest, dir);
   const url = config.queue.databaseUrl;
-  const staged: { f: BackupEntry; tmp: string | null; target: string }[] = [];
+  const staged: { f: BackupEntry; tmp: string | null; target: string; staging?: string }[] = [];
   try {
     for (const f of manifest.files) {
       const file = path.join(dir, f.file);
@@ -299,7 +362,7 @@ export async function restoreBackup(
         const target = f.kind === 'app' ? config.paths.database : config.paths.queueDatabase;
         fs.mkdirSync(path.dirname(path.resolve(target)), { recursive: true });
         const tmp = `${target}.restore-${randomBytes(4).toString('hex')}`;
-        staged.push({ f, tmp, target });
+        staged.push({ f, tmp, target, staging: tmp });
         await gunzipFile(file, tmp);
         integrityCheck(tmp);
         sameRows(f.rows, sqliteCounts(tmp, f.kind === 'app' ? APP_TABLES : QUEUE_TABLES), f.file);
@@ -359,6 +422,9 @@ export async function restoreBackup(
     }
     return { stamp: manifest.stamp, safety_backup: safety.manifestFile, restored };
   } finally {
-    for (const s of staged) if (s.tmp) fs.rmSync(s.tmp, { force: true });
+    for (const s of staged) {
+      if (s.tmp) fs.rmSync(s.tmp, { force: true });
+      if (s.staging) removeSqliteSidecars(s.staging);
+    }
   }
 }

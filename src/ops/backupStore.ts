@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import pg from 'pg';
 import { E, isAlawError } from '../errors/index.js';
 import { redactUrl } from '../queue/index.js';
@@ -44,6 +45,21 @@ export async function sqliteSnapshot(source: string, target: string): Promise<vo
   } finally {
     db.close();
   }
+  // The copy keeps the source's WAL mode, and a WAL database grows -wal and -shm files beside it whenever it is
+  // opened (counting rows, verifying): the copy is made a self-contained rollback-journal file instead. The
+  // service switches a restored file back to WAL when it opens it.
+  const copy = new Database(target, { fileMustExist: true });
+  try {
+    copy.pragma('journal_mode = DELETE');
+  } finally {
+    copy.close();
+  }
+  removeSqliteSidecars(target);
+}
+
+/** Removes what SQLite may leave beside a file it had open (`-wal`, `-shm`, `-journal`). */
+export function removeSqliteSidecars(file: string): void {
+  for (const suffix of ['-wal', '-shm', '-journal']) fs.rmSync(`${file}${suffix}`, { force: true });
 }
 
 async function countTables(client: pg.ClientBase, tables: string[]): Promise<Record<string, number>> {

@@ -8,14 +8,17 @@ export { classifyTarget, SUSPICIOUS_KINDS, SUSPICIOUS_NAMES, type SuspiciousKind
 export { Alerter, AlertMonitor, type AlertMessage, type ChannelResult, type MonitorState } from './alerts.js';
 export {
   createBackup,
+  listBackups,
   readManifest,
   restoreBackup,
   verifyBackup,
   pruneBackups,
   backupStamp,
   type BackupEntry,
+  type BackupListing,
   type Manifest,
   type RestoreReport,
   type VerifyReport,
 } from './backup.js';
+export { dataDirsOf, holdDataLock, liveDataLocks, pidAlive, releaseDataLock, stopLockHolder, type DataLock } from './dataLock.js';
 export { DEFAULT_USAGE, GUIDE_CONSTANTS, guideEstimate, measuredEstimate, type GuideConstants, type Measurements } from './capacity.js';

@@ -1,3 +1,4 @@
+export { isBlankText } from './blank.js';
 export { normalizeText } from './normalize.js';
 export { stripParticle, stemLength, STOP_UNIGRAMS } from './particles.js';
 export { scanWords, type WordSpan } from './words.js';

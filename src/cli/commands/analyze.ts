@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { checkDescription } from '../../analysis/index.js';
 import { narrativeWriter, runAnalysis } from '../../app/index.js';
 import { CASE_TYPES } from '../../corpus/index.js';
 import { E, EXIT } from '../../errors/index.js';
@@ -16,6 +17,8 @@ export async function runAnalyze(
   } catch (err) {
     throw E.ANALYSIS_FILE_UNREADABLE.error({ file, reason: (err as Error).message });
   }
+  // Refused before the databases are opened, as POST /api/analysis refuses it before a task exists.
+  checkDescription(description);
   if (opts.caseType !== undefined && !(CASE_TYPES as readonly string[]).includes(opts.caseType)) {
     throw E.ANALYSIS_CASE_TYPE_INVALID.error({ option: '--case-type', value: opts.caseType, allowed: CASE_TYPES });
   }

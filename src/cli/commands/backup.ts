@@ -1,7 +1,18 @@
 import { E, EXIT } from '../../errors/index.js';
-import { createBackup, createLogger, readManifest, restoreBackup, verifyBackup } from '../../ops/index.js';
+import {
+  createBackup,
+  createLogger,
+  dataDirsOf,
+  listBackups,
+  liveDataLocks,
+  readManifest,
+  restoreBackup,
+  stopLockHolder,
+  verifyBackup,
+} from '../../ops/index.js';
 import { openQueueStore } from '../../queue/index.js';
 import fs from 'node:fs';
+import path from 'node:path';
 import { configFileOf as loadedConfigFile } from '../../config/index.js';
 import { cliConfig, type GlobalOptions } from '../context.js';
 
@@ -56,22 +67,47 @@ export async function runBackupVerify(ref: string, opts: Common): Promise<number
   return EXIT.ok;
 }
 
-/** `alaw restore REF --yes [--force]`: refuses without --yes, and while a server is running unless --force. */
-export async function runRestore(ref: string, opts: Common & { yes?: boolean; force?: boolean }): Promise<number> {
+/**
+ * `alaw restore REF --yes [--stop-server [--stop-timeout S]]` (also `alaw backup restore`): refuses without
+ * --yes, and while a live service holds the data directory (its lock file: src/ops/dataLock.ts) or heartbeats
+ * in the queue. With --stop-server it stops the lock-holding services first (SIGTERM, waiting for them to
+ * exit); if one does not stop, nothing is restored. `--force` does not bypass any of this.
+ */
+export async function runRestore(ref: string, opts: Common & { yes?: boolean; force?: boolean; stopServer?: boolean; stopTimeout?: string }): Promise<number> {
   const config = cliConfig(opts);
   const dir = opts.dir ?? config.backup.dir;
+  let stopTimeoutS = config.queue.shutdownGraceSeconds + 15;
+  if (opts.stopTimeout !== undefined) {
+    if (!/^\d{1,5}$/u.test(opts.stopTimeout) || Number(opts.stopTimeout) < 1)
+      throw E.CLI_NUMBER_INVALID.error({ option: '--stop-timeout', rule: 'positive_integer', value: opts.stopTimeout });
+    stopTimeoutS = Number(opts.stopTimeout);
+  }
   const manifest = readManifest(ref, dir).manifest;
   const targets = manifest.files.map((f) => `${f.kind}(${f.file})`).join(', ');
   if (!opts.yes) {
     throw E.CLI_CONFIRM_REQUIRED.error({ action: 'restore', stamp: manifest.stamp, createdAt: manifest.created_at, targets });
   }
-  if (!opts.force && (config.queue.databaseUrl || fs.existsSync(config.paths.queueDatabase))) {
+  const locks = liveDataLocks(dataDirsOf(config));
+  if (locks.length > 0 && !opts.stopServer) {
+    throw E.CLI_SERVER_RUNNING.error({
+      via: 'lock',
+      servers: locks.map((l) => ({ pid: l.pid, port: l.port, instance: l.instance_id, host: l.host })),
+    });
+  }
+  for (const lock of locks) {
+    process.stderr.write(`실행 중인 서버를 멈춥니다: pid ${lock.pid}, 포트 ${lock.port} (SIGTERM, 최대 ${stopTimeoutS}초 기다림)\n`);
+    const r = await stopLockHolder(lock, stopTimeoutS * 1000);
+    if (!r.stopped) throw E.CLI_SERVER_STOP_FAILED.error({ pid: lock.pid, port: lock.port, timeoutS: stopTimeoutS, reason: r.reason ?? 'timeout' });
+    process.stderr.write(`서버(pid ${lock.pid})가 멈췄습니다.\n`);
+  }
+  if (config.queue.databaseUrl || fs.existsSync(config.paths.queueDatabase)) {
+    const stopped = new Set(locks.map((l) => l.instance_id));
     const store = await openQueueStore(config, createLogger('silent', 2)).catch(() => null);
     const live = store ? await store.instances(90_000).catch(() => []) : [];
     await store?.close();
-    if (live.length > 0) {
-      throw E.CLI_SERVER_RUNNING.error({ instances: live.map((i) => i.instance_id) });
-    }
+    // A service stopped just now removed its heartbeat row on its way out (or left it for at most 90 s).
+    const others = live.filter((i) => !stopped.has(i.instance_id));
+    if (others.length > 0) throw E.CLI_SERVER_RUNNING.error({ via: 'heartbeat', instances: others.map((i) => i.instance_id) });
   }
   const r = await restoreBackup(ref, dir, config, { configFile: configFileOf(opts) });
   if (opts.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
@@ -82,4 +118,43 @@ export async function runRestore(ref: string, opts: Common & { yes?: boolean; fo
     process.stdout.write(lines.join('\n') + '\n');
   }
   return EXIT.ok;
+}
+
+/** `alaw backup list`: the runs in the backup directory, newest first, with size and whether verified. */
+export async function runBackupList(opts: Common): Promise<number> {
+  const config = cliConfig(opts);
+  const dir = opts.dir ?? config.backup.dir;
+  const runs = listBackups(dir);
+  if (opts.json) {
+    process.stdout.write(JSON.stringify({ dir: path.resolve(dir), backups: runs }, null, 2) + '\n');
+    return EXIT.ok;
+  }
+  if (runs.length === 0) {
+    process.stdout.write(`${dir}에 백업이 없습니다 (alaw backup으로 만드세요).\n`);
+    return EXIT.ok;
+  }
+  const rows = runs.map((r) => [
+    r.stamp,
+    r.created_at.replace('T', ' ').slice(0, 19),
+    r.kinds.join(','),
+    kb(r.bytes),
+    r.verified_at ? `검증됨 ${r.verified_at.replace('T', ' ').slice(0, 19)}` : '검증 안 함',
+    (r.complete ? '' : '파일 없음! ') + (r.tag ?? ''),
+  ]);
+  const head = ['백업', '만든 시각(UTC)', '내용', '크기', '검증', '비고'];
+  const width = head.map((h, i) => Math.max(displayWidth(h), ...rows.map((r) => displayWidth(r[i]!))));
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => c + ' '.repeat(width[i]! - displayWidth(c)))
+      .join('  ')
+      .trimEnd();
+  process.stdout.write([`백업 디렉터리: ${path.resolve(dir)} (최신순 ${runs.length}개)`, '', line(head), ...rows.map(line)].join('\n') + '\n');
+  return EXIT.ok;
+}
+
+/** Terminal columns of a string: Hangul and other wide characters take two. */
+function displayWidth(s: string): number {
+  let n = 0;
+  for (const ch of s) n += /[\u1100-\u115F\u2E80-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6]/u.test(ch) ? 2 : 1;
+  return n;
 }

@@ -80,10 +80,14 @@ export async function runQueueStatus(opts: GlobalOptions & { json?: boolean; lim
   });
 }
 
-/** `alaw queue clear [--type T] --yes`: cancels pending tasks, like `POST /api/queue/clear`, for the operator on the machine. */
-export async function runQueueClear(opts: GlobalOptions & { type?: string; yes?: boolean; json?: boolean }): Promise<number> {
+/**
+ * `alaw queue clear (--type T | --all) --yes`: cancels pending tasks, like `POST /api/queue/clear`, for the operator
+ * on the machine. Which queue is never implied: no type is an error, everything needs `--all` (or `--type all`).
+ */
+export async function runQueueClear(opts: GlobalOptions & { type?: string; all?: boolean; yes?: boolean; json?: boolean }): Promise<number> {
+  if (opts.type === undefined && !opts.all) throw E.QUEUE_CLEAR_TYPE_REQUIRED.error({ via: 'cli' });
   let type: TaskType | null = null;
-  if (opts.type !== undefined) {
+  if (opts.type !== undefined && opts.type !== 'all') {
     type = taskTypeOf(opts.type) ?? null;
     if (!type) throw E.QUEUE_TYPE_INVALID.error({ option: '--type', value: opts.type });
   }

@@ -2,7 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { ServerServices } from '../../app/index.js';
 import { sleep } from '../../clock.js';
+import { checkDescription } from '../../analysis/index.js';
 import { E } from '../../errors/index.js';
+import { isBlankText } from '../../text/index.js';
 import { canSee, type Principal } from '../../auth/index.js';
 import { ErrorBody } from '../schemas.js';
 import { taskError } from './queue.js';
@@ -13,7 +15,11 @@ const CaseTypeParam = Type.Union(['민사', '형사', '행정', '가사', '특�
 
 const AnalysisBody = Type.Object(
   {
-    description: Type.String({ minLength: 20, maxLength: 20_000, description: '의뢰인 사건 설명 (20~20,000자)' }),
+    description: Type.String({
+      minLength: 20,
+      maxLength: 20_000,
+      description: '의뢰인 사건 설명 (앞뒤 공백을 빼고 20~20,000자; 공백·보이지 않는 문자뿐이면 400 ' + E.ANALYSIS_DESCRIPTION_BLANK.code + ')',
+    }),
     case_type: Type.Optional(CaseTypeParam),
     options: Type.Optional(
       Type.Object(
@@ -69,6 +75,12 @@ export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerService
           case_type: E.ANALYSIS_CASE_TYPE_INVALID,
         },
       },
+      // A blank description (white space and invisible characters only, even 20 of them) is refused as blank,
+      // before the length rule of the schema would call it short.
+      preValidation: async (request) => {
+        const description = (request.body as { description?: unknown } | null | undefined)?.description;
+        if (typeof description === 'string' && isBlankText(description)) throw E.ANALYSIS_DESCRIPTION_BLANK.error({ parameter: 'description' });
+      },
       schema: {
         summary: '사건 분석 요청',
         description:
@@ -91,6 +103,9 @@ export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerService
     },
     async (request, reply) => {
       const { description, case_type, options } = request.body;
+      // What the analysis itself will require (its length counted without surrounding white space): refused
+      // here, before a task exists, rather than accepted and failed later.
+      checkDescription(description);
       const t = await services.queue.submit('analysis', {
         description,
         case_type,

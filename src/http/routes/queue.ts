@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { ServerServices } from '../../app/index.js';
 import { E } from '../../errors/index.js';
@@ -37,6 +38,12 @@ const TaskSchema = Type.Object({
   result: Type.Unknown(),
   error: Type.Union([Type.Object({ code: Type.Union([Type.String(), Type.Null()]), message: Type.String() }), Type.Null()]),
 });
+
+/** Whether a request came with a body (any length, parsed or not, even `{}` or `null`). */
+function hasBody(request: FastifyRequest): boolean {
+  const length = request.headers['content-length'];
+  return request.body !== undefined || request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
 
 /** A task's error as the API shows it (`null` when it has none). */
 export function taskError(t: Pick<TaskRecord, 'error' | 'error_code'>): { code: string | null; message: string } | null {
@@ -96,16 +103,36 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }
   app.post(
     '/api/queue/clear',
     {
-      config: { access: 'admin', paramErrors: { type: E.QUEUE_TYPE_INVALID } },
+      config: { access: 'admin', paramErrors: { type: E.QUEUE_TYPE_INVALID, 'type.required': E.QUEUE_CLEAR_TYPE_REQUIRED } },
+      // Exactly the documented input, checked before the schema so that each mistake gets its own answer:
+      // nothing in the body, no parameter but `type`, and `type` given once. Anything else cancels nothing.
+      preValidation: async (request) => {
+        if (hasBody(request)) throw E.QUEUE_CLEAR_BODY.error();
+        const query = request.query as Record<string, unknown>;
+        const unknown = Object.keys(query).filter((k) => k !== 'type');
+        if (unknown.length > 0) throw E.QUEUE_CLEAR_PARAM_UNKNOWN.error({ names: unknown }, { parameters: unknown });
+        const given = query.type;
+        if (given === undefined) throw E.QUEUE_CLEAR_TYPE_REQUIRED.error({ via: 'api' });
+        if (Array.isArray(given)) throw E.QUEUE_TYPE_INVALID.error({ option: 'type', value: given, repeated: true }, { parameter: 'type' });
+        if (typeof given !== 'string' || (given !== 'all' && !taskTypeOf(given))) {
+          throw E.QUEUE_TYPE_INVALID.error({ option: 'type', value: given }, { parameter: 'type' });
+        }
+      },
       schema: {
         summary: '대기 중인 작업 비우기 (관리자)',
         description:
-          '대기(pending) 중인 작업을 취소합니다. 실행 중인 작업은 건드리지 않습니다. 관리자 키 필요: `Authorization: Bearer <관리자 키>` (없으면 401, 관리자가 아닌 키는 403). `?type=search|analysis`(또는 case_analysis)로 한 종류만 비울 수 있습니다. 취소된 검색 요청은 503(' +
+          '대기(pending) 중인 작업을 취소합니다. 실행 중인 작업은 건드리지 않습니다. 관리자 키 필요: `Authorization: Bearer <관리자 키>` (없으면 401, 관리자가 아닌 키는 403). `type`은 꼭 보내야 합니다: `?type=search`, `?type=analysis`(또는 case_analysis), 대기 중인 작업 전부는 `?type=all`. `type`이 없거나, 두 번 있거나, 다른 매개변수나 요청 본문이 있으면 400이고 아무것도 취소하지 않습니다 (' +
+          [E.QUEUE_CLEAR_TYPE_REQUIRED, E.QUEUE_TYPE_INVALID, E.QUEUE_CLEAR_PARAM_UNKNOWN, E.QUEUE_CLEAR_BODY].map((x) => x.code).join(', ') +
+          '). 누가(키, 주소) 무엇을 취소했는지 로그에 남깁니다. 취소된 검색 요청은 503(' +
           E.QUEUE_CANCELLED.code +
           ')을 받습니다.',
         tags: ['운영'],
         security: [{ bearer: [] }],
-        querystring: Type.Object({ type: Type.Optional(Type.Union([Type.Literal('search'), Type.Literal('analysis'), Type.Literal('case_analysis')])) }),
+        querystring: Type.Object({
+          type: Type.Union([Type.Literal('search'), Type.Literal('analysis'), Type.Literal('case_analysis'), Type.Literal('all')], {
+            description: '비울 대기열: search, analysis(case_analysis), 또는 전부(all)',
+          }),
+        }),
         response: {
           200: Type.Object({
             removed: Type.Integer(),
@@ -121,15 +148,20 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }
       },
     },
     async (request) => {
-      const actor = actorOf(request.principal!);
-      const type = request.query.type ? taskTypeOf(request.query.type)! : null;
+      const principal = request.principal!;
+      const type = request.query.type === 'all' ? null : taskTypeOf(request.query.type)!;
       let out;
       try {
-        out = await queue.clear(type, `${actor} ${request.ip}`);
+        out = await queue.clear(type, `${actorOf(principal)} ${request.ip}`);
       } catch (err) {
         queue.reportStoreError(err);
         throw E.QUEUE_UNAVAILABLE.error({ action: 'clear' });
       }
+      // The audit line: who asked (key id and name, address) and exactly what was cancelled.
+      request.log.warn(
+        { audit: 'queue_clear', actor: actorOf(principal), key_name: principal.name, ip: request.ip, type: type ?? 'all', ...out },
+        `관리자 요청으로 대기열을 비웠습니다: ${type ?? 'all'}, ${out.removed}건 (${actorOf(principal)} ${principal.name}, ${request.ip})`,
+      );
       return { ...out, type: type ?? 'all' };
     },
   );
