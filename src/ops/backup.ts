@@ -400,7 +400,8 @@ export async function restoreBackup(
       }
       for (const s of staged.filter((x) => x.f.format !== 'postgres')) {
         if (s.tmp) {
-          for (const suffix of ['-wal', '-shm']) fs.rmSync(`${s.target}${suffix}`, { force: true });
+          // The old file's -wal/-shm (and a -journal, which SQLite would replay into the new file) go with it.
+          removeSqliteSidecars(s.target);
           fs.renameSync(s.tmp, s.target);
           s.tmp = null;
         } else {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../config/index.js';
+import { pidAlive } from '../queue/index.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -29,17 +30,6 @@ export function dataDirsOf(config: Readonly<Config>): string[] {
   const dirs = [path.dirname(path.resolve(config.paths.database))];
   if (!config.queue.databaseUrl) dirs.push(path.dirname(path.resolve(config.paths.queueDatabase)));
   return [...new Set(dirs)];
-}
-
-/** Whether a process with this pid exists (EPERM: it exists but belongs to someone else). */
-export function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Writes this process's lock into the data directory and removes it when the process exits. */

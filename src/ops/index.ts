@@ -20,5 +20,5 @@ export {
   type RestoreReport,
   type VerifyReport,
 } from './backup.js';
-export { dataDirsOf, holdDataLock, liveDataLocks, pidAlive, releaseDataLock, stopLockHolder, type DataLock } from './dataLock.js';
+export { dataDirsOf, holdDataLock, liveDataLocks, releaseDataLock, stopLockHolder, type DataLock } from './dataLock.js';
 export { DEFAULT_USAGE, GUIDE_CONSTANTS, guideEstimate, measuredEstimate, type GuideConstants, type Measurements } from './capacity.js';

@@ -19,6 +19,7 @@ export {
 } from './taskQueue.js';
 export { SqliteQueueStore } from './sqliteStore.js';
 export { resolveInstanceId, instanceIdFile, type InstanceIdentity, type InstanceIdSource } from './instanceId.js';
+export { pidAlive } from './liveness.js';
 export { PgQueueStore, redactUrl } from './pgStore.js';
 export { cgroupMemoryPercent, ProfileController, ResourceMonitor, type ProfileSettings, type ResourceUsage } from './profile.js';
 export {

@@ -41,8 +41,14 @@ export interface LivenessHost {
 export function heldByOtherProcess(row: Pick<InstanceInfo, 'host' | 'pid'>, self: { host: string; pid: number }): boolean {
   if (row.host !== self.host) return true;
   if (row.pid === self.pid) return false;
+  return pidAlive(row.pid);
+}
+
+/** Whether a process with this pid exists on this host (EPERM: it exists but belongs to someone else). */
+export function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
-    process.kill(row.pid, 0);
+    process.kill(pid, 0);
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';

@@ -103,7 +103,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }
   app.post(
     '/api/queue/clear',
     {
-      config: { access: 'admin', paramErrors: { type: E.QUEUE_TYPE_INVALID, 'type.required': E.QUEUE_CLEAR_TYPE_REQUIRED } },
+      config: { access: 'admin', paramErrors: { type: E.QUEUE_TYPE_INVALID } },
       // Exactly the documented input, checked before the schema so that each mistake gets its own answer:
       // nothing in the body, no parameter but `type`, and `type` given once. Anything else cancels nothing.
       preValidation: async (request) => {
