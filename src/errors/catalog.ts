@@ -142,7 +142,7 @@ const DEFINITIONS = {
     headers: { 'WWW-Authenticate': 'Bearer realm="alaw"' },
     message: (p) =>
       p.admin
-        ? '관리자 키가 필요합니다. 서버에서 `npx alaw keys create --role admin --name 이름`으로 관리자 키를 만들거나 ALAW_ADMIN_TOKEN(16자 이상)을 설정하고 Authorization: Bearer <키> 헤더로 요청하세요. 서버에 접속할 수 있다면 `npx alaw queue clear --yes`로도 비울 수 있습니다.'
+        ? '관리자 키가 필요합니다. 서버에서 `npx alaw keys create --role admin --name 이름`으로 관리자 키를 만들거나 ALAW_ADMIN_TOKEN(16자 이상)을 설정하고 Authorization: Bearer <키> 헤더로 요청하세요. 서버에 접속할 수 있다면 `npx alaw queue clear --type search --yes`(전부는 `--all --yes`)로도 비울 수 있습니다.'
         : 'API 키가 필요합니다. Authorization: Bearer <키> (또는 X-API-Key: <키>) 헤더를 보내 주세요. 키는 관리자가 서버에서 `npx alaw keys create`로 만듭니다.',
   }),
   AUTH_INVALID: entry({

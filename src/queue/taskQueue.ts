@@ -776,15 +776,27 @@ export class TaskQueue {
   }
 
   /** Cancels pending tasks (of one type, or all); callers waiting on them get 503. */
-  async clear(type: TaskType | null, by: string): Promise<{ removed: number; by_type: Record<TaskType, number>; ids: string[] }> {
+  /**
+   * Cancels pending tasks; `by` goes into the cancelled tasks' error, `audit` (who asked, from the HTTP route)
+   * into the one log line that records the clear.
+   */
+  async clear(
+    type: TaskType | null,
+    by: string,
+    audit: Record<string, unknown> = {},
+  ): Promise<{ removed: number; by_type: Record<TaskType, number>; ids: string[] }> {
     const rows = await this.store.cancelPending(type, E.QUEUE_CANCELLED.error({ by }));
     const byType: Record<TaskType, number> = { search: 0, analysis: 0 };
     for (const r of rows) {
       byType[r.type] += 1;
       this.dropWaiter(r.id, this.endedWhileWaiting('cancelled', r.type));
     }
-    this.logger.warn({ type: type ?? 'all', removed: rows.length, by_type: byType, by }, `대기 중인 작업 ${rows.length}건을 취소했습니다 (queue clear)`);
-    return { removed: rows.length, by_type: byType, ids: rows.map((r) => r.id) };
+    const ids = rows.map((r) => r.id);
+    this.logger.warn(
+      { audit: 'queue_clear', ...audit, type: type ?? 'all', removed: rows.length, by_type: byType, ids, by },
+      `대기 중인 작업 ${rows.length}건을 취소했습니다 (queue clear, ${type ?? 'all'}, ${by})`,
+    );
+    return { removed: rows.length, by_type: byType, ids };
   }
 
   private assess(counts: StatusCounts, oldest: Record<TaskType, number | null>, dbOk: boolean): { status: HealthReport['status']; reasons: string[] } {

@@ -150,18 +150,15 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }
     async (request) => {
       const principal = request.principal!;
       const type = request.query.type === 'all' ? null : taskTypeOf(request.query.type)!;
+      const actor = actorOf(principal);
       let out;
       try {
-        out = await queue.clear(type, `${actorOf(principal)} ${request.ip}`);
+        // The queue writes the one audit line: who asked (key id and name, address) and exactly what was cancelled.
+        out = await queue.clear(type, `${actor} ${request.ip}`, { actor, key_name: principal.name, ip: request.ip });
       } catch (err) {
         queue.reportStoreError(err);
         throw E.QUEUE_UNAVAILABLE.error({ action: 'clear' });
       }
-      // The audit line: who asked (key id and name, address) and exactly what was cancelled.
-      request.log.warn(
-        { audit: 'queue_clear', actor: actorOf(principal), key_name: principal.name, ip: request.ip, type: type ?? 'all', ...out },
-        `관리자 요청으로 대기열을 비웠습니다: ${type ?? 'all'}, ${out.removed}건 (${actorOf(principal)} ${principal.name}, ${request.ip})`,
-      );
       return { ...out, type: type ?? 'all' };
     },
   );
