@@ -87,8 +87,10 @@ describe('backup and restore on SQLite', () => {
     const stamp = (JSON.parse(made.stdout) as { stamp: string }).stamp;
     expect(fs.existsSync(path.join(elsewhere, `manifest_${stamp}.json`))).toBe(true);
     expect(fs.readdirSync(elsewhere).filter((f) => /-(?:wal|shm)$|\.tmp-/u.test(f))).toEqual([]);
-    // Not in the default directory (ALAW_BACKUP_DIR): without --dir it is not found, with it it is.
-    const missing = await alaw(dir, ['backup', 'verify', stamp]);
+    // Not in the default directory (ALAW_BACKUP_DIR): without --dir it is not found, with it it is. The default
+    // here is a directory of its own: the previous test's backups in dir/backups can carry the same stamp (the
+    // same second).
+    const missing = await run('src/cli/main.ts', ['backup', 'verify', stamp], sampleEnv(dir, { ALAW_BACKUP_DIR: path.join(dir, 'default-backups') }));
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('ALAW_ERR_BACKUP_NOT_FOUND');
     const listedBefore = JSON.parse((await alaw(dir, ['backup', 'list', '--dir', elsewhere, '--json'])).stdout) as {
