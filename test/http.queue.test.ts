@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerServices } from '../src/app/index.js';
 import { buildApp } from '../src/http/index.js';
 import { sampleServices, tempDir } from './helpers.js';
-import { holdSlot } from './support/queue.js';
 
 const ADMIN = 'admin-token-0123456789abcdef';
 const USER = 'user-token-0123456789abcdef';
@@ -187,15 +186,20 @@ describe('queue endpoints', () => {
 
 describe('a full search queue', () => {
   let full: ServerServices;
+  let release!: () => void;
+  let holding: Promise<void>;
   let fullApp: FastifyInstance;
   const dir = tempDir();
   beforeAll(async () => {
     full = await sampleServices(dir.dir, { 'queue.limits.search.max_queue_size': 0, 'queue.limits.search.max_concurrent': 1 });
-    // The only slot is held by another instance sharing the queue, and no search may wait (max_queue_size 0).
-    await holdSlot(full.queue.store, 'held-elsewhere');
+    // The only slot is held by a running search, and no search may wait (max_queue_size 0).
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    holding = full.queue.run('search', {}, () => gate);
     fullApp = await buildApp(full);
   });
   afterAll(async () => {
+    release();
+    await holding;
     await fullApp.close();
     await full.close();
     dir.cleanup();
@@ -210,8 +214,11 @@ describe('a full search queue', () => {
     expect(e.message).toMatch(/검색 대기열이 가득 찼습니다.*초 후 다시 시도/);
     expect(e.details).toMatchObject({ type: 'search', max_queue_size: 0 });
     await sleep(10);
-    expect((await full.queue.store.counts()).search).toMatchObject({ pending: 0, processing: 1, completed: 0 });
-    const h = json<{ status: string }>(await fullApp.inject('/api/queue/health'));
+    // Turned away in memory: no row was written for it (nor for the running one, until it ends).
+    await full.queue.flushRecords();
+    expect((await full.queue.store.counts()).search).toMatchObject({ pending: 0, processing: 0, completed: 0, cancelled: 0, timeout: 0, failed: 0 });
+    const h = json<{ status: string; queue_stats: { search: { processing: number; pending: number } } }>(await fullApp.inject('/api/queue/health'));
     expect(h.status).not.toBe('unhealthy');
+    expect(h.queue_stats.search).toMatchObject({ processing: 1, pending: 0 });
   });
 });

@@ -1,7 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleApp } from './helpers.js';
-import { holdSlot } from './support/queue.js';
 
 /** The value of one sample in Prometheus text format, or undefined. Labels must match exactly (in any order). */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
@@ -61,10 +60,14 @@ describe('GET /metrics', () => {
     expect(done).toBeGreaterThanOrEqual(3);
     expect(sample(before, 'alaw_queue_run_seconds_count', { type: 'search' })).toBe(done);
     expect(sample(before, 'alaw_queue_wait_seconds_count', { type: 'search' })).toBe(done);
-    // Another instance holds the only search slot and nothing may wait: the next search is refused.
-    await holdSlot(s.services.queue.store, 'held-elsewhere');
+    // A running search holds the only search slot and nothing may wait: the next search is refused.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const holding = s.services.queue.run('search', {}, () => gate);
     expect((await s.app.inject({ url: '/api/search', query: { q: '명의신탁' } })).statusCode).toBe(429);
     const after = await scrape();
+    release();
+    await holding;
     expect(sample(after, 'alaw_queue_rejected_total', { type: 'search' })).toBe(1);
     expect(sample(after, 'app_requests_total', { method: 'GET', endpoint: '/api/search', status: '429' })).toBe(1);
     expect(sample(after, 'alaw_queue_tasks', { type: 'search', status: 'processing' })).toBe(1);

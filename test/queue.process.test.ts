@@ -8,7 +8,6 @@ import { PgQueueStore, SqliteQueueStore, type AdmitRequest, type QueueStore } fr
 import { sampleEnv, sampleServices, tempDir } from './helpers.js';
 import { startServer, type ServerProcess } from './process.js';
 import { ConcurrencyProbe } from './support/probe.js';
-import { holdSlot } from './support/queue.js';
 import { createTestDatabase, type TestDatabase } from './support/pg.js';
 
 /**
@@ -96,7 +95,8 @@ describe('queue processes', () => {
     const env = {
       ALAW_QUEUE_DB_PATH: queueDb,
       ALAW_TEST_JOURNAL: journal,
-      ALAW_QUEUE_LEASE_SECONDS: '1',
+      // Short, so a lease that outlives its holder would show; long enough that a loaded CI machine renews in time.
+      ALAW_QUEUE_LEASE_SECONDS: '2',
       ALAW_QUEUE_LIMITS_ANALYSIS_MAX_CONCURRENT: '3',
       ALAW_QUEUE_LIMITS_ANALYSIS_MAX_QUEUE_SIZE: '1000',
     };
@@ -193,15 +193,9 @@ describe('queue processes', () => {
   it('a burst far beyond max_queue_size gets 429s with Retry-After, health keeps answering, and nothing admitted is lost', async () => {
     const queueDb = path.join(tmp.dir, 'burst-queue.db');
     const s = await start('burst', { ALAW_QUEUE_DB_PATH: queueDb });
-    // Another instance sharing the queue file holds both search slots (max_concurrent 2), so every search
-    // of the burst must wait: exactly max_queue_size (10) are admitted, the rest are turned away. Then the
-    // slots are given back and the admitted ones must all complete.
+    // 120 searches at once against 2 slots and 10 places to wait (the conservative profile): the line
+    // admits what it has room for, in memory, and turns the rest away; every admitted one completes.
     const store = await SqliteQueueStore.open(queueDb);
-    const held = [randomUUID(), randomUUID()];
-    for (const id of held) {
-      const r = await holdSlot(store, id, { owner: 'holder', maxConcurrent: 2 });
-      expect(r).toMatchObject({ admitted: true, claimed: true });
-    }
     const base = `http://127.0.0.1:${s.port}`;
     const q = encodeURIComponent('소유권이전등기 말소 청구 사건에서 점유취득시효 완성 후 제3자에게 처분된 경우 손해배상 책임');
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -243,11 +237,6 @@ describe('queue processes', () => {
         }),
     );
     sockets.forEach((c, i) => c.write(`GET /api/search?q=${q}&size=${1 + (i % 20)} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`));
-    let answered = 0;
-    for (const r of responses) void r.then(() => (answered += 1));
-    await waitFor('the refusals', async () => answered >= 110 && (await store.counts(true)).search.pending === 10, 30_000);
-    expect(answered).toBe(110);
-    for (const id of held) expect(await store.finish({ id, owner: 'holder', attempt: 1, status: 'completed', runMs: 1, durable: false })).toBe(true);
     const results = (await Promise.all(responses)).map((raw) => {
       const [head, body] = raw.split('\r\n\r\n');
       const header = (name: string) => new RegExp(`^${name}: (.*)$`, 'mi').exec(head ?? '')?.[1]?.trim() ?? null;
@@ -261,17 +250,19 @@ describe('queue processes', () => {
 
     const ok = results.filter((r) => r.status === 200);
     const refused = results.filter((r) => r.status === 429);
-    expect(ok).toHaveLength(10);
-    expect(refused).toHaveLength(110);
+    expect(ok.length + refused.length).toBe(120);
+    expect(ok.length).toBeGreaterThanOrEqual(12);
+    expect(refused.length).toBeGreaterThan(0);
     for (const r of refused) {
       expect(r.code).toBe('ALAW_ERR_QUEUE_FULL');
       expect(Number(r.retryAfter)).toBeGreaterThanOrEqual(1);
     }
     expect(healthCodes.length).toBeGreaterThan(0);
     expect(healthCodes.every((c) => c === 200)).toBe(true);
-    // Every admitted search is recorded as completed, none left behind.
+    // Every admitted search is recorded as completed (in the recorder's next batch), none left behind; no refusal left a row.
+    await waitFor('the rows of the admitted searches', async () => (await store.counts()).search.completed === ok.length, 5_000);
     for (const r of ok) expect((await store.get(r.taskId!))?.status).toBe('completed');
-    expect((await store.counts()).search).toMatchObject({ completed: ok.length + held.length, pending: 0, processing: 0, failed: 0, timeout: 0 });
+    expect((await store.counts()).search).toMatchObject({ completed: ok.length, pending: 0, processing: 0, failed: 0, timeout: 0, cancelled: 0 });
     await store.close();
   }, 90_000);
 

@@ -15,7 +15,7 @@ import {
 } from '../src/queue/index.js';
 import { tempDir } from './helpers.js';
 import pg from 'pg';
-import { holdSlot, queueOptions } from './support/queue.js';
+import { queueOptions } from './support/queue.js';
 import { createTestDatabase, PG_ADMIN_URL, type TestDatabase } from './support/pg.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -64,10 +64,16 @@ afterAll(async () => {
 describe('TaskQueue: synchronous tasks (searches)', () => {
   it('runs the function, returns its value and records the task with its summary', async () => {
     const q = await sqliteQueue();
-    const value = await q.run('search', { q: '명의신탁' }, () => ({ total: 3 }), { summarize: (v) => ({ total: v.total }) });
+    let id = '';
+    const value = await q.run('search', { q: '명의신탁' }, () => ({ total: 3 }), { summarize: (v) => ({ total: v.total }), onAdmitted: (i) => (id = i) });
     expect(value).toEqual({ total: 3 });
+    // Before the recorder's batch is written, health counts it and the task is found from memory.
+    expect((await q.health()).queue_stats.search.completed).toBe(1);
+    expect(await q.task(id)).toMatchObject({ id, status: 'completed', result: { total: 3 }, payload: { q: '명의신탁' } });
+    await q.flushRecords();
     const counts = await q.store.counts();
     expect(counts.search.completed).toBe(1);
+    expect(await q.store.get(id)).toMatchObject({ status: 'completed', result: { total: 3 }, attempts: 1, affinity: q.instanceId });
     const status = await q.status();
     expect((status.types as Record<string, { run_ms: { samples: number } }>).search!.run_ms.samples).toBe(1);
   });
@@ -89,6 +95,7 @@ describe('TaskQueue: synchronous tasks (searches)', () => {
     expect(results).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect(peak).toBe(2);
     expect(order).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    await q.flushRecords();
     expect((await q.store.counts()).search).toMatchObject({ completed: 8, pending: 0, processing: 0 });
   });
 
@@ -105,57 +112,77 @@ describe('TaskQueue: synchronous tasks (searches)', () => {
       expect(Number(e.headers?.['Retry-After'])).toBeGreaterThanOrEqual(1);
       expect(e.details).toMatchObject({ type: 'search', pending: 3, max_queue_size: 3 });
     }
+    await q.flushRecords();
     const c = (await q.store.counts()).search;
     expect(c).toMatchObject({ completed: 4, pending: 0, processing: 0, failed: 0 });
     expect(((await q.status()).types as Record<string, { this_instance: { rejected_total: number } }>).search!.this_instance.rejected_total).toBe(8);
   });
 
-  it('a task claimed by this instance before its admission has answered still reaches its caller', async () => {
-    const store = await SqliteQueueStore.open(path.join(tmp.dir, `race-${++n}.db`));
-    const hold = await holdSlot(store, 'held');
-    expect(hold).toMatchObject({ claimed: true });
-    // The first admission commits at once but its answer comes back late (as a reply on a slow connection would).
-    let delayNext = true;
-    const slow = new Proxy(store, {
+  it('admits, queues and turns away searches without a database write; their rows arrive in batches', async () => {
+    const store = await SqliteQueueStore.open(path.join(tmp.dir, `batch-${++n}.db`));
+    const calls: string[] = [];
+    const batches: number[] = [];
+    const spy = new Proxy(store, {
       get(target, prop, receiver) {
         const v = Reflect.get(target, prop, receiver) as unknown;
-        if (prop !== 'admit' || typeof v !== 'function') return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-        return async (...args: unknown[]) => {
-          const out = await (v as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-          if (delayNext) {
-            delayNext = false;
-            await sleep(150);
-          }
-          return out;
+        if (typeof v !== 'function') return v;
+        return (...args: unknown[]) => {
+          calls.push(String(prop));
+          if (prop === 'record') batches.push((args[0] as unknown[]).length);
+          return (v as (...a: unknown[]) => unknown).apply(target, args);
         };
       },
     });
-    const q = await started(slow, {}, { search: { max_concurrent: 1, max_queue_size: 10, timeout: 30 } });
-    const a = q.run('search', {}, () => 'a');
-    await sleep(10);
-    const b = q.run('search', {}, () => 'b');
-    await sleep(10);
-    // The slot frees while A's admission is still answering: the dispatcher claims A (the oldest) first.
-    expect(await store.finish({ id: 'held', owner: 'other', attempt: 1, status: 'completed', runMs: 1, durable: false })).toBe(true);
-    expect(await Promise.all([a, b])).toEqual(['a', 'b']);
-    expect((await store.counts()).search).toMatchObject({ completed: 3, timeout: 0, pending: 0 });
+    const q = await started(
+      spy,
+      { recorder: { flushMs: 100, batchRows: 1000, maxRows: 10_000 } },
+      { search: { max_concurrent: 1, max_queue_size: 3, timeout: 10 } },
+    );
+    calls.length = 0;
+    const settled = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => q.run('search', { i }, async () => (await sleep(5), i))));
+    expect(settled.filter((r) => r.status === 'fulfilled')).toHaveLength(4);
+    // No store call at all for admitting, waiting, running or refusing (timers may heartbeat meanwhile).
+    expect(
+      calls.filter((c) => !['heartbeatInstance', 'reapInstances', 'instances', 'renew', 'reclaim', 'prune', 'pruneInstances', 'durations'].includes(c)),
+    ).toEqual([]);
+    for (let i = 0; i < 50 && batches.length === 0; i++) await sleep(20);
+    expect(batches).toEqual([4]);
+    expect((await store.counts()).search).toMatchObject({ completed: 4, pending: 0, processing: 0 });
   });
 
-  it('a store error while a waiter times out is reported to the caller, not thrown into the event loop', async () => {
-    const q = await sqliteQueue({}, { search: { max_concurrent: 1, max_queue_size: 5, timeout: 0.3 } });
-    await holdSlot(q.store, 'held');
-    const waiting = rejection(q.run('search', {}, () => 'never'));
-    await sleep(50);
-    await q.store.close(); // every later store call fails
-    const err = await waiting;
-    expect(err.code).toBe('ALAW_ERR_QUEUE_WAIT_TIMEOUT');
-    await sleep(100);
+  it('a database that fails keeps the ended searches for the next batch, and searches go on', async () => {
+    const store = await SqliteQueueStore.open(path.join(tmp.dir, `down-${++n}.db`));
+    let down = true;
+    const flaky = new Proxy(store, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof v !== 'function') return v;
+        return (...args: unknown[]) =>
+          prop === 'record' && down ? Promise.reject(new Error('disk I/O error')) : (v as (...a: unknown[]) => unknown).apply(target, args);
+      },
+    });
+    const q = await started(flaky, {}, { search: { max_concurrent: 1, max_queue_size: 5, timeout: 0.3 } });
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const first = q.run('search', {}, async () => (await gate, 'first'));
+    const late = rejection(q.run('search', {}, () => 'never'));
+    expect((await late).code).toBe('ALAW_ERR_QUEUE_WAIT_TIMEOUT');
+    open();
+    expect(await first).toBe('first');
+    await q.flushRecords();
+    expect(q.recordBacklog.rows).toBe(2);
+    expect((await q.health()).queue_stats.search).toMatchObject({ completed: 1, pending: 0, processing: 0 });
+    down = false;
+    await q.flushRecords();
+    expect(q.recordBacklog.rows).toBe(0);
+    expect((await store.counts()).search).toMatchObject({ completed: 1, timeout: 1 });
   });
 
   it('records a failing function as failed and passes its error on', async () => {
     const q = await sqliteQueue();
     const boom = E.SEARCH_QUERY_EMPTY.error({ reason: 'missing' });
     await expect(q.run('search', {}, () => Promise.reject(boom))).rejects.toBe(boom);
+    await q.flushRecords();
     const ids = await q.store.cancelPending(null, E.QUEUE_CANCELLED.error({ by: 'test' }));
     expect(ids).toEqual([]);
     expect((await q.store.counts()).search.failed).toBe(1);
@@ -176,20 +203,21 @@ describe('TaskQueue: synchronous tasks (searches)', () => {
     expect(await running).toBe('ran');
   });
 
-  it('a waiter learns of a clear made by another process sharing the queue file', async () => {
-    const file = path.join(tmp.dir, `shared-${++n}.db`);
-    const a = await sqliteQueue({ instanceId: 'a' }, { search: { max_concurrent: 1, max_queue_size: 5, timeout: 10 } }, file);
-    const b = await sqliteQueue({ instanceId: 'b' }, {}, file);
+  it('cancel() takes a waiting search out of the line; its caller gets 503 and its row says cancelled', async () => {
+    const q = await sqliteQueue({}, { search: { max_concurrent: 1, max_queue_size: 5, timeout: 10 } });
     let open!: () => void;
     const gate = new Promise<void>((resolve) => (open = resolve));
-    const running = a.run('search', {}, async () => (await gate, 'ran'));
-    const waiting = rejection(a.run('search', {}, () => 'x'));
-    await sleep(30);
-    expect((await b.clear(null, 'other')).removed).toBe(1);
-    const err = await waiting;
+    const running = q.run('search', {}, async () => (await gate, 'ran'));
+    let waitingId = '';
+    const waiting = rejection(q.run('search', { w: 1 }, () => 'x', { onAdmitted: (id) => (waitingId = id) }));
+    await sleep(10);
+    expect(await q.task(waitingId)).toMatchObject({ status: 'pending', position: 1 });
+    expect(await q.cancel(waitingId, 'test')).toBe('cancelled');
+    expect((await waiting).code).toBe('ALAW_ERR_QUEUE_CANCELLED');
     open();
-    expect(err.code).toBe('ALAW_ERR_QUEUE_CANCELLED');
     expect(await running).toBe('ran');
+    await q.flushRecords();
+    expect(await q.store.get(waitingId)).toMatchObject({ status: 'cancelled', error_code: 'ALAW_ERR_TASK_CANCELLED', payload: { w: 1 } });
   });
 });
 
@@ -296,12 +324,13 @@ describe('TaskQueue: health and status', () => {
     expect(s.reasons).toEqual([expect.stringContaining('4/5')]);
   });
 
-  it('is unhealthy when the database is gone', async () => {
+  it('is unhealthy when the database is gone; searches (which need no queue database) are still answered, analyses are 503', async () => {
     const q = await sqliteQueue();
     await q.store.close();
     const h = await q.health();
     expect(h.status).toBe('unhealthy');
-    await expect(q.run('search', {}, () => 1)).rejects.toMatchObject({ code: 'ALAW_ERR_QUEUE_UNAVAILABLE', status: 503 });
+    expect(await q.run('search', {}, () => 1)).toBe(1);
+    await expect(q.submit('analysis', {})).rejects.toMatchObject({ code: 'ALAW_ERR_QUEUE_UNAVAILABLE', status: 503 });
   });
 });
 

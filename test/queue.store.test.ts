@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ApiKeyStore, keyDigest } from '../src/auth/index.js';
-import { PgQueueStore, SqliteQueueStore, type AdmitRequest, type QueueStore, type TaskType } from '../src/queue/index.js';
+import { PgQueueStore, SqliteQueueStore, type AdmitRequest, type QueueStore, type RecordedTask, type TaskType } from '../src/queue/index.js';
 import { E } from '../src/errors/index.js';
 import { tempDir } from './helpers.js';
 import { createTestDatabase, type TestDatabase } from './support/pg.js';
@@ -379,6 +379,52 @@ describe.each(backends)('queue store contract: %s', (_name, backend) => {
     expect(d.run).toEqual([42]);
     expect(d.wait[0]).toBeGreaterThanOrEqual(0);
     expect((await store.durations('search', 60_000, 10)).run).toEqual([]);
+  });
+
+  it('records ended in-memory tasks in one batch: whole rows, counted, listed, timed, an id already stored left alone', async () => {
+    const now = Date.now();
+    const row = (over: Partial<RecordedTask> = {}): RecordedTask => ({
+      id: randomUUID(),
+      type: 'search',
+      status: 'completed',
+      payload: { q: '사기' },
+      result: { total: 3 },
+      failure: null,
+      attempts: 1,
+      createdAt: now - 50,
+      startedAt: now - 40,
+      finishedAt: now,
+      owner: 'i1',
+      affinity: 'i1',
+      origin: 'i1',
+      waitMs: 10,
+      runMs: 40,
+      ...over,
+    });
+    const done = row();
+    const late = row({ status: 'timeout', failure: E.QUEUE_WAIT_TIMEOUT.error({}), startedAt: null, attempts: 0, waitMs: null, runMs: null, result: null });
+    expect(await store.record([done, late])).toBe(2);
+    expect(await store.record([])).toBe(0);
+    // Written again (a batch retried after an uncertain commit): nothing changes.
+    expect(await store.record([{ ...done, status: 'failed' }])).toBe(0);
+    expect(await store.get(done.id)).toMatchObject({
+      status: 'completed',
+      payload: { q: '사기' },
+      result: { total: 3 },
+      attempts: 1,
+      max_attempts: 1,
+      owner: 'i1',
+      affinity: 'i1',
+      wait_ms: 10,
+      run_ms: 40,
+      created_at: new Date(now - 50).toISOString(),
+      finished_at: new Date(now).toISOString(),
+    });
+    expect(await store.get(late.id)).toMatchObject({ status: 'timeout', error_code: 'ALAW_ERR_QUEUE_WAIT_TIMEOUT', started_at: null });
+    expect((await store.counts()).search).toMatchObject({ completed: 1, timeout: 1, pending: 0 });
+    expect((await store.list('completed', 10)).map((t) => t.id)).toEqual([done.id]);
+    expect((await store.durations('search', 60_000, 10)).run).toEqual([40]);
+    expect(await store.prune('search', now + 1, 100)).toBe(2);
   });
 
   it('prunes only finished tasks older than the cut-off, per type', async () => {

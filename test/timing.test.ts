@@ -16,7 +16,7 @@ import {
 import { sampleApp, tempDir } from './helpers.js';
 import { manualClock, type ManualClock } from './support/clock.js';
 import { llmSettings, startFakeLlm } from './support/openai-server.js';
-import { holdSlot, queueOptions } from './support/queue.js';
+import { queueOptions } from './support/queue.js';
 
 /**
  * The timing logic on a manual clock (test/support/clock.ts): wait and run
@@ -84,8 +84,11 @@ afterAll(() => tmp.cleanup());
 describe('the queue on a manual clock', () => {
   it('a waiting search gives up exactly at the type timeout (503), and its row says timeout', async () => {
     const clock = manualClock();
-    const q = await queueOn(clock);
-    await holdSlot(q.store, 'held', { owner: 'other', maxConcurrent: 1 });
+    const q = await queueOn(clock, {}, { search: { max_concurrent: 1, max_queue_size: 5, timeout: 30 } });
+    // The one slot is held by a search that never ends by itself (its own run timeout, also 30 s, ends it).
+    const holding = track(
+      q.run('search', {}, ({ signal }) => new Promise((_r, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error)))),
+    );
     let ran = false;
     const waiting = track(q.run('search', {}, () => (ran = true)));
     await clock.advance(29_900, 500);
@@ -94,7 +97,11 @@ describe('the queue on a manual clock', () => {
     expect(waiting.error()).toMatchObject({ code: 'ALAW_ERR_QUEUE_WAIT_TIMEOUT', status: 503 });
     expect(Number(waiting.error()!.headers?.['Retry-After'])).toBeGreaterThanOrEqual(1);
     expect(ran).toBe(false);
-    expect((await q.store.counts()).search).toMatchObject({ timeout: 1, pending: 0, processing: 1 });
+    expect(holding.error()).toMatchObject({ code: 'ALAW_ERR_TASK_TIMEOUT', status: 504 });
+    await q.flushRecords();
+    // One waited out its time, one ran out of it.
+    expect((await q.store.counts()).search).toMatchObject({ timeout: 2, pending: 0, processing: 0 });
+    expect((await q.store.list('timeout', 10)).map((t) => t.error_code).sort()).toEqual(['ALAW_ERR_QUEUE_WAIT_TIMEOUT', 'ALAW_ERR_TASK_TIMEOUT']);
   });
 
   it('a run is aborted exactly at its timeout (504), through its AbortSignal', async () => {
@@ -109,13 +116,14 @@ describe('the queue on a manual clock', () => {
       ),
     );
     await clock.advance(0);
-    expect((await q.store.counts()).search.processing).toBe(1);
+    expect((await q.health()).queue_stats.search.processing).toBe(1);
     await clock.advance(9_900, 500);
     expect(run.settled()).toBe(false);
     expect(aborted).toBe(false);
     await clock.advance(200);
     expect(aborted).toBe(true);
     expect(run.error()).toMatchObject({ code: 'ALAW_ERR_TASK_TIMEOUT', status: 504 });
+    await q.flushRecords();
     expect((await q.store.counts()).search.timeout).toBe(1);
   });
 

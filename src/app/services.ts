@@ -98,7 +98,7 @@ export async function openServices(config: Readonly<Config>, logger: Logger, opt
     if (queue && config.metrics.enabled) {
       const qq = queue;
       metrics = new Metrics({
-        queueCounts: () => qq.store.counts(true),
+        queueCounts: () => qq.activeCounts(),
         searchIndex: () => {
           const st = search.status();
           return { documents: st.documents, buildMs: st.build_ms, loadedInMs: st.loaded_in_ms };

@@ -47,7 +47,21 @@ export function parseInstanceState(v: unknown): InstanceState | null {
     usage: { memory_percent: usage.memory_percent, cpu_percent: usage.cpu_percent },
     optimized_when: { memory_percent_below: when.memory_percent_below, cpu_percent_below: when.cpu_percent_below },
     limits: { conservative, optimized },
+    ...(linesOf(v.lines) ? { lines: linesOf(v.lines)! } : {}),
   };
+}
+
+/** The published in-memory line counts, when well-formed. */
+function linesOf(v: unknown): InstanceState['lines'] | null {
+  if (!isObject(v)) return null;
+  const out: NonNullable<InstanceState['lines']> = {};
+  for (const t of TASK_TYPES) {
+    const c = v[t];
+    if (c === undefined) continue;
+    if (!isObject(c) || !isNumber(c.waiting) || !isNumber(c.running)) return null;
+    out[t] = { waiting: c.waiting, running: c.running };
+  }
+  return out;
 }
 
 /** `parseInstanceState` of a JSON text (SQLite's column); null for text that is not JSON. */

@@ -17,6 +17,7 @@ import {
   type QueueStore,
   type ReapResult,
   type ReclaimCounts,
+  type RecordedTask,
   type StatusCounts,
   type TaskRecord,
   type TaskFailure,
@@ -112,6 +113,45 @@ export class PgQueueStore implements QueueStore {
     const row = r.rows[0]!;
     const pending = Number(row.o_pending);
     return row.o_admitted ? { admitted: true, claimed: row.o_claimed, pending } : { admitted: false, pending };
+  }
+
+  async record(rows: readonly RecordedTask[]): Promise<number> {
+    if (rows.length === 0) return 0;
+    const at = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+    const data = rows.map((r) => ({
+      id: r.id,
+      type: r.type,
+      status: r.status,
+      payload: r.payload ?? null,
+      result: r.result ?? null,
+      error: r.failure?.message ?? null,
+      error_code: r.failure?.code ?? null,
+      attempts: r.attempts,
+      created_at: at(r.createdAt),
+      started_at: at(r.startedAt),
+      finished_at: at(r.finishedAt),
+      owner: r.owner,
+      affinity: r.affinity,
+      origin: r.origin,
+      wait_ms: r.waitMs === null ? null : Math.round(r.waitMs),
+      run_ms: r.runMs === null ? null : Math.round(r.runMs),
+    }));
+    // One statement for the batch, committed without waiting for the WAL flush (a lost batch loses history, not work).
+    return this.tx(async (c) => {
+      await c.query('SET LOCAL synchronous_commit TO OFF');
+      const r = await c.query(
+        `INSERT INTO tasks (id, type, status, payload, result, error, error_code, attempts, max_attempts, created_at, started_at, finished_at,
+           owner, affinity, origin, wait_ms, run_ms)
+         SELECT id, type, status, payload, result, error, error_code, attempts, attempts, created_at, started_at, finished_at,
+           owner, affinity, origin, wait_ms, run_ms
+         FROM jsonb_to_recordset($1::jsonb) AS r(id text, type text, status text, payload jsonb, result jsonb, error text, error_code text,
+           attempts integer, created_at timestamptz, started_at timestamptz, finished_at timestamptz, owner text, affinity text, origin text,
+           wait_ms integer, run_ms integer)
+         ON CONFLICT (id) DO NOTHING`,
+        [JSON.stringify(data)],
+      );
+      return r.rowCount ?? 0;
+    });
   }
 
   async claim(req: ClaimRequest): Promise<ClaimedTask[]> {

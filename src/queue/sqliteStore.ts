@@ -22,6 +22,7 @@ import {
   type ReclaimCounts,
   type StatusCounts,
   type TaskRecord,
+  type RecordedTask,
   type TaskFailure,
   type TaskStatus,
   type TaskType,
@@ -85,6 +86,12 @@ export class SqliteQueueStore implements QueueStore {
       insert: d.prepare(
         `INSERT INTO tasks (id, type, status, payload, attempts, max_attempts, created_at, started_at, owner, lease_expires_at, affinity, deadline_at, origin, wait_ms)
          VALUES (@id, @type, @status, @payload, @attempts, @max_attempts, @created_at, @started_at, @owner, @lease_expires_at, @affinity, @deadline_at, @origin, @wait_ms)`,
+      ),
+      record: d.prepare(
+        `INSERT OR IGNORE INTO tasks (id, type, status, payload, result, error, error_code, attempts, max_attempts, created_at, started_at, finished_at,
+           owner, affinity, origin, wait_ms, run_ms)
+         VALUES (@id, @type, @status, @payload, @result, @error, @error_code, @attempts, @attempts, @created_at, @started_at, @finished_at,
+           @owner, @affinity, @origin, @wait_ms, @run_ms)`,
       ),
       pendingFor: d.prepare<[TaskType, string | null, number]>(
         `SELECT seq, id, payload, attempts, max_attempts, created_at FROM tasks
@@ -211,6 +218,34 @@ export class SqliteQueueStore implements QueueStore {
         wait_ms: claimed ? 0 : null,
       });
       return { admitted: true, claimed, pending: claimed ? pending : pending + 1 };
+    });
+  }
+
+  async record(rows: readonly RecordedTask[]): Promise<number> {
+    if (rows.length === 0) return 0;
+    return this.write(false, () => {
+      let n = 0;
+      for (const r of rows) {
+        n += this.st.record.run({
+          id: r.id,
+          type: r.type,
+          status: r.status,
+          payload: json(r.payload),
+          result: json(r.result),
+          error: r.failure?.message ?? null,
+          error_code: r.failure?.code ?? null,
+          attempts: r.attempts,
+          created_at: iso(r.createdAt),
+          started_at: r.startedAt === null ? null : iso(r.startedAt),
+          finished_at: iso(r.finishedAt),
+          owner: r.owner,
+          affinity: r.affinity,
+          origin: r.origin,
+          wait_ms: r.waitMs === null ? null : Math.round(r.waitMs),
+          run_ms: r.runMs === null ? null : Math.round(r.runMs),
+        }).changes;
+      }
+      return n;
     });
   }
 

@@ -7,7 +7,11 @@ import { logContext } from '../context.js';
 import { AlawError, E } from '../errors/index.js';
 import type { InstanceIdSource } from './instanceId.js';
 import { Liveness } from './liveness.js';
-import { decideClusterProfile, instanceStateOf, type ClusterDecision } from './clusterProfile.js';
+import { decideClusterProfile, instanceStateOf, shareOf, type ClusterDecision } from './clusterProfile.js';
+import { LocalLine, type LineLimits } from './localLine.js';
+import { Recorder, RECORDER_DEFAULTS, recordOf, type RecorderOptions } from './recorder.js';
+import { RetrySchedule } from './retrySchedule.js';
+import { TurnedAwayLog } from './turnedAway.js';
 import { ProfileController, ResourceMonitor, type ProfileSettings, type ResourceUsage } from './profile.js';
 import {
   emptyCounts,
@@ -18,6 +22,7 @@ import {
   type ClaimedTask,
   type FinishStatus,
   type ReclaimCounts,
+  type RecordedTask,
   type InstanceInfo,
   type QueueStore,
   type StatusCounts,
@@ -95,6 +100,8 @@ export interface QueueOptions {
   shutdownGraceMs: number;
   /** Time for leases, timeouts, polling, pruning and the profile (tests give a manual clock). */
   clock?: Clock;
+  /** Write-behind of ended searches (defaults: RECORDER_DEFAULTS). */
+  recorder?: RecorderOptions;
 }
 
 const RECENT = 200;
@@ -111,11 +118,14 @@ function summary(values: number[]): { p50: number | null; p95: number | null; sa
   return { p50: percentile(s, 50), p95: percentile(s, 95), samples: s.length };
 }
 
+/** A synchronous task waiting in its instance's line. */
 interface Waiter {
   type: TaskType;
-  resolve: (task: ClaimedTask) => void;
+  payload: unknown;
+  createdAt: number;
+  resolve: () => void;
   reject: (err: AlawError) => void;
-  /** Armed once the task is admitted (the waiter exists from before admission). */
+  /** Its deadline: at the type's timeout a still-waiting task is turned away with 503. */
   timer?: Timer;
 }
 
@@ -123,8 +133,16 @@ interface Running {
   type: TaskType;
   attempt: number;
   controller: AbortController;
+  /** A synchronous task (in this instance's memory, no row until it ends) rather than a leased row. */
   bound: boolean;
+  /** Of a synchronous task: what `task()` shows while it runs. */
+  sync?: { payload: unknown; createdAt: number; startedAt: number };
 }
+
+/** Run time assumed before any task of a type was seen (its `Retry-After` and wait estimates). */
+const DEFAULT_RUN_MS: Record<TaskType, number> = { search: 1000, analysis: 30_000 };
+/** A store's verdict "the analysis queue is full" is trusted this long: refusals meanwhile cost no query. */
+const KNOWN_FULL_MS = 1000;
 
 type Outcome = { ok: true; value: unknown; runMs: number } | { ok: false; status: FinishStatus; error: Error; runMs: number };
 
@@ -153,8 +171,16 @@ export class TaskQueue {
   readonly monitor = new ResourceMonitor();
   readonly profile: ProfileController;
   private readonly handlers: Partial<Record<TaskType, TaskHandler>> = {};
-  private readonly waiters = new Map<string, Waiter>();
   private readonly running = new Map<string, Running>();
+  /** The in-memory line of each synchronous type on this instance (searches; see localLine.ts). */
+  private readonly lines: Record<TaskType, LocalLine<Waiter>>;
+  private readonly recorder: Recorder;
+  private readonly schedules: Record<TaskType, RetrySchedule> = { search: new RetrySchedule(), analysis: new RetrySchedule() };
+  private readonly turnedAway: TurnedAwayLog;
+  /** Median run time of a type from the store's recent history, when this instance has not run one yet. */
+  private readonly storeRunP50: Record<TaskType, number | null> = { search: null, analysis: null };
+  /** The last time the store said a type's queue was full, and how many waited then. */
+  private readonly knownFull: Record<TaskType, { at: number; pending: number } | null> = { search: null, analysis: null };
   private readonly recentRun: Record<TaskType, number[]> = { search: [], analysis: [] };
   private readonly rejected: Record<TaskType, number> = { search: 0, analysis: 0 };
   private readonly timedOut: Record<TaskType, number> = { search: 0, analysis: 0 };
@@ -188,6 +214,10 @@ export class TaskQueue {
     this.startedAt = new Date(this.clock.now());
     this.profile = new ProfileController(options.profile, this.clock);
     this.id = options.instanceId;
+    const own = (t: TaskType): LineLimits => ({ maxConcurrent: this.profile.limits[t].max_concurrent, maxQueueSize: this.profile.limits[t].max_queue_size });
+    this.lines = { search: new LocalLine<Waiter>(own('search')), analysis: new LocalLine<Waiter>(own('analysis')) };
+    this.recorder = new Recorder(store, this.clock, (err) => this.reportStoreError(err), options.recorder ?? RECORDER_DEFAULTS);
+    this.turnedAway = new TurnedAwayLog(logger, this.clock);
     this.liveness = new Liveness(
       store,
       {
@@ -195,7 +225,8 @@ export class TaskQueue {
           return self.id;
         },
         info: () => this.info(),
-        held: () => this.running,
+        // Leased rows only: a synchronous task has no row to renew until it has ended.
+        held: () => new Map([...this.running].filter(([, r]) => !r.bound)),
         lost: (id, attempt) => {
           const r = attempt as Running;
           this.logger.warn({ task_id: id, type: r.type }, '작업의 임대를 잃었습니다 (다른 인스턴스가 넘겨받음). 이 인스턴스의 실행을 중단합니다');
@@ -249,6 +280,22 @@ export class TaskQueue {
       );
     }
     if (!before || JSON.stringify(before.limits) !== JSON.stringify(d.limits)) for (const t of TASK_TYPES) this.kick(t);
+    // This instance's share of the cluster's limits for what it runs in memory (searches), over the live instances.
+    const live = members.filter((m) => !m.draining).map((m) => m.instance_id);
+    for (const t of TASK_TYPES) {
+      const l = d.limits[t];
+      // No places to wait (max_queue_size 0) stays none: shareOf gives every instance at least one.
+      const share = {
+        maxConcurrent: shareOf(l.max_concurrent, live, me.instance_id),
+        maxQueueSize: l.max_queue_size <= 0 ? 0 : shareOf(l.max_queue_size, live, me.instance_id),
+      };
+      for (const e of this.lines[t].setLimits(share)) this.startWaiter(e.id, e.value);
+    }
+  }
+
+  /** This instance's share of the cluster's limits of a type (its line's limits). */
+  lineLimits(type: TaskType): LineLimits {
+    return this.lines[type].limits;
   }
 
   /** Requests of a type this instance turned away because the queue was full, since it started. */
@@ -309,19 +356,33 @@ export class TaskQueue {
     }
   }
 
-  /** Seconds until a slot is likely free: the tasks ahead, run `max_concurrent` at a time, at the recent median run time. */
-  estimateWaitSeconds(type: TaskType, ahead: number): number {
-    const l = this.limits(type);
-    const p50 = summary(this.recentRun[type]).p50 ?? 1000;
-    return Math.max(1, Math.min(l.timeout, Math.ceil(((ahead + 1) / l.max_concurrent) * (p50 / 1000))));
+  /** Median run time of a type: this instance's recent runs, else the store's recent history, else a default. */
+  private runP50Ms(type: TaskType): number {
+    return summary(this.recentRun[type]).p50 ?? this.storeRunP50[type] ?? DEFAULT_RUN_MS[type];
   }
 
-  private fullError(type: TaskType, pending: number): AlawError {
+  /** Seconds until a slot is likely free: the tasks ahead, run `max_concurrent` at a time, at the type's median run time. */
+  estimateWaitSeconds(type: TaskType, ahead: number): number {
     const l = this.limits(type);
-    const retry = this.estimateWaitSeconds(type, pending);
+    return Math.max(1, Math.min(l.timeout, Math.ceil(((ahead + 1) / l.max_concurrent) * (this.runP50Ms(type) / 1000))));
+  }
+
+  /**
+   * A request turned away because its line is full: counted in memory, logged by sample, and told when
+   * to come back. A search's `Retry-After` comes from its line's schedule (spread so that returning
+   * clients are not more than the line serves per second); an analysis's from the analysis queue.
+   */
+  private turnAway(type: TaskType, pending: number, max: number): AlawError {
+    this.rejected[type] += 1;
+    for (const o of this.observers) o.rejected(type);
+    this.turnedAway.note(type, pending, max);
+    const retry =
+      type === 'search'
+        ? this.schedules[type].book(this.clock.now(), pending, (this.lines[type].limits.maxConcurrent * 1000) / Math.max(1, this.runP50Ms(type)))
+        : this.estimateWaitSeconds(type, pending);
     return E.QUEUE_FULL.error(
-      { typeName: TYPE_KO[type], pending, max: l.max_queue_size, retryS: retry },
-      { type, pending, max_queue_size: l.max_queue_size, retry_after_s: retry },
+      { typeName: TYPE_KO[type], pending, max, retryS: retry },
+      { type, pending, max_queue_size: max, retry_after_s: retry },
     ).withHeaders({ 'Retry-After': String(retry) });
   }
 
@@ -337,8 +398,11 @@ export class TaskQueue {
     this.storeErrors.error('queue-store', err, '작업 큐 데이터베이스 오류', { queue: this.store.location });
   }
 
-  /** Admits a task, or throws 429 (queue full) or 503 (store unreachable). */
+  /** Admits a task into the store, or throws 429 (queue full) or 503 (store unreachable). */
   private async admit(req: AdmitRequest): Promise<Extract<AdmitResult, { admitted: true }>> {
+    // The store said a moment ago that this queue is full: turned away without asking again.
+    const known = this.knownFull[req.type];
+    if (known && this.clock.now() - known.at < KNOWN_FULL_MS) throw this.turnAway(req.type, known.pending, req.maxQueueSize);
     let admitted: AdmitResult;
     try {
       admitted = await this.store.admit(req);
@@ -346,17 +410,18 @@ export class TaskQueue {
       throw this.unavailable(err);
     }
     if (!admitted.admitted) {
-      this.rejected[req.type] += 1;
-      for (const o of this.observers) o.rejected(req.type);
-      throw this.fullError(req.type, admitted.pending);
+      this.knownFull[req.type] = { at: this.clock.now(), pending: admitted.pending };
+      throw this.turnAway(req.type, admitted.pending, req.maxQueueSize);
     }
+    this.knownFull[req.type] = null;
     return admitted;
   }
 
   /**
-   * Runs `fn` as a task of `type` on this instance once a slot is free, and
-   * returns its value. Rejects with 429 when the type's queue is full, 503
-   * when the wait exceeds the type's timeout, 504 when the run does.
+   * Runs `fn` as a task of `type` on this instance once a slot is free, and returns its value. Rejects
+   * with 429 when the type's line is full, 503 when the wait exceeds the type's timeout, 504 when the
+   * run does. Admission, the wait and the refusal happen in this instance's memory (its share of the
+   * cluster's limits); the task's row is written after it ends, with others, by the recorder.
    * `summarize` gives what is stored as the task's result.
    */
   async run<R>(
@@ -368,41 +433,34 @@ export class TaskQueue {
     const summarize = options.summarize ?? (() => null);
     this.assertAccepting(type);
     const l = this.limits(type);
+    const line = this.lines[type];
     const id = randomUUID();
-    const deadline = this.clock.now() + l.timeout * 1000;
-    // The waiter is registered before the row exists: once committed, the task may be claimed by this
-    // instance's dispatcher before `admit` has even returned here, and must find its waiter.
-    const turn = this.registerWaiter(id, type);
-    let admitted: Extract<AdmitResult, { admitted: true }>;
-    try {
-      admitted = await this.admit({
-        id,
-        type,
-        payload,
-        maxQueueSize: l.max_queue_size,
-        maxAttempts: 1,
-        origin: this.instanceId,
-        affinity: this.instanceId,
-        waitLimitMs: l.timeout * 1000,
-        claim: { owner: this.instanceId, maxConcurrent: l.max_concurrent, leaseMs: this.options.leaseMs },
-        durable: false,
-      });
-    } catch (err) {
-      this.waiters.delete(id);
-      throw err;
-    }
+    const createdAt = this.clock.now();
+    let resolve!: () => void;
+    let reject!: (err: AlawError) => void;
+    const turn = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    turn.catch(() => undefined);
+    const waiter: Waiter = { type, payload, createdAt, resolve, reject };
+    const entered = line.enter(id, createdAt, waiter);
+    if (entered === 'full') throw this.turnAway(type, line.waiting, line.limits.maxQueueSize);
     options.onAdmitted?.(id);
-    let task: ClaimedTask;
-    if (admitted.claimed) {
-      this.waiters.delete(id);
-      task = { id, type, payload, attempt: 1, maxAttempts: 1, createdAtMs: this.clock.now() };
-      this.running.set(id, { type, attempt: 1, controller: new AbortController(), bound: true });
-    } else {
-      this.armWaiter(id, type, deadline, admitted.pending);
-      this.kick(type);
-      task = await turn;
+    if (entered === 'wait') {
+      waiter.timer = this.clock.setTimeout(() => this.waitExpired(id, type), l.timeout * 1000);
+      await turn;
     }
-    const outcome = await this.execute(task, (ctx) => fn(ctx), true);
+    const startedAt = this.clock.now();
+    const task: ClaimedTask = { id, type, payload, attempt: 1, maxAttempts: 1, createdAtMs: createdAt };
+    this.running.set(id, { type, attempt: 1, controller: new AbortController(), bound: true, sync: { payload, createdAt, startedAt } });
+    let outcome: Outcome;
+    try {
+      outcome = await this.execute(task, (ctx) => fn(ctx), true);
+    } finally {
+      for (const e of line.leave()) this.startWaiter(e.id, e.value);
+    }
+    this.schedules[type].served(this.clock.now());
     if (outcome.ok) {
       let result: unknown = null;
       try {
@@ -410,12 +468,10 @@ export class TaskQueue {
       } catch (err) {
         this.logger.warn({ err, task_id: id }, '작업 결과 요약 실패 (결과 없이 완료로 기록)');
       }
-      await this.finish(task, 'completed', { result }, outcome.runMs, false);
-      this.kick(type);
+      this.ended(task, 'completed', { result }, startedAt, outcome.runMs);
       return outcome.value as R;
     }
-    await this.finish(task, outcome.status, this.errorFields(outcome.error), outcome.runMs, false);
-    this.kick(type);
+    this.ended(task, outcome.status, this.errorFields(outcome.error), startedAt, outcome.runMs);
     if (outcome.status === 'timeout') {
       throw E.TASK_TIMEOUT.error({ typeName: TYPE_KO[type], timeoutS: l.timeout }, { type, timeout_s: l.timeout });
     }
@@ -423,39 +479,72 @@ export class TaskQueue {
     throw outcome.error;
   }
 
+  /** A waiting task's slot came: it leaves the line (already counted as running) and its caller goes on. */
+  private startWaiter(_id: string, w: Waiter): void {
+    this.clock.clearTimeout(w.timer);
+    w.resolve();
+  }
+
+  /** A waiting task's deadline passed: its caller gets 503 and its row records the timeout. */
+  private waitExpired(id: string, type: TaskType): void {
+    const e = this.lines[type].remove(id);
+    if (!e) return;
+    this.timedOut[type] += 1;
+    for (const o of this.observers) o.timedOut(type, 'wait');
+    const l = this.limits(type);
+    const err = E.QUEUE_WAIT_TIMEOUT.error({ typeName: TYPE_KO[type], timeoutS: l.timeout }, { type, timeout_s: l.timeout });
+    this.endedWaiting(id, e.value, 'timeout', E.QUEUE_WAIT_TIMEOUT.error({}));
+    e.value.reject(err.withHeaders({ 'Retry-After': String(this.estimateWaitSeconds(type, this.lines[type].waiting)) }));
+  }
+
+  /** Records a synchronous task that ended: observers now, its row with the next batch. */
+  private ended(task: ClaimedTask, status: FinishStatus, fields: { result?: unknown; failure?: TaskFailure }, startedAt: number, runMs: number): void {
+    const waitMs = Math.max(0, startedAt - task.createdAtMs);
+    for (const o of this.observers) o.finished(task.type, status, waitMs, runMs, task);
+    this.recorder.add({
+      id: task.id,
+      type: task.type,
+      status,
+      payload: task.payload,
+      result: fields.result ?? null,
+      failure: fields.failure ?? null,
+      attempts: 1,
+      createdAt: task.createdAtMs,
+      startedAt,
+      finishedAt: this.clock.now(),
+      owner: this.instanceId,
+      affinity: this.instanceId,
+      origin: this.instanceId,
+      waitMs,
+      runMs,
+    });
+  }
+
+  /** Records a synchronous task that left the line without running (deadline, cancel, shutdown). */
+  private endedWaiting(id: string, w: Waiter, status: FinishStatus, failure: TaskFailure): void {
+    this.clock.clearTimeout(w.timer);
+    const row: RecordedTask = {
+      id,
+      type: w.type,
+      status,
+      payload: w.payload,
+      result: null,
+      failure,
+      attempts: 0,
+      createdAt: w.createdAt,
+      startedAt: null,
+      finishedAt: this.clock.now(),
+      owner: this.instanceId,
+      affinity: this.instanceId,
+      origin: this.instanceId,
+      waitMs: null,
+      runMs: null,
+    };
+    this.recorder.add(row);
+  }
+
   private stoppingError(type: TaskType): AlawError {
     return E.QUEUE_STOPPING.error({ phase: 'running' }, { type }).withHeaders({ 'Retry-After': '5' });
-  }
-
-  private registerWaiter(id: string, type: TaskType): Promise<ClaimedTask> {
-    const turn = new Promise<ClaimedTask>((resolve, reject) => {
-      this.waiters.set(id, { type, resolve, reject });
-    });
-    // It may be rejected (shutdown, clear) while its caller still awaits admission; the caller awaits it afterwards.
-    turn.catch(() => undefined);
-    return turn;
-  }
-
-  /** Starts the waiter's clock: at the deadline a still-waiting task is timed out and its caller gets 503. */
-  private armWaiter(id: string, type: TaskType, deadline: number, ahead: number): void {
-    const w = this.waiters.get(id);
-    if (!w) return; // already claimed (or dropped) while admission was answering
-    w.timer = this.clock.setTimeout(
-      () => {
-        if (this.waiters.get(id) !== w) return;
-        this.waiters.delete(id);
-        this.timedOut[type] += 1;
-        for (const o of this.observers) o.timedOut(type, 'wait');
-        const l = this.limits(type);
-        this.store.expirePending(id, E.QUEUE_WAIT_TIMEOUT.error({})).catch((err: unknown) => this.reportStoreError(err));
-        w.reject(
-          E.QUEUE_WAIT_TIMEOUT.error({ typeName: TYPE_KO[type], timeoutS: l.timeout }, { type, timeout_s: l.timeout }).withHeaders({
-            'Retry-After': String(this.estimateWaitSeconds(type, ahead)),
-          }),
-        );
-      },
-      Math.max(0, deadline - this.clock.now()),
-    );
   }
 
   /** Admits an asynchronous task for any instance's worker; returns its id and place in the queue. */
@@ -504,29 +593,6 @@ export class TaskQueue {
   private async dispatch(type: TaskType): Promise<void> {
     if (!this.started || this.stopped || this.halted) return;
     const l = this.limits(type);
-    const waiting = this.waitingFor(type);
-    if (waiting > 0) {
-      const claimed = await this.store.claim({
-        type,
-        owner: this.instanceId,
-        affinity: this.instanceId,
-        limit: waiting,
-        maxConcurrent: l.max_concurrent,
-        leaseMs: this.options.leaseMs,
-      });
-      for (const task of claimed) {
-        const w = this.waiters.get(task.id);
-        if (!w) {
-          // Its caller gave up between the claim query and now.
-          await this.finish(task, 'timeout', { failure: E.QUEUE_WAIT_TIMEOUT.error({}) }, 0, false);
-          continue;
-        }
-        this.waiters.delete(task.id);
-        this.clock.clearTimeout(w.timer);
-        this.hold(task, true);
-        w.resolve(task);
-      }
-    }
     const handler = this.handlers[type];
     if (!handler || this.draining) return;
     let mine = 0;
@@ -545,12 +611,6 @@ export class TaskQueue {
       this.hold(task, false);
       void this.runAsync(task, handler);
     }
-  }
-
-  private waitingFor(type: TaskType): number {
-    let waiting = 0;
-    for (const w of this.waiters.values()) if (w.type === type) waiting += 1;
-    return waiting;
   }
 
   /**
@@ -576,6 +636,7 @@ export class TaskQueue {
     const outcome = await this.execute(task, (ctx) => handler(task.payload, ctx), false);
     if (outcome.ok) {
       await this.finish(task, 'completed', { result: outcome.value ?? null }, outcome.runMs, true);
+      this.schedules[task.type].served(this.clock.now());
     } else if (outcome.error instanceof TaskAbort && outcome.error.reason === 'cancelled') {
       await this.finish(task, 'cancelled', { failure: outcome.error }, outcome.runMs, true);
     } else if (outcome.error instanceof TaskAbort && outcome.error.reason !== 'timeout') {
@@ -692,7 +753,7 @@ export class TaskQueue {
       started_at: this.startedAt.toISOString(),
       profile: this.profile.name,
       draining: this.draining,
-      state: instanceStateOf(this.profile, this.monitor.current),
+      state: { ...instanceStateOf(this.profile, this.monitor.current), lines: this.lineCounts() },
     };
   }
 
@@ -715,6 +776,18 @@ export class TaskQueue {
   }
 
   private sample(): void {
+    this.turnedAway.flush();
+    // Until this instance has run a task of a type, its wait estimates use the type's recent history in the store.
+    for (const t of TASK_TYPES) {
+      if (this.recentRun[t].length > 0 || this.storeRunP50[t] !== null) continue;
+      this.store
+        .durations(t, 3_600_000, 200)
+        .then((d) => {
+          const p50 = summary(d.run).p50;
+          if (p50 !== null) this.storeRunP50[t] = p50;
+        })
+        .catch((err: unknown) => this.reportStoreError(err));
+    }
     const usage = this.monitor.sample();
     const sw = this.profile.observe(usage);
     if (sw) {
@@ -726,14 +799,8 @@ export class TaskQueue {
     }
   }
 
-  private async poll(): Promise<void> {
-    for (const t of TASK_TYPES) if (this.waitingFor(t) > 0 || this.handlers[t]) this.kick(t);
-    // A waiter whose task was cancelled by another process (`POST /api/queue/clear` on another instance).
-    if (this.waiters.size > 0) {
-      const statuses = await this.store.statuses([...this.waiters.keys()]);
-      for (const [id, status] of statuses)
-        if (status !== 'pending' && status !== 'processing') this.dropWaiter(id, this.endedWhileWaiting(status, this.waiters.get(id)?.type ?? 'search'));
-    }
+  private poll(): void {
+    for (const t of TASK_TYPES) if (this.handlers[t]) this.kick(t);
   }
 
   /** The error for a caller whose waiting task was ended by someone else (a clear, a deadline sweep). */
@@ -743,11 +810,9 @@ export class TaskQueue {
       : E.QUEUE_WAIT_TIMEOUT.error({ retry: true }, { type }).withHeaders({ 'Retry-After': '1' });
   }
 
-  private dropWaiter(id: string, err: AlawError): void {
-    const w = this.waiters.get(id);
-    if (!w) return;
-    this.waiters.delete(id);
-    this.clock.clearTimeout(w.timer);
+  /** Takes a waiting synchronous task out of its line (cancel, clear): its row records it, its caller gets `err`. */
+  private dropWaiter(id: string, w: Waiter, failure: TaskFailure, err: AlawError): void {
+    this.endedWaiting(id, w, 'cancelled', failure);
     w.reject(err);
   }
 
@@ -759,8 +824,14 @@ export class TaskQueue {
    */
   async cancel(id: string, by: string): Promise<'cancelled' | 'running_elsewhere' | 'finished' | 'not_found'> {
     const reason = E.TASK_CANCELLED.error({ by });
+    for (const t of TASK_TYPES) {
+      const e = this.lines[t].remove(id);
+      if (!e) continue;
+      this.dropWaiter(id, e.value, reason, this.endedWhileWaiting('cancelled', t));
+      this.logger.info({ task_id: id, by }, '작업을 취소했습니다');
+      return 'cancelled';
+    }
     if (await this.store.cancelOne(id, reason)) {
-      this.dropWaiter(id, this.endedWhileWaiting('cancelled', this.waiters.get(id)?.type ?? 'search'));
       this.logger.info({ task_id: id, by }, '작업을 취소했습니다');
       return 'cancelled';
     }
@@ -770,27 +841,35 @@ export class TaskQueue {
       this.logger.info({ task_id: id, by }, '실행 중인 작업을 중단했습니다');
       return 'cancelled';
     }
+    if (this.recorder.find(id)) return 'finished';
     const t = await this.store.get(id);
     if (!t) return 'not_found';
     return t.status === 'processing' ? 'running_elsewhere' : 'finished';
   }
 
-  /** Cancels pending tasks (of one type, or all); callers waiting on them get 503. */
   /**
-   * Cancels pending tasks; `by` goes into the cancelled tasks' error, `audit` (who asked, from the HTTP route)
-   * into the one log line that records the clear.
+   * Cancels pending tasks (of one type, or all): the stored ones (analyses, whichever instance admitted
+   * them) and the searches waiting in this instance's line, whose callers get 503. Searches waiting in
+   * another instance's memory are not reached; they wait at most their timeout. `by` goes into the
+   * cancelled tasks' error, `audit` (who asked, from the HTTP route) into the one log line of the clear.
    */
   async clear(
     type: TaskType | null,
     by: string,
     audit: Record<string, unknown> = {},
   ): Promise<{ removed: number; by_type: Record<TaskType, number>; ids: string[] }> {
-    const rows = await this.store.cancelPending(type, E.QUEUE_CANCELLED.error({ by }));
-    const byType: Record<TaskType, number> = { search: 0, analysis: 0 };
-    for (const r of rows) {
-      byType[r.type] += 1;
-      this.dropWaiter(r.id, this.endedWhileWaiting('cancelled', r.type));
+    const failure = E.QUEUE_CANCELLED.error({ by });
+    // The stored ones first: when the database fails, nothing is cancelled.
+    const rows: { id: string; type: TaskType }[] = await this.store.cancelPending(type, failure);
+    for (const t of TASK_TYPES) {
+      if (type !== null && t !== type) continue;
+      for (const e of this.lines[t].takeAll()) {
+        this.dropWaiter(e.id, e.value, failure, this.endedWhileWaiting('cancelled', t));
+        rows.push({ id: e.id, type: t });
+      }
     }
+    const byType: Record<TaskType, number> = { search: 0, analysis: 0 };
+    for (const r of rows) byType[r.type] += 1;
     const ids = rows.map((r) => r.id);
     this.logger.warn(
       { audit: 'queue_clear', ...audit, type: type ?? 'all', removed: rows.length, by_type: byType, ids, by },
@@ -831,19 +910,57 @@ export class TaskQueue {
       const full = fresh || !this.finishedCounts || now - this.finishedCounts.at > FINISHED_COUNTS_TTL_MS[this.store.kind];
       // A full count is current for pending and processing too; otherwise only those are counted afresh.
       const [counted, oldest] = await Promise.all([this.store.counts(!full), this.store.oldestPending()]);
-      if (full) {
-        this.finishedCounts = { at: now, counts: counted };
-        return { counts: counted, oldest, dbOk: true };
-      }
+      if (full) this.finishedCounts = { at: now, counts: counted };
       const counts = emptyCounts();
       for (const t of TASK_TYPES) {
-        counts[t] = { ...this.finishedCounts!.counts[t], pending: counted[t].pending, processing: counted[t].processing };
+        counts[t] = full ? { ...counted[t] } : { ...this.finishedCounts!.counts[t], pending: counted[t].pending, processing: counted[t].processing };
       }
-      return { counts, oldest, dbOk: true };
+      return { counts: this.withMemory(counts), oldest: this.oldestWithMemory(oldest), dbOk: true };
     } catch (err) {
       this.reportStoreError(err);
-      return { counts: emptyCounts(), oldest: { search: null, analysis: null }, dbOk: false };
+      return { counts: this.withMemory(emptyCounts()), oldest: this.oldestWithMemory({ search: null, analysis: null }), dbOk: false };
     }
+  }
+
+  /**
+   * Adds what the store does not hold yet: the ended tasks waiting for the recorder's next batch, the
+   * synchronous tasks waiting and running in this instance's memory, and those of the other live
+   * instances as they published them with their last heartbeat.
+   */
+  private withMemory(counts: StatusCounts): StatusCounts {
+    const buffered = this.recorder.counts();
+    const here = this.lineCounts();
+    for (const t of TASK_TYPES) {
+      for (const st of Object.keys(buffered[t]) as TaskStatus[]) counts[t][st] += buffered[t][st];
+      counts[t].pending += here[t].waiting;
+      counts[t].processing += here[t].running;
+    }
+    for (const m of this.liveness.members()) {
+      if (m.instance_id === this.instanceId) continue;
+      const lines = m.state?.lines;
+      if (!lines) continue;
+      for (const t of TASK_TYPES) {
+        counts[t].pending += lines[t]?.waiting ?? 0;
+        counts[t].processing += lines[t]?.running ?? 0;
+      }
+    }
+    return counts;
+  }
+
+  private oldestWithMemory(oldest: Record<TaskType, number | null>): Record<TaskType, number | null> {
+    const out = { ...oldest };
+    for (const t of TASK_TYPES) {
+      const mine = this.lines[t].oldest();
+      if (mine !== null && (out[t] === null || mine < out[t])) out[t] = mine;
+    }
+    return out;
+  }
+
+  /** Synchronous tasks in this instance's memory, by type. */
+  private lineCounts(): Record<TaskType, { waiting: number; running: number }> {
+    const out = { search: { waiting: 0, running: 0 }, analysis: { waiting: 0, running: 0 } };
+    for (const t of TASK_TYPES) out[t] = { waiting: this.lines[t].waiting, running: this.lines[t].running };
+    return out;
   }
 
   /** The operations guide's `/api/queue/health` body. */
@@ -860,8 +977,25 @@ export class TaskQueue {
     };
   }
 
+  /** Waiting and running tasks by type, the cluster's: the store's rows plus the searches in the instances' memory (metrics). */
+  async activeCounts(): Promise<StatusCounts> {
+    return this.withMemory(await this.store.counts(true));
+  }
+
+  /** Writes the ended searches still waiting for the recorder's next batch (the status page, stop, tests). */
+  flushRecords(): Promise<void> {
+    return this.recorder.flush();
+  }
+
+  /** Ended searches not yet written, and those dropped because the database could not take them. */
+  get recordBacklog(): { rows: number; dropped: number } {
+    return { rows: this.recorder.backlog, dropped: this.recorder.dropped };
+  }
+
   /** Everything an operator needs to understand the queue. */
   async status(): Promise<Record<string, unknown>> {
+    // The status page reads history (wait and run times) from the table: ended searches are written first.
+    await this.flushRecords();
     const { counts, oldest, dbOk } = await this.snapshot(true);
     const health = this.assess(counts, oldest, dbOk);
     const window = 15 * 60 * 1000;
@@ -870,7 +1004,7 @@ export class TaskQueue {
     for (const t of TASK_TYPES) {
       let d = { wait: [] as number[], run: [] as number[] };
       if (dbOk) d = await this.store.durations(t, window, 1000).catch(() => d);
-      const waitingHere = this.waitingFor(t);
+      const waitingHere = this.lines[t].waiting;
       let runningHere = 0;
       for (const r of this.running.values()) if (r.type === t) runningHere += 1;
       types[t] = {
@@ -885,6 +1019,8 @@ export class TaskQueue {
           running: runningHere,
           waiting: waitingHere,
           worker: t === 'search' || !!this.handlers[t],
+          // Its share of the cluster's limits for the searches it admits in memory.
+          ...(t === 'search' ? { share: { max_concurrent: this.lines[t].limits.maxConcurrent, max_queue_size: this.lines[t].limits.maxQueueSize } } : {}),
         },
         retention_hours: this.options.retentionMs[t] / 3_600_000,
       };
@@ -925,10 +1061,61 @@ export class TaskQueue {
 
   /** A task with its place in the queue and an estimate of the wait. */
   async task(id: string): Promise<(TaskRecord & { position: number | null; estimated_wait_s: number | null }) | null> {
+    const inMemory = this.memoryTask(id);
+    if (inMemory) return inMemory;
     const t = await this.store.get(id);
     if (!t) return null;
     const position = t.status === 'pending' ? await this.store.position(id) : null;
     return { ...t, position, estimated_wait_s: position === null ? null : this.estimateWaitSeconds(t.type, position - 1) };
+  }
+
+  /** A synchronous task this instance holds in memory (waiting, running, or ended and not yet written). */
+  private memoryTask(id: string): (TaskRecord & { position: number | null; estimated_wait_s: number | null }) | null {
+    const at = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+    const base = (type: TaskType, payload: unknown, createdAt: number): TaskRecord => ({
+      id,
+      type,
+      status: 'pending',
+      payload,
+      result: null,
+      error: null,
+      error_code: null,
+      attempts: 0,
+      max_attempts: 1,
+      created_at: at(createdAt)!,
+      started_at: null,
+      finished_at: null,
+      owner: null,
+      lease_expires_at: null,
+      affinity: this.instanceId,
+      deadline_at: at(createdAt + this.limits(type).timeout * 1000),
+      origin: this.instanceId,
+      wait_ms: null,
+      run_ms: null,
+      progress: null,
+      partial: null,
+    });
+    for (const t of TASK_TYPES) {
+      const e = this.lines[t].get(id);
+      if (!e) continue;
+      const position = this.lines[t].position(id);
+      return { ...base(t, e.value.payload, e.value.createdAt), position, estimated_wait_s: this.estimateWaitSeconds(t, (position ?? 1) - 1) };
+    }
+    const r = this.running.get(id);
+    if (r?.sync) {
+      return {
+        ...base(r.type, r.sync.payload, r.sync.createdAt),
+        status: 'processing',
+        attempts: 1,
+        started_at: at(r.sync.startedAt),
+        owner: this.instanceId,
+        wait_ms: Math.round(r.sync.startedAt - r.sync.createdAt),
+        position: null,
+        estimated_wait_s: null,
+      };
+    }
+    const rec = this.recorder.find(id);
+    return rec ? { ...recordOf(rec), position: null, estimated_wait_s: null } : null;
   }
 
   // ---------------------------------------------------------------- shutdown
@@ -955,8 +1142,9 @@ export class TaskQueue {
   private async drain(): Promise<{ finished: boolean; released: number }> {
     this.beginDrain();
     const until = this.clock.now() + this.options.shutdownGraceMs;
-    while ((this.running.size > 0 || this.waiters.size > 0) && this.clock.now() < until) await sleep(this.clock, 25);
-    const finished = this.running.size === 0 && this.waiters.size === 0;
+    const waiting = (): number => TASK_TYPES.reduce((n, t) => n + this.lines[t].waiting, 0);
+    while ((this.running.size > 0 || waiting() > 0) && this.clock.now() < until) await sleep(this.clock, 25);
+    const finished = this.running.size === 0 && waiting() === 0;
     // From here on nothing is claimed any more (a dispatch started by a finishing task included).
     this.halted = true;
     for (const t of this.timers) this.clock.clearInterval(t);
@@ -965,11 +1153,13 @@ export class TaskQueue {
     const unbound = [...this.running.entries()].filter(([, r]) => !r.bound).map(([id]) => id);
     for (const [, r] of this.running) r.controller.abort(new TaskAbort('shutdown', E.TASK_SHUTDOWN.error()));
     try {
+      for (const t of TASK_TYPES)
+        for (const e of this.lines[t].takeAll()) {
+          this.endedWaiting(e.id, e.value, 'timeout', E.QUEUE_STOPPING.error({ phase: 'pending' }));
+          e.value.reject(this.stoppingError(t));
+        }
       released = await this.store.release(this.instanceId, unbound);
-      for (const [id, w] of [...this.waiters]) {
-        this.dropWaiter(id, this.stoppingError(w.type));
-        await this.store.expirePending(id, E.QUEUE_STOPPING.error({ phase: 'pending' }));
-      }
+      await this.recorder.close();
       await this.store.removeInstance(this.instanceId);
     } catch (err) {
       this.reportStoreError(err);

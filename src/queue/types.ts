@@ -113,6 +113,28 @@ export interface FinishRequest {
   durable: boolean;
 }
 
+/**
+ * A task that lived only in memory (a search: admitted, run and ended on one instance), written once,
+ * whole, after it ended (`QueueStore.record`). Times are epoch ms.
+ */
+export interface RecordedTask {
+  id: string;
+  type: TaskType;
+  status: FinishStatus;
+  payload: unknown;
+  result: unknown;
+  failure: TaskFailure | null;
+  attempts: number;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number;
+  owner: string;
+  affinity: string | null;
+  origin: string;
+  waitMs: number | null;
+  runMs: number | null;
+}
+
 /** What a task's `error_code` and `error` record: a catalog error (an `AlawError` is one). */
 export interface TaskFailure {
   readonly code: string;
@@ -189,6 +211,8 @@ export interface InstanceState {
   optimized_when: { memory_percent_below: number; cpu_percent_below: number };
   /** Its configured limit sets. */
   limits: { conservative: QueueLimits; optimized: QueueLimits };
+  /** The synchronous tasks (searches) waiting and running in its memory, which the table does not show until they end. */
+  lines?: Partial<Record<TaskType, { waiting: number; running: number }>>;
 }
 
 export interface InstanceInfo {
@@ -224,6 +248,8 @@ export interface QueueStore {
    */
   readonly shared: Kysely<unknown>;
   admit(req: AdmitRequest): Promise<AdmitResult>;
+  /** Writes ended in-memory tasks in one transaction (not synced); an id already stored is left as it is. Returns how many were new. */
+  record(rows: readonly RecordedTask[]): Promise<number>;
   claim(req: ClaimRequest): Promise<ClaimedTask[]>;
   /** Sets a task's final status if `owner` still holds this attempt; false when it lost the task. */
   finish(req: FinishRequest): Promise<boolean>;
