@@ -417,7 +417,7 @@ out(
 );
 out();
 out(
-  '| ref | queue | clients | 200/s | 429/s | other/s | 429s with Retry-After | Retry-After values (all repeats) | server CPU / search | health p50 | p95 | p99 | max | ÷ bare Fastify |',
+  '| ref | queue | clients | 200/s | 429/s | other/s (conn. errors) | 429s with Retry-After | Retry-After values (all repeats) | server CPU / search | health p50 | p95 | p99 | max | ÷ bare Fastify |',
 );
 out('| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const backend of BACKENDS)
@@ -427,7 +427,7 @@ for (const backend of BACKENDS)
       const n429 = (rows ?? []).reduce((s, x) => s + x.r429, 0);
       const withRa = (rows ?? []).reduce((s, x) => s + x.r429_with_retry_after, 0);
       out(
-        `| ${refLabel(ref.name)} | ${backend} | ${clients} | ${fmt(med(rows, (x) => x.ok_per_s))} | ${fmt(med(rows, (x) => x.r429_per_s))} | ${fmt(med(rows, (x) => x.other_per_s))} | ` +
+        `| ${refLabel(ref.name)} | ${backend} | ${clients} | ${fmt(med(rows, (x) => x.ok_per_s))} | ${fmt(med(rows, (x) => x.r429_per_s))} | ${fmt(med(rows, (x) => x.other_per_s))} (${(rows ?? []).reduce((s, x) => s + x.errors, 0)}) | ` +
           `${n429 ? `${withRa} / ${n429}` : '—'} | ${mergeCounts(rows ?? [])} | ${fmt(
             med(rows, (x) => x.cpu_ms_per_ok),
             2,
@@ -451,7 +451,7 @@ for (const backend of BACKENDS)
 for (const clients of CLIENTS) {
   const rows = loads.get(`bare|${clients}`);
   out(
-    `| bare Fastify (same body) | — | ${clients} | ${fmt(med(rows, (x) => x.ok_per_s))} | ${fmt(med(rows, (x) => x.r429_per_s))} | ${fmt(med(rows, (x) => x.other_per_s))} | — | — | ${fmt(
+    `| bare Fastify (same body) | — | ${clients} | ${fmt(med(rows, (x) => x.ok_per_s))} | ${fmt(med(rows, (x) => x.r429_per_s))} | ${fmt(med(rows, (x) => x.other_per_s))} (${(rows ?? []).reduce((s, x) => s + x.errors, 0)}) | — | — | ${fmt(
       med(rows, (x) => x.cpu_ms_per_ok),
       3,
     )} ms | — | — | — | — | 1 |`,
