@@ -4,13 +4,20 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-/** Starts `node dist/main.js` with the given environment and resolves when it is listening. */
-export function startService(env: Record<string, string>): Promise<{ child: ChildProcess; port: number; wallMs: number; log: string }> {
+/**
+ * Starts `node dist/main.js` with the given environment and resolves when it is listening.
+ * `cwd`: another checkout to run (its dist/main.js, from that directory), e.g. a git ref unpacked by bench/overload.bench.ts.
+ */
+export function startService(
+  env: Record<string, string>,
+  options: { cwd?: string } = {},
+): Promise<{ child: ChildProcess; port: number; wallMs: number; log: string }> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     // Log files in a directory of their own (never the checkout's logs/) unless the caller names one.
     const logDir = env.ALAW_LOG_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'alaw-bench-logs-'));
     const child = spawn(process.execPath, ['dist/main.js'], {
+      cwd: options.cwd,
       env: { ...process.env, ALAW_PORT: '0', ALAW_LOG_LEVEL: 'info', ALAW_LOG_DIR: logDir, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
