@@ -59,6 +59,11 @@ export const ConfigSchema = Type.Object(
         requestTimeoutSeconds: Type.Number({ minimum: 1, maximum: 600, default: 30 }),
         /** An idle keep-alive connection is closed after this many seconds (above nginx's upstream keepalive_timeout 60 s). */
         keepAliveTimeoutSeconds: Type.Number({ minimum: 1, maximum: 600, default: 65 }),
+        /**
+         * While the event loop lags more than this (ms, @fastify/under-pressure), new searches and analyses are
+         * refused with 503 ALAW_ERR_SERVER_OVERLOADED and Retry-After; health, metrics and the rest still answer. 0: never.
+         */
+        maxEventLoopDelayMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 1000 }),
         /** Open connections at most; further ones are refused by the kernel's accept path. */
         maxConnections: Type.Integer({ minimum: 16, maximum: 1_000_000, default: 2048 }),
         /** In-app rate limit per API key (or client address without a key): defence in depth behind or without nginx. */

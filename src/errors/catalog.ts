@@ -327,6 +327,12 @@ const DEFINITIONS = {
     description: '대기열이 가득 참 (`Retry-After` 헤더)',
     message: (p) => `${p.typeName} 대기열이 가득 찼습니다 (대기 ${n(p.pending)}/${n(p.max)}건). ${p.retryS}초 후 다시 시도해 주세요.`,
   }),
+  SERVER_OVERLOADED: entry<{ lagMs: number; retryS: number }>({
+    status: 503,
+    surfaces: API,
+    description: '서버가 과부하라 새 검색·분석을 잠시 받지 않음 (이벤트 루프 지연이 `server.maxEventLoopDelayMs`를 넘음; `Retry-After`)',
+    message: (p) => `서버에 요청이 몰려 응답이 ${n(p.lagMs)}ms 넘게 늦어지고 있어 새 검색·분석을 잠시 받지 않습니다. ${p.retryS}초 후 다시 시도해 주세요.`,
+  }),
   QUEUE_WAIT_TIMEOUT: entry<{ typeName?: TypeName; timeoutS?: number; retry?: boolean }>({
     status: 503,
     surfaces: API_TASK,

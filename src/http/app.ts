@@ -11,6 +11,7 @@ import { logContext } from '../context.js';
 import type { ServerServices } from '../app/index.js';
 import { tokenList } from '../config/index.js';
 import { KeyAuth } from './auth.js';
+import { registerLoadShedding } from './loadShedding.js';
 import { errorBody, registerErrorHandling, sendError } from './errors.js';
 import { DOCS_CSP, RAW_SECURITY_HEADERS, SECURITY_HEADERS, registerRateLimit, registerSecurityHeaders, requestIdOf } from './hardening.js';
 import { MethodIndex } from './methods.js';
@@ -180,6 +181,7 @@ export async function buildApp(services: ServerServices): Promise<FastifyInstanc
     }
     done();
   });
+  await registerLoadShedding(app, server.maxEventLoopDelayMs);
   const auth = new KeyAuth(services.keys, services.config.auth, services.logger, services.clock);
   await registerRateLimit(app, server.rateLimit, auth);
   auth.register(app);
