@@ -49,6 +49,8 @@ export async function sampleServices(dir: string, overrides: Record<string, unkn
       'paths.queueDatabase': path.join(dir, 'queue.db'),
       'queue.profile': 'conservative',
       'log.level': 'silent',
+      // Tests build indexes synchronously in the same process as other tests' apps: no load shedding unless a test asks.
+      'server.maxEventLoopDelayMs': 0,
       ...overrides,
     },
   });

@@ -192,9 +192,14 @@ describe('queue processes', () => {
 
   it('a burst far beyond max_queue_size gets 429s with Retry-After, health keeps answering, and nothing admitted is lost', async () => {
     const queueDb = path.join(tmp.dir, 'burst-queue.db');
-    const s = await start('burst', { ALAW_QUEUE_DB_PATH: queueDb });
-    // 120 searches at once against 2 slots and 10 places to wait (the conservative profile): the line
-    // admits what it has room for, in memory, and turns the rest away; every admitted one completes.
+    // One slot and two places to wait: 120 searches at once are far beyond what the line takes (searches are fast,
+    // and with the guide's 2 + 10 a burst the server happens to read in small batches could all be served).
+    const s = await start('burst', {
+      ALAW_QUEUE_DB_PATH: queueDb,
+      ALAW_QUEUE_LIMITS_SEARCH_MAX_CONCURRENT: '1',
+      ALAW_QUEUE_LIMITS_SEARCH_MAX_QUEUE_SIZE: '2',
+    });
+    // The line admits what it has room for, in memory, and turns the rest away; every admitted one completes.
     const store = await SqliteQueueStore.open(queueDb);
     const base = `http://127.0.0.1:${s.port}`;
     const q = encodeURIComponent('소유권이전등기 말소 청구 사건에서 점유취득시효 완성 후 제3자에게 처분된 경우 손해배상 책임');
@@ -251,7 +256,7 @@ describe('queue processes', () => {
     const ok = results.filter((r) => r.status === 200);
     const refused = results.filter((r) => r.status === 429);
     expect(ok.length + refused.length).toBe(120);
-    expect(ok.length).toBeGreaterThanOrEqual(12);
+    expect(ok.length).toBeGreaterThanOrEqual(3);
     expect(refused.length).toBeGreaterThan(0);
     for (const r of refused) {
       expect(r.code).toBe('ALAW_ERR_QUEUE_FULL');

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { systemClock, type Clock } from '../clock.js';
 import pino from 'pino';
 import { LocalLine } from './localLine.js';
-import { RetrySchedule } from './retrySchedule.js';
+import { RetrySchedule, type Return } from './retrySchedule.js';
 import { TurnedAwayLog } from './turnedAway.js';
 
 describe('LocalLine: one instance’s line of searches', () => {
@@ -56,30 +56,64 @@ describe('LocalLine: one instance’s line of searches', () => {
   });
 });
 
-describe('RetrySchedule: when turned-away clients come back', () => {
+describe('RetrySchedule: when turned-away clients come back, and when they are answered', () => {
   const T = 1_700_000_000_000;
-
-  it('spreads a burst so that no second is promised to more clients than the line serves per second', () => {
+  /** The schedule having measured `perSecond` served over the last seconds. */
+  const measured = (perSecond: number): RetrySchedule => {
     const s = new RetrySchedule();
-    // 50 served per second over the last three seconds.
-    for (let k = 3; k >= 1; k--) for (let i = 0; i < 50; i++) s.served(T - k * 1000);
-    expect(s.rate(T)).toBe(50);
-    const after = Array.from({ length: 200 }, () => s.book(T, 0, 1));
-    const perSecond = new Map<number, number>();
-    for (const d of after) perSecond.set(d, (perSecond.get(d) ?? 0) + 1);
-    expect([...perSecond.entries()].sort((a, b) => a[0] - b[0])).toEqual([
-      [1, 50],
-      [2, 50],
-      [3, 50],
-      [4, 50],
-    ]);
+    for (let k = 3; k >= 1; k--) for (let i = 0; i < perSecond; i++) s.served(T - k * 1000);
+    return s;
+  };
+
+  it('gives each client of a burst a return of its own: never more at one instant than the line takes, never more per second than it serves', () => {
+    const s = measured(900);
+    expect(s.rate(T)).toBe(900);
+    const back = Array.from({ length: 200 }, () => s.book(T, 0, 1, 12));
+    for (const b of back) {
+      expect(b.retryAfterS).toBeGreaterThanOrEqual(1);
+      expect(b.holdMs).toBeGreaterThanOrEqual(0);
+      expect(b.holdMs).toBeLessThan(1000);
+    }
+    // An obeying client arrives at answer (T + hold) + Retry-After.
+    const arrivals = back.map((b) => T + b.holdMs + b.retryAfterS * 1000);
+    const atOnce = new Map<number, number>();
+    for (const a of arrivals) atOnce.set(a, (atOnce.get(a) ?? 0) + 1);
+    expect(Math.max(...atOnce.values())).toBeLessThanOrEqual(9); // 900/s in 10 ms slots
+    expect(Math.min(...arrivals) - T).toBe(1000);
+    // 200 returns at 900 per second: all within the next quarter second after the first.
+    expect(Math.max(...arrivals) - Math.min(...arrivals)).toBeLessThanOrEqual(Math.ceil((200 / 900) * 1000));
   });
 
-  it('waits for the line ahead to drain first, uses the estimate before anything was measured, and stops at its horizon', () => {
-    const s = new RetrySchedule(10);
-    expect(s.book(T, 30, 10)).toBe(3); // 30 waiting at an estimated 10/s
-    const t = new RetrySchedule(3);
-    expect(Array.from({ length: 5 }, () => t.book(T, 0, 1))).toEqual([1, 2, 3, 3, 3]);
+  it('answers a lone refusal at once with Retry-After 1, lets the line ahead drain first, and stops at its horizon', () => {
+    expect(new RetrySchedule().book(T, 0, 100, 12)).toEqual({ retryAfterS: 1, holdMs: 0 });
+    expect(measured(900).book(T, 1800, 1, 12)).toEqual({ retryAfterS: 2, holdMs: 0 });
+    const slow = new RetrySchedule(3);
+    const last = Array.from({ length: 1000 }, () => slow.book(T, 0, 0.5, 12)).at(-1)!;
+    // Refused 1000 times in one instant (a flood: each answered a second later), the last is still back within the horizon.
+    expect(last.holdMs).toBeGreaterThanOrEqual(1000);
+    expect(last.retryAfterS * 1000 + last.holdMs).toBeLessThanOrEqual(1000 + 3000);
+  });
+
+  it('clients that retry at once, ignoring Retry-After, are slowed by the hold and do not push the returns of others away', () => {
+    const s = new RetrySchedule();
+    let now = T;
+    // 200 clients, each asking again the moment its refusal is answered; the line serves 900 per second.
+    const next = Array.from({ length: 200 }, (_, i) => T + i);
+    let refusals = 0;
+    let servedUpTo = T - 3000;
+    let latest: Return = { retryAfterS: 0, holdMs: 0 };
+    while (now < T + 10_000) {
+      const i = next.indexOf(Math.min(...next));
+      now = next[i]!;
+      for (; servedUpTo < now; servedUpTo += 1000 / 900) s.served(servedUpTo);
+      latest = s.book(now, 10, 1, 12);
+      refusals += 1;
+      next[i] = now + latest.holdMs + 1;
+    }
+    // Without the hold they would have been refused tens of thousands of times in 10 s; held, about once a second each.
+    expect(refusals / 10).toBeLessThan(2 * 200);
+    // An obeying client refused now is still told to come back within a couple of seconds.
+    expect(latest.retryAfterS).toBeLessThanOrEqual(2);
   });
 });
 

@@ -140,7 +140,7 @@ interface Running {
 }
 
 /** Run time assumed before any task of a type was seen (its `Retry-After` and wait estimates). */
-const DEFAULT_RUN_MS: Record<TaskType, number> = { search: 1000, analysis: 30_000 };
+const DEFAULT_RUN_MS: Record<TaskType, number> = { search: 20, analysis: 30_000 };
 /** A store's verdict "the analysis queue is full" is trusted this long: refusals meanwhile cost no query. */
 const KNOWN_FULL_MS = 1000;
 
@@ -372,18 +372,28 @@ export class TaskQueue {
    * to come back. A search's `Retry-After` comes from its line's schedule (spread so that returning
    * clients are not more than the line serves per second); an analysis's from the analysis queue.
    */
-  private turnAway(type: TaskType, pending: number, max: number): AlawError {
+  private turnAway(type: TaskType, pending: number, max: number): { error: AlawError; holdMs: number } {
     this.rejected[type] += 1;
     for (const o of this.observers) o.rejected(type);
     this.turnedAway.note(type, pending, max);
-    const retry =
-      type === 'search'
-        ? this.schedules[type].book(this.clock.now(), pending, (this.lines[type].limits.maxConcurrent * 1000) / Math.max(1, this.runP50Ms(type)))
-        : this.estimateWaitSeconds(type, pending);
-    return E.QUEUE_FULL.error(
+    let retry = this.estimateWaitSeconds(type, pending);
+    let holdMs = 0;
+    if (type === 'search') {
+      const l = this.lines[type].limits;
+      const back = this.schedules[type].book(
+        this.clock.now(),
+        pending,
+        (l.maxConcurrent * 1000) / Math.max(1, this.runP50Ms(type)),
+        l.maxConcurrent + l.maxQueueSize,
+      );
+      retry = back.retryAfterS;
+      holdMs = back.holdMs;
+    }
+    const error = E.QUEUE_FULL.error(
       { typeName: TYPE_KO[type], pending, max, retryS: retry },
       { type, pending, max_queue_size: max, retry_after_s: retry },
     ).withHeaders({ 'Retry-After': String(retry) });
+    return { error, holdMs };
   }
 
   private unavailable(err: unknown): AlawError {
@@ -402,7 +412,7 @@ export class TaskQueue {
   private async admit(req: AdmitRequest): Promise<Extract<AdmitResult, { admitted: true }>> {
     // The store said a moment ago that this queue is full: turned away without asking again.
     const known = this.knownFull[req.type];
-    if (known && this.clock.now() - known.at < KNOWN_FULL_MS) throw this.turnAway(req.type, known.pending, req.maxQueueSize);
+    if (known && this.clock.now() - known.at < KNOWN_FULL_MS) throw this.turnAway(req.type, known.pending, req.maxQueueSize).error;
     let admitted: AdmitResult;
     try {
       admitted = await this.store.admit(req);
@@ -411,7 +421,7 @@ export class TaskQueue {
     }
     if (!admitted.admitted) {
       this.knownFull[req.type] = { at: this.clock.now(), pending: admitted.pending };
-      throw this.turnAway(req.type, admitted.pending, req.maxQueueSize);
+      throw this.turnAway(req.type, admitted.pending, req.maxQueueSize).error;
     }
     this.knownFull[req.type] = null;
     return admitted;
@@ -445,7 +455,12 @@ export class TaskQueue {
     turn.catch(() => undefined);
     const waiter: Waiter = { type, payload, createdAt, resolve, reject };
     const entered = line.enter(id, createdAt, waiter);
-    if (entered === 'full') throw this.turnAway(type, line.waiting, line.limits.maxQueueSize);
+    if (entered === 'full') {
+      // Answered when the schedule says (retrySchedule.ts): an obeying client returns in a slot of its own.
+      const refusal = this.turnAway(type, line.waiting, line.limits.maxQueueSize);
+      if (refusal.holdMs > 0) await sleep(this.clock, refusal.holdMs);
+      throw refusal.error;
+    }
     options.onAdmitted?.(id);
     if (entered === 'wait') {
       waiter.timer = this.clock.setTimeout(() => this.waitExpired(id, type), l.timeout * 1000);
