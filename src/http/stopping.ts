@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { setMaxListeners } from 'node:events';
 import { E } from '../errors/index.js';
 import { sleep, type Clock } from '../clock.js';
 
@@ -25,6 +26,11 @@ export class StopGate {
   private readonly streams = new Set<Promise<void>>();
   /** New requests answered 503 since the gate closed. */
   refused = 0;
+
+  constructor() {
+    // Every open event stream waits on this signal (one listener each): no "possible leak" warning past ten.
+    setMaxListeners(0, this.ending.signal);
+  }
 
   /** Whether the server is stopping (the gate is closed). */
   get stopping(): boolean {
