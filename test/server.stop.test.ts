@@ -307,4 +307,34 @@ describe('SIGTERM: an honest stop', () => {
     expect(logs).toContain('서버를 닫았습니다');
     await store.close();
   }, 90_000);
+
+  it('with nothing running, holds the listener for server.stopHoldSeconds (not the whole grace), then exits', async () => {
+    server = await startServer(
+      sampleEnv(tmp.dir, {
+        ALAW_QUEUE_DB_PATH: path.join(tmp.dir, 'idle-queue.db'),
+        ALAW_QUEUE_SHUTDOWN_GRACE_SECONDS: '10',
+        ALAW_SERVER_STOP_HOLD_SECONDS: '1.5',
+      }),
+      60_000,
+      ENTRY,
+    );
+    const s = server;
+    expect((await request(s.port, 'GET', SEARCH, false)).status).toBe(200);
+    const exited = new Promise<{ code: number | null; at: number }>((resolve) => s.child.once('exit', (code) => resolve({ code, at: performance.now() })));
+    const sigtermAt = performance.now();
+    s.child.kill('SIGTERM');
+    await sleep(700);
+    // The queue stopped at once (nothing ran), yet a new connection still gets the catalog's 503, not a refusal.
+    const late = await request(s.port, 'GET', SEARCH, false);
+    expect(late.status).toBe(503);
+    expect(JSON.parse(late.body).error.code).toBe('ALAW_ERR_SERVER_STOPPING');
+    const health = await request(s.port, 'GET', '/api/queue/health', false);
+    expect(health.status).toBe(503);
+    const { code, at } = await exited;
+    const took = at - sigtermAt;
+    server = undefined;
+    expect(code).toBe(0);
+    expect(took).toBeGreaterThan(1_400);
+    expect(took).toBeLessThan(4_000); // not the 10 s grace
+  }, 60_000);
 });
