@@ -1,14 +1,17 @@
 import { analysisHandler, openServices } from './app/index.js';
 import { ConfigError, loadConfig, restrictNewFiles, tokenList, type LoadConfigOptions } from './config/index.js';
-import { buildApp } from './http/index.js';
+import { E } from './errors/index.js';
+import { buildApp, StopGate } from './http/index.js';
 import { Alerter, AlertMonitor, createServerLogging, holdDataLock, type Logger } from './ops/index.js';
 import { TASK_TYPES } from './queue/index.js';
 import { sleep } from './clock.js';
 import type { ServerServices } from './app/index.js';
 import type { TaskHandler, TaskType } from './queue/index.js';
 
-/** After the queue stops, responses already being written get this long before the remaining connections are closed. */
+/** After the listener closes, responses already being written get this long before the remaining connections are closed. */
 const CLOSE_LINGER_MS = 250;
+/** Open analysis event streams get this long to send their last event (`stopping`) once the queue has stopped. */
+const STREAM_END_MS = 500;
 
 export interface ServeOptions extends LoadConfigOptions {
   /** Workers of asynchronous task types (the analysis issue registers `analysis`). */
@@ -45,7 +48,8 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
   // The analysis worker (tests may bring their own).
   for (const [type, handler] of Object.entries({ analysis: analysisHandler(services), ...options.handlers })) services.queue.handle(type as TaskType, handler);
   const t1 = performance.now();
-  const app = await buildApp(services);
+  const gate = new StopGate();
+  const app = await buildApp(services, { gate });
   const t2 = performance.now();
 
   // Alerts about this server's own state (webhook, e-mail); silent when no channel is configured.
@@ -78,26 +82,49 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
 
   let closing = false;
   let stopWatching = (): void => undefined;
+  /**
+   * The stop (issue 14, "an honest stop"), all within the queue's grace period plus a short linger:
+   * 1. the gate closes and the queue drains: new requests get 503 ALAW_ERR_SERVER_STOPPING with Retry-After
+   *    (logged in access.log like any answer), health answers 503 `is_running: false`, admitted work goes on;
+   * 2. the listener stays open while running tasks use their grace, and at least `server.stopHoldSeconds`
+   *    (capped at the grace) so a load balancer's health check sees the instance leave;
+   * 3. open analysis event streams get their last event (`stopping`: where the analysis goes on);
+   * 4. the listener closes, and after a short linger the connections left (idle keep-alive, slow clients:
+   *    Node stops enforcing the headers timeout once the server closes) are closed, not waited for.
+   */
   const shutdown = (signal: string): void => {
     if (closing) return;
     closing = true;
-    logger.info({ signal, grace_s: config.queue.shutdownGraceSeconds }, '종료 신호를 받아 새 요청을 받지 않고, 처리 중인 작업을 마친 뒤 서버를 닫습니다');
+    const clock = services.clock;
+    const t0 = clock.now();
+    const graceMs = config.queue.shutdownGraceSeconds * 1000;
+    const holdMs = Math.min(config.server.stopHoldSeconds * 1000, graceMs);
+    logger.info(
+      { signal, grace_s: config.queue.shutdownGraceSeconds, hold_s: holdMs / 1000 },
+      `종료 신호를 받았습니다: 새 요청에는 503(${E.SERVER_STOPPING.code})으로 답하고, 처리 중인 작업을 마친 뒤 서버를 닫습니다`,
+    );
     stopWatching();
     monitor.stop();
-    // Health turns 503 at once so a load balancer stops sending; admitted work gets the grace period.
-    // The queue's stop runs alongside the HTTP close: after the grace it cancels waiting searches and
-    // aborts running ones, which is what lets their HTTP requests (and so app.close()) finish in time.
+    gate.close();
     services.queue.beginDrain();
-    // Once the queue has stopped (its tasks finished, or handed back after the grace), whatever connection is
-    // still open serves no task: an idle keep-alive, an event stream, or a client that trickles its request
-    // (Node stops enforcing the headers timeout once the server closes). They are closed, not waited for.
-    const queueStopped = services.queue.stop().then(() => sleep(services.clock, CLOSE_LINGER_MS).then(() => app.server.closeAllConnections()));
-    Promise.all([app.close(), queueStopped])
-      .then(() => services.close())
-      .then(() => {
-        logger.flush();
-        logging.files?.close();
-      })
+    const stopped = async (): Promise<void> => {
+      // The queue's stop: running tasks get the grace period, then are aborted and handed back (or cancelled).
+      const [drained] = await Promise.all([services.queue.stop(), sleep(clock, holdMs)]);
+      const streams = await gate.endStreams(clock, STREAM_END_MS);
+      logger.info(
+        { refused: gate.refused, finished: drained.finished, released: drained.released, streams, elapsed_ms: clock.now() - t0 },
+        `작업 큐가 멈췄습니다: 종료 중 새 요청 ${gate.refused}건에 503으로 답했고, 이벤트 스트림 ${streams}개에 stopping 이벤트를 보냈습니다. 리스너를 닫습니다`,
+      );
+      const closed = app.close();
+      await sleep(clock, CLOSE_LINGER_MS);
+      app.server.closeAllConnections();
+      await closed;
+      await services.close();
+      logger.info({ elapsed_ms: clock.now() - t0 }, '서버를 닫았습니다');
+      logger.flush();
+      logging.files?.close();
+    };
+    stopped()
       .then(() => process.exit(0))
       .catch((err: unknown) => {
         logger.error({ err }, '종료 중 오류');

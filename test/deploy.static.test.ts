@@ -101,8 +101,9 @@ describe('nginx configuration', () => {
     expect(conf).toMatch(/least_conn;/);
     expect(conf).toMatch(/server 127\.0\.0\.1:8997 max_fails=3 fail_timeout=10s;/);
     expect(conf).toMatch(/keepalive 32;/);
-    // No retry of POST/PATCH: nginx retries non-idempotent requests only with `non_idempotent`.
-    expect(conf).toMatch(/proxy_next_upstream error timeout;/);
+    // A stopping instance's 503 (ALAW_ERR_SERVER_STOPPING) moves a request to the next instance; no retry of
+    // POST/PATCH: nginx retries non-idempotent requests only with `non_idempotent`.
+    expect(conf).toMatch(/proxy_next_upstream error timeout http_503;/);
     expect(conf).not.toMatch(/proxy_next_upstream [^;]*non_idempotent/);
     expect(conf).toMatch(/location ~ \^\/api\/analysis\/\[\^\/\]\+\/events\$ \{[^}]*proxy_buffering off;/);
     // The longest search: optimized profile, 60 s waiting + 60 s running.

@@ -64,6 +64,12 @@ export const ConfigSchema = Type.Object(
          * refused with 503 ALAW_ERR_SERVER_OVERLOADED and Retry-After; health, metrics and the rest still answer. 0: never.
          */
         maxEventLoopDelayMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 1000 }),
+        /**
+         * After SIGTERM the listener stays open at least this long, seconds (capped at queue.shutdownGraceSeconds),
+         * answering new requests 503 ALAW_ERR_SERVER_STOPPING and health 503, so a load balancer's health check sees
+         * the instance leave before connections are refused; longer while running tasks use their grace.
+         */
+        stopHoldSeconds: Type.Number({ minimum: 0, maximum: 600, default: 5 }),
         /** Open connections at most; further ones are refused by the kernel's accept path. */
         maxConnections: Type.Integer({ minimum: 16, maximum: 1_000_000, default: 2048 }),
         /** In-app rate limit per API key (or client address without a key): defence in depth behind or without nginx. */

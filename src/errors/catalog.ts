@@ -127,6 +127,13 @@ const DEFINITIONS = {
     description: 'nginx 뒤의 서비스 인스턴스가 모두 응답하지 않음 (`Retry-After`; nginx가 직접 답함, deploy/nginx)',
     message: '지금 응답할 수 있는 서버가 없습니다. 잠시 후 다시 시도해 주세요.',
   }),
+  SERVER_STOPPING: entry({
+    status: 503,
+    surfaces: API,
+    description:
+      '서버(인스턴스)가 종료·재배포 중: SIGTERM 뒤 유예 시간 동안 새 요청에 답함 (`Retry-After: 5`, `Connection: close`; 헬스체크는 503, /metrics는 그대로)',
+    message: '서버가 종료(재배포) 중입니다. 잠시 후 다시 시도해 주세요. 다른 인스턴스가 있으면 로드 밸런서가 그쪽으로 보냅니다.',
+  }),
   INTERNAL: entry({
     status: 500,
     surfaces: API_CLI,

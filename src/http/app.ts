@@ -25,6 +25,7 @@ import { queueRoutes } from './routes/queue.js';
 import { rootRoutes } from './routes/root.js';
 import { searchRoutes } from './routes/search.js';
 import { ErrorBody } from './schemas.js';
+import { StopGate } from './stopping.js';
 import { VERSION } from '../version.js';
 
 /** What each status means in this API (OpenAPI response descriptions). */
@@ -79,11 +80,17 @@ function decimalNumbersOnly(schema: unknown, validate: Validate): Validate {
   return checked;
 }
 
+export interface BuildOptions {
+  /** The server's stop (closed by the composition root on SIGTERM); a gate of its own when not given. */
+  gate?: StopGate;
+}
+
 /**
  * Builds the HTTP application without listening (tests call `inject()`).
  * OpenAPI is generated from the route schemas and served at /docs.
  */
-export async function buildApp(services: ServerServices): Promise<FastifyInstance> {
+export async function buildApp(services: ServerServices, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const gate = options.gate ?? new StopGate();
   const server = services.config.server;
   const trustedProxies = tokenList(server.trustProxy);
   const maxHeaderSize = Math.max(16 * 1024, services.config.search.maxQueryChars * 9 + 8 * 1024);
@@ -134,6 +141,8 @@ export async function buildApp(services: ServerServices): Promise<FastifyInstanc
     // Our own id check instead of Fastify's, which would take any X-Request-Id verbatim.
     requestIdHeader: false,
     genReqId: (req) => requestIdOf(req.headers['x-request-id']),
+    // While stopping, new requests get the StopGate's 503 (the catalog's body, logged), never Fastify's generic one.
+    return503OnClosing: false,
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.server.maxConnections = server.maxConnections;
   // Query strings and paths are text, so their values are coerced to the schema's types
@@ -168,6 +177,8 @@ export async function buildApp(services: ServerServices): Promise<FastifyInstanc
   });
   // The rest of the request (hooks, handler, the queue, the store) runs inside its log context.
   app.addHook('onRequest', (request, _reply, done) => logContext.run({ request_id: String(request.id) }, done));
+  // While the server stops: 503 SERVER_STOPPING before anything else is checked (health and /metrics go on).
+  gate.register(app);
   // The query parser tolerates broken %-escapes (it would pass `%E0%A4%A` on as text); the router rejects them in paths.
   // Queries get the same answer as paths: 400 REQUEST_MALFORMED.
   app.addHook('onRequest', (request, _reply, done) => {
@@ -240,7 +251,7 @@ export async function buildApp(services: ServerServices): Promise<FastifyInstanc
   await app.register(searchRoutes, { services });
   await app.register(precedentRoutes, { services });
   await app.register(queueRoutes, { services });
-  await app.register(analysisRoutes, { services });
+  await app.register(analysisRoutes, { services, gate });
   await app.register(adminRoutes, { services });
   if (services.metrics) await app.register(metricsRoutes, { services, metrics: services.metrics });
   return app;

@@ -1,2 +1,3 @@
-export { buildApp } from './app.js';
+export { buildApp, type BuildOptions } from './app.js';
+export { StopGate } from './stopping.js';
 export { VERSION } from '../version.js';

@@ -8,6 +8,7 @@ import { isBlankText } from '../../text/index.js';
 import { canSee, type Principal } from '../../auth/index.js';
 import { ErrorBody } from '../schemas.js';
 import { taskError } from './queue.js';
+import { STOPPING_RETRY_S, stoppingEvent, type StopGate } from '../stopping.js';
 
 const CaseTypeParam = Type.Union(['민사', '형사', '행정', '가사', '특허'].map((t) => Type.Literal(t)) as [ReturnType<typeof Type.Literal<string>>], {
   description: '유사 판례를 이 사건 종류로 한정',
@@ -52,7 +53,7 @@ const AnalysisStatus = Type.Object({
  * `POST /api/analysis` (202 with the task id) and `GET /api/analysis/{id}`:
  * a case analysis runs as an `analysis` task on the queue.
  */
-export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }> = async (app, { services }) => {
+export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices; gate: StopGate }> = async (app, { services, gate }) => {
   /** The analysis task with this id, or 404 (also when another key created it). */
   const findAnalysis = async (id: string, principal: Principal | null) => {
     const t = await services.queue.task(id).catch((err: unknown) => {
@@ -153,7 +154,7 @@ export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerService
       schema: {
         summary: '사건 분석 진행 이벤트 (SSE)',
         description:
-          'text/event-stream. 상태가 바뀔 때마다 `event: progress` (data: {"status","progress","position"}), 언어 모델이 글을 쓰는 동안 `event: token` (data: {"text": 새로 쓴 부분}), 끝나면 `event: done` (data: 결과) 또는 `event: failed` (data: {"status","error"})를 보내고 닫습니다. 단계: queued(pending) → extracting → retrieving → analyzing → (writing) → done/failed.',
+          'text/event-stream. 상태가 바뀔 때마다 `event: progress` (data: {"status","progress","position"}), 언어 모델이 글을 쓰는 동안 `event: token` (data: {"text": 새로 쓴 부분}), 끝나면 `event: done` (data: 결과) 또는 `event: failed` (data: {"status","error"})를 보내고 닫습니다. 단계: queued(pending) → extracting → retrieving → analyzing → (writing) → done/failed. 분석이 끝나기 전에 서버가 종료(재배포)되면 마지막으로 `event: stopping` (`retry: 5000`; data: {"id","status","outcome","message","events_url","status_url","retry_after_s"}; outcome은 running_elsewhere(다른 인스턴스에서 실행 중), released(이 서버가 실행하던 것을 대기열로 돌려놓음), queued(대기열에서 기다리는 중))을 보내고 닫습니다. 분석은 계속되므로 5초 뒤 같은 주소로 다시 연결하거나 GET /api/analysis/{id}로 확인하세요.',
         tags: ['분석'],
         params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) }),
         response: { 404: ErrorBody },
@@ -176,51 +177,66 @@ export const analysisRoutes: FastifyPluginAsyncTypebox<{ services: ServerService
       };
       let closed = false;
       request.raw.on('close', () => (closed = true));
+      // The server's stop asks this stream for its last event (`stopping`) once the queue has stopped.
+      const streamClosed = gate.openStream();
+      const ending = gate.streamsEnding;
+      // This instance was running the analysis when last seen (then the stop handed it back).
+      let ranHere = false;
       let last = '';
       let streamed = '';
       const clock = services.clock;
       let lastBeat = clock.now();
       const until = clock.now() + 10 * 60_000;
-      for (let t: typeof first | null = first; !closed && clock.now() < until;) {
-        if (!t) break;
-        const terminal = t.status !== 'pending' && t.status !== 'processing';
-        // A finished task's last stage is history, not progress: it ends with done/failed below.
-        const stage = t.status === 'pending' ? 'queued' : (t.progress ?? t.status);
-        const key = `${t.status}|${stage}`;
-        if (!terminal && key !== last) {
-          last = key;
-          send('progress', { status: t.status, progress: stage, position: t.position });
-        }
-        // The model's text as it grows; a new attempt starts a new text.
-        const partial = t.status === 'processing' ? (t.partial ?? '') : '';
-        if (partial.length > streamed.length || (partial && !partial.startsWith(streamed))) {
-          const fresh = partial.startsWith(streamed);
-          send('token', fresh ? { text: partial.slice(streamed.length) } : { text: partial, reset: true });
-          streamed = partial;
-        }
-        if (t.status === 'completed') {
-          // Token events add up to the final narrative text: the rest of it, or, when it is not what was
-          // streamed (the model failed: no text; a retried attempt: another text), a reset to it.
-          if (streamed) {
-            const text = (t.result as { narrative?: { text?: string | null } | null } | null)?.narrative?.text ?? '';
-            if (!text.startsWith(streamed)) send('token', { text, reset: true });
-            else if (text.length > streamed.length) send('token', { text: text.slice(streamed.length) });
+      try {
+        for (let t: typeof first | null = first; !closed && clock.now() < until;) {
+          if (!t) break;
+          const terminal = t.status !== 'pending' && t.status !== 'processing';
+          // A finished task's last stage is history, not progress: it ends with done/failed below.
+          const stage = t.status === 'pending' ? 'queued' : (t.progress ?? t.status);
+          const key = `${t.status}|${stage}`;
+          if (!terminal && key !== last) {
+            last = key;
+            send('progress', { status: t.status, progress: stage, position: t.position });
           }
-          send('done', t.result);
-          break;
+          // The model's text as it grows; a new attempt starts a new text.
+          const partial = t.status === 'processing' ? (t.partial ?? '') : '';
+          if (partial.length > streamed.length || (partial && !partial.startsWith(streamed))) {
+            const fresh = partial.startsWith(streamed);
+            send('token', fresh ? { text: partial.slice(streamed.length) } : { text: partial, reset: true });
+            streamed = partial;
+          }
+          if (t.status === 'completed') {
+            // Token events add up to the final narrative text: the rest of it, or, when it is not what was
+            // streamed (the model failed: no text; a retried attempt: another text), a reset to it.
+            if (streamed) {
+              const text = (t.result as { narrative?: { text?: string | null } | null } | null)?.narrative?.text ?? '';
+              if (!text.startsWith(streamed)) send('token', { text, reset: true });
+              else if (text.length > streamed.length) send('token', { text: text.slice(streamed.length) });
+            }
+            send('done', t.result);
+            break;
+          }
+          if (t.status === 'failed' || t.status === 'timeout' || t.status === 'cancelled') {
+            send('failed', { status: t.status, error: taskError(t) });
+            break;
+          }
+          if (ending.aborted) {
+            // The server stops before the analysis ended: where it is now and where to follow it, then close.
+            res.write(`event: stopping\nretry: ${STOPPING_RETRY_S * 1000}\ndata: ${JSON.stringify(stoppingEvent(t, services.instanceId, ranHere))}\n\n`);
+            break;
+          }
+          ranHere = t.status === 'processing' && t.owner === services.instanceId;
+          if (clock.now() - lastBeat > 15_000) {
+            res.write(': keep-alive\n\n');
+            lastBeat = clock.now();
+          }
+          await sleep(clock, t.progress === 'writing' ? 100 : 200, ending);
+          t = await services.queue.task(id).catch(() => null);
         }
-        if (t.status === 'failed' || t.status === 'timeout' || t.status === 'cancelled') {
-          send('failed', { status: t.status, error: taskError(t) });
-          break;
-        }
-        if (clock.now() - lastBeat > 15_000) {
-          res.write(': keep-alive\n\n');
-          lastBeat = clock.now();
-        }
-        await sleep(clock, t.progress === 'writing' ? 100 : 200);
-        t = await services.queue.task(id).catch(() => null);
+      } finally {
+        res.end();
+        streamClosed();
       }
-      res.end();
     },
   );
 

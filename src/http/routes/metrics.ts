@@ -12,7 +12,8 @@ export const metricsRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices
   app.get(
     '/metrics',
     {
-      config: { access: services.config.metrics.access },
+      // Scrapes go on while the server stops.
+      config: { access: services.config.metrics.access, whileStopping: true },
       schema: {
         summary: 'Prometheus 메트릭',
         description:

@@ -58,11 +58,12 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }
   app.get(
     '/api/queue/health',
     {
-      config: { access: 'public' },
+      // While the server stops it answers 503 `unhealthy`, is_running false: what takes the instance out of a load balancer.
+      config: { access: 'public', whileStopping: true },
       schema: {
         summary: '큐 헬스체크',
         description:
-          '운영 가이드의 형식(status, is_running, queue_stats, resource_usage, timestamp). 데이터베이스에 접근할 수 없거나 큐가 멈췄으면(종료 중 포함) HTTP 503이므로 `curl -f`로 감시할 수 있습니다. degraded(대기열이 80% 이상 찼거나, 제한 시간보다 오래 기다리는 작업이 있거나, 메모리 90% 이상)는 200입니다.',
+          '운영 가이드의 형식(status, is_running, queue_stats, resource_usage, timestamp). 데이터베이스에 접근할 수 없거나 큐가 멈췄으면(종료 중 포함: 서버가 종료하는 동안에도 답하며 `is_running: false`) HTTP 503이므로 `curl -f`로 감시할 수 있습니다. degraded(대기열이 80% 이상 찼거나, 제한 시간보다 오래 기다리는 작업이 있거나, 메모리 90% 이상)는 200입니다.',
         tags: ['운영'],
         response: { 200: HealthSchema, 503: HealthSchema },
       },
@@ -79,7 +80,8 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }
   app.get(
     '/api/queue/status/json',
     {
-      config: { access: 'local' },
+      // The operator follows the drain here (draining: true, the reasons).
+      config: { access: 'local', whileStopping: true },
       schema: {
         summary: '큐 상세 상태',
         description:
