@@ -8,7 +8,6 @@ import { buildApp, StopGate } from '../src/http/index.js';
 import { stoppingEvent } from '../src/http/stopping.js';
 import { SqliteQueueStore } from '../src/queue/index.js';
 import { sampleServices, tempDir } from './helpers.js';
-import { holdSlot } from './support/queue.js';
 
 /**
  * The stop gate in process (buildApp + inject): once the server stops, every route answers 503
@@ -45,10 +44,10 @@ describe('the stop gate', () => {
     expect((await app.inject({ url: SEARCH, headers: asUser })).statusCode).toBe(200);
     expect((await app.inject({ url: SEARCH })).statusCode).toBe(401);
 
-    // Another instance holds both search slots: this search is admitted and waits for one.
-    const store = await SqliteQueueStore.open(path.join(tmp.dir, 'queue.db'));
-    const held = [randomUUID(), randomUUID()];
-    for (const id of held) expect(await holdSlot(store, id, { owner: 'holder', maxConcurrent: 2 })).toMatchObject({ claimed: true });
+    // Two running searches hold both search slots: this search is admitted and waits for one.
+    let release!: () => void;
+    const open = new Promise<void>((resolve) => (release = resolve));
+    const holding = [services.queue.run('search', {}, () => open), services.queue.run('search', {}, () => open)];
     const admitted = app.inject({ url: SEARCH, headers: asUser });
     await sleep(100);
 
@@ -90,11 +89,11 @@ describe('the stop gate', () => {
     expect(metrics.headers.connection).toBe('close');
 
     // The slots are given back: the search admitted before the stop completes.
-    for (const id of held) await store.finish({ id, owner: 'holder', attempt: 1, status: 'completed', runMs: 1, durable: false });
+    release();
+    await Promise.all(holding);
     const r = await admitted;
     expect(r.statusCode, r.body).toBe(200);
     expect(r.headers.connection).toBe('close');
-    await store.close();
   });
 
   it('ends an open event stream with `stopping`: where the analysis is and where to follow it', async () => {
