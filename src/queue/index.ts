@@ -4,19 +4,13 @@ import type { Config } from '../config/index.js';
 import { PgQueueStore } from './pgStore.js';
 import { SqliteQueueStore } from './sqliteStore.js';
 import { instanceIdFile, resolveInstanceId, type InstanceIdentity } from './instanceId.js';
-import { TaskQueue, type QueueOptions } from './taskQueue.js';
+import { TaskQueue } from './taskQueue.js';
+import type { QueueOptions } from './state.js';
 import type { QueueStore } from './types.js';
 
-export {
-  TaskQueue,
-  RetryableTaskError,
-  TaskAbort,
-  type QueueObserver,
-  type TaskHandler,
-  type TaskContext,
-  type HealthReport,
-  type QueueOptions,
-} from './taskQueue.js';
+export { TaskQueue } from './taskQueue.js';
+export { RetryableTaskError, TaskAbort, type QueueObserver, type TaskHandler, type TaskContext, type QueueOptions } from './state.js';
+export type { HealthReport } from './reporting.js';
 export { SqliteQueueStore } from './sqliteStore.js';
 export { resolveInstanceId, instanceIdFile, type InstanceIdentity, type InstanceIdSource } from './instanceId.js';
 export { pidAlive } from './liveness.js';
