@@ -14,7 +14,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
-import { buildPool, synthesize, type SourceRecord } from './synthCorpus.js';
+import { buildPool, loadSource, synthesize } from './synthCorpus.js';
 
 const USAGE = 'usage: npx tsx bench/gen-corpus.ts --count N --seed S --out FILE.jsonl[.gz] [--source FILE.jsonl[.gz]] [--gzip-level 1-9]';
 
@@ -61,17 +61,6 @@ export function parseArgs(argv: readonly string[]): Args {
     source,
     gzipLevel: values.has('gzip-level') ? integer('gzip-level', values.get('gzip-level'), 1, 9) : 6,
   };
-}
-
-/** Source decisions: the given file, else ../shared/data/precedents-dev.jsonl, else the bundled gzip. */
-export function loadSource(file: string | null): SourceRecord[] {
-  const shared = path.resolve('../shared/data/precedents-dev.jsonl');
-  const chosen = file ?? (fs.existsSync(shared) ? shared : 'data/precedents-dev.jsonl.gz');
-  const raw = fs.readFileSync(chosen);
-  const text = (chosen.endsWith('.gz') ? zlib.gunzipSync(raw) : raw).toString('utf8');
-  const out: SourceRecord[] = [];
-  for (const line of text.split('\n')) if (line.trim() !== '') out.push(JSON.parse(line) as SourceRecord);
-  return out;
 }
 
 async function main(): Promise<number> {

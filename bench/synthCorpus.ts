@@ -24,6 +24,9 @@
  * court, year and code), independent of the number generated.
  */
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
 import { courtLevelOf, parseCaseNumber } from '../src/legal/index.js';
 
 /** A record of the corpus schema (data/README.md). */
@@ -336,4 +339,15 @@ function rewrite(line: string, shift: number, maxYear: number, factor: number): 
     const unit = 10 ** Math.min(zeros, amount!.length - 1);
     return String(Math.max(unit, Math.round((v * factor) / unit) * unit));
   });
+}
+
+/** Source decisions: the given file, else ../shared/data/precedents-dev.jsonl, else the bundled gzip. */
+export function loadSource(file: string | null): SourceRecord[] {
+  const shared = path.resolve('../shared/data/precedents-dev.jsonl');
+  const chosen = file ?? (fs.existsSync(shared) ? shared : 'data/precedents-dev.jsonl.gz');
+  const raw = fs.readFileSync(chosen);
+  const text = (chosen.endsWith('.gz') ? zlib.gunzipSync(raw) : raw).toString('utf8');
+  const out: SourceRecord[] = [];
+  for (const line of text.split('\n')) if (line.trim() !== '') out.push(JSON.parse(line) as SourceRecord);
+  return out;
 }
