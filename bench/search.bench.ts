@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config/index.js';
 import { runSearch, searchParamsOf } from '../src/app/index.js';
-import { buildIndex, planQuery, readIndexFile, SearchEngine, writeIndexFile, type IndexableDocument } from '../src/search/index.js';
+import { buildIndex, planQuery, readIndexDir, SearchEngine, writeIndexDir, type IndexableDocument } from '../src/search/index.js';
 import { arg, hashOrder, loadDevCorpus, median, percentile, replicate } from './corpus.js';
 import { fieldTokens, Fts5Peer, MiniSearchPeer } from './peers.js';
 
@@ -73,18 +73,17 @@ for (const scale of scales) {
   out(`\n### ${scale}× corpus: ${docs.length.toLocaleString('en')} decisions\n`);
   const t0 = performance.now();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'alaw-bench-'));
-  const file = path.join(tmp, 'search.idx');
-  const bytes = writeIndexFile(file, buildIndex(docs, bm25, 'bench'));
+  const { bytes } = writeIndexDir(tmp, buildIndex(docs, bm25, 'bench'));
   const buildMs = performance.now() - t0;
   const lt = performance.now();
-  const index = readIndexFile(file);
+  const index = readIndexDir(tmp);
   const loadMs = performance.now() - lt;
   const engine = new SearchEngine(index, settings);
-  // The loaded index is typed-array views over one file buffer, plus the
-  // per-document display strings (ids, case numbers, case names).
-  const strings = index.docs.ids.concat(index.docs.caseNumbers, index.docs.caseNames).reduce((s, x) => s + x.length * 2, 0);
+  // The loaded index is the segment files' sections (display strings as UTF-8 columns among them)
+  // plus the global filter columns.
+  const columns = index.docs.dates.byteLength + index.docs.courtIds.byteLength + index.docs.typeIds.byteLength + index.docs.levelIds.byteLength;
   out(
-    `ours: build ${(buildMs / 1000).toFixed(1)} s (incl. writing the file), index file ${mb(bytes)} MB, load ${loadMs.toFixed(0)} ms, in memory ≈ ${mb(bytes + strings + index.docs.levelIds.byteLength)} MB (file buffer + ${mb(strings)} MB of display strings; postings ${index.header.postingCount.toLocaleString('en')}, terms ${index.header.termCount.toLocaleString('en')})`,
+    `ours: build ${(buildMs / 1000).toFixed(1)} s (incl. writing the files), index ${mb(bytes)} MB in ${index.segments.length} segment(s), load ${loadMs.toFixed(0)} ms, in memory ≈ ${mb(bytes + columns)} MB (postings ${index.header.postingCount.toLocaleString('en')}, terms ${index.header.termCount.toLocaleString('en')})`,
   );
 
   const ours = {

@@ -51,7 +51,7 @@ function genreMrr(index: SearchIndex, alpha: number): number {
   for (const q of queries) {
     const terms = planQuery(index, q.holdings!, 'similar', settings).terms.map((t) => {
       const g = ((dfHoldings.get(t.term) ?? 0) + 1) / ((dfText.get(t.term) ?? 0) + 1);
-      return { id: t.id, weight: g > 1 ? t.weight * Math.pow(g, -alpha) : t.weight };
+      return { ids: t.ids, weight: g > 1 ? t.weight * Math.pow(g, -alpha) : t.weight };
     });
     const pos = maxScoreTopK(index, terms, 10).hits.findIndex((h) => h.doc === docNo.get(q.id));
     if (pos >= 0) s += 1 / (pos + 1);

@@ -36,7 +36,13 @@ describe('backup and restore on SQLite', () => {
     const queue = manifest.files.find((f) => f.kind === 'queue')!;
     expect(app.rows).toMatchObject({ precedents: 300 });
     expect(queue.rows).toMatchObject({ tasks: 1, api_keys: 1 });
-    expect(manifest.files.map((f) => f.file)).toEqual([`alaw_${manifest.stamp}.db.gz`, `queue_${manifest.stamp}.db.gz`, `index_${manifest.stamp}.idx.gz`]);
+    // The index: its segment files, then its manifest (restored last, as the commit of the index).
+    expect(manifest.files.map((f) => f.file)).toEqual([
+      `alaw_${manifest.stamp}.db.gz`,
+      `queue_${manifest.stamp}.db.gz`,
+      `index_${manifest.stamp}.seg-000001-0001.seg.gz`,
+      `index_${manifest.stamp}.idx.gz`,
+    ]);
     expect(app.sha256).toMatch(/^[0-9a-f]{64}$/u);
 
     // Changes after the backup.
@@ -68,6 +74,8 @@ describe('backup and restore on SQLite', () => {
       expect(await services.keys.findActive(keyDigest(kept.token))).toMatchObject({ id: kept.key.id, revoked_at: null });
       expect(await services.keys.findActive(keyDigest(added.token))).toBeNull();
       expect((await services.queue.store.get(task.id))?.status).toBe('pending');
+      // The restored index serves the restored corpus as it is: loaded, not rebuilt.
+      expect(services.search.status()).toMatchObject({ documents: 300, rebuilt_because: null });
     } finally {
       await services.close();
     }

@@ -7,7 +7,7 @@ import {
   ensureIndex,
   INDEX_FILE_NAME,
   loadIndexIfCurrent,
-  readIndexHeader,
+  readManifest,
   SearchEngine,
   type Bm25Params,
   type EnsureIndexResult,
@@ -170,7 +170,7 @@ export class SearchService {
     if (identity === this.fileIdentity) return false;
     this.fileIdentity = identity;
     try {
-      return readIndexHeader(file).createdAt !== this.result.index.header.createdAt;
+      return readManifest(this.config.paths.indexDir).createdAt !== this.result.index.header.createdAt;
     } catch {
       return false; // being written or corrupt: keep serving what is loaded
     }

@@ -967,18 +967,23 @@ const DEFINITIONS = {
     },
   }),
   BACKUP_MISMATCH: entry<
-    { what: 'rows'; target: string; diff: string } | { what: 'sqlite_backup_pg_queue'; file: string } | { what: 'pg_backup_no_url'; file: string }
+    | { what: 'rows'; target: string; diff: string }
+    | { what: 'sqlite_backup_pg_queue'; file: string }
+    | { what: 'pg_backup_no_url'; file: string }
+    | { what: 'index_file_name'; file: string }
   >({
     status: 409,
     surfaces: CLI,
     exit: EXIT.failure,
-    description: '복원·검증한 행 수가 백업과 다르거나, 백업과 지금 설정의 큐 종류(SQLite/PostgreSQL)가 다름',
+    description: '복원·검증한 행 수가 백업과 다르거나, 백업과 지금 설정의 큐 종류(SQLite/PostgreSQL)가 다르거나, 백업 목록의 색인 파일 이름이 올바르지 않음',
     message: (p) =>
       p.what === 'rows'
         ? `${p.target}의 행 수가 백업과 다릅니다: ${p.diff}`
         : p.what === 'sqlite_backup_pg_queue'
           ? `${p.file}은(는) SQLite 큐 백업인데 지금 설정은 PostgreSQL(DATABASE_URL) 큐입니다. 아무것도 바꾸지 않았습니다.`
-          : `${p.file}은(는) PostgreSQL 백업인데 DATABASE_URL이 설정되어 있지 않습니다. 아무것도 바꾸지 않았습니다.`,
+          : p.what === 'index_file_name'
+            ? `${p.file}의 원래 파일 이름이 검색 색인 파일(search.idx, seg-….seg)이 아닙니다. 백업 목록이 손상되었거나 바뀌었습니다. 아무것도 바꾸지 않았습니다.`
+            : `${p.file}은(는) PostgreSQL 백업인데 DATABASE_URL이 설정되어 있지 않습니다. 아무것도 바꾸지 않았습니다.`,
   }),
   BACKUP_VERIFY: entry<{ what: 'scratch'; reason: string } | { what: 'needs_url'; file: string }>({
     status: 500,

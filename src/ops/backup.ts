@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import type { Config } from '../config/index.js';
 import { redactUrl } from '../queue/index.js';
+import { INDEX_FILE_NAME, indexSegmentFiles, isIndexFileName } from '../search/index.js';
 import {
   APP_TABLES,
   integrityCheck,
@@ -164,18 +165,25 @@ export async function createBackup(config: Readonly<Config>, options: BackupOpti
       });
     }
     if (options.withIndex) {
-      const index = path.join(config.paths.indexDir, 'search.idx');
-      if (!fs.existsSync(index)) throw E.BACKUP_SOURCE_MISSING.error({ what: 'index', file: index });
-      const target = at(`index_${stamp}.idx.gz`);
-      await gzipFile(index, target);
-      files.push({
-        kind: 'index',
-        format: 'file',
-        file: path.basename(target),
-        bytes: fs.statSync(target).size,
-        sha256: await sha256(target),
-        source: path.resolve(index),
-      });
+      // The index is its manifest and the segment files it names: segments first, the manifest last,
+      // so a restore puts the manifest (the commit of an index) in place after its segments.
+      const manifestFile = path.join(config.paths.indexDir, INDEX_FILE_NAME);
+      if (!fs.existsSync(manifestFile)) throw E.BACKUP_SOURCE_MISSING.error({ what: 'index', file: manifestFile });
+      const sources = [...indexSegmentFiles(config.paths.indexDir).map((f) => path.join(config.paths.indexDir, f)), manifestFile];
+      for (const source of sources) {
+        if (!fs.existsSync(source)) throw E.BACKUP_SOURCE_MISSING.error({ what: 'index', file: source });
+        const name = path.basename(source);
+        const target = at(name === INDEX_FILE_NAME ? `index_${stamp}.idx.gz` : `index_${stamp}.${name}.gz`);
+        await gzipFile(source, target);
+        files.push({
+          kind: 'index',
+          format: 'file',
+          file: path.basename(target),
+          bytes: fs.statSync(target).size,
+          sha256: await sha256(target),
+          source: path.resolve(source),
+        });
+      }
     }
   } catch (err) {
     for (const f of files) fs.rmSync(at(f.file), { force: true });
@@ -374,7 +382,10 @@ export async function restoreBackup(
         await runTool('psql', ['--version'], {});
         staged.push({ f, tmp: null, target: redactUrl(url) });
       } else if (f.kind === 'index') {
-        const target = path.join(config.paths.indexDir, 'search.idx');
+        // The file name comes from the backup's manifest: only the index's own names are accepted.
+        const name = path.basename(f.source);
+        if (!isIndexFileName(name)) throw E.BACKUP_MISMATCH.error({ what: 'index_file_name', file: f.file });
+        const target = path.join(config.paths.indexDir, name);
         fs.mkdirSync(config.paths.indexDir, { recursive: true });
         const tmp = `${target}.restore-${randomBytes(4).toString('hex')}`;
         staged.push({ f, tmp, target });

@@ -1,7 +1,9 @@
 import { forEachIndexToken, normalizeText, TOKENIZER_VERSION, type TokenSink } from '../text/index.js';
-import { dateToInt, levelIdsOf } from './docTable.js';
+import { dateToInt } from './docTable.js';
 import { GrowableArray, IntTermMap } from './growable.js';
-import { INDEX_FORMAT_VERSION, type SearchIndex } from './indexData.js';
+import { assembleIndex, INDEX_FORMAT_VERSION, type SearchIndex } from './indexData.js';
+import { PostingsWriter } from './postings/format.js';
+import { buildKeyIndex, IdIndex, StringColumn, type Segment } from './segment.js';
 import { FIELD_COUNT, FIELDS, fieldCoefficient, quantizeImpact, type Bm25Params } from './params.js';
 import { TermDictionary } from './termDictionary.js';
 
@@ -34,9 +36,9 @@ export class IndexBuilder {
   private readonly terms: string[] = [];
 
   // Postings in document order: term, document, and one tf per field.
-  private readonly postTerm = new GrowableArray(Int32Array, 1 << 20);
-  private readonly postDoc = new GrowableArray(Int32Array, 1 << 20);
-  private readonly postTf = new GrowableArray(Uint16Array, FIELD_COUNT << 20);
+  private readonly postTerm = new GrowableArray(Int32Array, 1 << 14);
+  private readonly postDoc = new GrowableArray(Int32Array, 1 << 14);
+  private readonly postTf = new GrowableArray(Uint16Array, FIELD_COUNT << 14);
   private readonly fieldLengths = new GrowableArray(Uint32Array, FIELD_COUNT << 12);
 
   // Per-document scratch: slot of a term in `touched`, or -1.
@@ -151,15 +153,37 @@ export class IndexBuilder {
     if (this.touchedTf[k]! < MAX_TF) this.touchedTf[k]!++;
   }
 
-  /** Computes impacts and returns the finished index. The builder must not be used afterwards. */
-  finish(corpusVersion: string): SearchIndex {
+  /** Bytes held by the builder's buffers, roughly: what the memory budget of a build is checked against. */
+  memoryBytes(): number {
+    const arrays = [this.postTerm, this.postDoc, this.postTf, this.fieldLengths, this.dates, this.courtIds, this.typeIds];
+    let bytes = arrays.reduce((sum, g) => sum + g.array.byteLength, 0);
+    bytes += this.slotOfTerm.byteLength + this.pairIds.byteLength;
+    // Strings: the term list and map, and three display strings per document (UTF-16, object headers).
+    bytes += this.terms.length * 80 + this.ids.length * 3 * 64;
+    return bytes;
+  }
+
+  /** Average field lengths of the documents added so far (FIELDS order). */
+  averageFieldLengths(): number[] {
+    const N = this.ids.length;
+    const lens = this.fieldLengths.array;
+    const avg = new Array<number>(FIELD_COUNT).fill(0);
+    for (let d = 0; d < N; d++) for (let f = 0; f < FIELD_COUNT; f++) avg[f]! += lens[d * FIELD_COUNT + f]!;
+    return avg.map((sum) => (N > 0 ? sum / N : 0));
+  }
+
+  /**
+   * Computes impacts and returns the finished segment. Impacts use
+   * `avgFieldLengths` when given (every segment of one index shares the
+   * averages, so their scores compare), else this segment's own averages.
+   * The builder must not be used afterwards.
+   */
+  finish(name: string, avgFieldLengths?: readonly number[]): Segment {
     const N = this.ids.length;
     const T = this.terms.length;
     const P = this.postTerm.length;
     const lens = this.fieldLengths.array;
-    const avg = new Float64Array(FIELD_COUNT);
-    for (let d = 0; d < N; d++) for (let f = 0; f < FIELD_COUNT; f++) avg[f]! += lens[d * FIELD_COUNT + f]!;
-    for (let f = 0; f < FIELD_COUNT; f++) avg[f] = N > 0 ? avg[f]! / N : 0;
+    const avg = avgFieldLengths ? [...avgFieldLengths] : this.averageFieldLengths();
 
     // Counting sort by term; postings were appended in document order, so each
     // term's list comes out sorted by document.
@@ -169,8 +193,7 @@ export class IndexBuilder {
     for (let t = 0; t < T; t++) offsets[t + 1]! += offsets[t]!;
     const cursor = offsets.slice(0, T);
     const docs = new Uint32Array(P);
-    const impacts = new Uint16Array(P);
-    const maxImpact = new Uint16Array(T);
+    const impacts = new Uint8Array(P);
     const postDoc = this.postDoc.array;
     const postTf = this.postTf.array;
     // coef[d, f] = w_f / (1 - b_f + b_f · len / avg): BM25F's per-field factor,
@@ -193,43 +216,41 @@ export class IndexBuilder {
         const n = postTf[base + f]!;
         if (n !== 0) pseudo += n * coef[cb + f]!;
       }
-      const q = quantizeImpact(pseudo / (k1 + pseudo));
       const pos = cursor[t]!++;
       docs[pos] = d;
-      impacts[pos] = q;
-      if (q > maxImpact[t]!) maxImpact[t] = q;
+      impacts[pos] = quantizeImpact(pseudo / (k1 + pseudo));
     }
+    const writer = new PostingsWriter();
+    for (let t = 0; t < T; t++) writer.addTerm(docs, impacts, offsets[t]!, offsets[t + 1]!);
+    const postings = writer.finish();
 
-    const courts = [...this.courtIndex.keys()];
-    const courtIds = Uint16Array.from(this.courtIds.array.subarray(0, N));
+    const ids = StringColumn.of(this.ids);
     return {
       header: {
-        formatVersion: INDEX_FORMAT_VERSION,
-        tokenizerVersion: TOKENIZER_VERSION,
-        corpusVersion,
-        createdAt: new Date().toISOString(),
-        buildMs: Math.round(performance.now() - this.startedAt),
+        name,
         docCount: N,
         termCount: T,
         postingCount: P,
+        blockCount: postings.blockLastDoc.length,
+        createdAt: new Date().toISOString(),
+        buildMs: Math.round(performance.now() - this.startedAt),
         params: structuredClone(this.params),
-        avgFieldLengths: [...avg],
+        avgFieldLengths: avg,
+        hasPositions: false,
       },
       dict: TermDictionary.build(this.terms),
-      postingOffsets: offsets,
-      postingDocs: docs,
-      postingImpacts: impacts,
-      termMaxImpact: maxImpact,
+      postings,
       docs: {
-        ids: this.ids,
-        caseNumbers: this.caseNumbers,
-        caseNames: this.caseNames,
+        ids,
+        caseNumbers: StringColumn.of(this.caseNumbers),
+        caseNames: StringColumn.of(this.caseNames),
         dates: this.dates.toArray(),
-        courtIds,
-        courts,
+        courtIds: Uint16Array.from(this.courtIds.array.subarray(0, N)),
+        courts: [...this.courtIndex.keys()],
         typeIds: Uint8Array.from(this.typeIds.array.subarray(0, N)),
         types: [...this.typeIndex.keys()],
-        levelIds: levelIdsOf(courts, courtIds),
+        idIndex: IdIndex.build(ids, this.ids),
+        caseKeys: buildKeyIndex(this.caseNumbers),
       },
     };
   }
@@ -241,12 +262,49 @@ function intern(map: Map<string, number>, value: string): number {
   return id;
 }
 
-/** Builds an index from any iterable of documents (tests, benchmarks, the CLI). */
-export function buildIndex(docs: Iterable<IndexableDocument>, params: Bm25Params, corpusVersion: string, onDocument?: (count: number) => void): SearchIndex {
-  const builder = new IndexBuilder(params);
+/**
+ * Builds an index from any iterable of documents (tests, benchmarks, the
+ * CLI). With `segmentDocs`, a new segment is started every that many
+ * documents (tests of multi-segment search); every segment uses the first
+ * segment's average field lengths.
+ */
+export function buildIndex(
+  docs: Iterable<IndexableDocument>,
+  params: Bm25Params,
+  corpusVersion: string,
+  options: { segmentDocs?: number; onDocument?: (count: number) => void } = {},
+): SearchIndex {
+  const started = performance.now();
+  const segments: Segment[] = [];
+  let builder = new IndexBuilder(params);
+  let avg: number[] | undefined;
+  let count = 0;
+  const flush = (): void => {
+    avg ??= builder.averageFieldLengths();
+    segments.push(builder.finish(segmentName(segments.length), avg));
+    builder = new IndexBuilder(params);
+  };
   for (const doc of docs) {
     builder.add(doc);
-    onDocument?.(builder.documentCount);
+    options.onDocument?.(++count);
+    if (options.segmentDocs && builder.documentCount >= options.segmentDocs) flush();
   }
-  return builder.finish(corpusVersion);
+  if (builder.documentCount > 0 || segments.length === 0) flush();
+  return assembleIndex(
+    {
+      formatVersion: INDEX_FORMAT_VERSION,
+      tokenizerVersion: TOKENIZER_VERSION,
+      corpusVersion,
+      createdAt: new Date().toISOString(),
+      buildMs: Math.round(performance.now() - started),
+      params: structuredClone(params),
+      avgFieldLengths: avg!,
+    },
+    segments,
+  );
+}
+
+/** Segment names sort in creation order: seg-000001, seg-000002, … */
+export function segmentName(n: number): string {
+  return `seg-${String(n + 1).padStart(6, '0')}`;
 }

@@ -1,7 +1,7 @@
 import { E } from '../errors/index.js';
 import { COURT_LEVELS } from '../legal/index.js';
-import { caseKeyIndex, intToDate, levelName } from './docTable.js';
-import type { SearchIndex } from './indexData.js';
+import { intToDate, levelName } from './docTable.js';
+import { docCaseName, docCaseNumber, docId, findDocById, findDocsByCaseKey, type SearchIndex } from './indexData.js';
 import type { SearcherSettings } from './params.js';
 import { planQuery, type QueryPlan, type SearchMode } from './queryPlan.js';
 import type { SearchRequest, SortOrder } from './request.js';
@@ -85,9 +85,6 @@ const DATE_SORT_POOL = 200;
  * index gets a new engine.
  */
 export class SearchEngine {
-  private caseKeys?: Map<string, number[]>;
-  private docNos?: Map<string, number>;
-
   constructor(
     readonly index: SearchIndex,
     readonly settings: SearcherSettings,
@@ -177,19 +174,17 @@ export class SearchEngine {
     };
   }
 
-  /** Builds the lazy lookup tables now (call after start-up so the first case-number query is fast). */
+  /**
+   * Touches the lookups once (call after start-up). The id and case-number
+   * lookups are stored in the segments, so there is nothing to build.
+   */
   warm(): void {
-    this.caseKeys ??= caseKeyIndex(this.index.docs.caseNumbers);
     this.docNoOf('');
   }
 
-  /** Document number of a decision id, or undefined when the index does not hold it. */
+  /** Global document number of a (live) decision id, or undefined when the index does not hold it. */
   docNoOf(id: string): number | undefined {
-    if (!this.docNos) {
-      this.docNos = new Map();
-      this.index.docs.ids.forEach((docId, d) => this.docNos!.set(docId, d));
-    }
-    return this.docNos.get(id);
+    return findDocById(this.index, id);
   }
 
   /** The plan a request would run with (for explain and diagnostics). */
@@ -200,12 +195,12 @@ export class SearchEngine {
   /** Score of one document for the plan's terms (binary search per term). */
   scoreOf(doc: number, terms: readonly ScoringTerm[]): number {
     let s = 0;
-    for (const t of terms) s += t.weight * impactOf(this.index, t.id, doc);
+    for (const t of terms) s += t.weight * impactOf(this.index, t, doc);
     return s;
   }
 
   private containsAll(doc: number, terms: readonly ScoringTerm[]): boolean {
-    return terms.every((t) => impactOf(this.index, t.id, doc) > 0);
+    return terms.every((t) => impactOf(this.index, t, doc) > 0);
   }
 
   /** Decisions the query names by case number, best citation match first, and the numbers that named none. */
@@ -217,19 +212,19 @@ export class SearchEngine {
    */
   private pinned(plan: QueryPlan, filter: DocFilter | undefined): { pinned: ScoredDoc[]; unmatchedNumbers: string[]; citationMismatches: SearchNotice[] } {
     if (plan.caseNumbers.length === 0) return { pinned: [], unmatchedNumbers: [], citationMismatches: [] };
-    this.caseKeys ??= caseKeyIndex(this.index.docs.caseNumbers);
-    const docs = this.index.docs;
+    const ix = this.index;
+    const docs = ix.docs;
     const out: { doc: number; quality: number; order: number }[] = [];
     const seen = new Set<number>();
     const unmatchedNumbers: string[] = [];
     const citationMismatches: SearchNotice[] = [];
-    const citable = (d: number) => ({ court: docs.courts[docs.courtIds[d]!]!, decision_date: intToDate(docs.dates[d]!), case_number: docs.caseNumbers[d]! });
+    const citable = (d: number) => ({ court: docs.courts[docs.courtIds[d]!]!, decision_date: intToDate(docs.dates[d]!), case_number: docCaseNumber(ix, d) });
     plan.caseNumbers.forEach((n, order) => {
       const citation = plan.citations.find((c) => c.numbers.some((x) => x.normalized === n));
       const quality = (d: number): number =>
         (citation?.court && docs.courts[docs.courtIds[d]!] === citation.court ? 2 : 0) +
         (citation?.date && intToDate(docs.dates[d]!) === citation.date ? 1 : 0);
-      const withNumber = this.caseKeys!.get(n) ?? [];
+      const withNumber = findDocsByCaseKey(ix, n);
       const matching = withNumber.filter((d) => !filter || filter(d));
       if (matching.length === 0) unmatchedNumbers.push(n);
       for (const d of matching) {
@@ -264,15 +259,16 @@ export class SearchEngine {
   }
 
   private hit(h: ScoredDoc, pinned: boolean, plan: QueryPlan, withSnippet: boolean): SearchHit {
-    const docs = this.index.docs;
+    const ix = this.index;
+    const docs = ix.docs;
     const d = h.doc;
     const hit: SearchHit = {
-      id: docs.ids[d]!,
-      case_number: docs.caseNumbers[d]!,
+      id: docId(ix, d),
+      case_number: docCaseNumber(ix, d),
       court: docs.courts[docs.courtIds[d]!]!,
       court_level: levelName(docs.levelIds[d]!),
       decision_date: intToDate(docs.dates[d]!),
-      case_name: docs.caseNames[d]!,
+      case_name: docCaseName(ix, d),
       case_type: docs.types[docs.typeIds[d]!]!,
       score: Math.round(h.score * 10000) / 10000,
       match: pinned ? 'case_number' : 'text',
@@ -288,6 +284,8 @@ export class SearchEngine {
   private compileFilter(req: SearchRequest): DocFilter | undefined {
     const docs = this.index.docs;
     const checks: DocFilter[] = [];
+    const deleted = this.index.deleted;
+    if (deleted) checks.push((d) => deleted[d] === 0);
     if (req.courts.length > 0) {
       const allowed = new Uint8Array(docs.courts.length);
       for (const want of req.courts) {

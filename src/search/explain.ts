@@ -1,5 +1,6 @@
 import { forEachIndexToken, normalizeText, stringSink } from '../text/index.js';
 import type { DocumentText, SearchEngine } from './engine.js';
+import { docCaseName, docCaseNumber, docId } from './indexData.js';
 import { impactOf } from './retrieval.js';
 import { FIELD_COUNT, FIELDS, fieldCoefficient, IMPACT_SCALE, type FieldName } from './params.js';
 import type { SearchRequest } from './request.js';
@@ -18,7 +19,7 @@ export interface TermExplanation {
   pseudo_tf: number;
   /** pseudo_tf / (k1 + pseudo_tf), as recomputed from the text. */
   impact: number;
-  /** The impact stored in the index (quantized to 1/65535). */
+  /** The impact stored in the index (quantized to 1/255). */
   indexed_impact: number;
   /** query_weight × idf × indexed_impact. */
   contribution: number;
@@ -45,7 +46,7 @@ export function explainDocument(engine: SearchEngine, doc: number, request: Sear
   const plan = engine.plan(request);
   const params = ix.header.params;
   const avg = ix.header.avgFieldLengths;
-  const fieldTexts = [ix.docs.caseNames[doc] ?? '', text?.holdings ?? '', text?.summary ?? '', text?.full_text ?? ''];
+  const fieldTexts = [docCaseName(ix, doc), text?.holdings ?? '', text?.summary ?? '', text?.full_text ?? ''];
   const counts: Map<string, number>[] = [];
   const lengths: number[] = [];
   for (let f = 0; f < FIELD_COUNT; f++) {
@@ -62,7 +63,7 @@ export function explainDocument(engine: SearchEngine, doc: number, request: Sear
   const unmatched: string[] = [];
   let score = 0;
   for (const t of plan.terms) {
-    const impact = impactOf(ix, t.id, doc);
+    const impact = impactOf(ix, t, doc);
     if (impact === 0) {
       unmatched.push(t.term);
       continue;
@@ -98,8 +99,8 @@ export function explainDocument(engine: SearchEngine, doc: number, request: Sear
   }
   terms.sort((x, y) => y.contribution - x.contribution);
   return {
-    id: ix.docs.ids[doc]!,
-    case_number: ix.docs.caseNumbers[doc]!,
+    id: docId(ix, doc),
+    case_number: docCaseNumber(ix, doc),
     mode: plan.mode,
     score: round(score),
     k1: params.k1,

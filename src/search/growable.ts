@@ -46,6 +46,10 @@ export class IntTermMap {
   private shift = 16;
   private count = 0;
 
+  get byteLength(): number {
+    return this.table.byteLength;
+  }
+
   get(key: number): number {
     const mask = this.capacity - 1;
     const table = this.table;

@@ -10,9 +10,10 @@ export {
   IMPACT_SCALE,
 } from './params.js';
 export { IndexBuilder, buildIndex, type IndexableDocument } from './builder.js';
-export { INDEX_FORMAT_VERSION, type SearchIndex, type IndexHeader } from './indexData.js';
-export { writeIndexFile, readIndexFile, readIndexHeader, IndexFileError } from './indexFile.js';
-export { maxScoreTopK, conjunctive, bruteForceScores, type ScoringTerm, type ScoredDoc, type DocFilter } from './retrieval.js';
+export { INDEX_FORMAT_VERSION, docId, docCaseNumber, docCaseName, type SearchIndex, type IndexHeader } from './indexData.js';
+export { IndexFileError } from './segmentFile.js';
+export { readManifest, readIndexDir, writeIndexDir, indexBytes, indexSegmentFiles, isIndexFileName, type IndexManifest } from './indexDir.js';
+export { maxScoreTopK, conjunctive, bruteForceScores, termIds, type ScoringTerm, type ScoredDoc, type DocFilter } from './retrieval.js';
 export { planQuery, type QueryPlan, type PlannedTerm, type SearchMode, type RequestedMode } from './queryPlan.js';
 export type { SearchRequest, SortOrder } from './request.js';
 export { SearchEngine, type SearchHit, type SearchResult, type SearchNotice, type DocumentText, type DocumentTextSource } from './engine.js';

@@ -1,9 +1,9 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { TOKENIZER_VERSION } from '../text/index.js';
-import { IndexBuilder, type IndexableDocument } from './builder.js';
+import { buildIndex, type IndexableDocument } from './builder.js';
+import { indexBytes, MANIFEST_FILE, readIndexDir, readManifest, writeIndexDir } from './indexDir.js';
 import { INDEX_FORMAT_VERSION, type IndexHeader, type SearchIndex } from './indexData.js';
-import { IndexFileError, readIndexFile, readIndexHeader, writeIndexFile } from './indexFile.js';
+import { IndexFileError } from './segmentFile.js';
 import { FIELDS, type Bm25Params } from './params.js';
 
 /** Where the index comes from: the application database (structurally, PrecedentStore). */
@@ -13,8 +13,8 @@ export interface CorpusSource {
   scanForIndex(): Iterable<IndexableDocument>;
 }
 
-/** The index file inside the index directory (the guide's `bm25_cache.pkl`). */
-export const INDEX_FILE_NAME = 'search.idx';
+/** The index's manifest inside the index directory (the guide's `bm25_cache.pkl`; see indexDir.ts). */
+export const INDEX_FILE_NAME = MANIFEST_FILE;
 
 export interface EnsureIndexOptions {
   dir: string;
@@ -61,11 +61,12 @@ export function stalenessReason(header: IndexHeader, corpusVersion: string, para
 export function loadIndexIfCurrent(dir: string, params: Bm25Params, corpusVersion: string): EnsureIndexResult | { reason: string } {
   const file = path.join(dir, INDEX_FILE_NAME);
   try {
-    const reason = stalenessReason(readIndexHeader(file), corpusVersion, params);
+    const manifest = readManifest(dir);
+    const reason = stalenessReason(manifest, corpusVersion, params);
     if (reason) return { reason };
     const started = performance.now();
-    const index = readIndexFile(file);
-    return { index, file, rebuiltBecause: null, loadMs: performance.now() - started, buildMs: 0, bytes: fs.statSync(file).size };
+    const index = readIndexDir(dir);
+    return { index, file, rebuiltBecause: null, loadMs: performance.now() - started, buildMs: 0, bytes: indexBytes(dir, manifest) };
   } catch (err) {
     if (!(err instanceof IndexFileError)) throw err;
     return { reason: typeof err.details?.reason === 'string' ? err.details.reason : err.message };
@@ -87,7 +88,7 @@ export function ensureIndex(opts: EnsureIndexOptions): EnsureIndexResult {
   const file = path.join(opts.dir, INDEX_FILE_NAME);
   const started = performance.now();
   const index = buildFromSource(opts.source, opts.params, opts.onProgress);
-  const bytes = writeIndexFile(file, index);
+  const { bytes } = writeIndexDir(opts.dir, index);
   return { index, file, rebuiltBecause: reason, loadMs: 0, buildMs: performance.now() - started, bytes };
 }
 
@@ -97,11 +98,13 @@ function buildFromSource(source: CorpusSource, params: Bm25Params, onProgress?: 
   // The version is read before the scan: if an import lands meanwhile, the
   // index is marked with the older version and rebuilt again next time.
   const version = source.corpusVersion();
-  const builder = new IndexBuilder(params);
-  for (const doc of source.scanForIndex()) {
-    builder.add(doc);
-    if (onProgress && builder.documentCount % 500 === 0) onProgress(builder.documentCount, total);
-  }
-  onProgress?.(builder.documentCount, total);
-  return builder.finish(version);
+  let done = 0;
+  const index = buildIndex(source.scanForIndex(), params, version, {
+    onDocument: (n) => {
+      done = n;
+      if (onProgress && n % 500 === 0) onProgress(n, total);
+    },
+  });
+  onProgress?.(done, total);
+  return index;
 }

@@ -2,7 +2,7 @@ import { findCaseNumbers, findCitations, type Citation } from '../legal/index.js
 import { analyzeQuery, indexTokens, normalizeText, toPlainStyle, TokenRole } from '../text/index.js';
 import type { SearchIndex } from './indexData.js';
 import { IMPACT_SCALE, idf, type SearcherSettings } from './params.js';
-import type { ScoringTerm } from './retrieval.js';
+import { termIds, type ScoringTerm } from './retrieval.js';
 
 /** How a query is matched: every word required, or ranked by similarity. */
 export type SearchMode = 'all' | 'similar';
@@ -109,20 +109,23 @@ export function planQuery(ix: SearchIndex, text: string, requested: RequestedMod
   const planned: PlannedTerm[] = [];
   const missingRequired: string[] = [];
   for (const a of byTerm.values()) {
-    const id = ix.dict.lookup(a.term);
+    const ids = termIds(ix, a.term);
+    let df = 0;
+    ix.segments.forEach((seg, i) => {
+      if (ids[i]! >= 0) df += seg.postings.termDf[ids[i]!]!;
+    });
     const kind = kindOf(a.term, a.caseNumber);
-    if (id < 0) {
+    if (df === 0) {
       if (a.required) missingRequired.push(a.term);
       continue;
     }
-    const df = ix.postingOffsets[id + 1]! - ix.postingOffsets[id]!;
     const termIdf = idf(N, df);
     const kindWeight = kind === 'word' || kind === 'case_number' ? s.wordFormWeight : 1;
     const qtfWeight = mode === 'similar' ? ((s.k3 + 1) * a.qtf) / (s.k3 + a.qtf) : 1;
     const queryWeight = qtfWeight * kindWeight;
     planned.push({
       term: a.term,
-      id,
+      ids,
       kind,
       required: a.required,
       qtf: a.qtf,

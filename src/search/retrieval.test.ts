@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildIndex, type IndexableDocument } from './builder.js';
 import type { SearchIndex } from './indexData.js';
-import { bruteForceScores, conjunctive, maxScoreTopK, type DocFilter, type ScoringTerm } from './retrieval.js';
+import { bruteForceScores, conjunctive, maxScoreTopK, termIds, type DocFilter, type ScoringTerm } from './retrieval.js';
 import { TEST_PARAMS } from './testing.js';
 
 // A small alphabet makes terms repeat across documents, so posting lists of
@@ -25,15 +25,23 @@ function index(docs: { name: string; holdings: string | null; body: string }[]):
     summary: null,
     full_text: d.body,
   }));
-  return buildIndex(input, TEST_PARAMS, 'test');
+  // Three segments (two when there are few documents): the algorithms run segment by segment with one heap.
+  return buildIndex(input, TEST_PARAMS, 'test', { segmentDocs: Math.max(1, Math.ceil(input.length / 3)) });
+}
+
+/** Every distinct term of the index, in a stable order. */
+function allTerms(ix: SearchIndex): string[] {
+  const set = new Set<string>();
+  for (const seg of ix.segments) for (let t = 0; t < seg.dict.size; t++) set.add(seg.dict.term(t));
+  return [...set].sort();
 }
 
 /** Random query terms over the index's dictionary, with random positive weights. */
-function pickTerms(ix: SearchIndex, picks: number[], weights: number[]): ScoringTerm[] {
-  const T = ix.header.termCount;
-  if (T === 0) return [];
-  const ids = [...new Set(picks.map((p) => p % T))];
-  return ids.map((id, i) => ({ id, weight: weights[i % weights.length]! }));
+function pickTerms(ix: SearchIndex, picks: number[], weights: number[]): (ScoringTerm & { term: string })[] {
+  const terms = allTerms(ix);
+  if (terms.length === 0) return [];
+  const chosen = [...new Set(picks.map((p) => terms[p % terms.length]!))];
+  return chosen.map((term, i) => ({ term, ids: termIds(ix, term), weight: weights[i % weights.length]! }));
 }
 
 const EPS = 1e-9;
@@ -91,11 +99,10 @@ describe('MaxScore top-k equals brute-force scoring', () => {
     // 3000 documents share a common term; 30 also contain a rare, heavy one.
     const docs = Array.from({ length: 3000 }, (_, i) => ({ name: '', holdings: null, body: i % 100 === 0 ? '가나 다라마' : '가나' }));
     const ix = index(docs);
-    const common = ix.dict.lookup('가나');
-    const rare = ix.dict.lookup('라마');
+    expect(ix.segments.length).toBe(3);
     const terms = [
-      { id: common, weight: 0.01 },
-      { id: rare, weight: 1 },
+      { ids: termIds(ix, '가나'), weight: 0.01 },
+      { ids: termIds(ix, '라마'), weight: 1 },
     ];
     const r = maxScoreTopK(ix, terms, 10);
     expectValidTopK(r.hits, bruteForceScores(ix, terms), 10);
@@ -114,7 +121,7 @@ describe('conjunctive matching equals brute force', () => {
         (docs, reqPicks, optPicks, k) => {
           const ix = index(docs);
           const required = pickTerms(ix, reqPicks, [1, 2]);
-          const optional = pickTerms(ix, optPicks, [0.5, 3]).filter((o) => !required.some((r) => r.id === o.id));
+          const optional = pickTerms(ix, optPicks, [0.5, 3]).filter((o) => !required.some((r) => r.term === o.term));
           const ref = bruteForceScores(ix, optional, { required });
           const got = conjunctive(ix, required, optional, k);
           expect(got.total).toBe(ref.length);
