@@ -9,6 +9,9 @@
  *   npx tsx bench/index-compare.mts --root /tmp/old --out /tmp/old.json
  *   npx tsx bench/index-compare.mts --out /tmp/new.json
  *   npx tsx bench/index-compare.mts --diff /tmp/old.json /tmp/new.json
+ *   npx tsx bench/index-compare.mts --budget 64 --out /tmp/budget.json   # segments at a 64 MB budget, merged
+ *
+ * Peak RSS is the process's (`process.resourceUsage().maxRSS`), corpus included.
  */
 /* eslint-disable @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call --
    the search code of another source tree is loaded at run time, untyped: its API differs between formats */
@@ -61,7 +64,18 @@ const long = picked
   .map((d, i) => d.full_text.slice(200, 200 + 300 + ((i * 97) % 1700)));
 
 const t0 = performance.now();
-const index = S.buildIndex(dev, bm25, 'compare');
+const budgetMb = Number(argOf('budget', '0'));
+let segmentsWritten = 0;
+const index =
+  budgetMb > 0
+    ? S.buildIndex(dev, bm25, 'compare', {
+        memoryBudgetBytes: budgetMb * 1024 * 1024,
+        maxSegments: 1,
+        onSegment: (e: { kind: string }) => {
+          if (e.kind === 'flush') segmentsWritten++;
+        },
+      })
+    : S.buildIndex(dev, bm25, 'compare');
 const buildMs = performance.now() - t0;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alaw-compare-'));
 const bytes: number = S.writeIndexDir ? S.writeIndexDir(dir, index).bytes : S.writeIndexFile(path.join(dir, 'search.idx'), index);
@@ -90,6 +104,9 @@ if (process.argv.includes('--out')) fs.writeFileSync(argOf('out', ''), JSON.stri
 console.log(
   JSON.stringify({
     root,
+    budgetMb,
+    segmentsWritten,
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     buildS: +(buildMs / 1000).toFixed(1),
     bytes,
     keywordP50Ms: +p50(keyword).toFixed(3),

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { systemClock, unrefTimer, type Clock } from '../clock.js';
@@ -10,6 +11,7 @@ import {
   readManifest,
   SearchEngine,
   type Bm25Params,
+  type EnsureIndexOptions,
   type EnsureIndexResult,
   type SearcherSettings,
 } from '../search/index.js';
@@ -32,6 +34,26 @@ export function searchParamsOf(config: Config): { bm25: Bm25Params; settings: Se
       maxResultWindow: s.maxResultWindow,
       snippetChars: s.snippetChars,
     },
+  };
+}
+
+/**
+ * The memory budget of an index build (search.buildMemoryMB; 0: 1/16 of the machine's memory,
+ * 64 … 2048 MB), and the log lines of a build that writes out segments.
+ */
+export function buildMemoryOf(config: Config, logger?: Logger): Pick<EnsureIndexOptions, 'memoryBudgetBytes' | 'onSegment'> {
+  const mb = config.search.buildMemoryMB || Math.min(2048, Math.max(64, Math.floor(os.totalmem() / 16 / 1024 / 1024)));
+  return {
+    memoryBudgetBytes: mb * 1024 * 1024,
+    onSegment: (e) =>
+      !logger
+        ? undefined
+        : e.kind === 'flush'
+          ? logger.info(
+              { documents: e.docs, segments: e.segments, budget_mb: mb },
+              `색인 생성: 메모리 한도(${mb} MB)에 닿아 세그먼트 ${e.segments}개째를 만들었습니다`,
+            )
+          : logger.info({ segments: e.segments, merge_ms: e.ms }, `색인 생성: 세그먼트 ${e.segments}개를 하나로 합쳤습니다`),
   };
 }
 
@@ -81,7 +103,14 @@ export class SearchService {
     options: { force?: boolean; onProgress?: (done: number, total: number) => void; clock?: Clock } = {},
   ): SearchService {
     const { bm25 } = searchParamsOf(config);
-    const result = ensureIndex({ dir: config.paths.indexDir, params: bm25, source: store, force: options.force, onProgress: options.onProgress });
+    const result = ensureIndex({
+      dir: config.paths.indexDir,
+      params: bm25,
+      source: store,
+      force: options.force,
+      onProgress: options.onProgress,
+      ...buildMemoryOf(config, logger),
+    });
     SearchService.logResult(logger, result);
     return new SearchService(config, store, logger, result, options.clock ?? systemClock);
   }

@@ -128,6 +128,12 @@ export const ConfigSchema = Type.Object(
         maxPageSize: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
         /** Deepest reachable result (page × size), like Elasticsearch's max_result_window. */
         maxResultWindow: Type.Integer({ minimum: 1, maximum: 100000, default: 1000 }),
+        /**
+         * Memory budget of an index build, MB: the builder writes out a segment whenever its buffers reach
+         * it, so a build's peak does not grow with the corpus (0: automatic, 1/16 of the machine's memory,
+         * 64 … 2048 MB).
+         */
+        buildMemoryMB: Type.Integer({ minimum: 0, maximum: 65536, default: 0 }),
         /** How often the server checks for an index rebuilt by `alaw import`/`alaw index`, seconds (0: never). */
         reloadCheckSeconds: Type.Integer({ minimum: 0, maximum: 86400, default: 10 }),
         /** Snippet length, characters. */

@@ -2,6 +2,7 @@ import { forEachIndexToken, normalizeText, TOKENIZER_VERSION, type TokenSink } f
 import { dateToInt } from './docTable.js';
 import { GrowableArray, IntTermMap } from './growable.js';
 import { assembleIndex, INDEX_FORMAT_VERSION, type SearchIndex } from './indexData.js';
+import { mergeSegments } from './merge.js';
 import { PostingsWriter } from './postings/format.js';
 import { buildKeyIndex, IdIndex, StringColumn, type Segment } from './segment.js';
 import { FIELD_COUNT, FIELDS, fieldCoefficient, quantizeImpact, type Bm25Params } from './params.js';
@@ -262,34 +263,55 @@ function intern(map: Map<string, number>, value: string): number {
   return id;
 }
 
+/** Options of {@link buildIndex}. */
+export interface BuildOptions {
+  /** Start a new segment every this many documents (multi-segment tests). */
+  segmentDocs?: number;
+  /** Start a new segment when the builder's buffers reach this many bytes (bounded-memory builds). */
+  memoryBudgetBytes?: number;
+  /** At the end, merge the segments into one when there are more than this many (default: keep them). */
+  maxSegments?: number;
+  onDocument?: (count: number) => void;
+  /** Called when a segment is written out (documents in it, segments so far) and when segments are merged. */
+  onSegment?: (event: { kind: 'flush'; docs: number; segments: number } | { kind: 'merge'; segments: number; ms: number }) => void;
+}
+
 /**
  * Builds an index from any iterable of documents (tests, benchmarks, the
- * CLI). With `segmentDocs`, a new segment is started every that many
- * documents (tests of multi-segment search); every segment uses the first
- * segment's average field lengths.
+ * CLI). The builder's buffers are turned into a compressed segment whenever
+ * they reach the memory budget (or `segmentDocs`), so what a build holds is
+ * the compressed segments so far plus one budget of raw postings. Every
+ * segment uses the first segment's average field lengths (a sample of the
+ * first budget's documents; exact when one segment holds the corpus), so the
+ * segments' scores compare and merging copies impacts unchanged.
  */
-export function buildIndex(
-  docs: Iterable<IndexableDocument>,
-  params: Bm25Params,
-  corpusVersion: string,
-  options: { segmentDocs?: number; onDocument?: (count: number) => void } = {},
-): SearchIndex {
+export function buildIndex(docs: Iterable<IndexableDocument>, params: Bm25Params, corpusVersion: string, options: BuildOptions = {}): SearchIndex {
   const started = performance.now();
-  const segments: Segment[] = [];
+  let segments: Segment[] = [];
   let builder = new IndexBuilder(params);
   let avg: number[] | undefined;
   let count = 0;
   const flush = (): void => {
     avg ??= builder.averageFieldLengths();
     segments.push(builder.finish(segmentName(segments.length), avg));
+    options.onSegment?.({ kind: 'flush', docs: segments.at(-1)!.header.docCount, segments: segments.length });
     builder = new IndexBuilder(params);
   };
+  const budget = options.memoryBudgetBytes ?? 0;
   for (const doc of docs) {
     builder.add(doc);
-    options.onDocument?.(++count);
+    count++;
+    options.onDocument?.(count);
     if (options.segmentDocs && builder.documentCount >= options.segmentDocs) flush();
+    else if (budget > 0 && (count & 63) === 0 && builder.memoryBytes() >= budget) flush();
   }
   if (builder.documentCount > 0 || segments.length === 0) flush();
+  if (options.maxSegments !== undefined && segments.length > Math.max(1, options.maxSegments)) {
+    const t = performance.now();
+    const n = segments.length;
+    segments = [mergeSegments(segments, segmentName(0))];
+    options.onSegment?.({ kind: 'merge', segments: n, ms: Math.round(performance.now() - t) });
+  }
   return assembleIndex(
     {
       formatVersion: INDEX_FORMAT_VERSION,

@@ -9,7 +9,8 @@ export {
   fieldCoefficient,
   IMPACT_SCALE,
 } from './params.js';
-export { IndexBuilder, buildIndex, type IndexableDocument } from './builder.js';
+export { IndexBuilder, buildIndex, type BuildOptions, type IndexableDocument } from './builder.js';
+export { mergeSegments } from './merge.js';
 export { INDEX_FORMAT_VERSION, docId, docCaseNumber, docCaseName, type SearchIndex, type IndexHeader } from './indexData.js';
 export { IndexFileError } from './segmentFile.js';
 export { readManifest, readIndexDir, writeIndexDir, indexBytes, indexSegmentFiles, isIndexFileName, type IndexManifest } from './indexDir.js';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { TOKENIZER_VERSION } from '../text/index.js';
-import { buildIndex, type IndexableDocument } from './builder.js';
+import { buildIndex, type BuildOptions, type IndexableDocument } from './builder.js';
 import { indexBytes, MANIFEST_FILE, readIndexDir, readManifest, writeIndexDir } from './indexDir.js';
 import { INDEX_FORMAT_VERSION, type IndexHeader, type SearchIndex } from './indexData.js';
 import { IndexFileError } from './segmentFile.js';
@@ -24,6 +24,10 @@ export interface EnsureIndexOptions {
   force?: boolean;
   /** Progress while building: documents indexed so far, and the total. */
   onProgress?: (done: number, total: number) => void;
+  /** Memory budget of the build (see buildIndex); 0 or absent: one segment, however large. */
+  memoryBudgetBytes?: number;
+  /** Segments written out and merged during the build. */
+  onSegment?: BuildOptions['onSegment'];
 }
 
 export interface EnsureIndexResult {
@@ -87,19 +91,26 @@ export function ensureIndex(opts: EnsureIndexOptions): EnsureIndexResult {
   }
   const file = path.join(opts.dir, INDEX_FILE_NAME);
   const started = performance.now();
-  const index = buildFromSource(opts.source, opts.params, opts.onProgress);
+  const index = buildFromSource(opts);
   const { bytes } = writeIndexDir(opts.dir, index);
   return { index, file, rebuiltBecause: reason, loadMs: 0, buildMs: performance.now() - started, bytes };
 }
 
-/** Builds an index over every document of `source` (no file I/O). */
-function buildFromSource(source: CorpusSource, params: Bm25Params, onProgress?: (done: number, total: number) => void): SearchIndex {
+/**
+ * Builds an index over every document of the source (no file I/O): segments
+ * at the memory budget, merged into one at the end.
+ */
+function buildFromSource(opts: EnsureIndexOptions): SearchIndex {
+  const { source, onProgress } = opts;
   const total = source.count();
   // The version is read before the scan: if an import lands meanwhile, the
   // index is marked with the older version and rebuilt again next time.
   const version = source.corpusVersion();
   let done = 0;
-  const index = buildIndex(source.scanForIndex(), params, version, {
+  const index = buildIndex(source.scanForIndex(), opts.params, version, {
+    memoryBudgetBytes: opts.memoryBudgetBytes,
+    maxSegments: 1,
+    onSegment: opts.onSegment,
     onDocument: (n) => {
       done = n;
       if (onProgress && n % 500 === 0) onProgress(n, total);

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { ImportIncompleteError, importFile, searchParamsOf } from '../../app/index.js';
+import { buildMemoryOf, ImportIncompleteError, importFile, searchParamsOf } from '../../app/index.js';
 import { ensureIndex } from '../../search/index.js';
 import { PrecedentStore } from '../../store/index.js';
 import { E, EXIT, isAlawError } from '../../errors/index.js';
@@ -43,7 +43,13 @@ export async function runImport(file: string, opts: ImportOptions): Promise<numb
     let indexInfo: { rebuilt: boolean; documents: number; ms: number } | undefined;
     if (opts.index) {
       const ibar = progressBar('색인 만드는 중', '건');
-      const r = ensureIndex({ dir: config.paths.indexDir, params: searchParamsOf(config).bm25, source: store, onProgress: (d, t) => ibar.update(d, t) });
+      const r = ensureIndex({
+        dir: config.paths.indexDir,
+        params: searchParamsOf(config).bm25,
+        source: store,
+        onProgress: (d, t) => ibar.update(d, t),
+        ...buildMemoryOf(config),
+      });
       ibar.stop();
       if (r.rebuiltBecause) indexInfo = { rebuilt: true, documents: r.index.header.docCount, ms: Math.round(r.buildMs) };
     }
