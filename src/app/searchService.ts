@@ -45,15 +45,15 @@ export function buildMemoryOf(config: Config, logger?: Logger): Pick<EnsureIndex
   const mb = config.search.buildMemoryMB || Math.min(2048, Math.max(64, Math.floor(os.totalmem() / 16 / 1024 / 1024)));
   return {
     memoryBudgetBytes: mb * 1024 * 1024,
-    onSegment: (e) =>
-      !logger
-        ? undefined
-        : e.kind === 'flush'
-          ? logger.info(
-              { documents: e.docs, segments: e.segments, budget_mb: mb },
-              `색인 생성: 메모리 한도(${mb} MB)에 닿아 세그먼트 ${e.segments}개째를 만들었습니다`,
-            )
-          : logger.info({ segments: e.segments, merge_ms: e.ms }, `색인 생성: 세그먼트 ${e.segments}개를 하나로 합쳤습니다`),
+    onSegment: (e) => {
+      if (!logger) return;
+      if (e.kind === 'merge') logger.info({ segments: e.segments, merge_ms: e.ms }, `색인 생성: 세그먼트 ${e.segments}개를 하나로 합쳤습니다`);
+      else if (e.reason === 'budget')
+        logger.info(
+          { documents: e.docs, segments: e.segments, budget_mb: mb },
+          `색인 생성: 메모리 한도(${mb} MB)에 닿아 지금까지를 세그먼트 ${e.segments}개째로 압축했습니다`,
+        );
+    },
   };
 }
 

@@ -273,7 +273,9 @@ export interface BuildOptions {
   maxSegments?: number;
   onDocument?: (count: number) => void;
   /** Called when a segment is written out (documents in it, segments so far) and when segments are merged. */
-  onSegment?: (event: { kind: 'flush'; docs: number; segments: number } | { kind: 'merge'; segments: number; ms: number }) => void;
+  onSegment?: (
+    event: { kind: 'flush'; reason: 'budget' | 'docs' | 'end'; docs: number; segments: number } | { kind: 'merge'; segments: number; ms: number },
+  ) => void;
 }
 
 /**
@@ -291,10 +293,10 @@ export function buildIndex(docs: Iterable<IndexableDocument>, params: Bm25Params
   let builder = new IndexBuilder(params);
   let avg: number[] | undefined;
   let count = 0;
-  const flush = (): void => {
+  const flush = (reason: 'budget' | 'docs' | 'end'): void => {
     avg ??= builder.averageFieldLengths();
     segments.push(builder.finish(segmentName(segments.length), avg));
-    options.onSegment?.({ kind: 'flush', docs: segments.at(-1)!.header.docCount, segments: segments.length });
+    options.onSegment?.({ kind: 'flush', reason, docs: segments.at(-1)!.header.docCount, segments: segments.length });
     builder = new IndexBuilder(params);
   };
   const budget = options.memoryBudgetBytes ?? 0;
@@ -302,10 +304,10 @@ export function buildIndex(docs: Iterable<IndexableDocument>, params: Bm25Params
     builder.add(doc);
     count++;
     options.onDocument?.(count);
-    if (options.segmentDocs && builder.documentCount >= options.segmentDocs) flush();
-    else if (budget > 0 && (count & 63) === 0 && builder.memoryBytes() >= budget) flush();
+    if (options.segmentDocs && builder.documentCount >= options.segmentDocs) flush('docs');
+    else if (budget > 0 && (count & 63) === 0 && builder.memoryBytes() >= budget) flush('budget');
   }
-  if (builder.documentCount > 0 || segments.length === 0) flush();
+  if (builder.documentCount > 0 || segments.length === 0) flush('end');
   if (options.maxSegments !== undefined && segments.length > Math.max(1, options.maxSegments)) {
     const t = performance.now();
     const n = segments.length;
