@@ -1,5 +1,5 @@
-import { PostingsWriter } from './postings/format.js';
-import { decodeAll } from './postings/cursor.js';
+import { unpack } from './postings/bitpack.js';
+import { BLOCK_SIZE, PostingsWriter, type PostingsData } from './postings/format.js';
 import { buildKeyIndex, IdIndex, StringColumn, type Segment } from './segment.js';
 import { TermDictionary } from './termDictionary.js';
 
@@ -25,46 +25,59 @@ export function mergeSegments(segments: readonly Segment[], name: string, delete
     newDoc.push(map);
   });
 
-  // Terms in order of first appearance (segment 0's in id order, then the ones segment 1 adds, …).
+  // Merged term ids in order of first appearance (segment 0's in id order, then the terms segment 1
+  // adds, …): one map lookup per (segment, term), then per merged term the segments that hold it.
+  const mergedOf = new Map<string, number>();
   const terms: string[] = [];
-  const writer = new PostingsWriter();
-  const ids = new Int32Array(segments.length);
-  let docs = new Uint32Array(1024);
-  let imps = new Uint8Array(1024);
-  segments.forEach((seg, s) => {
-    for (let t = 0; t < seg.dict.size; t++) {
+  const toMerged = segments.map((seg) => {
+    const map = new Int32Array(seg.dict.size);
+    for (let t = 0; t < map.length; t++) {
       const term = seg.dict.term(t);
-      let seenBefore = false;
-      for (let p = 0; p < s && !seenBefore; p++) seenBefore = segments[p]!.dict.lookup(term) >= 0;
-      if (seenBefore) continue;
-      ids.fill(-1);
-      ids[s] = t;
-      let df = 0;
-      for (let q = s; q < segments.length; q++) {
-        if (q > s) ids[q] = segments[q]!.dict.lookup(term);
-        if (ids[q]! >= 0) df += segments[q]!.postings.termDf[ids[q]!]!;
+      let m = mergedOf.get(term);
+      if (m === undefined) {
+        m = terms.push(term) - 1;
+        mergedOf.set(term, m);
       }
-      if (df > docs.length) {
-        docs = new Uint32Array(df * 2);
-        imps = new Uint8Array(df * 2);
-      }
-      let n = 0;
-      for (let q = s; q < segments.length; q++) {
-        if (ids[q]! < 0) continue;
-        const part = decodeAll(segments[q]!.postings, ids[q]!);
-        const map = newDoc[q]!;
-        for (let i = 0; i < part.docs.length; i++) {
-          const d = map[part.docs[i]!]!;
-          if (d < 0) continue;
-          docs[n] = d;
-          imps[n++] = part.impacts[i]!;
-        }
-      }
-      if (n === 0) continue; // every posting was in a deleted document
-      terms.push(term);
-      writer.addTerm(docs, imps, 0, n);
+      map[t] = m;
+    }
+    return map;
+  });
+  mergedOf.clear();
+  const M = terms.length;
+  // CSR: the (segment, local term) entries of merged term m are at entryStart[m] .. entryStart[m+1], in segment order.
+  const entryStart = new Uint32Array(M + 1);
+  for (const map of toMerged) for (const m of map) entryStart[m + 1]!++;
+  for (let m = 0; m < M; m++) entryStart[m + 1]! += entryStart[m]!;
+  const fill = entryStart.slice(0, M);
+  const entrySeg = new Uint16Array(entryStart[M]!);
+  const entryTerm = new Uint32Array(entryStart[M]!);
+  toMerged.forEach((map, s) => {
+    for (let t = 0; t < map.length; t++) {
+      const at = fill[map[t]!]!++;
+      entrySeg[at] = s;
+      entryTerm[at] = t;
     }
   });
+
+  const writer = new PostingsWriter();
+  const kept: string[] = [];
+  let docs = new Uint32Array(1024);
+  let imps = new Uint8Array(1024);
+  for (let m = 0; m < M; m++) {
+    let df = 0;
+    for (let e = entryStart[m]!; e < entryStart[m + 1]!; e++) df += segments[entrySeg[e]!]!.postings.termDf[entryTerm[e]!]!;
+    if (df > docs.length) {
+      docs = new Uint32Array(df * 2);
+      imps = new Uint8Array(df * 2);
+    }
+    let n = 0;
+    for (let e = entryStart[m]!; e < entryStart[m + 1]!; e++) {
+      n = appendPostings(segments[entrySeg[e]!]!.postings, entryTerm[e]!, newDoc[entrySeg[e]!]!, docs, imps, n);
+    }
+    if (n === 0) continue; // every posting was in a deleted document
+    kept.push(terms[m]!);
+    writer.addTerm(docs, imps, 0, n);
+  }
   const postings = writer.finish();
 
   // Documents: columns concatenated without the deleted ones; court and type tables merged.
@@ -103,7 +116,7 @@ export function mergeSegments(segments: readonly Segment[], name: string, delete
     header: {
       name,
       docCount: N,
-      termCount: terms.length,
+      termCount: kept.length,
       postingCount: writer.postingCount,
       blockCount: postings.blockLastDoc.length,
       createdAt: new Date().toISOString(),
@@ -112,7 +125,7 @@ export function mergeSegments(segments: readonly Segment[], name: string, delete
       avgFieldLengths: [...first.avgFieldLengths],
       hasPositions: false,
     },
-    dict: TermDictionary.build(terms),
+    dict: TermDictionary.build(kept),
     postings,
     docs: {
       ids: idColumn,
@@ -127,4 +140,37 @@ export function mergeSegments(segments: readonly Segment[], name: string, delete
       caseKeys: buildKeyIndex(caseNumbers),
     },
   };
+}
+
+const scratchGaps = new Int32Array(BLOCK_SIZE);
+const scratchImps = new Int32Array(BLOCK_SIZE);
+
+/**
+ * Decodes `term`'s postings block by block and appends them at `n`, each
+ * document renumbered through `map` (−1: deleted, left out). Returns the new length.
+ */
+function appendPostings(p: PostingsData, term: number, map: Int32Array, docs: Uint32Array, imps: Uint8Array, n: number): number {
+  const first = p.termBlock[term]!;
+  const end = p.termBlock[term + 1]!;
+  let left = p.termDf[term]!;
+  let prev = -1;
+  for (let b = first; b < end; b++) {
+    const count = Math.min(BLOCK_SIZE, left);
+    left -= count;
+    const at = p.blockWord[b]!;
+    const header = p.words[at]!;
+    const gapBits = header & 63;
+    const impBits = (header >>> 6) & 63;
+    const minImp = header >>> 16;
+    unpack(p.words, at + 1, count, gapBits, scratchGaps);
+    unpack(p.words, at + 1 + ((count * gapBits + 31) >>> 5), count, impBits, scratchImps);
+    for (let k = 0; k < count; k++) {
+      prev += scratchGaps[k]! + 1;
+      const d = map[prev]!;
+      if (d < 0) continue;
+      docs[n] = d;
+      imps[n++] = scratchImps[k]! + minImp;
+    }
+  }
+  return n;
 }
