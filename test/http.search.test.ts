@@ -1,4 +1,6 @@
 import fc from 'fast-check';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerServices } from '../src/app/index.js';
@@ -446,5 +448,18 @@ describe('service routes', () => {
     for (const [path, method] of expected) expect(spec.paths[path]?.[method], `${method} ${path}`).toBeDefined();
     const ui = await app.inject({ method: 'GET', url: '/docs/' });
     expect(ui.statusCode).toBe(200);
+  });
+});
+
+describe('index status', () => {
+  it('reports the loaded index: its manifest, segments, and the bytes of the files it is made of', async () => {
+    const res = await app.inject({ method: 'GET', url: '/api/search/status' });
+    expect(res.statusCode).toBe(200);
+    const st = res.json<{ file: string; documents: number; segments: number; bytes: number; stale: boolean }>();
+    expect(st).toMatchObject({ documents: 300, segments: 1, stale: false });
+    expect(st.file.endsWith('search.idx')).toBe(true);
+    const dir = path.dirname(st.file);
+    const onDisk = fs.readdirSync(dir).reduce((sum, f) => sum + fs.statSync(path.join(dir, f)).size, 0);
+    expect(st.bytes).toBe(onDisk);
   });
 });

@@ -64,6 +64,8 @@ export interface IndexStatus {
   terms: number;
   postings: number;
   bytes: number;
+  /** Segments the index is made of. */
+  segments: number;
   corpus_version: string;
   built_at: string;
   build_ms: number;
@@ -228,6 +230,7 @@ export class SearchService {
       terms: h.termCount,
       postings: h.postingCount,
       bytes: r.bytes,
+      segments: r.index.segments.length,
       corpus_version: h.corpusVersion,
       built_at: h.createdAt,
       build_ms: h.buildMs,

@@ -42,7 +42,7 @@ export const rootRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }>
     {
       schema: {
         summary: '검색 색인 상태',
-        description: '불러온 검색 색인(data/index/search.idx)의 크기, 만든 시각, 원본 데이터와의 일치 여부',
+        description: '불러온 검색 색인(목록 data/index/search.idx와 세그먼트 파일들)의 크기, 세그먼트 수, 만든 시각, 원본 데이터와의 일치 여부',
         tags: ['운영'],
         response: {
           200: Type.Object({
@@ -51,6 +51,7 @@ export const rootRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }>
             terms: Type.Integer(),
             postings: Type.Integer(),
             bytes: Type.Integer(),
+            segments: Type.Integer({ description: '색인을 이루는 세그먼트 수' }),
             corpus_version: Type.String(),
             built_at: Type.String(),
             build_ms: Type.Number(),
