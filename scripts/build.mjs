@@ -3,7 +3,8 @@
 // index goes from ~1.4 s to ~0.6 s on the development machine. Type checking
 // is separate (`npm run typecheck`). Packages that read files next to their
 // own sources at run time (swagger-ui's static assets), native addons and
-// pino (worker-thread transports) stay external.
+// pino (worker-thread transports) and tinypool (it starts workers from its own
+// files) stay external.
 //
 // `node scripts/build.mjs [--outdir DIR]` (default dist/; the test suite builds
 // into a directory of its own so a test run never replaces a running dist/).
@@ -20,7 +21,7 @@ fs.rmSync(outdir, { recursive: true, force: true });
 
 await build({
   ...bundleOptions,
-  entryPoints: ['src/main.ts', 'src/cli/main.ts'],
+  entryPoints: ['src/main.ts', 'src/cli/main.ts', 'src/app/searchWorker.ts', 'src/app/indexBuildWorker.ts'],
   outdir,
   outbase: 'src',
 });

@@ -13,7 +13,7 @@ export const bundleOptions = {
   // Minified code parses faster at start-up; the source map keeps stack traces readable.
   minify: true,
   keepNames: true,
-  external: ['better-sqlite3', 'pino', '@fastify/swagger-ui'],
+  external: ['better-sqlite3', 'pino', '@fastify/swagger-ui', 'tinypool'],
   // CommonJS dependencies inside an ESM bundle still call require() for Node built-ins.
   banner: { js: "import { createRequire as __alawCreateRequire } from 'node:module'; const require = __alawCreateRequire(import.meta.url);" },
   logLevel: 'warning',

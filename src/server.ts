@@ -44,7 +44,7 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
     logger.info({ signal: 'SIGHUP', dir: config.log.dir }, 'SIGHUP: 로그 파일을 다시 열었습니다');
   });
   const t0 = performance.now();
-  const services = await openServices(config, logger, { seed: true, queue: true, logging });
+  const services = await openServices(config, logger, { seed: true, queue: true, searchWorkers: true, logging });
   // The analysis worker (tests may bring their own).
   for (const [type, handler] of Object.entries({ analysis: analysisHandler(services), ...options.handlers })) services.queue.handle(type as TaskType, handler);
   const t1 = performance.now();
@@ -164,7 +164,7 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
       host: config.server.host,
       port,
       instance_id: services.instanceId,
-      documents: services.search.engine.index.header.docCount,
+      documents: services.search.documents,
       uptime_ms: Math.round(process.uptime() * 1000),
       // Where start-up time went: node and module loading, database + index, HTTP app.
       startup_ms: {

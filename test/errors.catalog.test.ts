@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { CATALOG, E, specOf } from '../src/errors/index.js';
+import { CATALOG, E, reviveError, specOf } from '../src/errors/index.js';
 import { withErrorTable } from '../src/errors/table.js';
 
 /**
@@ -70,6 +70,17 @@ describe('the error catalog', () => {
     expect(E.KEY_NOT_FOUND.error({ id: 'key_000000000000' }).exitCode).toBe(1);
     expect(E.IMPORT_FIELD.is({ code: 'ALAW_ERR_IMPORT_FIELD' })).toBe(true);
     expect(E.IMPORT_FIELD.is(new Error('x'))).toBe(false);
+  });
+
+  it('rebuilds an error that crossed a thread boundary as data (a search worker answer), and only its own codes', () => {
+    const sent = E.INDEX_BUSY.error({ dir: 'data/index', pid: 42, since: '2026-12-06T00:00:00Z' });
+    const back = reviveError({ code: sent.code, message: sent.message, details: { pid: 42 } })!;
+    expect(back.code).toBe('ALAW_ERR_INDEX_BUSY');
+    expect(back.status).toBe(409);
+    expect(back.message).toBe(sent.message);
+    expect(back.details).toEqual({ pid: 42 });
+    expect(back.exitCode).toBe(sent.exitCode);
+    expect(reviveError({ code: ['ALAW', 'ERR', 'NOT', 'OURS'].join('_'), message: 'x' })).toBeNull();
   });
 
   it('is the only place in the source that writes a code: no code, whole or as a prefix to build one, in any string or template outside it', () => {

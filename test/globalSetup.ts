@@ -26,9 +26,13 @@ export default async function setup(project: TestProject): Promise<() => void> {
   execFileSync(process.execPath, ['scripts/build.mjs', '--outdir', path.join(dir, 'dist')], { stdio: 'inherit' });
   await build({
     ...bundleOptions,
-    entryPoints: ['test/support/queue-server.ts'],
+    // The app's worker files beside it, where the bundle looks for them (app/<name>.js).
+    entryPoints: {
+      'queue-server': 'test/support/queue-server.ts',
+      'app/searchWorker': 'src/app/searchWorker.ts',
+      'app/indexBuildWorker': 'src/app/indexBuildWorker.ts',
+    },
     outdir: path.join(dir, 'support'),
-    outbase: 'test/support',
   });
   project.provide('buildDir', dir);
   return () => fs.rmSync(dir, { recursive: true, force: true });

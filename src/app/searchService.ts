@@ -10,12 +10,19 @@ import {
   loadIndexIfCurrent,
   readManifest,
   SearchEngine,
+  shareIndex,
+  WRITE_LOCK_FILE,
   type Bm25Params,
+  type SearchRequest,
+  type SearchResult,
   type EnsureIndexOptions,
   type EnsureIndexResult,
   type SearcherSettings,
 } from '../search/index.js';
 import type { PrecedentStore } from '../store/index.js';
+import { Worker } from 'node:worker_threads';
+import type { IndexBuildData, IndexBuildMessage } from './indexBuildWorker.js';
+import { appWorkerFile, SearchPool, searchWorkerCount, workerExecArgv } from './searchPool.js';
 
 /** The search settings of the configuration, split into index-time and query-time parts. */
 export function searchParamsOf(config: Config): { bm25: Bm25Params; settings: SearcherSettings } {
@@ -57,6 +64,26 @@ export function buildMemoryOf(config: Config, logger?: Logger): Pick<EnsureIndex
   };
 }
 
+/**
+ * Logs a long index build's progress (every 15 s, with a rate and an estimate of what is left), so a
+ * server that builds before it listens is visibly alive.
+ */
+function progressLogger(logger: Logger, clock: Clock): (done: number, total: number) => void {
+  const started = clock.now();
+  let last = started;
+  return (done, total) => {
+    const now = clock.now();
+    if (now - last < 15_000 || done >= total) return;
+    last = now;
+    const perSecond = done / Math.max(0.001, (now - started) / 1000);
+    const leftS = Math.round((total - done) / Math.max(1, perSecond));
+    logger.info(
+      { done, total, per_second: Math.round(perSecond), left_s: leftS },
+      `검색 색인 만드는 중: ${done.toLocaleString('ko-KR')} / ${total.toLocaleString('ko-KR')}건 (${Math.floor((done / Math.max(1, total)) * 100)}%, 약 ${leftS}초 남음)`,
+    );
+  };
+}
+
 /** What operators see about the loaded index. */
 export interface IndexStatus {
   file: string;
@@ -66,6 +93,14 @@ export interface IndexStatus {
   bytes: number;
   /** Segments the index is made of. */
   segments: number;
+  /** Search worker threads (0: searches run on the main thread). */
+  workers: number;
+  /** Documents of older segments replaced by a later import, not yet dropped by a merge. */
+  deleted_documents: number;
+  /** A rebuild running beside the served index (or how it failed), with its progress; null when none. */
+  build: { state: 'building' | 'failed'; reason: string; started_at: string; done: number; total: number; message?: string } | null;
+  /** The incremental update this process made at start-up or `alaw index` (null: loaded or rebuilt). */
+  last_update: { added: number; deleted: number; merged_segments: number; ms: number } | null;
   corpus_version: string;
   built_at: string;
   build_ms: number;
@@ -92,9 +127,19 @@ export class SearchService {
     result: EnsureIndexResult,
     /** Time for the rebuilt-index watch. */
     private readonly clock: Clock,
+    /** Where searches run when not on this thread. */
+    private readonly pool: SearchPool | null,
   ) {
-    this.result = result;
-    this.current = this.engineFor(result);
+    this.result = this.publish(result);
+    this.current = this.engineFor(this.result);
+  }
+
+  /** Shares the index with the workers (one copy in the process: this thread uses the shared one too). */
+  private publish(r: EnsureIndexResult): EnsureIndexResult {
+    if (!this.pool) return r;
+    const { shared, index } = shareIndex(r.index);
+    this.pool.publish(shared);
+    return { ...r, index };
   }
 
   /** Loads the index file, rebuilding it first when it is missing, corrupt or stale. */
@@ -102,7 +147,13 @@ export class SearchService {
     config: Config,
     store: PrecedentStore,
     logger: Logger,
-    options: { force?: boolean; onProgress?: (done: number, total: number) => void; clock?: Clock } = {},
+    options: {
+      force?: boolean;
+      onProgress?: (done: number, total: number) => void;
+      clock?: Clock;
+      /** Run searches on worker threads (search.workers); the server does, the CLI does not. */
+      workers?: boolean;
+    } = {},
   ): SearchService {
     const { bm25 } = searchParamsOf(config);
     const result = ensureIndex({
@@ -110,16 +161,89 @@ export class SearchService {
       params: bm25,
       source: store,
       force: options.force,
-      onProgress: options.onProgress,
+      onProgress: options.onProgress ?? progressLogger(logger, options.clock ?? systemClock),
+      // The server serves an old index it can while a new one is built beside it.
+      serveStale: options.workers === true,
       ...buildMemoryOf(config, logger),
     });
     SearchService.logResult(logger, result);
-    return new SearchService(config, store, logger, result, options.clock ?? systemClock);
+    const threads = options.workers && config.paths.database !== ':memory:' ? searchWorkerCount(config.search.workers) : 0;
+    let pool: SearchPool | null = null;
+    if (threads > 0) {
+      try {
+        pool = new SearchPool({ threads, database: config.paths.database, settings: searchParamsOf(config).settings });
+        logger.info({ workers: threads }, `검색을 작업 스레드 ${threads}개에서 실행합니다`);
+      } catch (err) {
+        // A build without the worker file: still serve, on the main thread, and say so.
+        logger.warn({ err }, '검색 작업 스레드를 시작하지 못해 메인 스레드에서 검색합니다 (dist/app/searchWorker.js가 있는지 확인하세요)');
+      }
+    }
+    const service = new SearchService(config, store, logger, result, options.clock ?? systemClock, pool);
+    if (result.pendingRebuild) service.rebuildInBackground(result.pendingRebuild);
+    return service;
+  }
+
+  /** The background rebuild, while one runs (or how the last one failed). */
+  private build: { state: 'building' | 'failed'; reason: string; started_at: string; done: number; total: number; message?: string } | null = null;
+  private builder: Worker | null = null;
+
+  /**
+   * Rebuilds the index on a thread of its own (src/app/indexBuildWorker.ts) while this one keeps
+   * serving the loaded index; progress is logged and shown in status(); when it is done the new index
+   * is loaded like one another process built.
+   */
+  rebuildInBackground(reason: string): void {
+    const file = appWorkerFile('indexBuildWorker');
+    const data: IndexBuildData = {
+      database: path.resolve(this.config.paths.database),
+      dir: path.resolve(this.config.paths.indexDir),
+      params: searchParamsOf(this.config).bm25,
+      memoryBudgetBytes: buildMemoryOf(this.config).memoryBudgetBytes ?? 0,
+      reason,
+    };
+    this.build = { state: 'building', reason, started_at: new Date(this.clock.now()).toISOString(), done: 0, total: this.store.count() };
+    this.logger.warn({ reason }, `검색 색인을 다시 만들어야 합니다 (${reason}). 다 만들 때까지 지금 색인으로 검색합니다`);
+    const log = progressLogger(this.logger, this.clock);
+    const worker = new Worker(file, { workerData: data, execArgv: workerExecArgv(file) });
+    this.builder = worker;
+    worker.on('message', (m: IndexBuildMessage) => {
+      if (m.kind === 'progress') {
+        if (this.build) Object.assign(this.build, { done: m.done, total: m.total });
+        log(m.done, m.total);
+      } else if (m.kind === 'done') {
+        this.build = null;
+        this.logger.info({ documents: m.documents, build_ms: m.ms }, '검색 색인을 새로 만들었습니다 (백그라운드)');
+        this.reloadIfRebuilt();
+      } else {
+        this.build = { ...this.build!, state: 'failed', message: m.message };
+        this.logger.error({ reason, message: m.message }, `검색 색인을 백그라운드에서 다시 만들지 못했습니다: ${m.message}`);
+      }
+    });
+    worker.on('error', (err) => {
+      this.build = { ...this.build!, state: 'failed', message: err.message };
+      this.logger.error({ err }, '검색 색인을 백그라운드에서 다시 만들지 못했습니다');
+    });
+    worker.on('exit', () => {
+      if (this.builder === worker) this.builder = null;
+    });
+    worker.unref();
   }
 
   private static logResult(logger: Logger, r: EnsureIndexResult): void {
     const h = r.index.header;
-    if (r.rebuiltBecause) {
+    if (r.update) {
+      logger.info(
+        {
+          file: r.file,
+          added: r.update.added,
+          deleted: r.update.deleted,
+          merged_segments: r.update.mergedSegments,
+          segments: r.index.segments.length,
+          update_ms: r.update.ms + r.update.mergeMs,
+        },
+        `검색 색인에 바뀐 판례 ${r.update.added}건을 새 세그먼트로 더했습니다`,
+      );
+    } else if (r.rebuiltBecause) {
       logger.info(
         {
           file: r.file,
@@ -146,6 +270,23 @@ export class SearchService {
     return this.current;
   }
 
+  /** Runs a validated search: on a worker thread when there is a pool, else here. */
+  async search(req: SearchRequest): Promise<SearchResult> {
+    if (this.pool) return this.pool.run(req);
+    return this.current.run(req);
+  }
+
+  /** Search worker threads (0: searches run on the main thread). */
+  get workers(): number {
+    return this.pool?.threads ?? 0;
+  }
+
+  /** Stops the worker threads. */
+  async close(): Promise<void> {
+    await this.builder?.terminate();
+    await this.pool?.close();
+  }
+
   /** True when the corpus changed since the loaded index was built. */
   isStale(): boolean {
     return this.store.corpusVersion() !== this.result.index.header.corpusVersion;
@@ -162,18 +303,28 @@ export class SearchService {
     const current = this.store.corpusVersion();
     const loaded = this.result.index.header;
     if (loaded.corpusVersion === current && !this.fileReplaced()) return false;
-    const next = loadIndexIfCurrent(this.config.paths.indexDir, searchParamsOf(this.config).bm25, current);
+    const next = loadIndexIfCurrent(this.config.paths.indexDir, searchParamsOf(this.config).bm25, current, this.result.index);
     if ('index' in next) {
-      this.result = next;
-      this.current = this.engineFor(next);
+      const before = this.result.index.segments;
+      this.result = this.publish(next);
+      this.current = this.engineFor(this.result);
       this.current.warm();
       this.warnedStale = false;
       this.logger.info(
-        { file: next.file, documents: next.index.header.docCount, load_ms: Math.round(next.loadMs) },
-        '다른 프로세스가 새로 만든 검색 색인을 불러왔습니다',
+        {
+          file: next.file,
+          documents: next.index.header.docCount,
+          segments: next.index.segments.length,
+          segments_read: next.index.segments.filter((s) => !before.some((b) => b.header.name === s.header.name && b.header.createdAt === s.header.createdAt))
+            .length,
+          load_ms: Math.round(next.loadMs),
+        },
+        '다른 프로세스가 갱신한 검색 색인을 불러왔습니다',
       );
       return true;
     }
+    // An import or `alaw index` holds the write lock while it brings the index up to date: wait for it.
+    if (fs.existsSync(path.join(this.config.paths.indexDir, WRITE_LOCK_FILE))) return false;
     if (!this.warnedStale) {
       this.warnedStale = true;
       this.logger.warn(
@@ -221,16 +372,37 @@ export class SearchService {
     return () => this.clock.clearInterval(timer);
   }
 
+  /** Documents of the loaded index marked deleted (replaced by a later segment). */
+  private get deletedCount(): number {
+    const d = this.result.index.deleted;
+    if (!d) return 0;
+    if (this.deletedCache?.of !== d) this.deletedCache = { of: d, n: d.reduce((n, x) => n + x, 0) };
+    return this.deletedCache.n;
+  }
+
+  private deletedCache: { of: Uint8Array; n: number } | null = null;
+
+  /** Decisions the loaded index serves (deleted versions not counted). */
+  get documents(): number {
+    return this.result.index.header.docCount - this.deletedCount;
+  }
+
   status(): IndexStatus {
     const r = this.result;
     const h = r.index.header;
     return {
       file: r.file,
-      documents: h.docCount,
+      documents: h.docCount - this.deletedCount,
       terms: h.termCount,
       postings: h.postingCount,
       bytes: r.bytes,
       segments: r.index.segments.length,
+      deleted_documents: this.deletedCount,
+      workers: this.workers,
+      build: this.build ? { ...this.build } : null,
+      last_update: r.update
+        ? { added: r.update.added, deleted: r.update.deleted, merged_segments: r.update.mergedSegments, ms: r.update.ms + r.update.mergeMs }
+        : null,
       corpus_version: h.corpusVersion,
       built_at: h.createdAt,
       build_ms: h.buildMs,

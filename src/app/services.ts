@@ -56,6 +56,8 @@ export interface OpenOptions {
   forceIndex?: boolean;
   /** Open and start the task queue (`data/queue.db` or DATABASE_URL). */
   queue?: boolean;
+  /** Run searches on worker threads (search.workers): the server does; CLI commands search on their own thread. */
+  searchWorkers?: boolean;
   /** The server's log files, kept with the services (slow tasks go to performance.log). */
   logging?: ServerLogging;
   /** The clock of the timing logic (default: the system clock). */
@@ -73,6 +75,7 @@ export async function openServices(config: Readonly<Config>, logger: Logger, opt
   let instanceId = config.server.instanceId || `${os.hostname()}-${process.pid}`;
   const clock = options.clock ?? systemClock;
   let queue: TaskQueue | undefined;
+  let opened: SearchService | undefined;
   try {
     // Before seeding: on an empty database this only records the rules' version, and the import derives the links itself.
     const t0 = performance.now();
@@ -83,7 +86,13 @@ export async function openServices(config: Readonly<Config>, logger: Logger, opt
         `판례 ${relinked.toLocaleString('ko-KR')}건의 참조 판례·적용 법조문 목록을 다시 만들었습니다`,
       );
     if (options.seed !== false) await seedIfEmpty(config, store, logger, options.onSeedProgress);
-    const search = SearchService.open(config, store, logger, { force: options.forceIndex, onProgress: options.onIndexProgress, clock });
+    const search = SearchService.open(config, store, logger, {
+      force: options.forceIndex,
+      onProgress: options.onIndexProgress,
+      clock,
+      workers: options.searchWorkers,
+    });
+    opened = search;
     if (options.queue) {
       queue = await openQueue(config, logger, instanceIdentityOf(config), VERSION, clock);
       await queue.start();
@@ -148,12 +157,14 @@ export async function openServices(config: Readonly<Config>, logger: Logger, opt
         try {
           await q?.close();
         } finally {
+          await search.close().catch(() => undefined);
           await store.close();
         }
       },
     };
   } catch (err) {
     await queue?.close().catch(() => undefined);
+    await opened?.close().catch(() => undefined);
     await store.close();
     throw err;
   }

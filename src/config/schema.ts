@@ -134,6 +134,11 @@ export const ConfigSchema = Type.Object(
          * 64 … 2048 MB).
          */
         buildMemoryMB: Type.Integer({ minimum: 0, maximum: 65536, default: 0 }),
+        /**
+         * Search worker threads of the server ('auto': one per core; 0: search on the main thread). The
+         * index is shared between them, not copied; the queue's limits still decide how many run at once.
+         */
+        workers: Type.Union([Type.Literal('auto'), Type.Integer({ minimum: 0, maximum: 64 })], { default: 'auto' }),
         /** How often the server checks for an index rebuilt by `alaw import`/`alaw index`, seconds (0: never). */
         reloadCheckSeconds: Type.Integer({ minimum: 0, maximum: 86400, default: 10 }),
         /** Snippet length, characters. */

@@ -1,4 +1,4 @@
-import { ErrorSpec, EXIT, type EntryDefinition, type Surface } from './spec.js';
+import { AlawError, ErrorSpec, EXIT, type EntryDefinition, type ErrorDetails, type Surface } from './spec.js';
 
 /**
  * THE error catalog: every error the service or `alaw` can report, declared
@@ -897,6 +897,13 @@ const DEFINITIONS = {
     description: '검색 색인 파일을 읽을 수 없음 (손상·잘림·다른 형식): 서버와 `alaw index`가 다시 만듦',
     message: (p) => `검색 색인 파일 ${p.file}을(를) 읽을 수 없습니다: ${p.reason}`,
   }),
+  INDEX_BUSY: entry<{ dir: string; pid: number; since: string }>({
+    status: 409,
+    surfaces: STARTUP,
+    description: '다른 프로세스가 검색 색인을 쓰는 중 (가져오기·색인 생성·병합): 끝난 뒤 다시 실행',
+    message: (p) =>
+      `다른 프로세스(PID ${p.pid}, ${p.since}부터)가 검색 색인(${p.dir})을 쓰고 있습니다. 그 작업(alaw import·alaw index)이 끝난 뒤 다시 실행하세요.`,
+  }),
   CONFIG_INVALID: entry<{ problems: readonly string[] }>({
     status: 400,
     surfaces: STARTUP,
@@ -1032,4 +1039,14 @@ const BY_CODE = new Map<string, ErrorSpec<never>>(CATALOG.map((s) => [s.code, s]
 /** The entry of a code, if the code is one of ours (codes read back from a database or another instance). */
 export function specOf(code: string): ErrorSpec<never> | undefined {
   return BY_CODE.get(code);
+}
+
+/**
+ * An error of the catalog rebuilt from the data it crossed a boundary as (a
+ * worker thread's answer): the same code, status, message and details. Null
+ * when the code is not one of ours.
+ */
+export function reviveError(data: { code: string; message: string; details?: ErrorDetails }): AlawError | null {
+  const spec = BY_CODE.get(data.code);
+  return spec ? new AlawError(spec, data.message, data.details) : null;
 }

@@ -1,4 +1,4 @@
-export { E, CATALOG, specOf, validationMessage, type Catalog, type ErrorCode, type ValidationFailure } from './catalog.js';
+export { E, CATALOG, specOf, reviveError, validationMessage, type Catalog, type ErrorCode, type ValidationFailure } from './catalog.js';
 export { AlawError, ErrorSpec, EXIT, isAlawError, type ErrorDetails, type ExitCode, type Surface } from './spec.js';
 import { validationMessage, type ValidationFailure } from './catalog.js';
 import { AlawError, type ErrorDetails, type ErrorSpec } from './spec.js';

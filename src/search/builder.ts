@@ -269,6 +269,8 @@ export interface BuildOptions {
   segmentDocs?: number;
   /** Start a new segment when the builder's buffers reach this many bytes (bounded-memory builds). */
   memoryBudgetBytes?: number;
+  /** Compute impacts with these average field lengths (an incremental segment uses its index's). */
+  avgFieldLengths?: readonly number[];
   /** At the end, merge the segments into one when there are more than this many (default: keep them). */
   maxSegments?: number;
   onDocument?: (count: number) => void;
@@ -291,7 +293,7 @@ export function buildIndex(docs: Iterable<IndexableDocument>, params: Bm25Params
   const started = performance.now();
   let segments: Segment[] = [];
   let builder = new IndexBuilder(params);
-  let avg: number[] | undefined;
+  let avg: number[] | undefined = options.avgFieldLengths ? [...options.avgFieldLengths] : undefined;
   let count = 0;
   const flush = (reason: 'budget' | 'docs' | 'end'): void => {
     avg ??= builder.averageFieldLengths();

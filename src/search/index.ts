@@ -19,14 +19,20 @@ export { planQuery, type QueryPlan, type PlannedTerm, type SearchMode, type Requ
 export type { SearchRequest, SortOrder } from './request.js';
 export { SearchEngine, type SearchHit, type SearchResult, type SearchNotice, type DocumentText, type DocumentTextSource } from './engine.js';
 export { makeSnippet } from './snippet.js';
+export { shareIndex, indexFromShared, type SharedIndex } from './shared.js';
 export { TermDictionary, hashTerm } from './termDictionary.js';
+export { addChanges, mergeIndexDir, selectMerge, DEFAULT_MERGE_POLICY, type MergePolicy, type ChangedSince } from './incremental.js';
+export { withIndexWriteLock, WRITE_LOCK_FILE } from './writeLock.js';
 export {
   ensureIndex,
+  updateIndexDir,
   loadIndexIfCurrent,
   stalenessReason,
   INDEX_FILE_NAME,
   type CorpusSource,
   type EnsureIndexOptions,
   type EnsureIndexResult,
+  type IndexDirUpdate,
+  type IndexUpdateInfo,
 } from './lifecycle.js';
 export { explainDocument, type Explanation, type TermExplanation } from './explain.js';

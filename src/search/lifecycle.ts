@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { TOKENIZER_VERSION } from '../text/index.js';
 import { buildIndex, type BuildOptions, type IndexableDocument } from './builder.js';
-import { indexBytes, MANIFEST_FILE, readIndexDir, readManifest, writeIndexDir } from './indexDir.js';
+import { addChanges, mergeIndexDir, type ChangedSince, type MergePolicy } from './incremental.js';
+import { indexBytes, MANIFEST_FILE, readIndexDir, readManifest, writeIndexDir, type IndexManifest } from './indexDir.js';
+import { withIndexWriteLock } from './writeLock.js';
 import { INDEX_FORMAT_VERSION, type IndexHeader, type SearchIndex } from './indexData.js';
 import { IndexFileError } from './segmentFile.js';
 import { FIELDS, type Bm25Params } from './params.js';
@@ -11,6 +13,8 @@ export interface CorpusSource {
   corpusVersion(): string;
   count(): number;
   scanForIndex(): Iterable<IndexableDocument>;
+  /** The decisions changed since an older corpus version (enables incremental updates). */
+  changedSince?: ChangedSince;
 }
 
 /** The index's manifest inside the index directory (the guide's `bm25_cache.pkl`; see indexDir.ts). */
@@ -28,6 +32,29 @@ export interface EnsureIndexOptions {
   memoryBudgetBytes?: number;
   /** Segments written out and merged during the build. */
   onSegment?: BuildOptions['onSegment'];
+  /** An index loaded earlier from `dir`: its segments that are still current are not read again. */
+  reuse?: SearchIndex;
+  /** When the index's segments are merged after an incremental update. */
+  mergePolicy?: MergePolicy;
+  /** Why `force` was set (the rebuild's reason in logs and status). */
+  forceReason?: string;
+  /**
+   * ensureIndex: when a rebuild is due but the old index may still be served (same database and
+   * format; only the settings, the tokenizer or many decisions changed), return it with
+   * `pendingRebuild` instead of rebuilding, so the caller can serve it and rebuild in the background.
+   */
+  serveStale?: boolean;
+}
+
+/** What an incremental update did (see addChanges and mergeIndexDir). */
+export interface IndexUpdateInfo {
+  added: number;
+  deleted: number;
+  ms: number;
+  /** Segments merged afterwards (0: none), and deleted documents the merge dropped. */
+  mergedSegments: number;
+  dropped: number;
+  mergeMs: number;
 }
 
 export interface EnsureIndexResult {
@@ -38,7 +65,22 @@ export interface EnsureIndexResult {
   loadMs: number;
   buildMs: number;
   bytes: number;
+  /** Set when the index was brought up to date incrementally. */
+  update?: IndexUpdateInfo;
+  /** Set (with `serveStale`) when this is the old index and a rebuild is due, and why. */
+  pendingRebuild?: string;
 }
+
+/** What updateIndexDir did. */
+export type IndexDirUpdate =
+  | { kind: 'current' }
+  | ({ kind: 'incremental'; reason: string } & IndexUpdateInfo)
+  | { kind: 'rebuilt'; reason: string; index: SearchIndex; buildMs: number; bytes: number }
+  /** With `rebuild: false`: a rebuild is due; `servable` when the old index may be served meanwhile. */
+  | { kind: 'needs-rebuild'; reason: string; servable: boolean };
+
+/** More changed decisions than this fraction of the index's are indexed by a rebuild instead. */
+const INCREMENTAL_MAX_FRACTION = 0.25;
 
 function sameParams(a: Bm25Params, b: Bm25Params): boolean {
   if (a.k1 !== b.k1) return false;
@@ -62,14 +104,14 @@ export function stalenessReason(header: IndexHeader, corpusVersion: string, para
  * otherwise says why not (missing, corrupt, stale, other settings). Never
  * builds: a serving process uses this to pick up a file rebuilt elsewhere.
  */
-export function loadIndexIfCurrent(dir: string, params: Bm25Params, corpusVersion: string): EnsureIndexResult | { reason: string } {
+export function loadIndexIfCurrent(dir: string, params: Bm25Params, corpusVersion: string, reuse?: SearchIndex): EnsureIndexResult | { reason: string } {
   const file = path.join(dir, INDEX_FILE_NAME);
   try {
     const manifest = readManifest(dir);
     const reason = stalenessReason(manifest, corpusVersion, params);
     if (reason) return { reason };
     const started = performance.now();
-    const index = readIndexDir(dir);
+    const index = readIndexDir(dir, reuse);
     return { index, file, rebuiltBecause: null, loadMs: performance.now() - started, buildMs: 0, bytes: indexBytes(dir, manifest) };
   } catch (err) {
     if (!(err instanceof IndexFileError)) throw err;
@@ -78,22 +120,127 @@ export function loadIndexIfCurrent(dir: string, params: Bm25Params, corpusVersio
 }
 
 /**
- * Loads the index file when it is current; otherwise (missing, corrupt,
- * older than the corpus, built with other settings) rebuilds it from the
- * corpus and writes it atomically. Loading never tokenizes the corpus.
+ * Makes the index directory serve the source's current corpus, holding the
+ * write lock: nothing when it already does; when only decisions changed
+ * (and not too many), adds them as a new segment and applies the merge
+ * policy; otherwise (missing, corrupt, other format or settings, another
+ * database, `force`) rebuilds it from the whole corpus. Does not load the
+ * index (an `alaw import` has no use for it).
+ */
+export function updateIndexDir(opts: EnsureIndexOptions, rebuild = true): IndexDirUpdate {
+  return withIndexWriteLock(opts.dir, (): IndexDirUpdate => {
+    let reason = opts.forceReason ?? '강제 재생성 요청';
+    let servable = false;
+    if (!opts.force) {
+      let manifest: IndexManifest | null = null;
+      try {
+        manifest = readManifest(opts.dir);
+      } catch (err) {
+        if (!(err instanceof IndexFileError)) throw err;
+        reason = typeof err.details?.reason === 'string' ? err.details.reason : err.message;
+      }
+      if (manifest) {
+        const version = opts.source.corpusVersion();
+        const stale = stalenessReason(manifest, version, opts.params);
+        if (!stale) return { kind: 'current' };
+        reason = stale;
+        servable = manifest.formatVersion === INDEX_FORMAT_VERSION && generationOf(manifest.corpusVersion) === generationOf(version);
+        const incremental = opts.source.changedSince && !stalenessReason(manifest, manifest.corpusVersion, opts.params);
+        const changes = incremental ? opts.source.changedSince!(manifest.corpusVersion) : null;
+        if (changes && changes.count <= Math.max(1000, manifest.docCount * INCREMENTAL_MAX_FRACTION)) {
+          let done = 0;
+          const added = tryIndexFile(() =>
+            addChanges({
+              dir: opts.dir,
+              params: opts.params,
+              manifest,
+              version,
+              changes,
+              memoryBudgetBytes: opts.memoryBudgetBytes,
+              onDocument: (n) => {
+                done = n;
+                if (opts.onProgress && n % 500 === 0) opts.onProgress(n, changes.count);
+              },
+            }),
+          );
+          // A damaged segment or deletion file: rebuild below, saying why.
+          if ('reason' in added) reason = added.reason;
+          else {
+            opts.onProgress?.(done, changes.count);
+            const merged = tryIndexFile(() => mergeIndexDir(opts.dir, opts.mergePolicy));
+            if (merged && 'reason' in merged) throw new IndexFileError(opts.dir, merged.reason);
+            return {
+              kind: 'incremental',
+              reason,
+              added: added.added,
+              deleted: added.deleted,
+              ms: added.ms,
+              mergedSegments: merged?.merged ?? 0,
+              dropped: merged?.dropped ?? 0,
+              mergeMs: merged?.ms ?? 0,
+            };
+          }
+        }
+      }
+    }
+    if (!rebuild) return { kind: 'needs-rebuild', reason, servable };
+    const started = performance.now();
+    const index = buildFromSource(opts);
+    const { bytes } = writeIndexDir(opts.dir, index);
+    return { kind: 'rebuilt', reason, index, buildMs: performance.now() - started, bytes };
+  });
+}
+
+/**
+ * Loads the index when it is current; otherwise brings it up to date
+ * (updateIndexDir: incrementally when only decisions changed, else a
+ * rebuild written atomically) and returns it. Loading never tokenizes the
+ * corpus; segments of `reuse` are not read again.
  */
 export function ensureIndex(opts: EnsureIndexOptions): EnsureIndexResult {
-  let reason = '강제 재생성 요청';
   if (!opts.force) {
-    const loaded = loadIndexIfCurrent(opts.dir, opts.params, opts.source.corpusVersion());
+    const loaded = loadIndexIfCurrent(opts.dir, opts.params, opts.source.corpusVersion(), opts.reuse);
     if ('index' in loaded) return loaded;
-    reason = loaded.reason;
   }
   const file = path.join(opts.dir, INDEX_FILE_NAME);
+  let u = updateIndexDir(opts, !opts.serveStale);
+  let index: SearchIndex | undefined;
   const started = performance.now();
-  const index = buildFromSource(opts);
-  const { bytes } = writeIndexDir(opts.dir, index);
-  return { index, file, rebuiltBecause: reason, loadMs: 0, buildMs: performance.now() - started, bytes };
+  if (u.kind === 'needs-rebuild') {
+    const old = u.servable ? tryIndexFile(() => readIndexDir(opts.dir, opts.reuse)) : null;
+    if (old && !('reason' in old)) {
+      const bytes = indexBytes(opts.dir, readManifest(opts.dir));
+      return { index: old, file, rebuiltBecause: null, loadMs: performance.now() - started, buildMs: 0, bytes, pendingRebuild: u.reason };
+    }
+    u = updateIndexDir({ ...opts, force: true, forceReason: u.reason });
+  }
+  if (u.kind !== 'rebuilt') {
+    const read = tryIndexFile(() => readIndexDir(opts.dir, opts.reuse));
+    // Current (or just updated) by its manifest, but a file is damaged: rebuild.
+    if ('reason' in read) u = updateIndexDir({ ...opts, force: true, forceReason: read.reason });
+    else index = read;
+  }
+  if (u.kind === 'rebuilt') return { index: u.index, file, rebuiltBecause: u.reason, loadMs: 0, buildMs: u.buildMs, bytes: u.bytes };
+  const loadMs = performance.now() - started;
+  const bytes = indexBytes(opts.dir, readManifest(opts.dir));
+  if (u.kind !== 'incremental') return { index: index!, file, rebuiltBecause: null, loadMs, buildMs: 0, bytes };
+  const { kind: _k, reason: _r, ...update } = u;
+  return { index: index!, file, rebuiltBecause: null, loadMs, buildMs: u.ms + u.mergeMs, bytes, update };
+}
+
+/** The database part of a corpus version (`generation:revision`). */
+function generationOf(version: string): string {
+  return version.slice(0, version.lastIndexOf(':'));
+}
+
+/** Runs `fn`; an IndexFileError (a damaged or missing index file) becomes its reason. */
+function tryIndexFile<T>(fn: () => T): T | { reason: string } {
+  try {
+    return fn();
+  } catch (err) {
+    if (!(err instanceof IndexFileError)) throw err;
+    return { reason: typeof err.details?.reason === 'string' ? err.details.reason : err.message };
+  }
 }
 
 /**

@@ -169,80 +169,130 @@ function readHeader(file: string, fd: number, size: number): { header: FileHeade
 }
 
 /** Loads and verifies a segment file (magic, bounds, size, CRC-32 of every section, structure). */
-export function readSegmentFile(file: string): Segment {
+/**
+ * Reads and checks (bounds, checksum) the sections of an open segment file;
+ * with `wanted`, only those (and the size check is skipped).
+ */
+function readSections(file: string, fd: number, wanted?: ReadonlySet<string>): { header: FileHeader; views: Map<string, Buffer> } {
+  const size = fs.fstatSync(fd).size;
+  const { header, dataStart } = readHeader(file, fd, size);
+  const views = new Map<string, Buffer>();
+  let last = 0;
+  for (const s of header.sections) {
+    const start = dataStart + s.offset;
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(s.length) || s.offset < 0 || s.length < 0 || start + s.length > size)
+      throw new IndexFileError(file, `${s.name} 영역이 파일 밖에 있습니다 (파일이 잘렸습니다)`);
+    last = Math.max(last, align8(s.offset + s.length));
+    if (wanted && !wanted.has(s.name)) continue;
+    const bytes = readShared(fd, start, s.length);
+    if (zlib.crc32(bytes) !== s.crc32) throw new IndexFileError(file, `${s.name} 영역의 체크섬이 맞지 않습니다`);
+    views.set(s.name, bytes);
+  }
+  if (!wanted && dataStart + last !== size) throw new IndexFileError(file, `파일 크기가 맞지 않습니다 (${size} ≠ ${dataStart + last})`);
+  return { header, views };
+}
+
+type TypedCtor<T> = { new (b: ArrayBufferLike, o: number, n: number): T; BYTES_PER_ELEMENT: number };
+
+function accessors(file: string, views: Map<string, Buffer>) {
+  const raw = (name: string): Buffer => {
+    const v = views.get(name);
+    if (!v) throw new IndexFileError(file, `${name} 영역이 없습니다`);
+    return v;
+  };
+  const typed = <T>(name: string, ctor: TypedCtor<T>): T => {
+    const b = raw(name);
+    if (b.length % ctor.BYTES_PER_ELEMENT !== 0) throw new IndexFileError(file, `${name} 영역의 길이가 맞지 않습니다`);
+    return new ctor(b.buffer, b.byteOffset, b.length / ctor.BYTES_PER_ELEMENT);
+  };
+  return { raw, typed };
+}
+
+const ID_SECTIONS = new Set(['docs.ids.bytes', 'docs.ids.offsets', 'docs.idIndex.slots']);
+
+/**
+ * Reads only a segment's decision ids and their hash index (what an
+ * incremental update needs to find the documents it replaces), checked.
+ */
+export function readSegmentIds(file: string): { name: string; docCount: number; idIndex: IdIndex } {
   const fd = openOrThrow(file);
   try {
-    const size = fs.fstatSync(fd).size;
-    const { header, dataStart } = readHeader(file, fd, size);
-    const views = new Map<string, Buffer>();
-    let last = 0;
-    for (const s of header.sections) {
-      const start = dataStart + s.offset;
-      if (!Number.isSafeInteger(start) || !Number.isSafeInteger(s.length) || s.offset < 0 || s.length < 0 || start + s.length > size)
-        throw new IndexFileError(file, `${s.name} 영역이 파일 밖에 있습니다 (파일이 잘렸습니다)`);
-      const bytes = readShared(fd, start, s.length);
-      if (zlib.crc32(bytes) !== s.crc32) throw new IndexFileError(file, `${s.name} 영역의 체크섬이 맞지 않습니다`);
-      views.set(s.name, bytes);
-      last = Math.max(last, align8(s.offset + s.length));
-    }
-    if (dataStart + last !== size) throw new IndexFileError(file, `파일 크기가 맞지 않습니다 (${size} ≠ ${dataStart + last})`);
-    const raw = (name: string): Buffer => {
-      const v = views.get(name);
-      if (!v) throw new IndexFileError(file, `${name} 영역이 없습니다`);
-      return v;
-    };
-    const typed = <T>(name: string, ctor: { new (b: ArrayBufferLike, o: number, n: number): T; BYTES_PER_ELEMENT: number }): T => {
-      const b = raw(name);
-      if (b.length % ctor.BYTES_PER_ELEMENT !== 0) throw new IndexFileError(file, `${name} 영역의 길이가 맞지 않습니다`);
-      return new ctor(b.buffer, b.byteOffset, b.length / ctor.BYTES_PER_ELEMENT);
-    };
-    let tables: { courts: string[]; types: string[] };
-    try {
-      tables = JSON.parse(raw('docs.tables').toString('utf8')) as typeof tables;
-    } catch {
-      throw new IndexFileError(file, '문서 표가 손상되었습니다');
-    }
-    const postings: PostingsData = {
-      words: typed('postings.words', Uint32Array),
-      blockLastDoc: typed('blocks.lastDoc', Uint32Array),
-      blockWord: typed('blocks.word', Uint32Array),
-      blockMaxImpact: typed('blocks.maxImpact', Uint8Array),
-      termBlock: typed('terms.block', Uint32Array),
-      termDf: typed('terms.df', Uint32Array),
-      termMaxImpact: typed('terms.maxImpact', Uint8Array),
-    };
+    const { header, views } = readSections(file, fd, ID_SECTIONS);
+    const { typed, raw } = accessors(file, views);
     const ids = new StringColumn(raw('docs.ids.bytes'), typed('docs.ids.offsets', Uint32Array));
-    const { sections: _sections, ...plainHeader } = header;
-    const seg: Segment = {
-      header: plainHeader,
-      dict: new TermDictionary(typed('dict.slots', Int32Array), typed('dict.offsets', Uint32Array), typed('dict.chars', Uint16Array)),
-      postings,
-      docs: {
-        ids,
-        caseNumbers: new StringColumn(raw('docs.caseNumbers.bytes'), typed('docs.caseNumbers.offsets', Uint32Array)),
-        caseNames: new StringColumn(raw('docs.caseNames.bytes'), typed('docs.caseNames.offsets', Uint32Array)),
-        dates: typed('docs.dates', Int32Array),
-        courtIds: typed('docs.courtIds', Uint16Array),
-        courts: tables.courts,
-        typeIds: typed('docs.typeIds', Uint8Array),
-        types: tables.types,
-        idIndex: new IdIndex(typed('docs.idIndex.slots', Int32Array), ids),
-        caseKeys: {
-          dict: new TermDictionary(
-            typed('docs.caseKeys.slots', Int32Array),
-            typed('docs.caseKeys.keyOffsets', Uint32Array),
-            typed('docs.caseKeys.chars', Uint16Array),
-          ),
-          offsets: typed('docs.caseKeys.docOffsets', Uint32Array),
-          docs: typed('docs.caseKeys.docs', Uint32Array),
-        },
-      },
-    };
-    checkShape(file, seg);
-    return seg;
+    if (ids.length !== header.docCount) throw new IndexFileError(file, '구조가 맞지 않습니다 (문서 수)');
+    return { name: header.name, docCount: header.docCount, idIndex: new IdIndex(typed('docs.idIndex.slots', Int32Array), ids) };
   } finally {
     fs.closeSync(fd);
   }
+}
+
+export function readSegmentFile(file: string): Segment {
+  const fd = openOrThrow(file);
+  try {
+    const { header, views } = readSections(file, fd);
+    const { sections: _sections, ...plainHeader } = header;
+    return segmentFromSections(file, plainHeader, views);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** A segment's sections by name, as bytes (views of the segment's own arrays: nothing is copied). */
+export function segmentSections(seg: Segment): Map<string, Buffer> {
+  return new Map(sectionsOf(seg).map(([name, , buf]) => [name, buf]));
+}
+
+/**
+ * Builds a segment over its sections (as read from a file, or as shared with
+ * a worker thread): typed views of the same memory, structure checked.
+ * `file` names the source in errors.
+ */
+export function segmentFromSections(file: string, header: SegmentHeader, views: Map<string, Buffer>): Segment {
+  const { raw, typed } = accessors(file, views);
+  let tables: { courts: string[]; types: string[] };
+  try {
+    tables = JSON.parse(raw('docs.tables').toString('utf8')) as typeof tables;
+  } catch {
+    throw new IndexFileError(file, '문서 표가 손상되었습니다');
+  }
+  const postings: PostingsData = {
+    words: typed('postings.words', Uint32Array),
+    blockLastDoc: typed('blocks.lastDoc', Uint32Array),
+    blockWord: typed('blocks.word', Uint32Array),
+    blockMaxImpact: typed('blocks.maxImpact', Uint8Array),
+    termBlock: typed('terms.block', Uint32Array),
+    termDf: typed('terms.df', Uint32Array),
+    termMaxImpact: typed('terms.maxImpact', Uint8Array),
+  };
+  const ids = new StringColumn(raw('docs.ids.bytes'), typed('docs.ids.offsets', Uint32Array));
+  const seg: Segment = {
+    header,
+    dict: new TermDictionary(typed('dict.slots', Int32Array), typed('dict.offsets', Uint32Array), typed('dict.chars', Uint16Array)),
+    postings,
+    docs: {
+      ids,
+      caseNumbers: new StringColumn(raw('docs.caseNumbers.bytes'), typed('docs.caseNumbers.offsets', Uint32Array)),
+      caseNames: new StringColumn(raw('docs.caseNames.bytes'), typed('docs.caseNames.offsets', Uint32Array)),
+      dates: typed('docs.dates', Int32Array),
+      courtIds: typed('docs.courtIds', Uint16Array),
+      courts: tables.courts,
+      typeIds: typed('docs.typeIds', Uint8Array),
+      types: tables.types,
+      idIndex: new IdIndex(typed('docs.idIndex.slots', Int32Array), ids),
+      caseKeys: {
+        dict: new TermDictionary(
+          typed('docs.caseKeys.slots', Int32Array),
+          typed('docs.caseKeys.keyOffsets', Uint32Array),
+          typed('docs.caseKeys.chars', Uint16Array),
+        ),
+        offsets: typed('docs.caseKeys.docOffsets', Uint32Array),
+        docs: typed('docs.caseKeys.docs', Uint32Array),
+      },
+    },
+  };
+  checkShape(file, seg);
+  return seg;
 }
 
 /** Cheap structural checks: counts agree, offsets are monotonic, skip data points inside the postings. */

@@ -78,6 +78,22 @@ const MIGRATIONS: Record<string, Migration> = {
       await db.schema.createIndex('precedent_statutes_article').on('precedent_statutes').columns(['law_key', 'article', 'article_sub']).execute();
     },
   },
+  /**
+   * The corpus revision that last wrote each decision, so the search index can
+   * be brought up to date with only the decisions changed since it was built
+   * (src/search/incremental.ts). Existing rows get the current revision: an
+   * index older than that is rebuilt, never silently missing a change.
+   */
+  '0003_index_rev': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .alterTable('precedents')
+        .addColumn('index_rev', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await sql`UPDATE precedents SET index_rev = (SELECT CAST(value AS INTEGER) FROM app_meta WHERE key = 'corpus_revision')`.execute(db);
+      await db.schema.createIndex('precedents_index_rev').on('precedents').column('index_rev').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -62,6 +62,13 @@ export interface StatuteApplication extends PrecedentSummary {
   former: boolean;
 }
 
+/** `generation:revision` → its parts (revision null when not a whole number). */
+function splitVersion(version: string): [string, number | null] {
+  const at = version.lastIndexOf(':');
+  const rev = Number(version.slice(at + 1));
+  return [version.slice(0, at), at > 0 && Number.isSafeInteger(rev) && rev >= 0 ? rev : null];
+}
+
 const SUMMARY_COLUMNS = ['id', 'case_number', 'court', 'decision_date', 'case_name', 'case_type'] as const;
 
 /**
@@ -108,13 +115,13 @@ export class PrecedentStore {
         'SELECT id, content_hash FROM precedents WHERE court = ? AND case_number = ? ORDER BY id LIMIT 1',
       ),
       insert: s.prepare(
-        `INSERT INTO precedents (id, case_number, court, decision_date, case_name, case_type, holdings, summary, statutes, cited_cases, full_text, source, content_hash, created_at, updated_at)
-         VALUES (@id, @case_number, @court, @decision_date, @case_name, @case_type, @holdings, @summary, @statutes, @cited_cases, @full_text, @source, @content_hash, @now, @now)`,
+        `INSERT INTO precedents (id, case_number, court, decision_date, case_name, case_type, holdings, summary, statutes, cited_cases, full_text, source, content_hash, created_at, updated_at, index_rev)
+         VALUES (@id, @case_number, @court, @decision_date, @case_name, @case_type, @holdings, @summary, @statutes, @cited_cases, @full_text, @source, @content_hash, @now, @now, @rev)`,
       ),
       update: s.prepare(
         `UPDATE precedents SET case_number = @case_number, court = @court, decision_date = @decision_date, case_name = @case_name,
            case_type = @case_type, holdings = @holdings, summary = @summary, statutes = @statutes, cited_cases = @cited_cases,
-           full_text = @full_text, source = @source, content_hash = @content_hash, updated_at = @now
+           full_text = @full_text, source = @source, content_hash = @content_hash, updated_at = @now, index_rev = @rev
          WHERE id = @id`,
       ),
       deleteKeys: s.prepare('DELETE FROM precedent_case_keys WHERE precedent_id = ?'),
@@ -127,6 +134,10 @@ export class PrecedentStore {
       scan: s.prepare<[], IndexSourceRow>(
         'SELECT id, case_number, court, decision_date, case_name, case_type, holdings, summary, full_text FROM precedents ORDER BY rowid',
       ),
+      changedSince: s.prepare<[number], IndexSourceRow>(
+        'SELECT id, case_number, court, decision_date, case_name, case_type, holdings, summary, full_text FROM precedents WHERE index_rev > ? ORDER BY rowid',
+      ),
+      countChangedSince: s.prepare<[number], { n: number }>('SELECT count(*) AS n FROM precedents WHERE index_rev > ?'),
       snippetSource: s.prepare<[string], SnippetSource>('SELECT holdings, summary, full_text FROM precedents WHERE id = ?'),
       setMeta: s.prepare<[string, string]>('INSERT INTO app_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
       deleteMeta: s.prepare<[string]>('DELETE FROM app_meta WHERE key = ?'),
@@ -157,6 +168,8 @@ export class PrecedentStore {
     const st = this.statements;
     const stamp = now.toISOString();
     this.sqlite.transaction(() => {
+      // The revision this transaction bumps to (bumped at the end only if a row changed).
+      const rev = Number(st.meta.get('corpus_revision')?.value ?? '0') + 1;
       for (const r of records) {
         const hash = contentHash(r);
         let target = st.byId.get(r.id);
@@ -169,7 +182,7 @@ export class PrecedentStore {
           counts.unchanged++;
           continue;
         }
-        const row = { ...r, id: target?.id ?? r.id, content_hash: hash, now: stamp };
+        const row = { ...r, id: target?.id ?? r.id, content_hash: hash, now: stamp, rev };
         if (target) {
           st.update.run(row);
           st.deleteKeys.run(row.id);
@@ -254,6 +267,18 @@ export class PrecedentStore {
   /** Every decision in a stable order, streamed (the index builder's input). */
   scanForIndex(): IterableIterator<IndexSourceRow> {
     return this.statements.scan.iterate();
+  }
+
+  /**
+   * The decisions written after corpus revision `rev` (the revision part of
+   * an older corpusVersion()), streamed in a stable order: what an index
+   * built at that revision lacks. Null when `version` is of another database.
+   */
+  changedSince(version: string): { count: number; rows: IterableIterator<IndexSourceRow> } | null {
+    const [gen, rev] = splitVersion(version);
+    const [currentGen] = splitVersion(this.corpusVersion());
+    if (gen !== currentGen || rev === null) return null;
+    return { count: this.statements.countChangedSince.get(rev)!.n, rows: this.statements.changedSince.iterate(rev) };
   }
 
   /** Text fields used for snippets, by id (one indexed lookup each). */

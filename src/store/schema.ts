@@ -18,6 +18,8 @@ export interface PrecedentsTable {
   content_hash: string;
   created_at: string;
   updated_at: string;
+  /** The corpus revision that last wrote this row (see migration 0003). */
+  index_rev: Generated<number>;
 }
 
 export interface PrecedentCaseKeysTable {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { buildMemoryOf, ImportIncompleteError, importFile, searchParamsOf } from '../../app/index.js';
-import { ensureIndex } from '../../search/index.js';
+import { updateIndexDir } from '../../search/index.js';
 import { PrecedentStore } from '../../store/index.js';
 import { E, EXIT, isAlawError } from '../../errors/index.js';
 import { cliConfig, progressBar, type GlobalOptions } from '../context.js';
@@ -29,6 +29,9 @@ export async function runImport(file: string, opts: ImportOptions): Promise<numb
   const store = await PrecedentStore.open(config.paths.database);
   const bar = progressBar('가져오는 중', 'KB');
   try {
+    // Before importing: on an empty database this only records the link rules' version (the import derives
+    // each record's links itself); without it the next server start would derive them all again.
+    store.ensureLinks();
     let shown = 0;
     const report = await importFile(store, file, {
       batchSize: opts.batchSize,
@@ -40,10 +43,13 @@ export async function runImport(file: string, opts: ImportOptions): Promise<numb
     });
     bar.stop();
     const changed = report.inserted + report.updated > 0;
-    let indexInfo: { rebuilt: boolean; documents: number; ms: number } | undefined;
+    let indexInfo:
+      | { mode: 'rebuilt'; documents: number; ms: number; reason: string }
+      | { mode: 'incremental'; added: number; deleted: number; merged_segments: number; ms: number }
+      | undefined;
     if (opts.index) {
       const ibar = progressBar('색인 만드는 중', '건');
-      const r = ensureIndex({
+      const u = updateIndexDir({
         dir: config.paths.indexDir,
         params: searchParamsOf(config).bm25,
         source: store,
@@ -51,7 +57,9 @@ export async function runImport(file: string, opts: ImportOptions): Promise<numb
         ...buildMemoryOf(config),
       });
       ibar.stop();
-      if (r.rebuiltBecause) indexInfo = { rebuilt: true, documents: r.index.header.docCount, ms: Math.round(r.buildMs) };
+      if (u.kind === 'rebuilt') indexInfo = { mode: 'rebuilt', documents: u.index.header.docCount, ms: Math.round(u.buildMs), reason: u.reason };
+      else if (u.kind === 'incremental')
+        indexInfo = { mode: 'incremental', added: u.added, deleted: u.deleted, merged_segments: u.mergedSegments, ms: u.ms + u.mergeMs };
     }
     if (opts.json) {
       process.stdout.write(JSON.stringify({ ...report, index: indexInfo ?? null }, null, 2) + '\n');
@@ -60,9 +68,12 @@ export async function runImport(file: string, opts: ImportOptions): Promise<numb
         `${file}: ${n(report.lines)}줄 읽음 — 새로 추가 ${n(report.inserted)}건, 갱신 ${n(report.updated)}건${report.merged ? ` (기존 판례와 병합 ${n(report.merged)}건)` : ''}, 변경 없음 ${n(report.unchanged)}건, 거부 ${n(report.rejected)}줄 (${(report.ms / 1000).toFixed(1)}초)`,
       ];
       if (report.rejected > SHOWN_PROBLEMS) lines.push(`거부된 줄이 많아 앞의 ${SHOWN_PROBLEMS}줄만 표시했습니다. 전체 목록은 --json 으로 보세요.`);
-      if (indexInfo)
+      const reload = `실행 중인 서버는 ${config.search.reloadCheckSeconds}초 안에 새 색인을 불러옵니다`;
+      if (indexInfo?.mode === 'rebuilt')
+        lines.push(`검색 색인을 다시 만들었습니다 (${indexInfo.reason}): ${n(indexInfo.documents)}건, ${(indexInfo.ms / 1000).toFixed(1)}초 (${reload})`);
+      else if (indexInfo?.mode === 'incremental')
         lines.push(
-          `검색 색인을 다시 만들었습니다: ${n(indexInfo.documents)}건, ${(indexInfo.ms / 1000).toFixed(1)}초 (실행 중인 서버는 ${config.search.reloadCheckSeconds}초 안에 새 색인을 불러옵니다)`,
+          `검색 색인에 바뀐 판례 ${n(indexInfo.added)}건을 새 세그먼트로 더했습니다 (이전 판 ${n(indexInfo.deleted)}건 삭제 표시${indexInfo.merged_segments ? `, 세그먼트 ${indexInfo.merged_segments}개 병합` : ''}): ${(indexInfo.ms / 1000).toFixed(1)}초 (${reload})`,
         );
       else if (!opts.index && changed) lines.push('검색 색인은 다시 만들지 않았습니다 (--no-index). alaw index 를 실행하거나 서버를 다시 시작하세요.');
       process.stdout.write(lines.join('\n') + '\n');

@@ -32,7 +32,7 @@ export const rootRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }>
       status: services.queue.isDraining ? ('draining' as const) : ('ok' as const),
       started_at: services.startedAt.toISOString(),
       uptime_s: Math.round(process.uptime()),
-      documents: services.search.engine.index.header.docCount,
+      documents: services.search.documents,
       docs: '/docs',
     }),
   );
@@ -42,7 +42,8 @@ export const rootRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }>
     {
       schema: {
         summary: '검색 색인 상태',
-        description: '불러온 검색 색인(목록 data/index/search.idx와 세그먼트 파일들)의 크기, 세그먼트 수, 만든 시각, 원본 데이터와의 일치 여부',
+        description:
+          '불러온 검색 색인(목록 data/index/search.idx와 세그먼트·삭제 표시 파일들)의 크기, 세그먼트 수, 삭제 표시된 이전 판, 만든 시각, 원본 데이터와의 일치 여부, 검색 작업 스레드 수',
         tags: ['운영'],
         response: {
           200: Type.Object({
@@ -52,6 +53,34 @@ export const rootRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }>
             postings: Type.Integer(),
             bytes: Type.Integer(),
             segments: Type.Integer({ description: '색인을 이루는 세그먼트 수' }),
+            deleted_documents: Type.Integer({ description: '나중 가져오기로 바뀌어 삭제 표시된 이전 판(병합 때 지워짐)' }),
+            last_update: Type.Union([
+              Type.Object(
+                {
+                  added: Type.Integer(),
+                  deleted: Type.Integer(),
+                  merged_segments: Type.Integer(),
+                  ms: Type.Number(),
+                },
+                { description: '이 프로세스가 시작할 때 바뀐 판례만 새 세그먼트로 더했다면 그 내용' },
+              ),
+              Type.Null(),
+            ]),
+            workers: Type.Integer({ description: '검색 작업 스레드 수 (0: 메인 스레드에서 검색)' }),
+            build: Type.Union([
+              Type.Object(
+                {
+                  state: Type.Union([Type.Literal('building'), Type.Literal('failed')]),
+                  reason: Type.String(),
+                  started_at: Type.String(),
+                  done: Type.Integer(),
+                  total: Type.Integer(),
+                  message: Type.Optional(Type.String()),
+                },
+                { description: '지금 색인으로 검색하는 동안 백그라운드에서 새 색인을 만드는 중이면 그 진행 상황 (done/total 건)' },
+              ),
+              Type.Null(),
+            ]),
             corpus_version: Type.String(),
             built_at: Type.String(),
             build_ms: Type.Number(),

@@ -47,8 +47,8 @@ export const searchRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices 
     const engine = services.search.engine;
     const req = parseSearchRequest(raw, engine.settings);
     const metrics = services.metrics;
-    const run = (): SearchResponse => {
-      const r = searchResponse(services.search.engine.run(req));
+    const run = async (): Promise<SearchResponse> => {
+      const r = searchResponse(await services.search.search(req));
       metrics?.searchDuration.observe({ mode: r.mode }, r.took_ms / 1000);
       return r;
     };
