@@ -47,6 +47,24 @@ export function arg(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
 }
 
+/**
+ * The search benchmarks' queries from the dev corpus in hash order: keyword queries are case names (what
+ * people type: 손해배상, 소유권이전등기말소 …) and 2–3-word phrases from 판시사항; long queries are 300–2,000-
+ * character passages of decisions' reasons, as a lawyer's case description would be.
+ */
+export function benchQueries(picked: readonly IndexableDocument[], n: number): { keyword: string[]; long: string[] } {
+  const keyword = picked
+    .slice(0, n)
+    .map((d, i) => (i % 2 === 0 ? d.case_name.replace(/[()·,]/g, ' ').trim() : (d.holdings ?? '').split(/\s+/).slice(0, 3).join(' ')))
+    .filter((q) => q.length > 1);
+  const long = picked
+    .slice(1000)
+    .filter((d) => d.full_text.length > 2500)
+    .slice(0, n)
+    .map((d, i) => d.full_text.slice(200, 200 + 300 + ((i * 97) % 1700)));
+  return { keyword, long };
+}
+
 /** Ten keyword searches of the kind people type, shared by the HTTP, operations and queue benchmarks. */
 export const KEYWORD_QUERIES: readonly string[] = [
   '취득시효',

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { loadConfig } from '../src/config/index.js';
 import { runSearch, searchParamsOf } from '../src/app/index.js';
 import { buildIndex, planQuery, readIndexDir, SearchEngine, writeIndexDir, type IndexableDocument } from '../src/search/index.js';
-import { arg, hashOrder, loadDevCorpus, median, percentile, replicate } from './corpus.js';
+import { arg, benchQueries, hashOrder, loadDevCorpus, median, percentile, replicate } from './corpus.js';
 import { fieldTokens, Fts5Peer, MiniSearchPeer } from './peers.js';
 
 const scales = arg('scales', '1,10').split(',').map(Number);
@@ -27,17 +27,7 @@ const { bm25, settings } = searchParamsOf(loadConfig({ env: {} }));
 
 const dev = loadDevCorpus();
 const picked = hashOrder(dev);
-// Keyword queries: the case names of decisions (what people type: 손해배상, 소유권이전등기말소 …) plus 2–3-word phrases from 판시사항.
-const keywordQueries = picked
-  .slice(0, nQueries)
-  .map((d, i) => (i % 2 === 0 ? d.case_name.replace(/[()·,]/g, ' ').trim() : (d.holdings ?? '').split(/\s+/).slice(0, 3).join(' ')))
-  .filter((q) => q.length > 1);
-// Long queries: 300–2,000-character passages of decisions' reasons, as a lawyer's case description would be.
-const longQueries = picked
-  .slice(1000)
-  .filter((d) => d.full_text.length > 2500)
-  .slice(0, nQueries)
-  .map((d, i) => d.full_text.slice(200, 200 + 300 + ((i * 97) % 1700)));
+const { keyword: keywordQueries, long: longQueries } = benchQueries(picked, nQueries);
 
 interface Timing {
   p50: number;
