@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LAWGO_FIXTURE, readSample, sampleEnv, tempDir } from './helpers.js';
@@ -11,7 +12,13 @@ afterAll(async () => {
   tmp.cleanup();
 });
 
-const env = sampleEnv(tmp.dir, { ALAW_SEARCH_RELOAD_CHECK_SECONDS: '1', ALAW_SEARCH_WORKERS: '2', ALAW_LOG_LEVEL: 'info' });
+const env = sampleEnv(tmp.dir, {
+  ALAW_SEARCH_RELOAD_CHECK_SECONDS: '1',
+  ALAW_SEARCH_WORKERS: '2',
+  ALAW_LOG_LEVEL: 'info',
+  // Not a load test: a busy machine (a build beside the server) must not turn searches into 503 OVERLOADED.
+  ALAW_SERVER_MAX_EVENT_LOOP_DELAY_MS: '0',
+});
 
 interface Status {
   documents: number;
@@ -27,8 +34,9 @@ interface Hits {
 
 async function json<T>(p: string): Promise<T> {
   const res = await fetch(`http://127.0.0.1:${server!.port}${p}`);
-  expect(res.status).toBe(200);
-  return (await res.json()) as T;
+  const body = await res.text();
+  expect(res.status, body).toBe(200);
+  return JSON.parse(body) as T;
 }
 
 /** Polls the status until `ok` holds (the server checks for a new index every second here). */
@@ -116,5 +124,28 @@ describe('imports while the server runs (segments, deletions, search workers)', 
     expect(server.logs()).toContain('검색 색인을 새로 만들었습니다 (백그라운드)');
     expect(server.logs()).toContain('다른 프로세스가 갱신한 검색 색인을 불러왔습니다');
     expect((await json<Status>('/api/search/status')).segments).toBe(1);
+  }, 60_000);
+
+  it('leaves the rebuild to the process that holds the write lock (replicas sharing an index), and loads its result', async () => {
+    await server?.stop('SIGKILL');
+    const lock = path.join(tmp.dir, 'index', 'write.lock');
+    // Another live process on this host is writing the index (this test runner stands in for it).
+    fs.writeFileSync(lock, JSON.stringify({ pid: process.pid, host: os.hostname(), since: '2026-12-06T00:00:00.000Z' }));
+    server = await startServer({ ...env, ALAW_SEARCH_K1: '1.5' });
+    const end = Date.now() + 10_000;
+    while (!server.logs().includes('그 색인이 완성되면 불러옵니다') && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+    expect(server.logs()).toContain(`PID ${process.pid}`);
+    expect((await json<Status & { build: unknown }>('/api/search/status')).build).toBeNull();
+    fs.rmSync(lock);
+    // The other process finishes: here `alaw index` with the same settings.
+    const built = await run('src/cli/main.ts', ['index'], { ...env, ALAW_SEARCH_K1: '1.5' });
+    expect(built.code, built.stderr).toBe(0);
+    const manifestK1 = (): number => (JSON.parse(fs.readFileSync(path.join(tmp.dir, 'index', 'search.idx'), 'utf8')) as { params: { k1: number } }).params.k1;
+    expect(manifestK1()).toBe(1.5);
+    const until2 = Date.now() + 10_000;
+    while (server.logs().split('다른 프로세스가 갱신한 검색 색인을 불러왔습니다').length < 2 && Date.now() < until2)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(server.logs()).toContain('다른 프로세스가 갱신한 검색 색인을 불러왔습니다');
+    expect((await json<Hits>(`/api/search?q=${encodeURIComponent('2016다276177')}`)).hits[0]?.id).toBe('lawgo-212345');
   }, 60_000);
 });

@@ -1,4 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { E, isAlawError } from '../errors/index.js';
 import { updateIndexDir, type Bm25Params } from '../search/index.js';
 import { PrecedentStore } from '../store/index.js';
 
@@ -19,7 +20,11 @@ export interface IndexBuildData {
 }
 
 export type IndexBuildMessage =
-  { kind: 'progress'; done: number; total: number } | { kind: 'done'; documents: number; ms: number } | { kind: 'failed'; message: string };
+  | { kind: 'progress'; done: number; total: number }
+  | { kind: 'done'; documents: number; ms: number }
+  | { kind: 'failed'; message: string }
+  /** Another process holds the write lock: it is building; its index will be picked up like any other. */
+  | { kind: 'elsewhere'; message: string };
 
 const data = workerData as IndexBuildData;
 const post = (m: IndexBuildMessage): void => parentPort!.postMessage(m);
@@ -44,7 +49,8 @@ try {
   updateIndexDir(opts);
   post({ kind: 'done', documents: built.kind === 'rebuilt' ? built.index.header.docCount : 0, ms: Math.round(performance.now() - started) });
 } catch (err) {
-  post({ kind: 'failed', message: (err as Error).message });
+  if (isAlawError(err) && err.code === E.INDEX_BUSY.code) post({ kind: 'elsewhere', message: err.message });
+  else post({ kind: 'failed', message: (err as Error).message });
 } finally {
   await store.close();
 }

@@ -214,6 +214,10 @@ export class SearchService {
         this.build = null;
         this.logger.info({ documents: m.documents, build_ms: m.ms }, '검색 색인을 새로 만들었습니다 (백그라운드)');
         this.reloadIfRebuilt();
+      } else if (m.kind === 'elsewhere') {
+        // Replicas sharing one index directory: one builds, the others load its result when it commits.
+        this.build = null;
+        this.logger.info({ reason }, `${m.message} 그 색인이 완성되면 불러옵니다`);
       } else {
         this.build = { ...this.build!, state: 'failed', message: m.message };
         this.logger.error({ reason, message: m.message }, `검색 색인을 백그라운드에서 다시 만들지 못했습니다: ${m.message}`);

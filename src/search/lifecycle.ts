@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { E, isAlawError } from '../errors/index.js';
 import { TOKENIZER_VERSION } from '../text/index.js';
 import { buildIndex, type BuildOptions, type IndexableDocument } from './builder.js';
 import { addChanges, mergeIndexDir, type ChangedSince, type MergePolicy } from './incremental.js';
@@ -203,7 +204,14 @@ export function ensureIndex(opts: EnsureIndexOptions): EnsureIndexResult {
     if ('index' in loaded) return loaded;
   }
   const file = path.join(opts.dir, INDEX_FILE_NAME);
-  let u = updateIndexDir(opts, !opts.serveStale);
+  let u: IndexDirUpdate;
+  try {
+    u = updateIndexDir(opts, !opts.serveStale);
+  } catch (err) {
+    // Another process is writing the index (a replica's rebuild, an import): serve what is there meanwhile.
+    if (!opts.serveStale || !isAlawError(err) || err.code !== E.INDEX_BUSY.code) throw err;
+    u = { kind: 'needs-rebuild', reason: err.message, servable: true };
+  }
   let index: SearchIndex | undefined;
   const started = performance.now();
   if (u.kind === 'needs-rebuild') {
