@@ -148,4 +148,22 @@ describe('imports while the server runs (segments, deletions, search workers)', 
     expect(server.logs()).toContain('다른 프로세스가 갱신한 검색 색인을 불러왔습니다');
     expect((await json<Hits>(`/api/search?q=${encodeURIComponent('2016다276177')}`)).hits[0]?.id).toBe('lawgo-212345');
   }, 60_000);
+
+  it('checks checksums after it starts serving, and rebuilds beside the served index when a segment is damaged', async () => {
+    await server?.stop('SIGKILL');
+    const m = JSON.parse(fs.readFileSync(path.join(tmp.dir, 'index', 'search.idx'), 'utf8')) as { segments: { file: string }[] };
+    const seg = path.join(tmp.dir, 'index', m.segments[0]!.file);
+    const bytes = fs.readFileSync(seg);
+    const at = Math.floor(bytes.length * 0.6); // inside the postings: the structure still reads
+    bytes[at] = bytes[at]! ^ 0x10;
+    fs.writeFileSync(seg, bytes);
+    server = await startServer({ ...env, ALAW_SEARCH_K1: '1.5' });
+    const end = Date.now() + 20_000;
+    while (!server.logs().includes('검색 색인을 새로 만들었습니다 (백그라운드)') && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+    expect(server.logs()).toMatch(/검색 색인 파일이 손상되었습니다 \(.*체크섬이 맞지 않습니다\)/u);
+    expect(server.logs()).toContain('검색 색인을 새로 만들었습니다 (백그라운드)');
+    const st = await until((s) => (s as Status & { checksums: string }).checksums === 'verified' && s.segments === 1, 15_000);
+    expect(st.documents).toBe(304);
+    expect((await json<Hits>(`/api/search?q=${encodeURIComponent('2016다276177')}`)).hits[0]?.id).toBe('lawgo-212345');
+  }, 60_000);
 });

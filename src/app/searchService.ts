@@ -11,6 +11,8 @@ import {
   readManifest,
   SearchEngine,
   shareIndex,
+  verifyChecksums,
+  type PendingChecksum,
   WRITE_LOCK_FILE,
   type Bm25Params,
   type SearchRequest,
@@ -95,6 +97,8 @@ export interface IndexStatus {
   segments: number;
   /** Search worker threads (0: searches run on the main thread). */
   workers: number;
+  /** The loaded segments' checksums: checked at load, or still being checked in the background (the server). */
+  checksums: 'verified' | 'verifying' | 'failed';
   /** Documents of older segments replaced by a later import, not yet dropped by a merge. */
   deleted_documents: number;
   /** A rebuild running beside the served index (or how it failed), with its progress; null when none. */
@@ -162,8 +166,10 @@ export class SearchService {
       source: store,
       force: options.force,
       onProgress: options.onProgress ?? progressLogger(logger, options.clock ?? systemClock),
-      // The server serves an old index it can while a new one is built beside it.
+      // The server serves an old index it can while a new one is built beside it, and checks the
+      // checksums of what it loaded in the background instead of before listening.
       serveStale: options.workers === true,
+      deferChecksums: options.workers === true,
       ...buildMemoryOf(config, logger),
     });
     SearchService.logResult(logger, result);
@@ -180,7 +186,38 @@ export class SearchService {
     }
     const service = new SearchService(config, store, logger, result, options.clock ?? systemClock, pool);
     if (result.pendingRebuild) service.rebuildInBackground(result.pendingRebuild);
+    else if (result.pendingChecksums) service.verifyInBackground(result.pendingChecksums);
     return service;
+  }
+
+  /** Checksums of the loaded index: verified, still being verified in the background, or failed. */
+  private checksums: 'verified' | 'verifying' | 'failed' = 'verified';
+
+  /**
+   * Verifies deferred checksums a step (≤ 16 MB) per turn of the event loop, so requests are served
+   * meanwhile; a mismatch is logged and the index rebuilt beside the one being served.
+   */
+  verifyInBackground(pending: readonly PendingChecksum[]): void {
+    if (pending.length === 0) return;
+    const steps = verifyChecksums(pending);
+    const loaded = this.result;
+    this.checksums = 'verifying';
+    const started = this.clock.now();
+    const step = (): void => {
+      if (this.result !== loaded) return; // another index was loaded meanwhile: it has checks of its own
+      const r = steps.next();
+      if (!r.done) return void setImmediate(step);
+      if (r.value === null) {
+        this.checksums = 'verified';
+        this.logger.info({ sections: pending.length, ms: this.clock.now() - started }, '검색 색인의 체크섬을 모두 확인했습니다');
+        return;
+      }
+      this.checksums = 'failed';
+      const reason = typeof r.value.details?.reason === 'string' ? `${r.value.details.file as string}: ${r.value.details.reason}` : r.value.message;
+      this.logger.error({ err: r.value }, `검색 색인 파일이 손상되었습니다 (${reason}). 지금 색인으로 검색하면서 새로 만듭니다`);
+      this.rebuildInBackground(reason);
+    };
+    setImmediate(step);
   }
 
   /** The background rebuild, while one runs (or how the last one failed). */
@@ -307,12 +344,14 @@ export class SearchService {
     const current = this.store.corpusVersion();
     const loaded = this.result.index.header;
     if (loaded.corpusVersion === current && !this.fileReplaced()) return false;
-    const next = loadIndexIfCurrent(this.config.paths.indexDir, searchParamsOf(this.config).bm25, current, this.result.index);
+    const next = loadIndexIfCurrent(this.config.paths.indexDir, searchParamsOf(this.config).bm25, current, this.result.index, this.pool !== null);
     if ('index' in next) {
       const before = this.result.index.segments;
       this.result = this.publish(next);
       this.current = this.engineFor(this.result);
       this.current.warm();
+      this.checksums = 'verified';
+      if (next.pendingChecksums) this.verifyInBackground(next.pendingChecksums);
       this.warnedStale = false;
       this.logger.info(
         {
@@ -403,6 +442,7 @@ export class SearchService {
       segments: r.index.segments.length,
       deleted_documents: this.deletedCount,
       workers: this.workers,
+      checksums: this.checksums,
       build: this.build ? { ...this.build } : null,
       last_update: r.update
         ? { added: r.update.added, deleted: r.update.deleted, merged_segments: r.update.mergedSegments, ms: r.update.ms + r.update.mergeMs }

@@ -12,7 +12,7 @@ export {
 export { IndexBuilder, buildIndex, type BuildOptions, type IndexableDocument } from './builder.js';
 export { mergeSegments } from './merge.js';
 export { INDEX_FORMAT_VERSION, docId, docCaseNumber, docCaseName, type SearchIndex, type IndexHeader } from './indexData.js';
-export { IndexFileError } from './segmentFile.js';
+export { IndexFileError, verifyChecksums, type PendingChecksum } from './segmentFile.js';
 export { readManifest, readIndexDir, writeIndexDir, indexBytes, indexSegmentFiles, isIndexFileName, type IndexManifest } from './indexDir.js';
 export { maxScoreTopK, conjunctive, bruteForceScores, termIds, type ScoringTerm, type ScoredDoc, type DocFilter } from './retrieval.js';
 export { planQuery, type QueryPlan, type PlannedTerm, type SearchMode, type RequestedMode } from './queryPlan.js';

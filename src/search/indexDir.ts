@@ -3,7 +3,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { assembleIndex, INDEX_FORMAT_VERSION, type IndexHeader, type SearchIndex } from './indexData.js';
 import type { Segment } from './segment.js';
-import { IndexFileError, readSegmentFile, writeSegmentFile } from './segmentFile.js';
+import { IndexFileError, readSegmentFile, writeSegmentFile, type PendingChecksum } from './segmentFile.js';
 
 /**
  * The index directory (`data/index/`): immutable segment files and the
@@ -160,12 +160,12 @@ export function readManifest(dir: string): IndexManifest {
  * taken as they are: segment files never change, so picking up an update
  * reads only the new segments and deletion files.
  */
-export function readIndexDir(dir: string, reuse?: SearchIndex): SearchIndex {
+export function readIndexDir(dir: string, reuse?: SearchIndex, deferred?: PendingChecksum[]): SearchIndex {
   const m = readManifest(dir);
   const loaded = new Map((reuse?.segments ?? []).map((seg) => [`${seg.header.name} ${seg.header.createdAt}`, seg]));
   const segments = m.segments.map((s) => {
     const file = path.join(dir, s.file);
-    const seg = loaded.get(`${s.name} ${s.createdAt}`) ?? readSegmentFile(file);
+    const seg = loaded.get(`${s.name} ${s.createdAt}`) ?? readSegmentFile(file, deferred);
     if (seg.header.docCount !== s.docCount || seg.header.name !== s.name) throw new IndexFileError(file, '색인 목록과 세그먼트가 맞지 않습니다');
     return seg;
   });

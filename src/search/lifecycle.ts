@@ -6,7 +6,7 @@ import { addChanges, mergeIndexDir, type ChangedSince, type MergePolicy } from '
 import { indexBytes, MANIFEST_FILE, readIndexDir, readManifest, writeIndexDir, type IndexManifest } from './indexDir.js';
 import { withIndexWriteLock } from './writeLock.js';
 import { INDEX_FORMAT_VERSION, type IndexHeader, type SearchIndex } from './indexData.js';
-import { IndexFileError } from './segmentFile.js';
+import { IndexFileError, type PendingChecksum } from './segmentFile.js';
 import { FIELDS, type Bm25Params } from './params.js';
 
 /** Where the index comes from: the application database (structurally, PrecedentStore). */
@@ -45,6 +45,8 @@ export interface EnsureIndexOptions {
    * `pendingRebuild` instead of rebuilding, so the caller can serve it and rebuild in the background.
    */
   serveStale?: boolean;
+  /** Load without computing checksums; they are returned as `pendingChecksums` (see verifyChecksums). */
+  deferChecksums?: boolean;
 }
 
 /** What an incremental update did (see addChanges and mergeIndexDir). */
@@ -70,6 +72,8 @@ export interface EnsureIndexResult {
   update?: IndexUpdateInfo;
   /** Set (with `serveStale`) when this is the old index and a rebuild is due, and why. */
   pendingRebuild?: string;
+  /** With `deferChecksums`: the sections read whose checksums are still to be verified. */
+  pendingChecksums?: PendingChecksum[];
 }
 
 /** What updateIndexDir did. */
@@ -105,15 +109,30 @@ export function stalenessReason(header: IndexHeader, corpusVersion: string, para
  * otherwise says why not (missing, corrupt, stale, other settings). Never
  * builds: a serving process uses this to pick up a file rebuilt elsewhere.
  */
-export function loadIndexIfCurrent(dir: string, params: Bm25Params, corpusVersion: string, reuse?: SearchIndex): EnsureIndexResult | { reason: string } {
+export function loadIndexIfCurrent(
+  dir: string,
+  params: Bm25Params,
+  corpusVersion: string,
+  reuse?: SearchIndex,
+  deferChecksums = false,
+): EnsureIndexResult | { reason: string } {
   const file = path.join(dir, INDEX_FILE_NAME);
   try {
     const manifest = readManifest(dir);
     const reason = stalenessReason(manifest, corpusVersion, params);
     if (reason) return { reason };
     const started = performance.now();
-    const index = readIndexDir(dir, reuse);
-    return { index, file, rebuiltBecause: null, loadMs: performance.now() - started, buildMs: 0, bytes: indexBytes(dir, manifest) };
+    const pending: PendingChecksum[] | undefined = deferChecksums ? [] : undefined;
+    const index = readIndexDir(dir, reuse, pending);
+    return {
+      index,
+      file,
+      rebuiltBecause: null,
+      loadMs: performance.now() - started,
+      buildMs: 0,
+      bytes: indexBytes(dir, manifest),
+      ...(pending ? { pendingChecksums: pending } : {}),
+    };
   } catch (err) {
     if (!(err instanceof IndexFileError)) throw err;
     return { reason: typeof err.details?.reason === 'string' ? err.details.reason : err.message };
@@ -200,7 +219,7 @@ export function updateIndexDir(opts: EnsureIndexOptions, rebuild = true): IndexD
  */
 export function ensureIndex(opts: EnsureIndexOptions): EnsureIndexResult {
   if (!opts.force) {
-    const loaded = loadIndexIfCurrent(opts.dir, opts.params, opts.source.corpusVersion(), opts.reuse);
+    const loaded = loadIndexIfCurrent(opts.dir, opts.params, opts.source.corpusVersion(), opts.reuse, opts.deferChecksums);
     if ('index' in loaded) return loaded;
   }
   const file = path.join(opts.dir, INDEX_FILE_NAME);

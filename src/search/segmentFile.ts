@@ -173,7 +173,12 @@ function readHeader(file: string, fd: number, size: number): { header: FileHeade
  * Reads and checks (bounds, checksum) the sections of an open segment file;
  * with `wanted`, only those (and the size check is skipped).
  */
-function readSections(file: string, fd: number, wanted?: ReadonlySet<string>): { header: FileHeader; views: Map<string, Buffer> } {
+function readSections(
+  file: string,
+  fd: number,
+  wanted?: ReadonlySet<string>,
+  deferred?: PendingChecksum[],
+): { header: FileHeader; views: Map<string, Buffer> } {
   const size = fs.fstatSync(fd).size;
   const { header, dataStart } = readHeader(file, fd, size);
   const views = new Map<string, Buffer>();
@@ -185,7 +190,8 @@ function readSections(file: string, fd: number, wanted?: ReadonlySet<string>): {
     last = Math.max(last, align8(s.offset + s.length));
     if (wanted && !wanted.has(s.name)) continue;
     const bytes = readShared(fd, start, s.length);
-    if (zlib.crc32(bytes) !== s.crc32) throw new IndexFileError(file, `${s.name} 영역의 체크섬이 맞지 않습니다`);
+    if (deferred) deferred.push({ file, section: s.name, bytes, crc32: s.crc32 });
+    else if (zlib.crc32(bytes) !== s.crc32) throw new IndexFileError(file, `${s.name} 영역의 체크섬이 맞지 않습니다`);
     views.set(s.name, bytes);
   }
   if (!wanted && dataStart + last !== size) throw new IndexFileError(file, `파일 크기가 맞지 않습니다 (${size} ≠ ${dataStart + last})`);
@@ -227,10 +233,45 @@ export function readSegmentIds(file: string): { name: string; docCount: number; 
   }
 }
 
-export function readSegmentFile(file: string): Segment {
+/** A section read without checking its checksum yet (see readSegmentFile's `deferred`). */
+export interface PendingChecksum {
+  file: string;
+  section: string;
+  bytes: Buffer;
+  crc32: number;
+}
+
+/** Bytes checksummed per step of verifyChecksums: about 10 ms of CPU, so an event loop stays responsive. */
+const VERIFY_STEP = 16 << 20;
+
+/**
+ * Checks deferred checksums a step at a time (each `next()` checksums at most
+ * 16 MB): done with `null` when all match, or the first mismatch as an
+ * IndexFileError.
+ */
+export function* verifyChecksums(pending: readonly PendingChecksum[]): Generator<void, IndexFileError | null> {
+  for (const p of pending) {
+    let crc = 0;
+    for (let at = 0; at < p.bytes.length; at += VERIFY_STEP) {
+      crc = zlib.crc32(p.bytes.subarray(at, at + VERIFY_STEP), crc);
+      yield;
+    }
+    if (crc !== p.crc32) return new IndexFileError(p.file, `${p.section} 영역의 체크섬이 맞지 않습니다`);
+  }
+  return null;
+}
+
+/**
+ * Reads a segment file into shared memory, checked. With `deferred`, the
+ * section checksums are not computed here but collected for verifyChecksums
+ * (a server starts serving at once and checks them in the background, as
+ * Lucene leaves large files' checksums to merges and CheckIndex); the
+ * bounds and structure are still checked.
+ */
+export function readSegmentFile(file: string, deferred?: PendingChecksum[]): Segment {
   const fd = openOrThrow(file);
   try {
-    const { header, views } = readSections(file, fd);
+    const { header, views } = readSections(file, fd, undefined, deferred);
     const { sections: _sections, ...plainHeader } = header;
     return segmentFromSections(file, plainHeader, views);
   } finally {

@@ -67,6 +67,9 @@ export const rootRoutes: FastifyPluginAsyncTypebox<{ services: ServerServices }>
               Type.Null(),
             ]),
             workers: Type.Integer({ description: '검색 작업 스레드 수 (0: 메인 스레드에서 검색)' }),
+            checksums: Type.Union([Type.Literal('verified'), Type.Literal('verifying'), Type.Literal('failed')], {
+              description: '불러온 세그먼트의 체크섬: 확인됨, 백그라운드에서 확인 중(서버는 먼저 요청을 받고 확인함), 손상 발견(새로 만드는 중)',
+            }),
             build: Type.Union([
               Type.Object(
                 {
