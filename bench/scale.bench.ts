@@ -38,6 +38,8 @@ const fts5Max = Number(arg('fts5-max', '411270'));
 const dist = path.resolve(arg('dist', path.join(repo, 'dist')));
 const seconds = Number(arg('seconds', '10'));
 const nQueries = Number(arg('queries', '60'));
+/** Keep a size's data directory when it already holds an index (skip the import; its figures are not re-measured). */
+const reuse = process.argv.includes('--reuse');
 fs.mkdirSync(work, { recursive: true });
 
 const { keyword: keywordQueries, long: longQueries } = benchQueries(hashOrder(loadDevCorpus()), nQueries);
@@ -165,9 +167,12 @@ for (const n of sizes) {
   out(`\n== ${n.toLocaleString('en')} decisions`);
   const file = prefix(n);
   const data = path.join(work, `data-${n}`);
-  fs.rmSync(data, { recursive: true, force: true });
-  fs.mkdirSync(data, { recursive: true });
-  const imp = timedImport(data, file);
+  const reused = reuse && fs.existsSync(path.join(data, 'index', 'search.idx'));
+  if (!reused) {
+    fs.rmSync(data, { recursive: true, force: true });
+    fs.mkdirSync(data, { recursive: true });
+  }
+  const imp = reused ? { wallS: Number.NaN, rssMB: Number.NaN, output: '(reused: not imported again)' } : timedImport(data, file);
   out(`alaw import: ${imp.wallS} s, peak RSS ${imp.rssMB} MB\n${imp.output}`);
   const indexDir = path.join(data, 'index');
   const manifest = JSON.parse(fs.readFileSync(path.join(indexDir, 'search.idx'), 'utf8')) as { segments: unknown[]; postingCount: number; termCount: number };

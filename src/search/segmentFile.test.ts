@@ -10,7 +10,7 @@ import { MANIFEST_FILE, readIndexDir, readManifest, writeIndexDir } from './inde
 import { bm25fImpact, FIELD_COUNT, IMPACT_SCALE } from './params.js';
 import { decodeAll } from './postings/cursor.js';
 import { impactOf, termIds } from './retrieval.js';
-import { IndexFileError, readSegmentFile } from './segmentFile.js';
+import { align8, IndexFileError, readSegmentFile } from './segmentFile.js';
 import { TEST_PARAMS, toIndexable } from './testing.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alaw-ix-'));
@@ -79,6 +79,18 @@ describe('index builder', () => {
     }
     expect(findDocById(multi, 'no-such-id')).toBeUndefined();
     expect(findDocsByCaseKey(multi, docs[123]!.case_number)).toContain(123);
+  });
+});
+
+describe('section offsets', () => {
+  it('stay exact past 2 GiB and 4 GiB (a million decisions write a 2.3 GB postings section)', () => {
+    // `(n + 7) & ~7` wrapped to negative offsets here and made a 1 M-decision index unreadable.
+    for (const n of [0, 1, 7, 8, 9, 2 ** 31 - 3, 2 ** 31, 2 ** 31 + 1, 2_516_290_141, 2 ** 32 + 5, 3 * 2 ** 33 + 1]) {
+      const a = align8(n);
+      expect(a % 8).toBe(0);
+      expect(a).toBeGreaterThanOrEqual(n);
+      expect(a - n).toBeLessThan(8);
+    }
   });
 });
 

@@ -44,7 +44,8 @@ export class IndexFileError extends AlawError {
   }
 }
 
-const align8 = (n: number): number => (n + 7) & ~7;
+/** `n` rounded up to a multiple of 8 (arithmetic, not `& ~7`: offsets pass 2^31 in large segments). */
+export const align8 = (n: number): number => Math.ceil(n / 8) * 8;
 
 function bytesOf(a: ArrayBufferView): Buffer {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
