@@ -17,6 +17,38 @@ afterAll(async () => {
   tmp.cleanup();
 });
 
+describe('what an incremental index update reads (store.changedSince)', () => {
+  it('streams exactly the decisions written after a corpus version, and nothing for another database', async () => {
+    const dir = tempDir();
+    const store = await PrecedentStore.open(path.join(dir.dir, 'alaw.db'));
+    const other = await PrecedentStore.open(path.join(dir.dir, 'other.db'));
+    try {
+      await importFile(store, SAMPLE);
+      const v1 = store.corpusVersion();
+      expect(store.changedSince(v1)).toMatchObject({ count: 0 });
+      await importFile(store, LAWGO_FIXTURE);
+      const sample = fs.readFileSync(SAMPLE, 'utf8').split('\n').filter(Boolean);
+      const changed = { ...(JSON.parse(sample[7]!) as { id: string }), case_name: '정정된 사건명' };
+      const file = path.join(dir.dir, 'one.jsonl');
+      fs.writeFileSync(file, JSON.stringify(changed) + '\n');
+      await importFile(store, file);
+      const since1 = store.changedSince(v1)!;
+      const ids = [...since1.rows].map((r) => r.id);
+      expect(since1.count).toBe(5);
+      expect(ids).toHaveLength(5);
+      expect(ids).toContain(changed.id);
+      expect(ids.filter((id) => id.startsWith('lawgo-'))).toHaveLength(2);
+      expect([...store.changedSince(store.corpusVersion())!.rows]).toEqual([]);
+      expect(store.changedSince(other.corpusVersion())).toBeNull();
+      expect(store.changedSince('garbage')).toBeNull();
+    } finally {
+      await store.close();
+      await other.close();
+      dir.cleanup();
+    }
+  });
+});
+
 describe('importFile', () => {
   it('imports our JSONL (gzip too) idempotently', async () => {
     const gz = path.join(tmp.dir, 'sample.jsonl.gz');

@@ -135,7 +135,9 @@ export class PrecedentStore {
         'SELECT id, case_number, court, decision_date, case_name, case_type, holdings, summary, full_text FROM precedents ORDER BY rowid',
       ),
       changedSince: s.prepare<[number], IndexSourceRow>(
-        'SELECT id, case_number, court, decision_date, case_name, case_type, holdings, summary, full_text FROM precedents WHERE index_rev > ? ORDER BY rowid',
+        // Ordered by the index it filters on: `ORDER BY rowid` alone made SQLite scan the whole table
+        // (10 s of a 1,000-decision update at 1 M decisions) instead of searching precedents_index_rev.
+        'SELECT id, case_number, court, decision_date, case_name, case_type, holdings, summary, full_text FROM precedents WHERE index_rev > ? ORDER BY index_rev, rowid',
       ),
       countChangedSince: s.prepare<[number], { n: number }>('SELECT count(*) AS n FROM precedents WHERE index_rev > ?'),
       snippetSource: s.prepare<[string], SnippetSource>('SELECT holdings, summary, full_text FROM precedents WHERE id = ?'),
@@ -274,11 +276,14 @@ export class PrecedentStore {
    * an older corpusVersion()), streamed in a stable order: what an index
    * built at that revision lacks. Null when `version` is of another database.
    */
-  changedSince(version: string): { count: number; rows: IterableIterator<IndexSourceRow> } | null {
+  changedSince(version: string): { count: number; rows: Iterable<IndexSourceRow> } | null {
     const [gen, rev] = splitVersion(version);
     const [currentGen] = splitVersion(this.corpusVersion());
     if (gen !== currentGen || rev === null) return null;
-    return { count: this.statements.countChangedSince.get(rev)!.n, rows: this.statements.changedSince.iterate(rev) };
+    // The statement runs when the rows are iterated, not here: a caller that only wants the count
+    // (and decides to rebuild instead) leaves no open cursor behind to block the connection.
+    const statement = this.statements.changedSince;
+    return { count: this.statements.countChangedSince.get(rev)!.n, rows: { [Symbol.iterator]: () => statement.iterate(rev) } };
   }
 
   /** Text fields used for snippets, by id (one indexed lookup each). */
