@@ -11,7 +11,6 @@ import {
   readManifest,
   SearchEngine,
   shareIndex,
-  verifyChecksums,
   type PendingChecksum,
   WRITE_LOCK_FILE,
   type Bm25Params,
@@ -22,9 +21,8 @@ import {
   type SearcherSettings,
 } from '../search/index.js';
 import type { PrecedentStore } from '../store/index.js';
-import { Worker } from 'node:worker_threads';
-import type { IndexBuildData, IndexBuildMessage } from './indexBuildWorker.js';
-import { appWorkerFile, SearchPool, searchWorkerCount, workerExecArgv } from './searchPool.js';
+import { BackgroundRebuild, progressLogger, verifyInBackground, type BuildState, type ChecksumState } from './indexBackground.js';
+import { SearchPool, searchWorkerCount } from './searchPool.js';
 
 /** The search settings of the configuration, split into index-time and query-time parts. */
 export function searchParamsOf(config: Config): { bm25: Bm25Params; settings: SearcherSettings } {
@@ -66,26 +64,6 @@ export function buildMemoryOf(config: Config, logger?: Logger): Pick<EnsureIndex
   };
 }
 
-/**
- * Logs a long index build's progress (every 15 s, with a rate and an estimate of what is left), so a
- * server that builds before it listens is visibly alive.
- */
-function progressLogger(logger: Logger, clock: Clock): (done: number, total: number) => void {
-  const started = clock.now();
-  let last = started;
-  return (done, total) => {
-    const now = clock.now();
-    if (now - last < 15_000 || done >= total) return;
-    last = now;
-    const perSecond = done / Math.max(0.001, (now - started) / 1000);
-    const leftS = Math.round((total - done) / Math.max(1, perSecond));
-    logger.info(
-      { done, total, per_second: Math.round(perSecond), left_s: leftS },
-      `검색 색인 만드는 중: ${done.toLocaleString('ko-KR')} / ${total.toLocaleString('ko-KR')}건 (${Math.floor((done / Math.max(1, total)) * 100)}%, 약 ${leftS}초 남음)`,
-    );
-  };
-}
-
 /** What operators see about the loaded index. */
 export interface IndexStatus {
   file: string;
@@ -98,11 +76,11 @@ export interface IndexStatus {
   /** Search worker threads (0: searches run on the main thread). */
   workers: number;
   /** The loaded segments' checksums: checked at load, or still being checked in the background (the server). */
-  checksums: 'verified' | 'verifying' | 'failed';
+  checksums: ChecksumState;
   /** Documents of older segments replaced by a later import, not yet dropped by a merge. */
   deleted_documents: number;
   /** A rebuild running beside the served index (or how it failed), with its progress; null when none. */
-  build: { state: 'building' | 'failed'; reason: string; started_at: string; done: number; total: number; message?: string } | null;
+  build: BuildState | null;
   /** The incremental update this process made at start-up or `alaw index` (null: loaded or rebuilt). */
   last_update: { added: number; deleted: number; merged_segments: number; ms: number } | null;
   corpus_version: string;
@@ -191,83 +169,39 @@ export class SearchService {
   }
 
   /** Checksums of the loaded index: verified, still being verified in the background, or failed. */
-  private checksums: 'verified' | 'verifying' | 'failed' = 'verified';
+  private checksums: ChecksumState = 'verified';
+  /** The rebuild running beside the served index (or the last one that failed). */
+  private rebuild: BackgroundRebuild | null = null;
 
-  /**
-   * Verifies deferred checksums a step (≤ 16 MB) per turn of the event loop, so requests are served
-   * meanwhile; a mismatch is logged and the index rebuilt beside the one being served.
-   */
-  verifyInBackground(pending: readonly PendingChecksum[]): void {
-    if (pending.length === 0) return;
-    const steps = verifyChecksums(pending);
+  /** Verifies the loaded index's deferred checksums in the background; a mismatch rebuilds it beside the served one. */
+  private verifyInBackground(pending: readonly PendingChecksum[]): void {
     const loaded = this.result;
-    this.checksums = 'verifying';
-    const started = this.clock.now();
-    const step = (): void => {
-      if (this.result !== loaded) return; // another index was loaded meanwhile: it has checks of its own
-      const r = steps.next();
-      if (!r.done) return void setImmediate(step);
-      if (r.value === null) {
-        this.checksums = 'verified';
-        this.logger.info({ sections: pending.length, ms: this.clock.now() - started }, '검색 색인의 체크섬을 모두 확인했습니다');
-        return;
-      }
-      this.checksums = 'failed';
-      const reason = typeof r.value.details?.reason === 'string' ? `${r.value.details.file as string}: ${r.value.details.reason}` : r.value.message;
-      this.logger.error({ err: r.value }, `검색 색인 파일이 손상되었습니다 (${reason}). 지금 색인으로 검색하면서 새로 만듭니다`);
-      this.rebuildInBackground(reason);
-    };
-    setImmediate(step);
+    verifyInBackground(pending, {
+      logger: this.logger,
+      clock: this.clock,
+      // Another index loaded meanwhile has checks of its own.
+      isCurrent: () => this.result === loaded,
+      onState: (state, reason) => {
+        this.checksums = state;
+        if (state === 'failed') this.rebuildInBackground(reason!);
+      },
+    });
   }
 
-  /** The background rebuild, while one runs (or how the last one failed). */
-  private build: { state: 'building' | 'failed'; reason: string; started_at: string; done: number; total: number; message?: string } | null = null;
-  private builder: Worker | null = null;
-
-  /**
-   * Rebuilds the index on a thread of its own (src/app/indexBuildWorker.ts) while this one keeps
-   * serving the loaded index; progress is logged and shown in status(); when it is done the new index
-   * is loaded like one another process built.
-   */
+  /** Rebuilds the index beside the served one (src/app/indexBackground.ts), then loads it. */
   rebuildInBackground(reason: string): void {
-    const file = appWorkerFile('indexBuildWorker');
-    const data: IndexBuildData = {
-      database: path.resolve(this.config.paths.database),
-      dir: path.resolve(this.config.paths.indexDir),
+    if (this.rebuild?.state?.state === 'building') return;
+    this.rebuild = new BackgroundRebuild({
+      database: this.config.paths.database,
+      dir: this.config.paths.indexDir,
       params: searchParamsOf(this.config).bm25,
       memoryBudgetBytes: buildMemoryOf(this.config).memoryBudgetBytes ?? 0,
       reason,
-    };
-    this.build = { state: 'building', reason, started_at: new Date(this.clock.now()).toISOString(), done: 0, total: this.store.count() };
-    this.logger.warn({ reason }, `검색 색인을 다시 만들어야 합니다 (${reason}). 다 만들 때까지 지금 색인으로 검색합니다`);
-    const log = progressLogger(this.logger, this.clock);
-    const worker = new Worker(file, { workerData: data, execArgv: workerExecArgv(file) });
-    this.builder = worker;
-    worker.on('message', (m: IndexBuildMessage) => {
-      if (m.kind === 'progress') {
-        if (this.build) Object.assign(this.build, { done: m.done, total: m.total });
-        log(m.done, m.total);
-      } else if (m.kind === 'done') {
-        this.build = null;
-        this.logger.info({ documents: m.documents, build_ms: m.ms }, '검색 색인을 새로 만들었습니다 (백그라운드)');
-        this.reloadIfRebuilt();
-      } else if (m.kind === 'elsewhere') {
-        // Replicas sharing one index directory: one builds, the others load its result when it commits.
-        this.build = null;
-        this.logger.info({ reason }, `${m.message} 그 색인이 완성되면 불러옵니다`);
-      } else {
-        this.build = { ...this.build!, state: 'failed', message: m.message };
-        this.logger.error({ reason, message: m.message }, `검색 색인을 백그라운드에서 다시 만들지 못했습니다: ${m.message}`);
-      }
+      total: this.store.count(),
+      logger: this.logger,
+      clock: this.clock,
+      onDone: () => void this.reloadIfRebuilt(),
     });
-    worker.on('error', (err) => {
-      this.build = { ...this.build!, state: 'failed', message: err.message };
-      this.logger.error({ err }, '검색 색인을 백그라운드에서 다시 만들지 못했습니다');
-    });
-    worker.on('exit', () => {
-      if (this.builder === worker) this.builder = null;
-    });
-    worker.unref();
   }
 
   private static logResult(logger: Logger, r: EnsureIndexResult): void {
@@ -324,7 +258,7 @@ export class SearchService {
 
   /** Stops the worker threads. */
   async close(): Promise<void> {
-    await this.builder?.terminate();
+    await this.rebuild?.terminate();
     await this.pool?.close();
   }
 
@@ -443,7 +377,7 @@ export class SearchService {
       deleted_documents: this.deletedCount,
       workers: this.workers,
       checksums: this.checksums,
-      build: this.build ? { ...this.build } : null,
+      build: this.rebuild?.state ? { ...this.rebuild.state } : null,
       last_update: r.update
         ? { added: r.update.added, deleted: r.update.deleted, merged_segments: r.update.mergedSegments, ms: r.update.ms + r.update.mergeMs }
         : null,
