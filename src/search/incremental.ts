@@ -152,12 +152,7 @@ export function mergeIndexDir(dir: string, policy: MergePolicy = DEFAULT_MERGE_P
   m.segments.forEach((entry, i) => {
     if (i === pick[0]) {
       if (merged.header.docCount > 0) parts.push({ kind: 'new', segment: merged, deleted: null });
-    } else if (!chosenSet.has(i))
-      parts.push({
-        kind: 'keep',
-        entry,
-        deleted: entry.deletions ? readDeletionFile(path.join(dir, entry.deletions.file), entry.docCount, entry.deletions.count) : null,
-      });
+    } else if (!chosenSet.has(i)) parts.push({ kind: 'keep', entry });
   });
   const { format: _f, generation: _g, segments: _s, ...header } = m;
   const sum = (f: (s: ManifestSegment) => number): number => chosen.reduce((n, s) => n + f(s), 0);

@@ -205,7 +205,8 @@ function previousGeneration(dir: string): number {
 
 /** A segment of a new manifest: one already in the directory (by its manifest entry), or one to write. */
 export type CommitSegment =
-  { kind: 'keep'; entry: ManifestSegment; deleted: Uint8Array | null } | { kind: 'new'; segment: Segment; deleted: Uint8Array | null };
+  // A kept entry's `deleted` undefined: its deletions stay as they are (no file is read or written).
+  { kind: 'keep'; entry: ManifestSegment; deleted?: Uint8Array | null } | { kind: 'new'; segment: Segment; deleted: Uint8Array | null };
 
 /**
  * Commits a new generation of the index in `dir`: writes the new segments
@@ -232,6 +233,7 @@ export function commitIndexDir(
       const h = part.segment.header;
       entry = { name, file, docCount: h.docCount, termCount: h.termCount, postingCount: h.postingCount, createdAt: h.createdAt, bytes };
     }
+    if (part.deleted === undefined) return entry;
     const count = part.deleted ? part.deleted.reduce((a, b) => a + (b ? 1 : 0), 0) : 0;
     if (count === 0) delete entry.deletions;
     else if (entry.deletions?.count !== count) {

@@ -117,7 +117,7 @@ export function loadIndexIfCurrent(
   deferChecksums = false,
 ): EnsureIndexResult | { reason: string } {
   const file = path.join(dir, INDEX_FILE_NAME);
-  try {
+  return tryIndexFile((): EnsureIndexResult | { reason: string } => {
     const manifest = readManifest(dir);
     const reason = stalenessReason(manifest, corpusVersion, params);
     if (reason) return { reason };
@@ -133,10 +133,7 @@ export function loadIndexIfCurrent(
       bytes: indexBytes(dir, manifest),
       ...(pending ? { pendingChecksums: pending } : {}),
     };
-  } catch (err) {
-    if (!(err instanceof IndexFileError)) throw err;
-    return { reason: typeof err.details?.reason === 'string' ? err.details.reason : err.message };
-  }
+  });
 }
 
 /**
@@ -152,13 +149,9 @@ export function updateIndexDir(opts: EnsureIndexOptions, rebuild = true): IndexD
     let reason = opts.forceReason ?? '강제 재생성 요청';
     let servable = false;
     if (!opts.force) {
-      let manifest: IndexManifest | null = null;
-      try {
-        manifest = readManifest(opts.dir);
-      } catch (err) {
-        if (!(err instanceof IndexFileError)) throw err;
-        reason = typeof err.details?.reason === 'string' ? err.details.reason : err.message;
-      }
+      const read = tryIndexFile(() => readManifest(opts.dir));
+      const manifest: IndexManifest | null = 'reason' in read ? null : read;
+      if ('reason' in read) reason = read.reason;
       if (manifest) {
         const version = opts.source.corpusVersion();
         const stale = stalenessReason(manifest, version, opts.params);
